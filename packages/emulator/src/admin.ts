@@ -1,0 +1,49 @@
+import type { Emulator } from './emulator.js';
+import type { FaultSpec } from './http/faults.js';
+import { json, type EmuRequest, type EmuResponse } from './http/types.js';
+
+const parse = (body: string): Record<string, unknown> | undefined => {
+  try {
+    const v = JSON.parse(body) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Admin routes under /_emulator, for tests and tools in other processes (loopback only). */
+export function createAdmin(emu: () => Emulator): (req: EmuRequest, base: string) => Promise<EmuResponse | undefined> {
+  return async (req, base) => {
+    const e = emu();
+    const p = req.url.pathname.replace(/\/+$/, '');
+    const body = req.method === 'POST' ? parse(req.body) : undefined;
+    if (req.method === 'POST' && !body) return json(400, { error: 'invalid_request', error_description: 'JSON object body required' });
+    try {
+      if (p === '/_emulator/counters' && req.method === 'GET') return json(200, e.counters.snapshot());
+      if (p === '/_emulator/counters/reset' && req.method === 'POST') {
+        e.counters.reset();
+        return json(200, { ok: true });
+      }
+      if (p === '/_emulator/requests' && req.method === 'GET') return json(200, e.counters.requests());
+      if (p === '/_emulator/faults' && req.method === 'GET') return json(200, e.faults.active());
+      if (p === '/_emulator/faults' && req.method === 'POST') return json(201, { id: e.faults.add(body as unknown as FaultSpec) });
+      if (p === '/_emulator/faults' && req.method === 'DELETE') {
+        e.faults.clear();
+        return json(200, { ok: true });
+      }
+      if (p === '/_emulator/keys/rotate' && req.method === 'POST') return json(200, { kid: await e.rotateKeys() });
+      if (p === '/_emulator/tokens/user' && req.method === 'POST') {
+        const token = await e.issueUserToken({ ...(body as object), baseUrl: base } as Parameters<Emulator['issueUserToken']>[0]);
+        return json(200, { access_token: token });
+      }
+      if (p === '/_emulator/tokens/external' && req.method === 'POST') {
+        const { issuer, subject, audience } = body as { issuer?: string; subject?: string; audience?: string };
+        return json(200, { token: await e.issueExternalToken(String(issuer), { subject: String(subject), ...(audience ? { audience } : {}), baseUrl: base }) });
+      }
+      if (p === '/_emulator/directory' && req.method === 'GET') return json(200, e.describe(base));
+    } catch (err) {
+      return json(400, { error: 'invalid_request', error_description: err instanceof Error ? err.message : String(err) });
+    }
+    return undefined;
+  };
+}

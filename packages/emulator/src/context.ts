@@ -1,0 +1,36 @@
+import type { Directory } from './directory/directory.js';
+import type { KeySet } from './crypto/keys.js';
+
+/** Everything the emulator's handlers share. */
+export interface EmulatorContext {
+  directory: Directory;
+  /** Signs the tokens the emulator issues as Entra. */
+  keys: KeySet;
+  /** External OIDC issuers (workload identity, GitHub, ...) by name. */
+  issuers: Map<string, { issuer: string | undefined; keys: KeySet }>;
+  now: () => number;
+  tokenLifetimeSec: number;
+  /** `refresh_in` sent with tokens: 'half' of the lifetime, a number of seconds, or 'none'. */
+  refreshIn: 'half' | 'none' | number;
+  /** Reject a repeated certificate-assertion `jti` (off by default: MSAL Node reuses assertions). */
+  strictJti: boolean;
+  seenJti: Map<string, number>;
+  clockSkewSec: number;
+  refreshTokens: Map<string, RefreshGrant>;
+  /** Secret for the managed-identity endpoint's `X-IDENTITY-HEADER`. */
+  identityHeader: string;
+}
+
+export interface RefreshGrant {
+  tenantId: string;
+  clientId: string;
+  userId: string;
+  resourceAppId: string;
+  scopes: string[];
+  expiresAt: number;
+}
+
+/** `iss` of tokens issued for a tenant: v2 uses the emulator's own base URL. */
+export const issuerV2 = (base: string, tenantId: string): string => `${base}/${tenantId}/v2.0`;
+export const issuerV1 = (tenantId: string): string => `https://sts.windows.net/${tenantId}/`;
+export const tokenEndpoint = (base: string, tenant: string): string => `${base}/${tenant}/oauth2/v2.0/token`;

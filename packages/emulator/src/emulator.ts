@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAdmin } from './admin.js';
+import { issuerV2, tokenEndpoint, type EmulatorContext } from './context.js';
+import { KeySet } from './crypto/keys.js';
+import { Directory } from './directory/directory.js';
+import { defaultSeed, loadSeedFile } from './directory/seed.js';
+import type { DirectorySeed } from './directory/types.js';
+import { Counters } from './http/counters.js';
+import { Faults } from './http/faults.js';
+import { createInProcessFetch, createMsalNetworkModule, type MsalNetworkModule } from './http/fetch.js';
+import { createRouter } from './http/router.js';
+import { close, createTls, listen, type Listening, type Tls } from './http/server.js';
+import type { EmuRequest, EmuResponse } from './http/types.js';
+import { EXCHANGE_AUDIENCE } from './ids.js';
+import { instanceDiscovery, openIdConfiguration } from './oauth/discovery.js';
+import { issueAccessToken } from './oauth/issue.js';
+import { parseScopes } from './oauth/scopes.js';
+
+/** Options of {@link createEmulator}. */
+export interface EmulatorOptions {
+  /** The directory: a seed object, or the path of a JSON/YAML seed file. Default: the demo tenant ({@link DEMO}). */
+  seed?: DirectorySeed | string;
+  /** Clock in ms (inject for tests). */
+  now?: () => number;
+  /** Lifetime of issued access tokens, seconds. Default 3600. */
+  tokenLifetimeSec?: number;
+  /** `refresh_in` in token responses: 'half' (default), 'none' or seconds. */
+  refreshIn?: 'half' | 'none' | number;
+  /** Reject a reused certificate-assertion `jti`. Default false: MSAL Node reuses assertions. */
+  strictJti?: boolean;
+  /** Clock skew tolerated on incoming assertions, seconds. Default 300 (as Entra). */
+  clockSkewSec?: number;
+  /** Base URL used by the in-process fetch and network module. Default https://login.agentid.test. */
+  inProcessBaseUrl?: string;
+}
+
+/** Where the emulator listens, once started with {@link Emulator.listen}. */
+export interface ListenResult {
+  httpsUrl: string | undefined;
+  httpUrl: string | undefined;
+  /** PEM of the CA that signed the HTTPS certificate (trust it, e.g. with NODE_EXTRA_CA_CERTS). */
+  caPem: string | undefined;
+  caPath: string | undefined;
+}
+
+/** Options of a user access token minted directly (a signed-in user's token for tests and demos). */
+export interface UserTokenOptions {
+  /** UPN or object id of a human user (or agent user). */
+  user: string;
+  /** Scopes, e.g. `['api://<blueprint>/access_agent']`. */
+  scopes: string[];
+  /** The client app the user signed in to (azp). Default: the first app of the tenant. */
+  clientId?: string;
+  tenantId?: string;
+  lifetimeSec?: number;
+  extraClaims?: Record<string, unknown>;
+  baseUrl?: string;
+}
+
+/** A running Entra Agent ID emulator. */
+export interface Emulator {
+  readonly directory: Directory;
+  readonly faults: Faults;
+  readonly counters: Counters;
+  /** The base URL tokens name as issuer: the HTTPS URL once listening, else the in-process base. */
+  readonly baseUrl: string;
+  /** Handles one request (the shared in-process entry point). */
+  handle(req: EmuRequest): Promise<EmuResponse>;
+  /** `fetch` served in-process by the emulator. */
+  readonly fetch: typeof fetch;
+  /** MSAL Node network client served in-process. */
+  readonly networkModule: MsalNetworkModule;
+  /** Secret for the managed-identity endpoint (`IDENTITY_HEADER`). */
+  readonly identityHeader: string;
+  listen(opts?: { host?: string; httpsPort?: number; httpPort?: number; https?: boolean; http?: boolean; caDir?: string }): Promise<ListenResult>;
+  close(): Promise<void>;
+  /** Rotates the signing key; returns the new kid. */
+  rotateKeys(opts?: { dropRetired?: boolean }): Promise<string>;
+  issueUserToken(opts: UserTokenOptions): Promise<string>;
+  /** A token from an external issuer (workload identity, GitHub, ...), to use as a federated credential. */
+  issueExternalToken(issuer: string, opts: { subject: string; audience?: string; lifetimeSec?: number; baseUrl?: string }): Promise<string>;
+  /** MSAL `auth` options that need no discovery call: authority, knownAuthorities and metadata. */
+  msalAuthOptions(tenantId: string, baseUrl?: string): { authority: string; knownAuthorities: string[]; authorityMetadata: string; cloudDiscoveryMetadata: string };
+  /** Token endpoint URL of a tenant. */
+  tokenEndpoint(tenantId: string, baseUrl?: string): string;
+  describe(baseUrl?: string): Record<string, unknown>;
+}
+
+/**
+ * Creates an emulator over a directory. It serves in-process at once; call `listen()` for
+ * real HTTPS and HTTP servers on loopback.
+ *
+ * @example
+ * ```ts
+ * const emu = await createEmulator();            // the demo tenant
+ * const { httpsUrl, caPath } = await emu.listen();
+ * console.log(emu.counters.tokenRequests('leg1'));
+ * await emu.close();
+ * ```
+ */
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const seed = typeof options.seed === 'string' ? loadSeedFile(options.seed) : (options.seed ?? defaultSeed());
+  const now = options.now ?? Date.now;
+  const lifetime = options.tokenLifetimeSec ?? 3600;
+  if (!(Number.isInteger(lifetime) && lifetime > 0)) throw new TypeError('tokenLifetimeSec must be a positive integer');
+  const directory = new Directory(seed);
+  const issuers = new Map<string, { issuer: string | undefined; keys: KeySet }>();
+  for (const i of directory.externalIssuers) issuers.set(i.name, { issuer: i.issuer, keys: await KeySet.create({ now }) });
+  const ctx: EmulatorContext = {
+    directory,
+    keys: await KeySet.create({ now }),
+    issuers,
+    now,
+    tokenLifetimeSec: lifetime,
+    refreshIn: options.refreshIn ?? 'half',
+    strictJti: options.strictJti ?? false,
+    seenJti: new Map(),
+    clockSkewSec: options.clockSkewSec ?? 300,
+    refreshTokens: new Map(),
+    identityHeader: randomBytes(16).toString('hex'),
+  };
+  const faults = new Faults();
+  const counters = new Counters();
+  let self: Emulator | undefined;
+  const handle = createRouter({ ctx, faults, counters, admin: createAdmin(() => self!) });
+  const inProcessBase = (options.inProcessBaseUrl ?? 'https://login.agentid.test').replace(/\/$/, '');
+  const servers: Listening[] = [];
+  let tls: Tls | undefined;
+  let httpsUrl: string | undefined;
+  let httpUrl: string | undefined;
+
+  const emu: Emulator = {
+    directory,
+    faults,
+    counters,
+    get baseUrl() {
+      return httpsUrl ?? inProcessBase;
+    },
+    handle,
+    fetch: createInProcessFetch(handle),
+    networkModule: createMsalNetworkModule(handle),
+    identityHeader: ctx.identityHeader,
+    async listen(o = {}) {
+      const host = o.host ?? '127.0.0.1';
+      let caPath: string | undefined;
+      if (o.https !== false) {
+        tls ??= createTls();
+        const s = await listen(handle, { protocol: 'https', host, port: o.httpsPort ?? 0, tls });
+        servers.push(s);
+        httpsUrl = s.url;
+        const dir = o.caDir ?? join(tmpdir(), `agentid-emulator-${process.pid}`);
+        mkdirSync(dir, { recursive: true });
+        caPath = join(dir, 'ca.pem');
+        writeFileSync(caPath, tls.ca.certPem);
+      }
+      if (o.http !== false) {
+        const s = await listen(handle, { protocol: 'http', host, port: o.httpPort ?? 0 });
+        servers.push(s);
+        httpUrl = s.url;
+      }
+      return { httpsUrl, httpUrl, caPem: tls?.ca.certPem, caPath };
+    },
+    async close() {
+      await Promise.all(servers.splice(0).map((s) => close(s.server)));
+    },
+    rotateKeys: (o) => ctx.keys.rotate(o),
+    async issueUserToken(o) {
+      const tenant = o.tenantId ? directory.tenant(o.tenantId) : directory.tenants.values().next().value;
+      if (!tenant) throw new TypeError(`unknown tenant ${o.tenantId ?? ''}`);
+      const user = tenant.users.get(o.user) ?? tenant.agentUsers.get(o.user) ?? directory.findUserByUpn(tenant, o.user);
+      if (!user) throw new TypeError(`unknown user ${o.user}`);
+      const clientId = o.clientId ?? tenant.apps.keys().next().value;
+      if (!clientId) throw new TypeError('clientId is required: the tenant has no app');
+      const parsed = parseScopes(directory, tenant, o.scopes.join(' '));
+      if (!parsed.resource) throw new TypeError('scopes must name a resource');
+      const resource = parsed.resource;
+      const scp = parsed.isDefault ? [...resource.scopes] : parsed.values;
+      const t = await issueAccessToken(ctx, {
+        base: (o.baseUrl ?? emu.baseUrl).replace(/\/$/, ''),
+        tenant,
+        resource,
+        idtyp: 'user',
+        oid: user.id,
+        azp: clientId,
+        azpacr: '0',
+        scp,
+        upn: user.userPrincipalName,
+        name: user.displayName,
+        ...(o.lifetimeSec ? { lifetimeSec: o.lifetimeSec } : {}),
+        ...(o.extraClaims ? { extra: o.extraClaims } : {}),
+      });
+      return t.accessToken;
+    },
+    async issueExternalToken(name, o) {
+      const iss = issuers.get(name);
+      if (!iss) throw new TypeError(`unknown external issuer '${name}'`);
+      const t = Math.floor(now() / 1000);
+      const base = (o.baseUrl ?? emu.baseUrl).replace(/\/$/, '');
+      return iss.keys.sign({ iss: iss.issuer ?? `${base}/_issuers/${name}`, sub: o.subject, aud: o.audience ?? EXCHANGE_AUDIENCE, iat: t, nbf: t, exp: t + (o.lifetimeSec ?? 3600), jti: randomBytes(8).toString('hex') });
+    },
+    msalAuthOptions(tenantId, baseUrl = emu.baseUrl) {
+      return {
+        authority: `${baseUrl}/${tenantId}`,
+        knownAuthorities: [new URL(baseUrl).host],
+        authorityMetadata: JSON.stringify(openIdConfiguration(baseUrl, tenantId, false)),
+        cloudDiscoveryMetadata: JSON.stringify(instanceDiscovery(baseUrl)),
+      };
+    },
+    tokenEndpoint: (tenantId, baseUrl = emu.baseUrl) => tokenEndpoint(baseUrl, tenantId),
+    describe(baseUrl = emu.baseUrl) {
+      return {
+        baseUrl,
+        tenants: [...directory.tenants.values()].map((t) => ({
+          id: t.id,
+          domain: t.domain,
+          issuer: issuerV2(baseUrl, t.id),
+          tokenEndpoint: tokenEndpoint(baseUrl, t.id),
+          jwksUri: `${baseUrl}/${t.id}/discovery/v2.0/keys`,
+          blueprints: [...t.blueprints.values()].map((b) => ({ appId: b.appId, displayName: b.displayName, identifierUri: b.identifierUri, principalId: b.principalId, enabled: b.enabled })),
+          agents: [...t.agents.values()].filter((a) => !a.deleted).map((a) => ({ id: a.id, displayName: a.displayName, blueprintAppId: a.blueprintAppId, enabled: a.enabled })),
+          agentUsers: [...t.agentUsers.values()].map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, identityParentId: u.identityParentId })),
+          users: [...t.users.values()].map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName })),
+          resources: [...t.resources.values()].map((r) => ({ appId: r.appId, identifierUri: r.identifierUri, scopes: [...r.scopes], appRoles: [...r.appRoles] })),
+        })),
+        managedIdentityEndpoint: `${baseUrl}/_mi/token`,
+        externalIssuers: [...issuers.entries()].map(([name, i]) => ({ name, issuer: i.issuer ?? `${baseUrl}/_issuers/${name}` })),
+      };
+    },
+  };
+  self = emu;
+  return emu;
+}
