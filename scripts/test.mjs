@@ -4,10 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const out = '.test-results.json';
 rmSync(out, { force: true });
-const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs');
+// vitest's bin is not in its exports map: resolve it next to its package.json.
+const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const args = [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
 const run = spawnSync(process.execPath, args, { stdio: 'inherit' });
 let passed = 0;

@@ -16,7 +16,8 @@ export function createAdmin(emu: () => Emulator): (req: EmuRequest, base: string
   return async (req, base) => {
     const e = emu();
     const p = req.url.pathname.replace(/\/+$/, '');
-    const body = req.method === 'POST' ? parse(req.body) : undefined;
+    // A POST may come without a body (reset, rotate); a body that is there must be a JSON object.
+    const body = req.method === 'POST' ? (req.body.trim() === '' ? {} : parse(req.body)) : undefined;
     if (req.method === 'POST' && !body) return json(400, { error: 'invalid_request', error_description: 'JSON object body required' });
     try {
       if (p === '/_emulator/counters' && req.method === 'GET') return json(200, e.counters.snapshot());
@@ -30,6 +31,10 @@ export function createAdmin(emu: () => Emulator): (req: EmuRequest, base: string
       if (p === '/_emulator/faults' && req.method === 'DELETE') {
         e.faults.clear();
         return json(200, { ok: true });
+      }
+      const one = /^\/_emulator\/faults\/([^/]+)$/.exec(p);
+      if (one?.[1] && req.method === 'DELETE') {
+        return e.faults.remove(one[1]) ? json(200, { ok: true }) : json(404, { error: 'not_found', error_description: `no fault ${one[1]}` });
       }
       if (p === '/_emulator/keys/rotate' && req.method === 'POST') return json(200, { kid: await e.rotateKeys() });
       if (p === '/_emulator/tokens/user' && req.method === 'POST') {

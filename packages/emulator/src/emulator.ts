@@ -128,6 +128,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const handle = createRouter({ ctx, faults, counters, admin: createAdmin(() => self!) });
   const inProcessBase = (options.inProcessBaseUrl ?? 'https://login.agentid.test').replace(/\/$/, '');
   const servers: Listening[] = [];
+  const instanceId = randomBytes(4).toString('hex');
   let tls: Tls | undefined;
   let httpsUrl: string | undefined;
   let httpUrl: string | undefined;
@@ -151,7 +152,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         const s = await listen(handle, { protocol: 'https', host, port: o.httpsPort ?? 0, tls });
         servers.push(s);
         httpsUrl = s.url;
-        const dir = o.caDir ?? join(tmpdir(), `agentid-emulator-${process.pid}`);
+        const dir = o.caDir ?? join(tmpdir(), `agentid-emulator-${process.pid}-${instanceId}`);
         mkdirSync(dir, { recursive: true });
         caPath = join(dir, 'ca.pem');
         writeFileSync(caPath, tls.ca.certPem);
@@ -165,6 +166,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     async close() {
       await Promise.all(servers.splice(0).map((s) => close(s.server)));
+      httpsUrl = undefined;
+      httpUrl = undefined;
     },
     rotateKeys: (o) => ctx.keys.rotate(o),
     async issueUserToken(o) {

@@ -188,7 +188,7 @@ export class ThrottledError extends AgentIdError {
 }
 
 /**
- * HTTP 5xx or `temporarily_unavailable`. Retryable.
+ * HTTP 5xx from the token service. Retryable.
  *
  * @example
  * ```ts

@@ -8,7 +8,7 @@ const LIST = [
   { code: 'AGENTID_TIMEOUT', retryable: true, description: 'An attempt took longer than the configured timeout.' },
   { code: 'AGENTID_ABORTED', retryable: false, description: "The caller's AbortSignal fired before the operation finished." },
   { code: 'AGENTID_THROTTLED', retryable: true, description: 'The token service answered 429; retry after `retryAfterMs`.' },
-  { code: 'AGENTID_SERVER_ERROR', retryable: true, description: 'The token service answered 5xx or said it is temporarily unavailable.' },
+  { code: 'AGENTID_SERVER_ERROR', retryable: true, description: 'The token service answered 5xx (unavailable or failing); retry later.' },
   { code: 'AGENTID_INVALID_GRANT', retryable: false, description: 'The grant or assertion was rejected (bad, expired or revoked); never retried.' },
   { code: 'AGENTID_ASSERTION_EXPIRED', retryable: false, description: 'A client or user assertion is outside its validity window (AADSTS700024, AADSTS500133).' },
   { code: 'AGENTID_INVALID_CLIENT', retryable: false, description: "The client's credential was rejected (unknown, wrong secret, bad signature)." },

@@ -122,7 +122,7 @@ function suffix(parts: AgentIdErrorOptions): string {
 
 /**
  * Maps an error answer from an Entra token endpoint to a typed {@link AgentIdError}:
- * 429 → {@link ThrottledError}, 5xx or `temporarily_unavailable` → {@link ServiceError} (both
+ * 429 → {@link ThrottledError}, 5xx → {@link ServiceError} (both
  * retryable, with `retryAfterMs` from `Retry-After`), known AADSTS numbers → their own code and
  * an actionable message, other OAuth errors → {@link OAuthError} (never retryable).
  *
@@ -154,7 +154,8 @@ export function errorFromTokenResponse(response: TokenErrorResponse): AgentIdErr
   const server = summaryOf(description);
   const detail = server !== undefined ? ` ${server}` : '';
 
-  if (status === 429 || status >= 500 || error === 'temporarily_unavailable') {
+  // Retryability follows the status only: a 4xx (other than 429) is never retryable.
+  if (status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(getHeader(response.headers, 'retry-after'), response.now ?? Date.now());
     if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
     const wait = retryAfterMs !== undefined ? ` Retry after ${retryAfterMs} ms.` : '';

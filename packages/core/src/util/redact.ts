@@ -6,12 +6,20 @@
  * {@link redact} before it leaves the package.
  */
 
-/** What a redacted value is replaced with. */
+/**
+ * What a redacted value is replaced with.
+ *
+ * @example
+ * ```ts
+ * expect(redact(jwt)).toBe(REDACTED);
+ * ```
+ */
 export const REDACTED = '[redacted]';
 
 // A JWS has three base64url segments and a JWE five; the header of either is a JSON object, so
-// it always starts with `eyJ` (`{"`). The signature segment may be empty (unsecured JWTs).
-const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}/g;
+// it always starts with `eyJ` (`{"`). The signature of an unsecured JWT and the key of a `dir`
+// JWE are empty; the optional JWE tail needs content so a sentence's full stop survives.
+const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+){0,2}/g;
 // Complete PEM blocks first, then a dangling BEGIN (truncated logs) through the end of the text.
 const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g;
 const PEM_DANGLING = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*$/g;

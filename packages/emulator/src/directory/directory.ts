@@ -312,7 +312,8 @@ export class Directory {
   purgeDeleted(tenantId: string, id: string): void {
     const t = this.mustTenant(tenantId);
     const item = this.deletedItems.get(id);
-    if (!item) throw new DirectoryError(404, 'Request_ResourceNotFound', `Deleted item '${id}' does not exist`);
+    // Deleted items are per tenant: another tenant's must look as absent as an unknown id.
+    if (!item || item.tenantId !== t.id) throw new DirectoryError(404, 'Request_ResourceNotFound', `Deleted item '${id}' does not exist`);
     this.deletedItems.delete(id);
     if ('blueprintAppId' in item) t.agents.delete(id);
   }
@@ -346,6 +347,7 @@ export class Directory {
     }
     if (this.findUserByUpn(t, seed.userPrincipalName)) throw new DirectoryError(400, 'Request_MultipleObjectsWithSameKeyValue', `userPrincipalName ${seed.userPrincipalName} is already in use`);
     const id = seed.id ?? newId();
+    if (t.agentUsers.has(id) || t.users.has(id) || this.locateClient(id)) throw new DirectoryError(409, 'Request_MultipleObjectsWithSameKeyValue', `object ${id} already exists`);
     const u: AgentUser = { id, userPrincipalName: seed.userPrincipalName, displayName: seed.displayName ?? seed.userPrincipalName, identityParentId: parent.id, tenantId: t.id };
     t.agentUsers.set(id, u);
     return u;

@@ -100,14 +100,31 @@ export function defaultSeed(): DirectorySeed {
 
 /** Loads a seed from a JSON or YAML file. Certificate entries that are not PEM are read as paths relative to the file. */
 export function loadSeedFile(path: string): DirectorySeed {
-  const text = readFileSync(path, 'utf8');
-  const seed = (/\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text)) as DirectorySeed;
-  if (!seed || !Array.isArray(seed.tenants)) throw new TypeError(`${path}: a seed needs a 'tenants' array`);
+  // Editors on Windows save a BOM, which JSON.parse refuses.
+  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  let seed: DirectorySeed;
+  try {
+    seed = (/\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text)) as DirectorySeed;
+  } catch (e) {
+    throw new TypeError(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!seed || typeof seed !== 'object' || !Array.isArray(seed.tenants)) throw new TypeError(`${path}: a seed needs a 'tenants' array`);
   const dir = dirname(resolve(path));
   for (const t of seed.tenants) {
-    for (const holder of [...(t.blueprints ?? []), ...(t.apps ?? [])]) {
-      const certs = holder.credentials?.certificates;
-      if (certs) holder.credentials!.certificates = certs.map((c) => (c.includes('-----BEGIN') ? c : readFileSync(resolve(dir, c), 'utf8')));
+    for (const holder of [...(t?.blueprints ?? []), ...(t?.apps ?? [])]) {
+      const certs = holder?.credentials?.certificates;
+      if (certs === undefined) continue;
+      if (!Array.isArray(certs)) throw new TypeError(`${path}: credentials.certificates of ${String(holder.appId)} must be a list of PEM strings or file paths`);
+      holder.credentials!.certificates = certs.map((c) => {
+        if (typeof c !== 'string') throw new TypeError(`${path}: a certificate of ${String(holder.appId)} must be a PEM string or a file path`);
+        if (c.includes('-----BEGIN')) return c;
+        const file = resolve(dir, c);
+        try {
+          return readFileSync(file, 'utf8');
+        } catch (e) {
+          throw new TypeError(`${path}: certificate file ${c} (${file}) of ${String(holder.appId)} cannot be read`, { cause: e });
+        }
+      });
     }
   }
   return seed;

@@ -46,6 +46,16 @@ async function caller(ctx: EmulatorContext, req: EmuRequest): Promise<{ claims: 
 
 const hasRole = (c: JWTPayload, role: string): boolean => Array.isArray(c.roles) && c.roles.includes(role);
 
+const safeDecode = (s: string): string | undefined => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+};
+
+const methodNotAllowed = (req: EmuRequest): EmuResponse => graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.', req);
+
 function parseBody(req: EmuRequest): Record<string, unknown> | undefined {
   try {
     const b = JSON.parse(req.body) as unknown;
@@ -85,7 +95,8 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
       bp.principalId ??= randomUUID();
       return json(201, { '@odata.type': '#microsoft.graph.agentIdentityBlueprintPrincipal', id: bp.principalId, appId: bp.appId });
     }
-    let m = /^\/beta\/serviceprincipals\/([^/]+)$/.exec(path);
+    // Graph paths are case-insensitive (SDKs send /beta/servicePrincipals/{id}); ids are compared as sent.
+    let m = /^\/beta\/serviceprincipals\/([^/]+)$/i.exec(path);
     if (m?.[1]) {
       const a = tenant.agents.get(m[1]);
       if (!a || a.deleted) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`, req);
@@ -97,9 +108,12 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
       }
       if (req.method === 'PATCH') {
         const body = parseBody(req);
-        if (typeof body?.accountEnabled === 'boolean') d.setAgentEnabled(tenant.id, a.id, body.accountEnabled);
+        if (!body) return graphError(400, 'BadRequest', 'Unable to read JSON request payload.', req);
+        if ('accountEnabled' in body && typeof body.accountEnabled !== 'boolean') return graphError(400, 'Request_BadRequest', "Property 'accountEnabled' must be a boolean.", req);
+        if (typeof body.accountEnabled === 'boolean') d.setAgentEnabled(tenant.id, a.id, body.accountEnabled);
         return { status: 204, headers: {}, body: '' };
       }
+      return methodNotAllowed(req);
     }
     if (req.method === 'POST' && lower === '/beta/users') {
       const body = parseBody(req);
@@ -115,9 +129,11 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
       });
       return json(201, { '@odata.context': 'https://graph.microsoft.com/beta/$metadata#users/$entity', ...agentUserJson(u) });
     }
-    m = /^\/beta\/users\/([^/]+)$/.exec(path);
+    m = /^\/beta\/users\/([^/]+)$/i.exec(path);
     if (m?.[1]) {
-      const u = tenant.agentUsers.get(m[1]) ?? (d.findUserByUpn(tenant, decodeURIComponent(m[1])) as AgentUser | undefined);
+      const key = safeDecode(m[1]);
+      if (key === undefined) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${m[1]}'.`, req);
+      const u = tenant.agentUsers.get(key) ?? (d.findUserByUpn(tenant, key) as AgentUser | undefined);
       if (!u || !('identityParentId' in u)) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`, req);
       const parent = tenant.agents.get(u.identityParentId);
       if (parent?.blueprintAppId !== azp) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
@@ -128,16 +144,21 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
       }
       if (req.method === 'PATCH') {
         const body = parseBody(req);
-        if (body && 'identityParentId' in body && body.identityParentId !== u.identityParentId) {
+        if (!body) return graphError(400, 'BadRequest', 'Unable to read JSON request payload.', req);
+        if ('identityParentId' in body && body.identityParentId !== u.identityParentId) {
           return graphError(400, 'Request_BadRequest', 'identityParentId cannot be changed: an agent user belongs to its agent identity for life.', req);
         }
+        if (typeof body.displayName === 'string' && body.displayName) u.displayName = body.displayName;
         return { status: 204, headers: {}, body: '' };
       }
+      return methodNotAllowed(req);
     }
-    m = /^\/beta\/directory\/deleteditems\/([^/]+)$/.exec(lower);
-    if (m?.[1] && req.method === 'DELETE') {
+    m = /^\/beta\/directory\/deleteditems\/([^/]+)$/i.exec(path);
+    if (m?.[1]) {
+      if (req.method !== 'DELETE') return methodNotAllowed(req);
       const item = d.deletedItems.get(m[1]);
-      if (item && 'blueprintAppId' in item && item.blueprintAppId !== azp) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
+      if (!item || item.tenantId !== tenant.id) return graphError(404, 'Request_ResourceNotFound', `Deleted item '${m[1]}' does not exist.`, req);
+      if ('blueprintAppId' in item && item.blueprintAppId !== azp) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
       d.purgeDeleted(tenant.id, m[1]);
       return { status: 204, headers: {}, body: '' };
     }

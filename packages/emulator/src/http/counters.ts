@@ -38,7 +38,9 @@ export class Counters {
   private snap: CounterSnapshot = { total: 0, byRoute: {}, byGrant: {}, byClient: {}, byStatus: {} };
   private log: RequestRecord[] = [];
 
-  constructor(private readonly maxRecords = 100_000) {}
+  constructor(private readonly maxRecords = 100_000) {
+    if (!(Number.isInteger(maxRecords) && maxRecords > 0)) throw new TypeError('maxRecords must be a positive integer');
+  }
 
   record(r: RequestRecord): void {
     const s = this.snap;
@@ -48,16 +50,19 @@ export class Counters {
     if (r.clientId) bump(s.byClient, r.clientId);
     bump(s.byStatus, String(r.status));
     this.log.push(r);
-    if (this.log.length > this.maxRecords) this.log.splice(0, this.log.length - this.maxRecords);
+    // Trim in batches: splicing one record off a full log on every request would be O(n) each time.
+    if (this.log.length >= 2 * this.maxRecords) this.log.splice(0, this.log.length - this.maxRecords);
   }
 
   snapshot(): CounterSnapshot {
     return structuredClone(this.snap);
   }
 
-  /** Recorded requests, optionally filtered. */
+  /** Recorded requests (the latest `maxRecords`), optionally filtered; an `undefined` filter value matches anything. */
   requests(filter: Partial<Pick<RequestRecord, 'route' | 'grant' | 'clientId' | 'fmiPath' | 'status'>> = {}): RequestRecord[] {
-    return this.log.filter((r) => Object.entries(filter).every(([k, v]) => r[k as keyof RequestRecord] === v));
+    const f = Object.entries(filter).filter(([, v]) => v !== undefined);
+    const log = this.log.length > this.maxRecords ? this.log.slice(-this.maxRecords) : this.log;
+    return log.filter((r) => f.every(([k, v]) => r[k as keyof RequestRecord] === v)).map((r) => ({ ...r }));
   }
 
   /** How many token requests of a kind (all kinds when omitted) were seen. */

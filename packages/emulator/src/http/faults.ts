@@ -34,6 +34,8 @@ export interface FaultDecision {
 }
 
 const KINDS = new Set(['status', 'latency', 'drop', 'malformed']);
+const ROUTES = new Set(['token', 'jwks', 'openid', 'discovery', 'graph', 'mi', 'issuer', 'admin', 'health', 'unknown', '*']);
+const GRANTS = new Set(['leg1', 'leg2', 'obo', 'user_fic', 'client_credentials', 'password', 'refresh_token', 'unknown']);
 
 /** Per-route fault injection. */
 export class Faults {
@@ -44,9 +46,18 @@ export class Faults {
   add(spec: FaultSpec): string {
     if (!spec || !KINDS.has(spec.kind)) throw new TypeError(`fault kind must be one of ${[...KINDS].join(', ')}`);
     if (spec.kind === 'status' && !(Number.isInteger(spec.status) && spec.status! >= 400 && spec.status! <= 599)) throw new TypeError('fault status must be an HTTP error status (400-599)');
-    if (spec.kind === 'latency' && !(typeof spec.latencyMs === 'number' && spec.latencyMs >= 0)) throw new TypeError('fault latencyMs must be a number >= 0');
+    if (spec.kind === 'latency' && !(typeof spec.latencyMs === 'number' && Number.isFinite(spec.latencyMs) && spec.latencyMs >= 0)) throw new TypeError('fault latencyMs must be a number >= 0');
+    // Specs also arrive as JSON over the admin route: check every field, a bad value must not reach a response header.
+    if (spec.route !== undefined && !ROUTES.has(spec.route)) throw new TypeError(`fault route must be one of ${[...ROUTES].join(', ')}`);
+    if (spec.grant !== undefined && !GRANTS.has(spec.grant)) throw new TypeError(`fault grant must be one of ${[...GRANTS].join(', ')}`);
+    if (spec.clientId !== undefined && typeof spec.clientId !== 'string') throw new TypeError('fault clientId must be a string');
+    if (spec.retryAfterSec !== undefined && !(Number.isInteger(spec.retryAfterSec) && spec.retryAfterSec >= 0)) throw new TypeError('fault retryAfterSec must be an integer >= 0');
+    if (spec.times !== undefined && !(Number.isInteger(spec.times) && spec.times >= 1)) throw new TypeError('fault times must be an integer >= 1');
+    if (spec.probability !== undefined && !(typeof spec.probability === 'number' && spec.probability >= 0 && spec.probability <= 1)) throw new TypeError('fault probability must be a number in 0..1');
     const id = randomUUID();
-    this.list.push({ ...spec, id, remaining: spec.times ?? Number.POSITIVE_INFINITY });
+    const { route, grant, clientId, kind, status, retryAfterSec, latencyMs, times, probability } = spec;
+    const clean = Object.fromEntries(Object.entries({ route, grant, clientId, kind, status, retryAfterSec, latencyMs, times, probability }).filter(([, v]) => v !== undefined)) as unknown as FaultSpec;
+    this.list.push({ ...clean, id, remaining: times ?? Number.POSITIVE_INFINITY });
     return id;
   }
 
@@ -60,9 +71,9 @@ export class Faults {
     this.list = [];
   }
 
-  /** The faults in force. */
-  active(): FaultSpec[] {
-    return this.list.map(({ remaining: _r, ...f }) => f);
+  /** The faults in force (with their ids, for `remove`). */
+  active(): Array<FaultSpec & { id: string }> {
+    return this.list.filter((f) => f.remaining > 0).map(({ remaining: _r, ...f }) => f);
   }
 
   /** Decides what happens to one request. */
@@ -79,9 +90,15 @@ export class Faults {
         latencyMs += f.latencyMs ?? 0;
         continue;
       }
+      this.prune();
       return { latencyMs, fault: f };
     }
-    this.list = this.list.filter((f) => f.remaining > 0);
+    this.prune();
     return { latencyMs, fault: undefined };
+  }
+
+  /** Forgets spent faults, also when one of them answered the request. */
+  private prune(): void {
+    if (this.list.some((f) => f.remaining <= 0)) this.list = this.list.filter((f) => f.remaining > 0);
   }
 }

@@ -1,4 +1,5 @@
-import type { EmuRequest, EmuResponse } from './types.js';
+import { MAX_BODY_BYTES } from './router.js';
+import { json, type EmuRequest, type EmuResponse } from './types.js';
 
 type Handler = (req: EmuRequest) => Promise<EmuResponse>;
 
@@ -16,7 +17,13 @@ async function toEmuRequest(input: string | URL | Request, init?: RequestInit): 
   return { method: req.method, url: new URL(req.url), headers, body: req.method === 'GET' || req.method === 'HEAD' ? '' : await req.text() };
 }
 
+/** Statuses whose response must not carry a body (the Response constructor refuses one). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
 async function deliver(handler: Handler, req: EmuRequest, signal?: AbortSignal | null): Promise<EmuResponse> {
+  if (signal?.aborted) throw signal.reason;
+  // The socket server refuses big bodies before the handler sees them: so does the in-process path.
+  if (Buffer.byteLength(req.body, 'utf8') > MAX_BODY_BYTES) return json(413, { error: 'invalid_request', error_description: 'AADSTS90015: Request body too large.', error_codes: [90015] });
   const res = await handler(req);
   if (res.delayMs) await sleep(res.delayMs, signal);
   if (res.drop) throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
@@ -28,7 +35,7 @@ export function createInProcessFetch(handler: Handler): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const req = await toEmuRequest(input, init);
     const res = await deliver(handler, req, init?.signal);
-    return new Response(res.status === 204 ? null : res.body, { status: res.status, headers: res.headers });
+    return new Response(NULL_BODY.has(res.status) || req.method === 'HEAD' ? null : res.body, { status: res.status, headers: res.headers });
   }) as typeof fetch;
 }
 

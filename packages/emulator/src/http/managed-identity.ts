@@ -20,7 +20,9 @@ function findIdentity(ctx: EmulatorContext, q: URLSearchParams): { tenant: Tenan
  * IMDS style (`Metadata: true`), so MSAL's ManagedIdentityApplication works unmodified.
  */
 export async function handleManagedIdentity(ctx: EmulatorContext, req: EmuRequest, base: string): Promise<EmuResponse> {
-  const imds = req.url.pathname.startsWith('/metadata/');
+  const path = req.url.pathname.replace(/\/+$/, '').toLowerCase();
+  if (path !== '/_mi/token' && path !== '/metadata/identity/oauth2/token') return json(404, { error: 'not_found', error_description: `No managed identity endpoint at ${req.url.pathname}` });
+  const imds = path.startsWith('/metadata/');
   if (imds ? req.headers.metadata?.toLowerCase() !== 'true' : req.headers['x-identity-header'] !== ctx.identityHeader) {
     return json(imds ? 400 : 401, { error: 'invalid_request', error_description: imds ? 'Required metadata header not specified' : 'X-IDENTITY-HEADER is missing or wrong' });
   }

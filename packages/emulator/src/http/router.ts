@@ -99,7 +99,7 @@ async function dispatch(deps: RouterDeps, req: EmuRequest, route: RouteName, bas
     case 'admin':
       return (await deps.admin?.(req, base)) ?? json(404, { error: 'not_found' });
     case 'token': {
-      if (req.method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.' }, { allow: 'POST' });
+      if (req.method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.', error_codes: [900561] }, { allow: 'POST' });
       const tenant = ctx.directory.tenant(tenantSegment);
       if (!tenant) throw fail.request(90002, `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
       const ct = req.headers['content-type'] ?? '';

@@ -51,7 +51,7 @@ function nodeListener(handler: Handler, protocol: 'http' | 'https') {
     void (async () => {
       try {
         const body = await readBody(req);
-        if (body === undefined) return writeResponse(res, json(413, { error: 'invalid_request', error_description: 'AADSTS90015: Request body too large.' }));
+        if (body === undefined) return writeResponse(res, json(413, { error: 'invalid_request', error_description: 'AADSTS90015: Request body too large.', error_codes: [90015] }));
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
         const host = headers.host ?? 'localhost';
@@ -59,13 +59,13 @@ function nodeListener(handler: Handler, protocol: 'http' | 'https') {
         try {
           url = new URL(req.url ?? '/', `${protocol}://${host}`);
         } catch {
-          return writeResponse(res, json(400, { error: 'invalid_request', error_description: 'Malformed request URL.' }));
+          return writeResponse(res, json(400, { error: 'invalid_request', error_description: 'AADSTS900144: Malformed request URL.', error_codes: [900144] }));
         }
         const r = await handler({ method: req.method ?? 'GET', url, headers, body });
         if (r.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
         writeResponse(res, r);
       } catch {
-        if (!res.headersSent) writeResponse(res, json(500, { error: 'server_error' }));
+        if (!res.headersSent) writeResponse(res, json(500, { error: 'server_error', error_description: 'AADSTS90033: A transient error has occurred. Please try again.', error_codes: [90033] }));
       }
     })();
   };

@@ -157,7 +157,8 @@ async function verifyCertificateAssertion(input: AuthInput, client: Client, asse
 async function verifyFederatedAssertion(input: AuthInput, client: Client, assertion: string, payload: JWTPayload): Promise<void> {
   const { ctx, tenant, base } = input;
   const records = client.credentials.federated.filter((f) => f.issuer === payload.iss);
-  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud ?? ''];
+  // Unsigned input at this point: keep only string audiences.
+  const aud = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter((a): a is string => typeof a === 'string');
   const match = records.find((f) => f.subject === payload.sub && aud.some((a) => (f.audiences ?? []).some((x) => x.toLowerCase() === a.toLowerCase())));
   if (!match) {
     const why = records.length === 0 ? `issuer '${String(payload.iss)}'` : records.some((f) => f.subject === payload.sub) ? `audience '${aud.join(' ')}'` : `subject '${String(payload.sub)}'`;

@@ -1,0 +1,136 @@
+import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import type { TracerProvider } from '@opentelemetry/api';
+import { cacheTags } from '../cache/key.js';
+import type { L2Cache } from '../cache/l2.js';
+import type { MemoryCacheOptions } from '../cache/memory-cache.js';
+import { createTokenStore, type TokenStoreStats } from '../cache/token-store.js';
+import { createAgent, type Agent } from '../agent/agent.js';
+import type { BlueprintCredential } from '../credentials/types.js';
+import { ConfigurationError } from '../errors/agent-id-error.js';
+import { createHttpClient } from '../http/client.js';
+import { toMsalNetworkModule } from '../http/msal-network.js';
+import type { LifetimePolicyOptions } from '../policy/lifetime-policy.js';
+import { createTelemetry } from '../telemetry/telemetry.js';
+import type { Logger } from '../telemetry/logger.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { exchangeAudienceFor, msalAuthority, normalizeAuthorityHost } from './authority.js';
+import type { BlueprintRuntime } from './runtime.js';
+
+/** Options of {@link createBlueprint}. */
+export interface BlueprintOptions {
+  tenantId: string;
+  /** The blueprint's application (client) id. */
+  clientId: string;
+  credential: BlueprintCredential;
+  /** Default `https://login.microsoftonline.com`. */
+  authorityHost?: string;
+  cache?: { l1?: Partial<MemoryCacheOptions>; l2?: L2Cache };
+  policy?: LifetimePolicyOptions;
+  telemetry?: { tracerProvider?: TracerProvider; logger?: Logger };
+  network?: { fetch?: typeof fetch; timeoutMs?: number; retries?: number; maxRetryAfterMs?: number };
+  /** Client capabilities sent with every request (e.g. `['cp1']` for CAE). */
+  clientCapabilities?: string[];
+  clock?: Clock;
+}
+
+/** What {@link Blueprint.invalidate} drops. */
+export type InvalidateTarget = { agent: string } | { user: string } | 'all';
+
+/**
+ * A blueprint: the one holder of credentials, and the broker of tokens for its agent identities.
+ *
+ * @example
+ * ```ts
+ * const blueprint = createBlueprint({ tenantId, clientId, credential: certificateCredential({ certificate, privateKey }) });
+ * const token = await blueprint.agent(agentId).getToken(['api://tools/.default']);
+ * ```
+ */
+export interface Blueprint {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly authorityHost: string;
+  agent(agentIdentityId: string): Agent;
+  invalidate(target: InvalidateTarget): Promise<void>;
+  stats(): TokenStoreStats;
+}
+
+const ID = /^[0-9a-z][0-9a-z.-]{2,254}$/i;
+
+/**
+ * Creates a {@link Blueprint}. Options are validated up front.
+ *
+ * @example
+ * ```ts
+ * const blueprint = createBlueprint({ tenantId, clientId, credential: workloadIdentityCredential() });
+ * ```
+ */
+export function createBlueprint(options: BlueprintOptions): Blueprint {
+  if (!options || typeof options !== 'object') throw new ConfigurationError('createBlueprint: options are required');
+  if (typeof options.tenantId !== 'string' || !ID.test(options.tenantId)) throw new ConfigurationError('createBlueprint: tenantId must be a tenant id or domain');
+  if (typeof options.clientId !== 'string' || !ID.test(options.clientId)) throw new ConfigurationError("createBlueprint: clientId must be the blueprint's application id");
+  if (!options.credential || typeof options.credential.resolve !== 'function') throw new ConfigurationError('createBlueprint: credential must come from one of the *Credential factories');
+  const { tenantId, clientId } = options;
+  const clock = options.clock ?? systemClock;
+  const authorityHost = normalizeAuthorityHost(options.authorityHost);
+  const exchangeAudience = exchangeAudienceFor(authorityHost);
+  const telemetry = createTelemetry(options.telemetry ?? {});
+  const http = createHttpClient({ ...(options.network ?? {}), clock });
+  // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
+  const network = toMsalNetworkModule(http, { exhaustedRetries: 'throw', clock });
+  const store = createTokenStore({
+    l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ...(options.cache?.l1 ?? {}), clock },
+    ...(options.cache?.l2 ? { l2: options.cache.l2 } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
+    clock,
+    onEvent: (e) => {
+      if (e.type.endsWith('error')) telemetry.logger.warn(`agentid token store: ${e.type}`);
+    },
+  });
+  const auth = msalAuthority(authorityHost, tenantId);
+  const system = { networkClient: network as INetworkModule, disableInternalRetries: true };
+  const caps = options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {};
+  const credential = options.credential.resolve({ exchangeAudience, network, now: () => clock.now(), warn: (m) => telemetry.logger.warn(m) });
+  const blueprintApp = new ConfidentialClientApplication({ auth: { clientId, ...auth, ...caps, ...credential }, system });
+  const agentApps = new Map<string, ConfidentialClientApplication>();
+  const agents = new Map<string, Agent>();
+  const rt: BlueprintRuntime = {
+    tenantId,
+    clientId,
+    authorityHost,
+    exchangeAudience,
+    store,
+    network,
+    telemetry,
+    clock,
+    blueprintApp,
+    agentApp(agentId, t1) {
+      let app = agentApps.get(agentId);
+      if (!app) {
+        app = new ConfidentialClientApplication({ auth: { clientId: agentId, ...auth, ...caps, clientAssertion: () => t1() }, system });
+        agentApps.set(agentId, app);
+      }
+      return app;
+    },
+  };
+  return Object.freeze({
+    tenantId,
+    clientId,
+    authorityHost,
+    agent(id: string) {
+      let a = agents.get(id);
+      if (!a) {
+        a = createAgent(rt, id);
+        agents.set(id, a);
+      }
+      return a;
+    },
+    invalidate(target: InvalidateTarget) {
+      if (target === 'all') return store.invalidate('all');
+      if (target && 'agent' in target) return store.invalidate({ tag: cacheTags.agent(target.agent) });
+      if (target && 'user' in target) return store.invalidate({ tag: cacheTags.user(target.user) });
+      throw new ConfigurationError("invalidate: target must be 'all', { agent } or { user }");
+    },
+    stats: () => store.stats(),
+    toString: () => `Blueprint(${clientId}, tenant=${tenantId})`,
+  });
+}

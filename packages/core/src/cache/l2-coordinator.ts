@@ -1,0 +1,201 @@
+import { createAccessToken } from '../token/access-token.js';
+import type { Sleep } from '../util/abort.js';
+import type { Clock } from '../util/clock.js';
+import type { L2Cache, L2Entry, L2Lock } from './l2.js';
+import { type Filled, type FillMode, makeEntry, type StoreEntry } from './store-entry.js';
+import type { TokenStoreEvent } from './token-store.js';
+
+/**
+ * Wiring of {@link createL2Coordinator}; all values come from the token store's options.
+ *
+ * @example
+ * ```ts
+ * createL2Coordinator({ l2, clock, sleep, signal, lockLeaseMs: 15_000, lockPollMinMs: 25, lockPollMaxMs: 1000, l2TimeoutMs: 2000, emit, adopt });
+ * ```
+ */
+export interface L2CoordinatorOptions {
+  l2: L2Cache;
+  clock: Clock;
+  sleep: Sleep;
+  signal: AbortSignal;
+  lockLeaseMs: number;
+  lockPollMinMs: number;
+  lockPollMaxMs: number;
+  l2TimeoutMs: number;
+  emit(event: TokenStoreEvent): void;
+  /** Called with an entry read from L2, to count it and put it in L1 (if not invalidated). */
+  adopt(key: string, entry: StoreEntry, startEpoch: number): void;
+}
+
+/**
+ * The L2 half of the token store: read-through, distributed lock, polling a peer's
+ * acquisition, write-back. Internal to {@link createTokenStore}.
+ *
+ * @example
+ * ```ts
+ * const filled = await coordinator.fill(key, tags, 'miss', epoch, (tags) => acquireEntry(tags));
+ * ```
+ */
+export interface L2Coordinator {
+  fill(
+    key: string,
+    tags: readonly string[],
+    mode: FillMode,
+    startEpoch: number,
+    acquire: (tags: readonly string[]) => Promise<StoreEntry>,
+  ): Promise<Filled>;
+  delete(key: string): Promise<void>;
+}
+
+const BUSY = Symbol('busy');
+const FAILED = Symbol('failed');
+
+function isL2Entry(value: unknown): value is L2Entry {
+  const e = value as L2Entry | null | undefined;
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    typeof e.token === 'string' &&
+    e.token !== '' &&
+    Number.isFinite(e.expiresOn) &&
+    Number.isFinite(e.usableUntil) &&
+    Number.isFinite(e.refreshOn) &&
+    e.meta !== null &&
+    typeof e.meta === 'object' &&
+    Array.isArray(e.meta.scopes)
+  );
+}
+
+/**
+ * Creates the {@link L2Coordinator}. Every L2 failure (rejection, timeout, corrupt entry) is
+ * reported as an `l2-error` event and bypassed, never thrown.
+ *
+ * @example
+ * ```ts
+ * const coordinator = createL2Coordinator(options);
+ * ```
+ */
+export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinator {
+  const { l2, clock, sleep, signal, lockLeaseMs, lockPollMinMs, lockPollMaxMs, l2TimeoutMs, emit, adopt } = options;
+
+  // A hung L2 is a failed L2: give every call a deadline (real time, like a socket timeout).
+  function timed<T>(promise: Promise<T>): Promise<T> {
+    if (!Number.isFinite(l2TimeoutMs)) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`L2 call timed out after ${l2TimeoutMs} ms`)), l2TimeoutMs);
+      timer.unref?.();
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async function call<T>(key: string, operation: 'get' | 'set' | 'delete' | 'lock' | 'release', fn: () => Promise<T>): Promise<T | typeof FAILED> {
+    try {
+      return await timed(Promise.resolve().then(fn));
+    } catch (error) {
+      emit({ type: 'l2-error', key, operation, error });
+      return FAILED;
+    }
+  }
+
+  /** A usable (or, when refreshing, fresher) entry from L2; FAILED if L2 failed. */
+  async function read(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | undefined | typeof FAILED> {
+    const data = await call(key, 'get', () => l2.get(key));
+    if (data === FAILED || data === undefined || data === null) return data ?? undefined;
+    if (!isL2Entry(data)) {
+      emit({ type: 'l2-error', key, operation: 'get', error: new TypeError('L2 returned a malformed entry') });
+      return undefined;
+    }
+    const now = clock.now();
+    if (now >= data.usableUntil) return undefined;
+    // A background refresh wants a newer token than the one it is replacing, not the same one.
+    if (mode === 'refresh' && now >= data.refreshOn) return undefined;
+    const token = createAccessToken({ ...data.meta, token: data.token, expiresOn: data.expiresOn, refreshOn: data.refreshOn });
+    const entry = makeEntry(token, data.usableUntil, data.refreshOn, tags.length > 0 ? tags : (data.tags ?? []));
+    adopt(key, entry, startEpoch);
+    emit({ type: 'l2-hit', key });
+    return { entry, result: Object.freeze({ token, outcome: 'l2' as const }) };
+  }
+
+  async function lock(key: string): Promise<L2Lock | typeof BUSY | undefined> {
+    if (typeof l2.lock !== 'function') return undefined;
+    const held = await call(key, 'lock', () => l2.lock!(key, lockLeaseMs));
+    if (held === FAILED) return undefined;
+    return held ?? BUSY;
+  }
+
+  /** Polls L2 with exponential backoff until the lock holder's token appears or its lease passes. */
+  async function waitForPeer(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | undefined> {
+    emit({ type: 'lock-wait', key });
+    const deadline = clock.now() + lockLeaseMs;
+    let delay = lockPollMinMs;
+    while (clock.now() < deadline) {
+      await sleep(Math.min(delay, deadline - clock.now()), signal);
+      const found = await read(key, tags, mode === 'force' ? 'refresh' : mode, startEpoch);
+      if (found === FAILED) return undefined;
+      if (found !== undefined) return found;
+      delay = Math.min(delay * 2, lockPollMaxMs);
+    }
+    emit({ type: 'lock-takeover', key });
+    return undefined;
+  }
+
+  function toL2(entry: StoreEntry, fencingToken: number | undefined): L2Entry {
+    const t = entry.value;
+    const meta: Record<string, unknown> = { scopes: [...t.scopes] };
+    if (t.subject !== undefined) meta['subject'] = t.subject;
+    if (t.actor !== undefined) meta['actor'] = t.actor;
+    if (t.tenantId !== undefined) meta['tenantId'] = t.tenantId;
+    if (t.claims !== undefined) meta['claims'] = t.claims;
+    const data: L2Entry = {
+      token: t.token,
+      expiresOn: t.expiresOnTimestamp,
+      usableUntil: entry.usableUntil,
+      refreshOn: entry.refreshOn,
+      meta: meta as unknown as L2Entry['meta'],
+      tags: entry.tags,
+    };
+    if (fencingToken !== undefined) data.fencingToken = fencingToken;
+    return data;
+  }
+
+  return {
+    async fill(key, tags, mode, startEpoch, acquire) {
+      if (mode !== 'force') {
+        const found = await read(key, tags, mode, startEpoch);
+        if (found !== undefined && found !== FAILED) return found;
+      }
+      let held = await lock(key);
+      if (held === BUSY) {
+        // For a forced refresh, a token the peer acquired after we asked is fresh enough.
+        const found = await waitForPeer(key, tags, mode, startEpoch);
+        if (found !== undefined) return found;
+        held = await lock(key);
+        // Still held after a whole lease: the holder is stuck; acquire without the lock.
+        if (held === BUSY) held = undefined;
+      }
+      try {
+        const entry = await acquire(tags);
+        const ttlMs = entry.usableUntil - clock.now();
+        if (ttlMs > 0) await call(key, 'set', () => l2.set(key, toL2(entry, held?.fencingToken), ttlMs));
+        return { entry, result: Object.freeze({ token: entry.value, outcome: 'miss' as const }) };
+      } finally {
+        if (held !== undefined) {
+          const lease = held;
+          await call(key, 'release', () => lease.release());
+        }
+      }
+    },
+    async delete(key) {
+      await call(key, 'delete', () => l2.delete(key));
+    },
+  };
+}

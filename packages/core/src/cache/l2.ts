@@ -1,0 +1,120 @@
+import type { AccessTokenMeta } from '../token/access-token.js';
+import { type Clock, systemClock } from '../util/clock.js';
+
+/**
+ * A token as stored in a shared (L2) cache: plain JSON data, times in epoch ms. Implementations
+ * (e.g. Redis) should encrypt it at rest: `token` is a live bearer token.
+ *
+ * @example
+ * ```ts
+ * const entry: L2Entry = { token, expiresOn, usableUntil, refreshOn, meta: { scopes } };
+ * ```
+ */
+export interface L2Entry {
+  token: string;
+  expiresOn: number;
+  usableUntil: number;
+  refreshOn: number;
+  meta: AccessTokenMeta;
+  tags?: readonly string[];
+  /** The lock's fencing token when written under a lock; lets an L2 refuse stale writers. */
+  fencingToken?: number;
+}
+
+/**
+ * A held L2 lock. `fencingToken` increases with every grant of the same key.
+ *
+ * @example
+ * ```ts
+ * const lock = await l2.lock?.(key, 15_000);
+ * try { ... } finally { await lock?.release(); }
+ * ```
+ */
+export interface L2Lock {
+  readonly fencingToken: number;
+  release(): Promise<void>;
+}
+
+/**
+ * A shared cache between replicas. Every method may fail; the token store then falls back to
+ * L1 and a direct acquisition. `lock` is optional: with it, replicas share one acquisition per
+ * key (it resolves `undefined` while another holder's lease runs).
+ *
+ * @example
+ * ```ts
+ * const store = createTokenStore({ l1, l2: createMemoryL2(), policy, clock });
+ * ```
+ */
+export interface L2Cache {
+  get(key: string): Promise<L2Entry | undefined>;
+  set(key: string, entry: L2Entry, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  lock?(key: string, leaseMs: number): Promise<L2Lock | undefined>;
+}
+
+/**
+ * Options of {@link createMemoryL2}.
+ *
+ * @example
+ * ```ts
+ * const l2 = createMemoryL2({ clock });
+ * ```
+ */
+export interface MemoryL2Options {
+  clock?: Clock;
+}
+
+/**
+ * An in-memory {@link L2Cache} with TTLs and fencing-token leases on the injected clock. Entries
+ * are JSON round-tripped, like a real remote store, so what works here serializes. For tests,
+ * and to share tokens between stores in one process.
+ *
+ * @example
+ * ```ts
+ * const l2 = createMemoryL2({ clock });
+ * const a = createTokenStore({ l1: l1a, l2, policy, clock });
+ * const b = createTokenStore({ l1: l1b, l2, policy, clock }); // shares a's tokens and locks
+ * ```
+ */
+export function createMemoryL2(options: MemoryL2Options = {}): L2Cache & { readonly size: number } {
+  const clock = options.clock ?? systemClock;
+  const data = new Map<string, { json: string; expiresAt: number }>();
+  const locks = new Map<string, { fencingToken: number; expiresAt: number }>();
+  let fencing = 0;
+  return {
+    async get(key) {
+      const hit = data.get(key);
+      if (hit === undefined) return undefined;
+      if (clock.now() >= hit.expiresAt) {
+        data.delete(key);
+        return undefined;
+      }
+      return JSON.parse(hit.json) as L2Entry;
+    },
+    async set(key, entry, ttlMs) {
+      if (!(ttlMs > 0)) return;
+      data.set(key, { json: JSON.stringify(entry), expiresAt: clock.now() + ttlMs });
+    },
+    async delete(key) {
+      data.delete(key);
+    },
+    async lock(key, leaseMs) {
+      const now = clock.now();
+      const held = locks.get(key);
+      if (held !== undefined && now < held.expiresAt) return undefined;
+      const grant = { fencingToken: ++fencing, expiresAt: now + leaseMs };
+      locks.set(key, grant);
+      return {
+        fencingToken: grant.fencingToken,
+        async release() {
+          // Only the current holder releases: a holder whose lease lapsed must not free a lock
+          // someone else has since taken.
+          if (locks.get(key) === grant) locks.delete(key);
+        },
+      };
+    },
+    get size() {
+      return data.size;
+    },
+  };
+}

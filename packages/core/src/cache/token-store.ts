@@ -1,0 +1,318 @@
+import { MalformedResponseError } from '../errors/agent-id-error.js';
+import { createLifetimePolicy, type LifetimePolicy, type LifetimePolicyOptions } from '../policy/lifetime-policy.js';
+import { type AccessToken, type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
+import { abortErrorFrom, raceAbort, realSleep, type Sleep } from '../util/abort.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { assertFunction, assertNumber } from '../util/validate.js';
+import type { L2Cache } from './l2.js';
+import { createL2Coordinator } from './l2-coordinator.js';
+import { createMemoryCache, type L1Entry, type MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
+import { createSingleFlight } from './single-flight.js';
+import { type CacheOutcome, type Filled, type FillMode, makeEntry, type StoreEntry, type TokenResult } from './store-entry.js';
+
+// Re-exported: they are part of this module's public surface (TSDoc in store-entry.ts).
+export type { CacheOutcome, TokenResult } from './store-entry.js';
+
+/**
+ * What an `acquire` callback returns: the raw token response, in the token endpoint's units.
+ *
+ * @example
+ * ```ts
+ * const acquire: Acquire = async () => ({ token: r.accessToken, expiresInSec: 3599, meta: { scopes } });
+ * ```
+ */
+export interface TokenAcquisition {
+  token: string;
+  /** `expires_in`. */
+  expiresInSec: number;
+  /** `refresh_in`, when the server sent one. */
+  refreshInSec?: number;
+  /** `ext_expires_in`. Kept for the caller; never used to serve a token past its expiry. */
+  extExpiresInSec?: number;
+  meta: AccessTokenMeta;
+}
+
+/**
+ * Gets a token from the network. The signal is the store's (aborted only when the store's own
+ * `signal` fires), never a caller's: the acquisition is shared.
+ *
+ * @example
+ * ```ts
+ * const acquire: Acquire = (signal) => network.run({ signal }, () => msal.acquireTokenByClientCredential(req)).then(toAcquisition);
+ * ```
+ */
+export type Acquire = (signal: AbortSignal) => Promise<TokenAcquisition>;
+
+/**
+ * Per-call options of {@link TokenStore.get}.
+ *
+ * @example
+ * ```ts
+ * await store.get(key, acquire, { signal: req.signal, tags: [cacheTags.agent(agentId)] });
+ * ```
+ */
+export interface TokenStoreGetOptions {
+  /** Skip the cache read (still coalesces with an acquisition in flight). */
+  forceRefresh?: boolean;
+  /** Stops this caller waiting (AbortError); the shared acquisition goes on for the others. */
+  signal?: AbortSignal;
+  /** Tags stored with a new entry, for {@link TokenStore.invalidate}. */
+  tags?: readonly string[];
+}
+
+/**
+ * Things worth logging or counting. `key`s are cache keys (hashes and ids, never tokens).
+ *
+ * @example
+ * ```ts
+ * onEvent: (e) => { if (e.type === 'l2-error') logger.warn('L2 failed', { op: e.operation }); }
+ * ```
+ */
+export type TokenStoreEvent =
+  | { type: 'acquired'; key: string; mode: 'miss' | 'refresh' | 'force'; durationMs: number }
+  | { type: 'acquire-error'; key: string; mode: 'miss' | 'refresh' | 'force'; error: unknown }
+  | { type: 'refresh-start'; key: string }
+  | { type: 'refresh-error'; key: string; error: unknown }
+  | { type: 'l2-hit'; key: string }
+  | { type: 'l2-error'; key: string; operation: 'get' | 'set' | 'delete' | 'lock' | 'release'; error: unknown }
+  | { type: 'lock-wait'; key: string }
+  | { type: 'lock-takeover'; key: string };
+
+/**
+ * Counters since creation, plus the current L1 size.
+ *
+ * @example
+ * ```ts
+ * const { hits, misses } = store.stats();
+ * ```
+ */
+export interface TokenStoreStats {
+  /** Served from L1 (including from inside the refresh-ahead window). */
+  hits: number;
+  /** Calls that started an acquisition (or L2 read). */
+  misses: number;
+  /** Calls that joined an acquisition in flight. */
+  coalesced: number;
+  /** Background refreshes started. */
+  refreshes: number;
+  l2Hits: number;
+  inFlight: number;
+  size: number;
+  bytes: number;
+}
+
+/**
+ * Options of {@link createTokenStore}.
+ *
+ * @example
+ * ```ts
+ * const options: TokenStoreOptions = { l1: { maxEntries: 10_000, maxBytes: 64e6 }, policy: {}, clock };
+ * ```
+ */
+export interface TokenStoreOptions {
+  /** A dedicated {@link MemoryCache} (or its options). */
+  l1: MemoryCache | MemoryCacheOptions;
+  l2?: L2Cache;
+  /** A {@link LifetimePolicy} or its options. Default: the default policy. */
+  policy?: LifetimePolicy | LifetimePolicyOptions;
+  clock?: Clock;
+  onEvent?: (event: TokenStoreEvent) => void;
+  /** Used to wait between L2 polls. Default: a real timer. */
+  sleep?: Sleep;
+  /** Aborts acquisitions (and lock waits) in flight, e.g. at shutdown. */
+  signal?: AbortSignal;
+  /** L2 lock lease. Default 15 000. */
+  lockLeaseMs?: number;
+  /** First and longest wait between L2 polls while a peer holds the lock. Default 25 / 1 000. */
+  lockPollMinMs?: number;
+  lockPollMaxMs?: number;
+  /** A slower L2 call counts as failed. Default 2 000 (real time). */
+  l2TimeoutMs?: number;
+  /** After a failed background refresh, wait this long before trying again. Default 5 000. */
+  refreshRetryMs?: number;
+}
+
+/**
+ * A two-level token cache with single-flight, refresh-ahead and the lifetime policy.
+ *
+ * @example
+ * ```ts
+ * const { token, outcome } = await store.get(key, acquire, { tags: [cacheTags.agent(id)] });
+ * await store.invalidate({ tag: cacheTags.agent(id) });
+ * ```
+ */
+export interface TokenStore {
+  get(key: string, acquire: Acquire, options?: TokenStoreGetOptions): Promise<TokenResult>;
+  invalidate(target: { tag: string } | { key: string } | 'all'): Promise<void>;
+  stats(): TokenStoreStats;
+}
+
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/**
+ * Creates a {@link TokenStore}. Behaviour of `get(key, acquire, options)`:
+ * - L1 fresh (before `refreshOn`): returned at once (`hit`): one LRU lookup, one clock read,
+ *   no allocation but the resolved promise.
+ * - L1 in the refresh-ahead window (still usable): returned at once (`refresh`), and exactly
+ *   one background refresh starts for the key. Its failure is reported (`refresh-error`) and
+ *   swallowed; the old token is served only while usable, and background retries wait
+ *   `refreshRetryMs`.
+ * - Otherwise (miss, unusable, or `forceRefresh`): single-flight per key (`miss` for the
+ *   caller that starts it, `coalesced` for those who join). With an L2: read it first (`l2`),
+ *   then take its lock if it has one; while a peer holds the lock, poll L2 with backoff until
+ *   the peer's token appears or the lease passes, then take over. Every L2 failure is
+ *   reported (`l2-error`) and bypassed: an L2 never fails a request.
+ * - A caller's `signal` rejects that caller only (AbortError).
+ * - An expired or unusable token is never returned; if acquisition fails, its error is thrown.
+ * - Invalidation during an acquisition keeps the result out of the cache (it is still returned).
+ *
+ * @example
+ * ```ts
+ * const store = createTokenStore({ l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 }, clock });
+ * const { token } = await store.get(key, async () => ({ token: jwt, expiresInSec: 3599, meta: { scopes } }));
+ * ```
+ */
+export function createTokenStore(options: TokenStoreOptions): TokenStore {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const {
+    clock = systemClock,
+    onEvent,
+    sleep = realSleep,
+    lockLeaseMs = 15_000,
+    lockPollMinMs = 25,
+    lockPollMaxMs = 1_000,
+    l2TimeoutMs = 2_000,
+    refreshRetryMs = 5_000,
+  } = options;
+  if (options.l1 === undefined) throw new TypeError('l1 is required (a memory cache or its options)');
+  const l1 = (typeof (options.l1 as MemoryCache).get === 'function'
+    ? options.l1
+    : createMemoryCache({ clock, ...(options.l1 as MemoryCacheOptions) })) as unknown as MemoryCache<StoreEntry>;
+  const policy =
+    options.policy !== undefined && typeof (options.policy as LifetimePolicy).compute === 'function'
+      ? (options.policy as LifetimePolicy)
+      : createLifetimePolicy(options.policy as LifetimePolicyOptions | undefined);
+  if (typeof clock?.now !== 'function') throw new TypeError('clock must have a now() method');
+  assertFunction('onEvent', onEvent, true);
+  assertFunction('sleep', sleep);
+  assertNumber('lockLeaseMs', lockLeaseMs, { min: 1 });
+  assertNumber('lockPollMinMs', lockPollMinMs, { min: 0 });
+  assertNumber('lockPollMaxMs', lockPollMaxMs, { min: lockPollMinMs });
+  if (l2TimeoutMs !== Infinity) assertNumber('l2TimeoutMs', l2TimeoutMs, { min: 1 });
+  assertNumber('refreshRetryMs', refreshRetryMs, { min: 0 });
+  const storeSignal = options.signal ?? new AbortController().signal;
+
+  const emit = (event: TokenStoreEvent): void => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // A listener's bug must not break token delivery.
+    }
+  };
+  const flights = createSingleFlight<string, Filled>();
+  const counters = { hits: 0, misses: 0, coalesced: 0, refreshes: 0, l2Hits: 0 };
+  // Bumped by every invalidation: an acquisition that started before it must not repopulate.
+  let epoch = 0;
+
+  async function acquireEntry(key: string, acquire: Acquire, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<StoreEntry> {
+    const started = clock.now();
+    try {
+      const raw = await acquire(storeSignal);
+      if (raw === null || typeof raw !== 'object' || typeof raw.token !== 'string' || raw.token === '') {
+        throw new MalformedResponseError('The token acquisition returned no access token');
+      }
+      const issuedAt = clock.now();
+      const times = policy.compute({ issuedAt, expiresInSec: raw.expiresInSec, refreshInSec: raw.refreshInSec });
+      const token = createAccessToken({ ...raw.meta, token: raw.token, expiresOn: times.expiresOn, refreshOn: times.refreshOn });
+      const entry = makeEntry(token, times.usableUntil, times.refreshOn, tags);
+      if (startEpoch === epoch) l1.set(key, entry, issuedAt);
+      emit({ type: 'acquired', key, mode, durationMs: issuedAt - started });
+      return entry;
+    } catch (error) {
+      emit({ type: 'acquire-error', key, mode, error });
+      throw error;
+    }
+  }
+
+  const l2 = options.l2 === undefined
+    ? undefined
+    : createL2Coordinator({
+        l2: options.l2,
+        clock,
+        sleep,
+        signal: storeSignal,
+        lockLeaseMs,
+        lockPollMinMs,
+        lockPollMaxMs,
+        l2TimeoutMs,
+        emit,
+        adopt(key, entry, startEpoch) {
+          counters.l2Hits++;
+          if (startEpoch === epoch) l1.set(key, entry, clock.now());
+        },
+      });
+
+  async function fill(key: string, acquire: Acquire, tags: readonly string[], mode: FillMode): Promise<Filled> {
+    const startEpoch = epoch;
+    if (l2 === undefined) {
+      const entry = await acquireEntry(key, acquire, tags, mode, startEpoch);
+      return { entry, result: Object.freeze({ token: entry.value, outcome: 'miss' as const }) };
+    }
+    return l2.fill(key, tags, mode, startEpoch, (lockTags) => acquireEntry(key, acquire, lockTags, mode, startEpoch));
+  }
+
+  function refreshInBackground(key: string, acquire: Acquire, tags: readonly string[], old: StoreEntry): void {
+    counters.refreshes++;
+    emit({ type: 'refresh-start', key });
+    flights.run(key, () => fill(key, acquire, tags, 'refresh')).promise.then(undefined, (error: unknown) => {
+      old.refreshBlockedUntil = clock.now() + refreshRetryMs;
+      emit({ type: 'refresh-error', key, error });
+    });
+  }
+
+  function load(key: string, acquire: Acquire, options: TokenStoreGetOptions | undefined): Promise<TokenResult> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortErrorFrom(signal, 'The token request'));
+    const mode: FillMode = options?.forceRefresh === true ? 'force' : 'miss';
+    const flight = flights.run(key, () => fill(key, acquire, options?.tags ?? NO_TAGS, mode));
+    if (flight.shared) counters.coalesced++;
+    else counters.misses++;
+    const result = flight.shared
+      ? flight.promise.then((filled) => filled.entry.coalesced)
+      : flight.promise.then((filled) => filled.result);
+    return raceAbort(result, signal, 'The token request');
+  }
+
+  return {
+    get(key, acquire, options) {
+      const now = clock.now();
+      if (options?.forceRefresh !== true) {
+        const entry = l1.get(key, now);
+        if (entry !== undefined) {
+          counters.hits++;
+          if (now < entry.refreshOn) return Promise.resolve(entry.hit);
+          if (now >= entry.refreshBlockedUntil && !flights.has(key)) {
+            refreshInBackground(key, acquire, options?.tags ?? entry.tags, entry);
+          }
+          return Promise.resolve(entry.refreshing);
+        }
+      }
+      return load(key, acquire, options);
+    },
+    async invalidate(target) {
+      epoch++;
+      if (target === 'all') {
+        l1.clear();
+      } else if (target !== null && typeof target === 'object' && typeof (target as { tag?: unknown }).tag === 'string') {
+        l1.deleteByTag((target as { tag: string }).tag);
+      } else if (target !== null && typeof target === 'object' && typeof (target as { key?: unknown }).key === 'string') {
+        const { key } = target as { key: string };
+        l1.delete(key);
+        await l2?.delete(key);
+      } else {
+        throw new TypeError("invalidate target must be 'all', { tag } or { key }");
+      }
+    },
+    stats: () => ({ ...counters, inFlight: flights.size, size: l1.size, bytes: l1.bytes }),
+  };
+}

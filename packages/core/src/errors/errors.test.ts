@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AbortError,
+  AgentIdError,
+  ConfigurationError,
+  CredentialError,
+  findAgentIdError,
+  InvalidTokenError,
+  isAgentIdError,
+  MalformedResponseError,
+  NetworkError,
+  OAuthError,
+  ServiceError,
+  ThrottledError,
+  TimeoutError,
+  TokenPolicyError,
+  UnexpectedError,
+} from './agent-id-error.js';
+import { ERROR_CODES, isAgentIdErrorCode, isRetryableCode } from './codes.js';
+
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+
+describe('ERROR_CODES', () => {
+  it('lists unique AGENTID_ codes, each with a one-line description', () => {
+    const codes = ERROR_CODES.map((c) => c.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const { code, description } of ERROR_CODES) {
+      expect(code).toMatch(/^AGENTID_[A-Z_]+$/);
+      expect(description.length).toBeGreaterThan(10);
+      expect(description).not.toContain('\n');
+    }
+  });
+
+  it('contains every code the brief names', () => {
+    for (const code of [
+      'AGENTID_INVALID_OPTIONS', 'AGENTID_NETWORK', 'AGENTID_TIMEOUT', 'AGENTID_ABORTED', 'AGENTID_THROTTLED',
+      'AGENTID_SERVER_ERROR', 'AGENTID_INVALID_GRANT', 'AGENTID_INVALID_CLIENT', 'AGENTID_INVALID_SCOPE',
+      'AGENTID_INTERACTION_REQUIRED', 'AGENTID_CONSENT_REQUIRED', 'AGENTID_MISSING_FMI_PATH',
+      'AGENTID_NO_CLIENT_CREDENTIAL', 'AGENTID_FIC_NOT_MATCHED', 'AGENTID_WRONG_TENANT', 'AGENTID_TOKEN_LIFETIME',
+      'AGENTID_MALFORMED_RESPONSE', 'AGENTID_CREDENTIAL', 'AGENTID_TOKEN_ENDPOINT', 'AGENTID_AGENT_DISABLED',
+      'AGENTID_NOT_FOUND',
+    ]) {
+      expect(isAgentIdErrorCode(code), code).toBe(true);
+    }
+    expect(isAgentIdErrorCode('NOPE')).toBe(false);
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(ERROR_CODES)).toBe(true);
+    expect(Object.isFrozen(ERROR_CODES[0])).toBe(true);
+  });
+
+  it('marks only transient failures retryable', () => {
+    const retryable = ERROR_CODES.filter((c) => c.retryable).map((c) => c.code).sort();
+    expect(retryable).toEqual(['AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
+    expect(isRetryableCode('AGENTID_INVALID_GRANT')).toBe(false);
+  });
+});
+
+describe('AgentIdError family', () => {
+  const cases: Array<[AgentIdError, string, string]> = [
+    [new NetworkError('n'), 'NetworkError', 'AGENTID_NETWORK'],
+    [new TimeoutError('t'), 'TimeoutError', 'AGENTID_TIMEOUT'],
+    [new AbortError(), 'AbortError', 'AGENTID_ABORTED'],
+    [new ThrottledError('x'), 'ThrottledError', 'AGENTID_THROTTLED'],
+    [new ServiceError('x'), 'ServiceError', 'AGENTID_SERVER_ERROR'],
+    [new ConfigurationError('x'), 'ConfigurationError', 'AGENTID_INVALID_OPTIONS'],
+    [new TokenPolicyError('x'), 'TokenPolicyError', 'AGENTID_TOKEN_LIFETIME'],
+    [new CredentialError('x'), 'CredentialError', 'AGENTID_CREDENTIAL'],
+    [new MalformedResponseError('x'), 'MalformedResponseError', 'AGENTID_MALFORMED_RESPONSE'],
+    [new InvalidTokenError('x'), 'InvalidTokenError', 'AGENTID_INVALID_TOKEN'],
+    [new UnexpectedError('x'), 'UnexpectedError', 'AGENTID_UNEXPECTED'],
+    [new OAuthError('AGENTID_INVALID_GRANT', 'x'), 'OAuthError', 'AGENTID_INVALID_GRANT'],
+  ];
+  it.each(cases)('%s has its name, code and retryability', (error, name, code) => {
+    expect(error).toBeInstanceOf(AgentIdError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe(name);
+    expect(error.code).toBe(code);
+    expect(error.retryable).toBe(isRetryableCode(error.code));
+    expect(isAgentIdError(error)).toBe(true);
+    expect(isAgentIdError(error, error.code)).toBe(true);
+  });
+
+  it('always keeps the cause', () => {
+    const cause = new Error('root');
+    expect(new NetworkError('x', { cause }).cause).toBe(cause);
+    expect(new AgentIdError('AGENTID_UNEXPECTED', 'x', { cause: 'str' }).cause).toBe('str');
+    expect('cause' in new NetworkError('x')).toBe(false);
+  });
+
+  it('redacts the message and the error description', () => {
+    const e = new OAuthError('AGENTID_INVALID_GRANT', `bad assertion=${JWT}`, {
+      errorDescription: `AADSTS50013: Assertion failed. token ${JWT} Trace ID: t1 Correlation ID: c1`,
+    });
+    expect(e.message).not.toContain('eyJ');
+    expect(e.errorDescription).not.toContain('eyJ');
+    expect(e.errorDescription).toContain('Trace ID: t1 Correlation ID: c1');
+  });
+
+  it('carries HTTP details and serializes them safely', () => {
+    const e = new ThrottledError('slow down', {
+      status: 429, error: 'throttled', aadsts: 50196, errorCodes: [50196], correlationId: 'c', traceId: 't', retryAfterMs: 1000,
+      cause: new Error('secret cause'),
+    });
+    const json = JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
+    expect(json).toEqual({
+      name: 'ThrottledError', code: 'AGENTID_THROTTLED', message: 'slow down', retryable: true, status: 429,
+      error: 'throttled', aadsts: 50196, errorCodes: [50196], correlationId: 'c', traceId: 't', retryAfterMs: 1000,
+    });
+    expect(Object.keys(new NetworkError('x'))).not.toContain('status');
+  });
+
+  it('isAgentIdError narrows by code', () => {
+    expect(isAgentIdError(new TimeoutError('x'), 'AGENTID_NETWORK')).toBe(false);
+    expect(isAgentIdError(new Error('x'))).toBe(false);
+  });
+
+  it('findAgentIdError walks the cause chain, bounded', () => {
+    const typed = new NetworkError('n');
+    expect(findAgentIdError(new Error('outer', { cause: new Error('mid', { cause: typed }) }))).toBe(typed);
+    expect(findAgentIdError(new Error('plain'))).toBeUndefined();
+    const a = new Error('a') as Error & { cause?: unknown };
+    const b = new Error('b', { cause: a });
+    a.cause = b;
+    expect(findAgentIdError(a)).toBeUndefined();
+    expect(findAgentIdError(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,306 @@
+import { type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import pRetry, { AbortError as StopRetrying } from 'p-retry';
+import { type AgentIdError, findAgentIdError, NetworkError, TimeoutError, UnexpectedError } from '../errors/agent-id-error.js';
+import { errorFromTokenResponse } from '../errors/from-token-response.js';
+import { ATTR } from '../telemetry/attributes.js';
+import { TRACER_NAME, withSpan } from '../telemetry/telemetry.js';
+import { abortErrorFrom, realSleep, type Sleep } from '../util/abort.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { parseRetryAfter } from '../util/retry-after.js';
+import { assertFunction, assertNumber } from '../util/validate.js';
+
+/**
+ * One HTTP request.
+ *
+ * @example
+ * ```ts
+ * const req: HttpRequest = { url, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body };
+ * ```
+ */
+export interface HttpRequest {
+  url: string;
+  /** Default `GET`. */
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The caller's signal: aborts the request and its retries (never retried). */
+  signal?: AbortSignal;
+  /** Overrides the client's per-attempt timeout. */
+  timeoutMs?: number;
+}
+
+/**
+ * The final answer: the first non-retryable one, or the last one when retries ran out.
+ * Header names are lower-case.
+ *
+ * @example
+ * ```ts
+ * if (res.status === 200) JSON.parse(res.body);
+ * ```
+ */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** How many attempts were made (1 = no retry). */
+  attempts: number;
+}
+
+/**
+ * Reported after every attempt.
+ *
+ * @example
+ * ```ts
+ * onAttempt: (a) => metrics.count('http.attempt', { status: a.status ?? a.error?.code })
+ * ```
+ */
+export interface HttpAttempt {
+  attempt: number;
+  method: string;
+  /** The URL without its query string. */
+  url: string;
+  status?: number;
+  error?: AgentIdError;
+  durationMs: number;
+  /** Set when another attempt follows after this delay. */
+  retryInMs?: number;
+}
+
+/**
+ * Options of {@link createHttpClient}. Times in ms.
+ *
+ * @example
+ * ```ts
+ * const options: HttpClientOptions = { timeoutMs: 5_000, retries: 2 };
+ * ```
+ */
+export interface HttpClientOptions {
+  fetch?: typeof globalThis.fetch;
+  /** Per attempt. Default 10 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. Default 3. */
+  retries?: number;
+  /** Backoff base. Default 200. */
+  minRetryDelayMs?: number;
+  /** Backoff ceiling. Default 30 000. */
+  maxRetryDelayMs?: number;
+  /** A longer Retry-After fails fast instead of waiting. Default 60 000. */
+  maxRetryAfterMs?: number;
+  sleep?: Sleep;
+  /** `[0, 1)`, for jitter. Default `Math.random`. */
+  random?: () => number;
+  /** Turns an HTTP-date Retry-After into a delay. */
+  clock?: Clock;
+  onAttempt?: (attempt: HttpAttempt) => void;
+  /** Default: the global tracer provider's `@agentid/core` tracer. */
+  tracer?: Tracer;
+}
+
+/**
+ * Sends requests with timeouts, retries and a client span.
+ *
+ * @example
+ * ```ts
+ * const res = await client.request({ url, method: 'POST', body });
+ * ```
+ */
+export interface HttpClient {
+  request(request: HttpRequest): Promise<HttpResponse>;
+}
+
+// Carries a 429/5xx answer through p-retry, so that the last one can be returned when
+// retries run out.
+class RetryableStatus extends Error {
+  constructor(
+    readonly response: Omit<HttpResponse, 'attempts'>,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`HTTP ${response.status}`);
+  }
+}
+
+const isRetryableStatus = (status: number): boolean => status === 429 || (status >= 500 && status <= 599);
+
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // undici reports "fetch failed" and puts the useful part (ECONNRESET, ENOTFOUND) in cause.
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  return detail !== undefined ? `${error.message} (${detail})` : error.message;
+}
+
+/**
+ * Creates an {@link HttpClient}. Each attempt has its own timeout (combined with the caller's
+ * signal through `AbortSignal.any`). Retries (p-retry) happen only on 429, 5xx, timeouts and
+ * network errors: after `Retry-After` when given (seconds or HTTP-date), else after an
+ * exponential backoff with jitter (`min × 2^n`, capped, then scaled by `[0.5, 1)`). A
+ * Retry-After above `maxRetryAfterMs` fails fast with {@link ThrottledError} (429) or
+ * {@link ServiceError} (5xx) carrying `retryAfterMs`. Other 4xx, and caller aborts, are never
+ * retried. When retries run out on 429/5xx the last answer is returned, not thrown. Throws
+ * {@link NetworkError}, {@link TimeoutError} or {@link AbortError}.
+ *
+ * @example
+ * ```ts
+ * const client = createHttpClient({ timeoutMs: 5_000, onAttempt: (a) => log.debug('attempt', a) });
+ * const res = await client.request({ url: tokenUrl, method: 'POST', body: form, signal });
+ * ```
+ */
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const {
+    fetch: fetchFn = globalThis.fetch,
+    timeoutMs = 10_000,
+    retries = 3,
+    minRetryDelayMs = 200,
+    maxRetryDelayMs = 30_000,
+    maxRetryAfterMs = 60_000,
+    sleep = realSleep,
+    random = Math.random,
+    clock = systemClock,
+    onAttempt,
+    tracer,
+  } = options;
+  assertFunction('fetch', fetchFn);
+  assertNumber('timeoutMs', timeoutMs, { min: 1 });
+  assertNumber('retries', retries, { min: 0, max: 20, integer: true });
+  assertNumber('minRetryDelayMs', minRetryDelayMs, { min: 0 });
+  assertNumber('maxRetryDelayMs', maxRetryDelayMs, { min: minRetryDelayMs });
+  assertNumber('maxRetryAfterMs', maxRetryAfterMs, { min: 0 });
+  assertFunction('sleep', sleep);
+  assertFunction('random', random);
+  assertFunction('onAttempt', onAttempt, true);
+
+  const report = (attempt: HttpAttempt): void => {
+    try {
+      onAttempt?.(attempt);
+    } catch {
+      // An observer's bug must not change the request's outcome.
+    }
+  };
+
+  async function attemptOnce(req: HttpRequest, method: string, safeUrl: string): Promise<Omit<HttpResponse, 'attempts'>> {
+    const limit = req.timeoutMs ?? timeoutMs;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), limit);
+    timer.unref?.();
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal;
+    try {
+      const init: RequestInit = { method, signal };
+      if (req.headers !== undefined) init.headers = req.headers;
+      if (req.body !== undefined) init.body = req.body;
+      const res = await fetchFn(req.url, init);
+      // Reading the body is part of the attempt: the timeout covers a stalled body too.
+      const body = await res.text();
+      const headers: Record<string, string> = {};
+      res.headers.forEach((value, name) => {
+        headers[name.toLowerCase()] = value;
+      });
+      return { status: res.status, headers, body };
+    } catch (error) {
+      if (req.signal?.aborted) throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
+      if (timeout.signal.aborted) throw new TimeoutError(`${method} ${safeUrl} timed out after ${limit} ms`, { cause: error });
+      throw new NetworkError(`${method} ${safeUrl} failed: ${describeFailure(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function backoff(retryIndex: number): number {
+    const ceiling = Math.min(maxRetryDelayMs, minRetryDelayMs * 2 ** retryIndex);
+    return Math.round(ceiling * (0.5 + random() / 2));
+  }
+
+  async function send(req: HttpRequest, method: string, safeUrl: string, span: Span): Promise<HttpResponse> {
+    let attempts = 0;
+    let started = 0;
+    try {
+      const res = await pRetry(
+        async (attemptNumber) => {
+          attempts = attemptNumber;
+          started = clock.now();
+          let res: Omit<HttpResponse, 'attempts'>;
+          try {
+            res = await attemptOnce(req, method, safeUrl);
+          } catch (error) {
+            const typed = error as AgentIdError;
+            if (typed.retryable) throw typed;
+            report({ attempt: attemptNumber, method, url: safeUrl, error: typed, durationMs: clock.now() - started });
+            throw new StopRetrying(typed);
+          }
+          if (isRetryableStatus(res.status)) {
+            throw new RetryableStatus(res, parseRetryAfter(res.headers['retry-after'], clock.now()));
+          }
+          report({ attempt: attemptNumber, method, url: safeUrl, status: res.status, durationMs: clock.now() - started });
+          return res;
+        },
+        {
+          retries,
+          // p-retry's own timer is disabled (0 ms); waits go through the injected sleep below.
+          minTimeout: 0,
+          maxTimeout: 0,
+          randomize: false,
+          onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+            const status = error instanceof RetryableStatus ? error.response.status : undefined;
+            const typed = error instanceof RetryableStatus ? undefined : (error as AgentIdError);
+            const base = { attempt: attemptNumber, method, url: safeUrl, durationMs: clock.now() - started };
+            const attempt: HttpAttempt = status !== undefined ? { ...base, status } : { ...base, error: typed! };
+            if (retriesLeft <= 0) {
+              report(attempt);
+              return;
+            }
+            const retryAfterMs = error instanceof RetryableStatus ? error.retryAfterMs : undefined;
+            if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs && error instanceof RetryableStatus) {
+              report(attempt);
+              const { response } = error;
+              throw errorFromTokenResponse({ status: response.status, body: response.body, headers: response.headers, now: clock.now() });
+            }
+            const delay = retryAfterMs ?? backoff(attemptNumber - 1);
+            report({ ...attempt, retryInMs: delay });
+            await sleep(delay, req.signal);
+          },
+        },
+      );
+      return { ...res, attempts };
+    } catch (error) {
+      if (error instanceof RetryableStatus) return { ...error.response, attempts };
+      if (req.signal?.aborted && findAgentIdError(error)?.code !== 'AGENTID_ABORTED') {
+        throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
+      }
+      throw findAgentIdError(error) ?? new UnexpectedError(`${method} ${safeUrl} failed unexpectedly`, { cause: error });
+    } finally {
+      span.setAttribute(ATTR.HTTP_ATTEMPTS, attempts);
+      if (attempts > 1) span.setAttribute(ATTR.HTTP_RESEND_COUNT, attempts - 1);
+    }
+  }
+
+  return {
+    async request(req) {
+      if (req === null || typeof req !== 'object' || typeof req.url !== 'string') throw new TypeError('request.url must be a string');
+      if (req.timeoutMs !== undefined) assertNumber('request.timeoutMs', req.timeoutMs, { min: 1 });
+      const method = (req.method ?? 'GET').toUpperCase();
+      let parsed: URL;
+      try {
+        parsed = new URL(req.url);
+      } catch (cause) {
+        throw new TypeError('request.url must be an absolute URL', { cause });
+      }
+      // The query string may carry secrets; spans, logs and errors only ever see origin + path.
+      const safeUrl = `${parsed.origin}${parsed.pathname}`;
+      if (req.signal?.aborted) throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
+      const attributes = { [ATTR.HTTP_METHOD]: method, [ATTR.URL_FULL]: safeUrl, [ATTR.SERVER_ADDRESS]: parsed.hostname };
+      return withSpan(
+        method,
+        attributes,
+        async (span) => {
+          const res = await send(req, method, safeUrl, span);
+          span.setAttribute(ATTR.HTTP_STATUS, res.status);
+          if (res.status >= 400) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.status}` });
+            span.setAttribute(ATTR.ERROR_TYPE, String(res.status));
+          }
+          return res;
+        },
+        { kind: SpanKind.CLIENT, tracer: tracer ?? trace.getTracer(TRACER_NAME) },
+      );
+    },
+  };
+}

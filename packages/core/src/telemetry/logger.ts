@@ -1,0 +1,80 @@
+import { redact } from '../util/redact.js';
+
+/**
+ * Structured fields of a log line. String values are redacted like messages.
+ *
+ * @example
+ * ```ts
+ * logger.info('token acquired', { agentId, outcome: 'miss' });
+ * ```
+ */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/**
+ * The logger this package writes to. Compatible with console, pino and most others.
+ *
+ * @example
+ * ```ts
+ * const logger: Logger = { debug() {}, info: console.info, warn: console.warn, error: console.error };
+ * ```
+ */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const noop = (): void => {};
+
+/**
+ * A logger that discards everything: the default.
+ *
+ * @example
+ * ```ts
+ * createTelemetry({ logger: noopLogger });
+ * ```
+ */
+export const noopLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+
+function redactFields(fields: LogFields | undefined): LogFields | undefined {
+  if (fields === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'string') out[key] = redact(value);
+    else if (value instanceof Error) {
+      // Errors are reduced to what is safe: foreign ones (fetch, MSAL) may quote request bodies.
+      const code = (value as { code?: unknown }).code;
+      out[key] = typeof code === 'string' ? { name: value.name, code, message: redact(value.message) } : { name: value.name, message: redact(value.message) };
+    } else out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Wraps a logger so that every message and string field goes through `redact` (and errors
+ * are reduced to name, code and redacted message), and a throwing logger never breaks a call.
+ *
+ * @example
+ * ```ts
+ * const logger = createRedactingLogger(console);
+ * logger.warn('refresh failed', { error }); // no token in the output
+ * ```
+ */
+export function createRedactingLogger(logger: Partial<Logger> | undefined): Logger {
+  if (logger === undefined || logger === noopLogger) return noopLogger;
+  const wrap =
+    (level: keyof Logger) =>
+    (message: string, fields?: LogFields): void => {
+      const fn = logger[level];
+      if (typeof fn !== 'function') return;
+      try {
+        const safe = redactFields(fields);
+        if (safe === undefined) fn.call(logger, redact(message));
+        else fn.call(logger, redact(message), safe);
+      } catch {
+        // Logging is best-effort.
+      }
+    };
+  return Object.freeze({ debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') });
+}

@@ -1,0 +1,169 @@
+import {
+  type Attributes,
+  type AttributeValue,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { redact } from '../util/redact.js';
+import { ATTR } from './attributes.js';
+import { createRedactingLogger, type Logger, noopLogger } from './logger.js';
+
+/**
+ * The instrumentation scope name of every span this package opens.
+ *
+ * @example
+ * ```ts
+ * exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === TRACER_NAME);
+ * ```
+ */
+export const TRACER_NAME = '@agentid/core';
+
+/**
+ * Span attributes as callers pass them; `undefined` values are dropped.
+ *
+ * @example
+ * ```ts
+ * const attrs: SpanAttributes = { [ATTR.AGENT_ID]: agentId, [ATTR.OBO_USER_ID]: maybeUser };
+ * ```
+ */
+export type SpanAttributes = Readonly<Record<string, AttributeValue | readonly string[] | undefined>>;
+
+/**
+ * Options of a single span.
+ *
+ * @example
+ * ```ts
+ * await telemetry.withSpan('POST', attrs, send, { kind: SpanKind.CLIENT });
+ * ```
+ */
+export interface WithSpanOptions {
+  kind?: SpanKind;
+}
+
+/**
+ * Tracing and logging for one component.
+ *
+ * @example
+ * ```ts
+ * const t = createTelemetry({ tracerProvider, logger: console });
+ * await t.withSpan('agentid.token', { [ATTR.AGENT_ID]: id }, async (span) => { ... });
+ * ```
+ */
+export interface Telemetry {
+  readonly tracer: Tracer;
+  /** The given logger, wrapped so that everything it receives is redacted. */
+  readonly logger: Logger;
+  withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions): Promise<T>;
+}
+
+/**
+ * Options of {@link createTelemetry}.
+ *
+ * @example
+ * ```ts
+ * const options: TelemetryOptions = { tracerProvider: provider };
+ * ```
+ */
+export interface TelemetryOptions {
+  /** Default: the global provider (a no-op unless the application registered one). */
+  tracerProvider?: TracerProvider;
+  logger?: Partial<Logger>;
+}
+
+function cleanAttributes(attributes: SpanAttributes): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value !== undefined) out[key] = (Array.isArray(value) ? [...value] : value) as AttributeValue;
+  }
+  return out;
+}
+
+/**
+ * Marks a span as failed with a redacted message only: the exception event carries the error's
+ * name, code and redacted message and stack, never the original text of a foreign error (MSAL
+ * and fetch errors may quote request bodies).
+ *
+ * @example
+ * ```ts
+ * try { ... } catch (e) { recordSpanError(span, e); throw e; }
+ * ```
+ */
+export function recordSpanError(span: Span, error: unknown): void {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = redact(error instanceof Error ? error.message : String(error));
+  const code = typeof (error as { code?: unknown } | null)?.code === 'string' ? (error as { code: string }).code : undefined;
+  const exception: { name: string; message: string; code?: string; stack?: string } = { name, message };
+  if (code !== undefined) exception.code = code;
+  if (error instanceof Error && typeof error.stack === 'string') exception.stack = redact(error.stack);
+  span.recordException(exception);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setAttribute(ATTR.ERROR_TYPE, code ?? name);
+  if (code !== undefined) span.setAttribute(ATTR.ERROR_CODE, code);
+}
+
+async function runInSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: SpanAttributes,
+  fn: (span: Span) => Promise<T> | T,
+  options: WithSpanOptions | undefined,
+): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: options?.kind ?? SpanKind.INTERNAL, attributes: cleanAttributes(attributes) }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      recordSpanError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/**
+ * Creates a {@link Telemetry} whose tracer is named `@agentid/core`.
+ *
+ * @example
+ * ```ts
+ * const telemetry = createTelemetry({ tracerProvider: provider, logger: pino() });
+ * ```
+ */
+export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const provider = options.tracerProvider ?? trace.getTracerProvider();
+  if (typeof provider?.getTracer !== 'function') throw new TypeError('tracerProvider must have a getTracer() method');
+  const tracer = provider.getTracer(TRACER_NAME);
+  const logger = options.logger === undefined ? noopLogger : createRedactingLogger(options.logger);
+  return Object.freeze({
+    tracer,
+    logger,
+    withSpan: <T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, spanOptions?: WithSpanOptions) =>
+      runInSpan(tracer, name, attributes, fn, spanOptions),
+  });
+}
+
+/**
+ * Runs `fn` inside an active span (global tracer provider, or `options.tracer`): attributes
+ * set up front, `undefined` ones dropped; on failure, status ERROR and an exception event with
+ * the redacted message; always ended. Returns or rethrows what `fn` does.
+ *
+ * @example
+ * ```ts
+ * const token = await withSpan('agentid.agent.token', { [ATTR.AGENT_ID]: agentId }, async (span) => {
+ *   const r = await store.get(key, acquire);
+ *   span.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
+ *   return r.token;
+ * });
+ * ```
+ */
+export function withSpan<T>(
+  name: string,
+  attributes: SpanAttributes,
+  fn: (span: Span) => Promise<T> | T,
+  options?: WithSpanOptions & { tracer?: Tracer },
+): Promise<T> {
+  return runInSpan(options?.tracer ?? trace.getTracer(TRACER_NAME), name, attributes, fn, options);
+}

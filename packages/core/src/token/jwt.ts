@@ -1,0 +1,89 @@
+import { InvalidTokenError } from '../errors/agent-id-error.js';
+
+/**
+ * The JWT claims this project reads (Entra v1/v2 access tokens and agent claims). Other claims
+ * are kept as `unknown`.
+ *
+ * @example
+ * ```ts
+ * const claims: JwtClaims = decodeJwtClaims(token);
+ * claims.xms_par_app_azp; // the blueprint's app id
+ * ```
+ */
+export interface JwtClaims {
+  aud?: string | string[];
+  iss?: string;
+  sub?: string;
+  oid?: string;
+  tid?: string;
+  azp?: string;
+  appid?: string;
+  idtyp?: string;
+  ver?: string;
+  scp?: string;
+  roles?: string[];
+  iat?: number;
+  nbf?: number;
+  exp?: number;
+  xms_par_app_azp?: string;
+  xms_act_fct?: string | number | Array<string | number>;
+  xms_sub_fct?: string | number | Array<string | number>;
+  [claim: string]: unknown;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+function decodeSegment(segment: string, which: string): Record<string, unknown> {
+  if (segment === '' || !SEGMENT.test(segment)) throw new InvalidTokenError(`Not a JWT: the ${which} is not base64url`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch (cause) {
+    // The cause is a JSON SyntaxError, which quotes fragments of the decoded text; drop it so
+    // that no token content travels with the error.
+    void cause;
+    throw new InvalidTokenError(`Not a JWT: the ${which} is not JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidTokenError(`Not a JWT: the ${which} is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Decodes a JWT's header without verifying anything.
+ *
+ * @example
+ * ```ts
+ * decodeJwtHeader(token).kid;
+ * ```
+ */
+export function decodeJwtHeader(jwt: string): Record<string, unknown> {
+  return decodeSegment(segmentsOf(jwt)[0], 'header');
+}
+
+function segmentsOf(jwt: unknown): [string, string, string] {
+  if (typeof jwt !== 'string' || jwt === '') throw new InvalidTokenError('Not a JWT: expected a non-empty string');
+  const parts = jwt.split('.');
+  if (parts.length !== 3) throw new InvalidTokenError(`Not a JWT: expected 3 segments, got ${parts.length}`);
+  return parts as [string, string, string];
+}
+
+/**
+ * Decodes a JWT's claims **without verifying the signature** (for logging, cache metadata and
+ * tokens this process just received from Entra over TLS; never for authorization decisions on
+ * inbound tokens). Throws {@link InvalidTokenError} (`AGENTID_INVALID_TOKEN`) on anything that
+ * is not a compact JWS whose header and payload are JSON objects; the message never contains
+ * any part of the input.
+ *
+ * @example
+ * ```ts
+ * const { oid, tid, exp } = decodeJwtClaims(result.accessToken);
+ * ```
+ */
+export function decodeJwtClaims(jwt: string): JwtClaims {
+  const [header, payload, signature] = segmentsOf(jwt);
+  decodeSegment(header, 'header');
+  if (!SEGMENT.test(signature)) throw new InvalidTokenError('Not a JWT: the signature is not base64url');
+  return decodeSegment(payload, 'payload') as JwtClaims;
+}

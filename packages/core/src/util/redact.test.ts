@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { containsSecret, REDACTED, redact } from './redact.js';
+
+const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+const JWT = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'user', scp: 'User.Read' })}.c2lnbmF0dXJlX2J5dGVz`;
+
+describe('redact', () => {
+  it('removes JWTs wherever they appear', () => {
+    expect(redact(`token ${JWT} end`)).toBe(`token ${REDACTED} end`);
+    expect(redact(`a=${JWT}&b=${JWT}`)).not.toContain('eyJ');
+    expect(redact(`${JWT}.`)).toBe(`${REDACTED}.`);
+  });
+
+  it('removes unsigned JWTs and five-segment JWEs', () => {
+    const unsigned = `${b64({ alg: 'none' })}.${b64({ sub: 'x' })}.`;
+    expect(redact(`x ${unsigned} y`)).toBe(`x ${REDACTED} y`);
+    const jwe = `${b64({ alg: 'RSA-OAEP', enc: 'A256GCM' })}.abc.def.ghi.jkl`;
+    expect(redact(jwe)).toBe(REDACTED);
+  });
+
+  it('removes PEM blocks, complete or truncated', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
+    expect(redact(`key: ${pem} done`)).toBe(`key: ${REDACTED} done`);
+    expect(redact('x -----BEGIN CERTIFICATE-----\nMIIC')).toBe(`x ${REDACTED}`);
+  });
+
+  it('removes secret form values but keeps the rest of the form', () => {
+    const form =
+      'client_id=abc&client_secret=s3cr3t%2B&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=opaque&assertion=userjwt&scope=x';
+    const out = redact(form);
+    expect(out).toContain('client_id=abc');
+    expect(out).toContain(`client_secret=${REDACTED}`);
+    expect(out).toContain(`client_assertion=${REDACTED}`);
+    expect(out).toContain(`&assertion=${REDACTED}`);
+    expect(out).toContain('client_assertion_type=urn%3Aietf');
+    expect(out).toContain('scope=x');
+    expect(out).not.toMatch(/s3cr3t|opaque|userjwt/);
+  });
+
+  it('removes secrets in JSON bodies and bearer headers', () => {
+    expect(redact('{"access_token":"abc.def","expires_in":3600}')).toBe(`{"access_token":"${REDACTED}","expires_in":3600}`);
+    expect(redact('{"refresh_token" : "r\\"x"}')).toBe(`{"refresh_token":"${REDACTED}"}`);
+    expect(redact('Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123')).toBe(`Authorization: Bearer ${REDACTED}`);
+  });
+
+  it('keeps ordinary diagnostic text, including AADSTS descriptions and challenges', () => {
+    const text =
+      "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required. Trace ID: 0f3c Correlation ID: 9a1b Timestamp: 2026-01-01";
+    expect(redact(text)).toBe(text);
+    const challenge = 'Bearer error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="';
+    expect(redact(challenge)).toBe(challenge);
+  });
+
+  it('tolerates non-strings', () => {
+    expect(redact(42 as unknown as string)).toBe('42');
+  });
+
+  it('containsSecret detects tokens', () => {
+    expect(containsSecret(JWT)).toBe(true);
+    expect(containsSecret('00000000-0000-0000-0000-000000000000')).toBe(false);
+  });
+});
+
+describe('redact (JWE with direct key agreement)', () => {
+  it('removes a JWE whose encrypted-key segment is empty', () => {
+    const jwe = `${b64({ alg: 'dir', enc: 'A256GCM' })}..aXY.Y3Q.dGFn`;
+    expect(redact(`x ${jwe} y`)).toBe(`x ${REDACTED} y`);
+  });
+});
