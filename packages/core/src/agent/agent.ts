@@ -48,8 +48,12 @@ class Leg2Failure {
 
 const GUIDISH = /^[0-9a-z][0-9a-z-]{2,63}$/i;
 
-/** Converts an MSAL result into what the token store caches. */
-export function toAcquisition(r: AuthenticationResult | null, now: number, scopes: readonly string[]): TokenAcquisition {
+/**
+ * Converts an MSAL result into what the token store caches. MSAL stamps `expiresOn`/`refreshOn`
+ * with the real clock, so they are turned back into relative seconds against the real clock;
+ * the store then applies them on its own (possibly injected) clock.
+ */
+export function toAcquisition(r: AuthenticationResult | null, scopes: readonly string[], now: number = Date.now()): TokenAcquisition {
   if (!r?.accessToken) throw new ConfigurationError('MSAL returned no access token');
   const claims = summarizeClaims(decodeJwtClaims(r.accessToken));
   const expiresOn = r.expiresOn?.getTime() ?? (claims.exp ?? 0) * 1000;
@@ -88,7 +92,7 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
       rt.network.run({ signal }, async () => {
         const r = await rt.blueprintApp.acquireTokenByClientCredential({ scopes: exchangeScopes, fmiPath: id, skipCache: true });
         rt.blueprintApp.clearCache();
-        return toAcquisition(r, rt.clock.now(), exchangeScopes);
+        return toAcquisition(r, exchangeScopes);
       }),
     o);
 
@@ -104,7 +108,7 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
         return rt.network.run({ signal }, async () => {
           const r = await msal.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, clientAssertion: t1.token, ...(o.claims ? { claims: o.claims } : {}) });
           msal.clearCache();
-          return toAcquisition(r, rt.clock.now(), scopes);
+          return toAcquisition(r, scopes);
         }).catch((e: unknown) => {
           throw Object.assign(new Leg2Failure(), { inner: e });
         });

@@ -110,3 +110,70 @@ describe('createBlueprint against the emulator', () => {
     await expect(make(secretCredential(W.secret, { silenceWarning: true })).agent(DEMO.agents.orchestrator).getToken(['api://tools/.default'])).rejects.toMatchObject({ aadsts: 700016 });
   });
 });
+
+describe('freshness with an injected clock', () => {
+  it('refreshes ahead in the background, and never serves an expired token during an outage', async () => {
+    const { createManualClock } = await import('../util/clock.js');
+    const clock = createManualClock(Date.now());
+    const e = await createEmulator({ now: () => clock.now() });
+    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: e.baseUrl, network: { fetch: e.fetch, retries: 0 }, clock, telemetry: { tracerProvider: tracing.provider } });
+    const agent = bp.agent(DEMO.agents.mail);
+    const first = await agent.getToken(['api://tools/.default']);
+    expect(e.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
+    clock.advance(1_000_000);
+    expect((await agent.getToken(['api://tools/.default'])).token).toBe(first.token);
+    expect(e.counters.tokenRequests('leg2')).toBe(1);
+    // Past refresh_in (1800 s): the valid token is served while one background refresh runs.
+    clock.advance(900_000);
+    const during = await Promise.all([agent.getToken(['api://tools/.default']), agent.getToken(['api://tools/.default'])]);
+    expect(during.every((t) => t.token === first.token)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(e.counters.tokenRequests('leg2')).toBe(2);
+    const refreshed = await agent.getToken(['api://tools/.default']);
+    expect(refreshed.token).not.toBe(first.token);
+    expect(refreshed.expiresOn.getTime()).toBeGreaterThan(first.expiresOn.getTime());
+    // Outage: every token request fails; once the cached token is no longer usable it is not served.
+    e.faults.add({ route: 'token', kind: 'status', status: 503 });
+    clock.advance(3_300_000);
+    await expect(agent.getToken(['api://tools/.default'])).rejects.toMatchObject({ code: 'AGENTID_SERVER_ERROR' });
+    e.faults.clear();
+    const after = await agent.getToken(['api://tools/.default']);
+    expect(after.expiresOn.getTime() - clock.now()).toBeGreaterThan(300_000);
+  });
+
+  it('caps a long-lived token at the maximum lifetime and hands out none with less than the minimum left', async () => {
+    const { createManualClock } = await import('../util/clock.js');
+    const clock = createManualClock(Date.now());
+    const e = await createEmulator({ now: () => clock.now(), tokenLifetimeSec: 24 * 3600, refreshIn: 'none' });
+    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: e.baseUrl, network: { fetch: e.fetch }, clock, policy: { maxLifetimeSec: 3600 } });
+    const t = await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default']);
+    expect(t.expiresOn.getTime() - clock.now()).toBeLessThanOrEqual(3600_000);
+    clock.advance(3600_000 - 200_000);
+    const next = await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default']);
+    expect(next.token).not.toBe(t.token);
+    const short = await createEmulator({ tokenLifetimeSec: 120 });
+    const bp2 = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: short.baseUrl, network: { fetch: short.fetch } });
+    await expect(bp2.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).rejects.toMatchObject({ code: 'AGENTID_TOKEN_LIFETIME' });
+  });
+
+  it('managed identity credential through MSAL ManagedIdentityApplication', async () => {
+    const seed = defaultSeed();
+    const b = seed.tenants[0]!.blueprints!.find((x) => x.appId === W.appId)!;
+    b.credentials = { federated: [{ issuer: `https://login.agentid.test/${DEMO.tenantId}/v2.0`, subject: DEMO.managedIdentity.id }] };
+    const e = await createEmulator({ seed });
+    const saved = { ep: process.env.IDENTITY_ENDPOINT, h: process.env.IDENTITY_HEADER };
+    process.env.IDENTITY_ENDPOINT = `${e.baseUrl}/_mi/token`;
+    process.env.IDENTITY_HEADER = e.identityHeader;
+    try {
+      const { managedIdentityCredential } = await import('../index.js');
+      const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: managedIdentityCredential(), authorityHost: e.baseUrl, network: { fetch: e.fetch } });
+      expect((await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).subject).toBe(DEMO.agents.mail);
+      expect(e.counters.snapshot().byRoute.mi).toBe(1);
+    } finally {
+      for (const [k, v] of [['IDENTITY_ENDPOINT', saved.ep], ['IDENTITY_HEADER', saved.h]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});

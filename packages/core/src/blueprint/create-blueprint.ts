@@ -74,7 +74,7 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   const authorityHost = normalizeAuthorityHost(options.authorityHost);
   const exchangeAudience = exchangeAudienceFor(authorityHost);
   const telemetry = createTelemetry(options.telemetry ?? {});
-  const http = createHttpClient({ ...(options.network ?? {}), clock });
+  const http = createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer });
   // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
   const network = toMsalNetworkModule(http, { exhaustedRetries: 'throw', clock });
   const store = createTokenStore({
