@@ -7,6 +7,7 @@ import { createAccessToken, type AccessToken } from '../token/access-token.js';
 import { summarizeClaims } from '../token/claims.js';
 import { decodeJwtClaims } from '../token/jwt.js';
 import type { BlueprintRuntime } from '../blueprint/runtime.js';
+import { registerAgentBroker, type BrokerRequest } from './broker.js';
 
 /** Options of one token request. */
 export interface GetTokenOptions {
@@ -79,13 +80,25 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
   const tags = [cacheTags.agent(id), cacheTags.blueprint(blueprintId), cacheTags.tenant(tenantId)];
   const span = (flow: string) => ({ [ATTR.BLUEPRINT_ID]: blueprintId, [ATTR.AGENT_ID]: id, [ATTR.GEN_AI_AGENT_ID]: id, [ATTR.TENANT_ID]: tenantId, [ATTR.FLOW]: flow });
 
-  const get = (flow: string, client: string, scopes: readonly string[], acquire: (signal: AbortSignal) => Promise<TokenAcquisition>, o: GetTokenOptions = {}) =>
-    rt.telemetry.withSpan(`agentid.${flow}`, span(flow), async (s) => {
-      const key = tokenCacheKey({ tenantId, clientId: client, flow, scopes, ...(o.claims ? { claims: o.claims } : {}), extra: { fmi: id } });
-      const r = await rt.store.get(key, acquire, { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags });
+  const brokerGet = (req: BrokerRequest, acquire: (signal: AbortSignal) => Promise<TokenAcquisition>, o: GetTokenOptions = {}) =>
+    rt.telemetry.withSpan(`agentid.${req.flow}`, { ...span(req.flow), ...(req.attributes ?? {}) }, async (s) => {
+      const key = tokenCacheKey({
+        tenantId,
+        clientId: req.clientId ?? id,
+        flow: req.flow,
+        scopes: req.scopes,
+        ...(req.subject ? { subject: req.subject } : {}),
+        ...(req.assertionHash ? { assertionHash: req.assertionHash } : {}),
+        ...(o.claims ? { claims: o.claims } : {}),
+        extra: { ...(req.extra ?? {}), fmi: id },
+      });
+      const allTags = req.tags ? [...tags, ...req.tags] : tags;
+      const r = await rt.store.get(key, acquire, { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags: allTags });
       s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
       return r.token;
     });
+  const get = (flow: string, client: string, scopes: readonly string[], acquire: (signal: AbortSignal) => Promise<TokenAcquisition>, o: GetTokenOptions = {}) =>
+    brokerGet({ flow, clientId: client, scopes }, acquire, o);
 
   const getExchangeToken = (o: GetTokenOptions = {}) =>
     get('exchange', blueprintId, exchangeScopes, (signal) =>
@@ -127,7 +140,7 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
       }
     }, o);
 
-  return Object.freeze({
+  const agent: Agent = Object.freeze({
     id,
     blueprintId,
     tenantId,
@@ -140,6 +153,8 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
     },
     toString: () => `Agent(${id}, blueprint=${blueprintId})`,
   });
+  registerAgentBroker(agent, Object.freeze({ agent, runtime: rt, get: brokerGet }));
+  return agent;
 }
 
 export type { AccessToken };

@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTracing } from '../test-support/otel.js';
-import { certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
+import { agentBroker, blueprintRuntime, certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
 
 const W = DEMO.blueprints.workers;
 const cert = createCertificate({ subject: 'core-test' });
@@ -175,5 +175,41 @@ describe('freshness with an injected clock', () => {
         else process.env[k] = v;
       }
     }
+  });
+
+  it("gets the blueprint's own app token for Graph, cached, and refuses a non-.default scope", async () => {
+    const bp = make(secretCredential(W.secret, { silenceWarning: true }));
+    const t = await bp.getAppToken(['https://graph.microsoft.com/.default']);
+    expect(t.claims?.roles).toEqual(expect.arrayContaining(['AgentIdentity.CreateAsManager']));
+    expect((await bp.getAppToken(['https://graph.microsoft.com/.default'])).token).toBe(t.token);
+    expect(emu.counters.snapshot().byGrant).toEqual({ client_credentials: 1 });
+    expect(() => bp.getAppToken(['User.Read'])).toThrow(/\.default/);
+    expect(blueprintRuntime(bp).tenantId).toBe(DEMO.tenantId);
+  });
+
+  it('lets sibling packages add cached, single-flight flows through agentBroker', async () => {
+    const bp = make(secretCredential(W.secret, { silenceWarning: true }));
+    const agent = bp.agent(DEMO.agents.mail);
+    const broker = agentBroker(agent);
+    let calls = 0;
+    const acquire = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 5));
+      const t1 = await agent.getExchangeToken();
+      return { token: t1.token, expiresInSec: 3600, meta: { scopes: ['x/.default'], subject: 'user-1' } };
+    };
+    const req = { flow: 'custom', scopes: ['x/.default'], subject: 'user-1', tags: ['user:user-1'], attributes: { 'agentid.obo.user.id': 'user-1' } };
+    const [a, b] = await Promise.all([broker.get(req, acquire), broker.get(req, acquire)]);
+    expect(calls).toBe(1);
+    expect(a.token).toBe(b.token);
+    const other = await broker.get({ ...req, subject: 'user-2' }, acquire);
+    expect(calls).toBe(2);
+    expect(other.subject).toBe('user-1');
+    await bp.invalidate({ user: 'user-1' });
+    await broker.get(req, acquire);
+    expect(calls).toBe(3);
+    const span = tracing.spans().find((s) => s.name === 'agentid.custom');
+    expect(span?.attributes['agentid.obo.user.id']).toBe('user-1');
+    expect(() => agentBroker({} as never)).toThrow(TypeError);
   });
 });

@@ -1,10 +1,12 @@
 import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
 import type { TracerProvider } from '@opentelemetry/api';
-import { cacheTags } from '../cache/key.js';
+import { cacheTags, tokenCacheKey } from '../cache/key.js';
 import type { L2Cache } from '../cache/l2.js';
 import type { MemoryCacheOptions } from '../cache/memory-cache.js';
 import { createTokenStore, type TokenStoreStats } from '../cache/token-store.js';
-import { createAgent, type Agent } from '../agent/agent.js';
+import { createAgent, toAcquisition, type Agent, type GetTokenOptions } from '../agent/agent.js';
+import { ATTR } from '../telemetry/attributes.js';
+import type { AccessToken } from '../token/access-token.js';
 import type { BlueprintCredential } from '../credentials/types.js';
 import { ConfigurationError } from '../errors/agent-id-error.js';
 import { createHttpClient } from '../http/client.js';
@@ -50,6 +52,12 @@ export interface Blueprint {
   readonly clientId: string;
   readonly authorityHost: string;
   agent(agentIdentityId: string): Agent;
+  /**
+   * An app-only token of the blueprint itself (plain client credentials, no agent identity): for
+   * Microsoft Graph provisioning calls (`https://graph.microsoft.com/.default`) or an app-identity
+   * call. Cached like agent tokens. Takes exactly one `<resource>/.default` scope.
+   */
+  getAppToken(scopes: readonly string[], options?: GetTokenOptions): Promise<AccessToken>;
   invalidate(target: InvalidateTarget): Promise<void>;
   stats(): TokenStoreStats;
 }
@@ -100,6 +108,8 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     exchangeAudience,
     store,
     network,
+    http,
+    fetch: options.network?.fetch ?? globalThis.fetch,
     telemetry,
     clock,
     blueprintApp,
@@ -112,10 +122,33 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
       return app;
     },
   };
-  return Object.freeze({
+  const appTags = [cacheTags.blueprint(clientId), cacheTags.tenant(tenantId), cacheTags.client(clientId)];
+  const getAppToken = (scopes: readonly string[], o: GetTokenOptions = {}) => {
+    if (!Array.isArray(scopes) || scopes.length !== 1 || typeof scopes[0] !== 'string' || !/\/\.default$/i.test(scopes[0])) {
+      throw new ConfigurationError(`getAppToken: takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`);
+    }
+    const attrs = { [ATTR.BLUEPRINT_ID]: clientId, [ATTR.TENANT_ID]: tenantId, [ATTR.FLOW]: 'app' };
+    return telemetry.withSpan('agentid.app', attrs, async (s) => {
+      const key = tokenCacheKey({ tenantId, clientId, flow: 'app', scopes, ...(o.claims ? { claims: o.claims } : {}) });
+      const r = await store.get(
+        key,
+        (signal) =>
+          network.run({ signal }, async () => {
+            const res = await blueprintApp.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, ...(o.claims ? { claims: o.claims } : {}) });
+            blueprintApp.clearCache();
+            return toAcquisition(res, scopes);
+          }),
+        { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags: appTags },
+      );
+      s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
+      return r.token;
+    });
+  };
+  const blueprint: Blueprint = Object.freeze({
     tenantId,
     clientId,
     authorityHost,
+    getAppToken,
     agent(id: string) {
       let a = agents.get(id);
       if (!a) {
@@ -133,4 +166,23 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     stats: () => store.stats(),
     toString: () => `Blueprint(${clientId}, tenant=${tenantId})`,
   });
+  runtimes.set(blueprint, rt);
+  return blueprint;
+}
+
+const runtimes = new WeakMap<Blueprint, BlueprintRuntime>();
+
+/**
+ * The runtime a blueprint shares with its agents (network, telemetry, clock, store), for sibling
+ * packages that add flows (Graph provisioning, the sidecar).
+ *
+ * @example
+ * ```ts
+ * const { network, telemetry } = blueprintRuntime(blueprint);
+ * ```
+ */
+export function blueprintRuntime(blueprint: Blueprint): BlueprintRuntime {
+  const rt = runtimes.get(blueprint);
+  if (!rt) throw new TypeError('blueprintRuntime: not a blueprint from createBlueprint()');
+  return rt;
 }

@@ -1,0 +1,5 @@
+/**
+ * @agentid/cli: The agentid command: emulator, sidecar, token, decode.
+ * @packageDocumentation
+ */
+export {};
