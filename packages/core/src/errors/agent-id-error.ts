@@ -293,6 +293,138 @@ export class UnexpectedError extends AgentIdError {
 }
 
 /**
+ * Codes of {@link TokenValidationError}: an inbound token was refused.
+ *
+ * @example
+ * ```ts
+ * const c: TokenValidationErrorCode = 'AGENTID_TOKEN_EXPIRED';
+ * ```
+ */
+export type TokenValidationErrorCode = Extract<
+  AgentIdErrorCode,
+  | 'AGENTID_UNAUTHENTICATED'
+  | 'AGENTID_TOKEN_MALFORMED'
+  | 'AGENTID_TOKEN_ALGORITHM'
+  | 'AGENTID_TOKEN_SIGNATURE'
+  | 'AGENTID_TOKEN_EXPIRED'
+  | 'AGENTID_TOKEN_NOT_YET_VALID'
+  | 'AGENTID_TOKEN_TOO_LONG_LIVED'
+  | 'AGENTID_TOKEN_ISSUER'
+  | 'AGENTID_TOKEN_AUDIENCE'
+  | 'AGENTID_TOKEN_TENANT'
+  | 'AGENTID_TOKEN_CLAIMS'
+  | 'AGENTID_INSUFFICIENT_SCOPE'
+  | 'AGENTID_JWKS'
+>;
+
+/**
+ * An inbound (user or upstream agent) token was refused. Answer 401 (403 for
+ * `AGENTID_INSUFFICIENT_SCOPE`); the message never contains the token.
+ *
+ * @example
+ * ```ts
+ * throw new TokenValidationError('AGENTID_TOKEN_AUDIENCE', 'Token audience is not this blueprint');
+ * ```
+ */
+export class TokenValidationError extends AgentIdError {
+  declare readonly code: TokenValidationErrorCode;
+  constructor(code: TokenValidationErrorCode, message: string, options: AgentIdErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Codes of {@link DelegationError}.
+ *
+ * @example
+ * ```ts
+ * const c: DelegationErrorCode = 'AGENTID_HOP_LIMIT';
+ * ```
+ */
+export type DelegationErrorCode = Extract<AgentIdErrorCode, 'AGENTID_DELEGATION_INVALID' | 'AGENTID_HOP_LIMIT' | 'AGENTID_DELEGATION_CYCLE'>;
+
+/**
+ * A multi-hop delegation chain was refused: tampered, inconsistent, too long, or cyclic.
+ *
+ * @example
+ * ```ts
+ * throw new DelegationError('AGENTID_DELEGATION_CYCLE', 'Agent a1 appears twice in the chain');
+ * ```
+ */
+export class DelegationError extends AgentIdError {
+  declare readonly code: DelegationErrorCode;
+  constructor(code: DelegationErrorCode, message: string, options: AgentIdErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Codes of {@link ProvisioningError}.
+ *
+ * @example
+ * ```ts
+ * const c: ProvisioningErrorCode = 'AGENTID_AGENT_USER_EXISTS';
+ * ```
+ */
+export type ProvisioningErrorCode = Extract<AgentIdErrorCode, 'AGENTID_AGENT_USER_EXISTS' | 'AGENTID_AGENT_USER_NOT_LINKED' | 'AGENTID_GRAPH'>;
+
+/**
+ * A directory (Microsoft Graph) operation or an agent-user rule failed. `status` and `error`
+ * carry Graph's HTTP status and error code when Graph answered.
+ *
+ * @example
+ * ```ts
+ * throw new ProvisioningError('AGENTID_AGENT_USER_EXISTS', 'Agent a2 already has an agent user', { status: 400 });
+ * ```
+ */
+export class ProvisioningError extends AgentIdError {
+  declare readonly code: ProvisioningErrorCode;
+  constructor(code: ProvisioningErrorCode, message: string, options: AgentIdErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Codes of {@link AuthorizationError}.
+ *
+ * @example
+ * ```ts
+ * const c: AuthorizationErrorCode = 'AGENTID_FORBIDDEN';
+ * ```
+ */
+export type AuthorizationErrorCode = Extract<AgentIdErrorCode, 'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN'>;
+
+/**
+ * A tool, route or parameter the caller may not use (answer 403; 404 for an unknown tool).
+ *
+ * @example
+ * ```ts
+ * throw new AuthorizationError('AGENTID_FORBIDDEN', "Agent a2 may not use tool 'delete_mailbox'");
+ * ```
+ */
+export class AuthorizationError extends AgentIdError {
+  declare readonly code: AuthorizationErrorCode;
+  constructor(code: AuthorizationErrorCode, message: string, options: AgentIdErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A downstream API answered with a failure. `status` is its HTTP status.
+ *
+ * @example
+ * ```ts
+ * throw new DownstreamError('Tools API answered 502', { status: 502 });
+ * ```
+ */
+export class DownstreamError extends AgentIdError {
+  declare readonly code: 'AGENTID_DOWNSTREAM';
+  constructor(message: string, options: AgentIdErrorOptions = {}) {
+    super('AGENTID_DOWNSTREAM', message, options);
+  }
+}
+
+/**
  * Type guard for {@link AgentIdError}, optionally for one code.
  *
  * @example

@@ -28,6 +28,32 @@ const LIST = [
   { code: 'AGENTID_INVALID_TOKEN', retryable: false, description: 'A string given as a JWT could not be decoded.' },
   { code: 'AGENTID_CREDENTIAL', retryable: false, description: 'A local credential (certificate, key, federated token file) could not be loaded or used.' },
   { code: 'AGENTID_UNEXPECTED', retryable: false, description: 'An unexpected failure inside a dependency (such as MSAL) or this package.' },
+  // Inbound token validation (@agentid/obo, middleware, sidecar).
+  { code: 'AGENTID_UNAUTHENTICATED', retryable: false, description: 'No bearer token was presented, or the Authorization header is malformed.' },
+  { code: 'AGENTID_TOKEN_MALFORMED', retryable: false, description: 'The presented token is not a well-formed JWS (garbage, truncated, oversized, bad header).' },
+  { code: 'AGENTID_TOKEN_ALGORITHM', retryable: false, description: "The token's `alg` is not allowed (`none`, HMAC, or outside the RS256/PS256 families)." },
+  { code: 'AGENTID_TOKEN_SIGNATURE', retryable: false, description: 'The signature does not verify, or no key of the issuer matches its `kid`.' },
+  { code: 'AGENTID_TOKEN_EXPIRED', retryable: false, description: 'The presented token has expired (beyond the allowed clock skew).' },
+  { code: 'AGENTID_TOKEN_NOT_YET_VALID', retryable: false, description: 'The presented token is not valid yet (`nbf` or `iat` in the future beyond the skew).' },
+  { code: 'AGENTID_TOKEN_TOO_LONG_LIVED', retryable: false, description: 'The presented token lives longer than the maximum accepted lifetime.' },
+  { code: 'AGENTID_TOKEN_ISSUER', retryable: false, description: 'The issuer is not the expected one for the token tenant (v1 or v2 form).' },
+  { code: 'AGENTID_TOKEN_AUDIENCE', retryable: false, description: "The token's audience is not this blueprint (app id URI or client id)." },
+  { code: 'AGENTID_TOKEN_TENANT', retryable: false, description: "The token's tenant (`tid`) is not allowed." },
+  { code: 'AGENTID_TOKEN_CLAIMS', retryable: false, description: 'A required claim is missing or has the wrong type.' },
+  { code: 'AGENTID_INSUFFICIENT_SCOPE', retryable: false, description: 'The token lacks the required scope or app role.' },
+  { code: 'AGENTID_JWKS', retryable: true, description: "The issuer's signing keys (JWKS) could not be fetched." },
+  // Multi-hop delegation (@agentid/obo).
+  { code: 'AGENTID_DELEGATION_INVALID', retryable: false, description: 'The delegation chain is missing, tampered, or does not match the token it came with.' },
+  { code: 'AGENTID_HOP_LIMIT', retryable: false, description: 'The delegation chain would exceed the maximum number of hops.' },
+  { code: 'AGENTID_DELEGATION_CYCLE', retryable: false, description: 'An agent appears twice in the delegation chain (a cycle).' },
+  // Agent users and provisioning (@agentid/agent-user).
+  { code: 'AGENTID_AGENT_USER_EXISTS', retryable: false, description: 'The agent identity already has its one agent user.' },
+  { code: 'AGENTID_AGENT_USER_NOT_LINKED', retryable: false, description: 'The agent user is not linked to this agent identity (or is not an agent user).' },
+  { code: 'AGENTID_GRAPH', retryable: false, description: 'A Microsoft Graph call failed (status, Graph error code in `error`).' },
+  // Authorization of tools and routes (middleware, sidecar).
+  { code: 'AGENTID_TOOL_UNKNOWN', retryable: false, description: 'No tool of that name is registered.' },
+  { code: 'AGENTID_FORBIDDEN', retryable: false, description: 'The caller or agent is not allowed this tool, route or parameter (fail closed).' },
+  { code: 'AGENTID_DOWNSTREAM', retryable: false, description: 'A downstream API call failed (status in `status`).' },
 ] as const;
 
 /**

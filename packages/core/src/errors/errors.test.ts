@@ -52,7 +52,7 @@ describe('ERROR_CODES', () => {
 
   it('marks only transient failures retryable', () => {
     const retryable = ERROR_CODES.filter((c) => c.retryable).map((c) => c.code).sort();
-    expect(retryable).toEqual(['AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
+    expect(retryable).toEqual(['AGENTID_JWKS', 'AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
     expect(isRetryableCode('AGENTID_INVALID_GRANT')).toBe(false);
   });
 });
