@@ -127,3 +127,11 @@ describe('AgentIdError family', () => {
     expect(findAgentIdError(undefined)).toBeUndefined();
   });
 });
+
+describe('README', () => {
+  it('lists every error code of the registry', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const { code } of ERROR_CODES) expect(readme, code).toContain(`\`${code}\``);
+  });
+});
