@@ -1,0 +1,5 @@
+/**
+ * @agentid/tools: framework-neutral tool registry and tool-scoped tokens.
+ * @packageDocumentation
+ */
+export {};
