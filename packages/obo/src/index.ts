@@ -1,5 +1,12 @@
 /**
- * @agentid/obo: Agent on-behalf-of for Microsoft Entra Agent ID: inbound token validation, OBO exchange, multi-hop delegation.
+ * @agentid/obo: validate inbound user (or upstream agent) tokens, exchange them on behalf of the
+ * user as an agent identity, and carry the user and the chain of actors across agent hops.
  * @packageDocumentation
  */
-export {};
+export { createTokenValidator, validatorForBlueprint, type TokenValidator, type ValidateOptions } from './validate/validator.js';
+export { DEFAULT_ALGORITHMS, type ValidatorOptions } from './validate/options.js';
+export { FACETS, isAgentActed, parseFacets, type Principal } from './validate/principal.js';
+export { MAX_TOKEN_LENGTH, parseAuthorizationHeader } from './validate/header.js';
+export { onBehalfOf, type OnBehalfOfOptions } from './obo/on-behalf-of.js';
+export { appendActor, DEFAULT_MAX_HOPS, formatChain, startDelegation, type DelegationContext } from './delegation/context.js';
+export { createDelegationCodec, DELEGATION_HEADER, type DelegationCodec, type DelegationCodecOptions, type DelegationKey } from './delegation/codec.js';

@@ -1,0 +1,149 @@
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { ConfigurationError, DelegationError } from '@agentid/core';
+import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
+import type { Principal } from '../validate/principal.js';
+import { checkChain, DEFAULT_MAX_HOPS, type DelegationContext, freeze, startDelegation } from './context.js';
+
+/** The HTTP header that carries the signed delegation chain between agents. */
+export const DELEGATION_HEADER = 'x-agentid-delegation';
+
+/**
+ * A key of the agent fleet: a shared secret (HS256, at least 32 bytes) or an asymmetric key pair
+ * (`privateKey` to sign, `publicKey` to verify; PS256 or ES256). The first key signs; all verify.
+ *
+ * @example
+ * ```ts
+ * const key: DelegationKey = { kid: '2026-11', secret: process.env.AGENTID_DELEGATION_KEY! };
+ * ```
+ */
+export type DelegationKey =
+  | { kid: string; secret: string | Uint8Array }
+  | { kid: string; alg: 'PS256' | 'ES256'; privateKey?: KeyObject; publicKey: KeyObject };
+
+/**
+ * Options of {@link createDelegationCodec}.
+ *
+ * @example
+ * ```ts
+ * const options: DelegationCodecOptions = { keys: [{ kid: 'k1', secret }], maxHops: 4 };
+ * ```
+ */
+export interface DelegationCodecOptions {
+  /** Current key first; older keys still verify (rotation). */
+  keys: readonly DelegationKey[];
+  /** Default 5. */
+  maxHops?: number;
+  clock?: { now(): number };
+}
+
+/**
+ * Signs and verifies the chain header. Each header is bound to the one token it travels with (the
+ * SHA-256 of that token is signed in), to its user, and to its acting agent (the token's `azp` must be
+ * the chain's last actor), so a header that is edited, copied onto another token, or sent by another
+ * agent is refused.
+ *
+ * @example
+ * ```ts
+ * const codec = createDelegationCodec({ keys: [{ kid: 'k1', secret }] });
+ * headers[DELEGATION_HEADER] = await codec.encode(ctx, oboToken.token);
+ * const ctx = await codec.decode(req.headers[DELEGATION_HEADER], principal, bearer);
+ * ```
+ */
+export interface DelegationCodec {
+  readonly maxHops: number;
+  encode(ctx: DelegationContext, boundToken: string): Promise<string>;
+  /** A missing header gives the chain implied by the token ({@link startDelegation}). */
+  decode(header: string | readonly string[] | undefined, principal: Principal, boundToken: string): Promise<DelegationContext>;
+}
+
+const TTL_SEC = 3600;
+const MAX_HEADER = 8 * 1024;
+const hashToken = (t: string): string => createHash('sha256').update(t, 'utf8').digest('base64url');
+
+interface Resolved {
+  kid: string;
+  alg: string;
+  sign?: KeyObject;
+  verify: KeyObject;
+}
+
+function resolveKey(k: DelegationKey): Resolved {
+  if (!k || typeof k.kid !== 'string' || k.kid === '') throw new ConfigurationError('createDelegationCodec: every key needs a kid');
+  if ('secret' in k) {
+    const bytes = typeof k.secret === 'string' ? Buffer.from(k.secret, 'utf8') : Buffer.from(k.secret);
+    if (bytes.length < 32) throw new ConfigurationError(`createDelegationCodec: key ${k.kid} is shorter than 32 bytes`);
+    const key = createSecretKey(bytes);
+    return { kid: k.kid, alg: 'HS256', sign: key, verify: key };
+  }
+  if (k.alg !== 'PS256' && k.alg !== 'ES256') throw new ConfigurationError(`createDelegationCodec: key ${k.kid} must use PS256 or ES256`);
+  return { kid: k.kid, alg: k.alg, verify: k.publicKey, ...(k.privateKey ? { sign: k.privateKey } : {}) };
+}
+
+const refuse = (message: string, cause?: unknown): DelegationError => new DelegationError('AGENTID_DELEGATION_INVALID', message, cause === undefined ? {} : { cause });
+
+/**
+ * Creates a {@link DelegationCodec}.
+ *
+ * @example
+ * ```ts
+ * const codec = createDelegationCodec({ keys: [{ kid: 'k1', secret: process.env.DELEGATION_KEY! }] });
+ * ```
+ */
+export function createDelegationCodec(options: DelegationCodecOptions): DelegationCodec {
+  if (!options || !Array.isArray(options.keys) || options.keys.length === 0) throw new ConfigurationError('createDelegationCodec: keys must list at least one key');
+  const keys = options.keys.map(resolveKey);
+  const byKid = new Map(keys.map((k) => [k.kid, k]));
+  const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS;
+  if (!Number.isInteger(maxHops) || maxHops < 1) throw new ConfigurationError('createDelegationCodec: maxHops must be a positive integer');
+  const now = () => Math.floor((options.clock?.now() ?? Date.now()) / 1000);
+  const signer = keys[0]!;
+
+  const codec: DelegationCodec = {
+    maxHops,
+    async encode(ctx: DelegationContext, boundToken: string) {
+      if (!signer.sign) throw new ConfigurationError(`createDelegationCodec: key ${signer.kid} has no private key to sign with`);
+      if (typeof boundToken !== 'string' || boundToken === '') throw new TypeError('encode: boundToken must be the token the header travels with');
+      checkChain(ctx.actors, maxHops);
+      const t = now();
+      return new SignJWT({ tid: ctx.user.tid, act: [...ctx.actors], ath: hashToken(boundToken), ...(ctx.user.upn ? { upn: ctx.user.upn } : {}), ...(ctx.traceparent ? { tp: ctx.traceparent } : {}) })
+        .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'agentid-delegation+jwt' })
+        .setSubject(ctx.user.oid)
+        .setIssuedAt(t)
+        .setExpirationTime(t + TTL_SEC)
+        .sign(signer.sign);
+    },
+    async decode(header, principal, boundToken) {
+      if (header === undefined || (Array.isArray(header) && header.length === 0)) {
+        return startDelegation(principal);
+      }
+      if (Array.isArray(header) && header.length > 1) throw refuse('More than one delegation header');
+      const value = Array.isArray(header) ? header[0] : header;
+      if (typeof value !== 'string' || value === '' || value.length > MAX_HEADER) throw refuse('The delegation header is empty or too long');
+      let kid: unknown;
+      try {
+        kid = decodeProtectedHeader(value).kid;
+      } catch (e) {
+        throw refuse('The delegation header is not a compact JWS', e);
+      }
+      const key = typeof kid === 'string' ? byKid.get(kid) : undefined;
+      if (!key) throw refuse('The delegation header is signed with an unknown key');
+      let claims: Record<string, unknown>;
+      try {
+        const r = await compactVerify(value, key.verify, { algorithms: [key.alg] });
+        claims = JSON.parse(new TextDecoder().decode(r.payload)) as Record<string, unknown>;
+      } catch (e) {
+        throw refuse('The delegation header signature does not verify', e);
+      }
+      if (typeof claims.exp !== 'number' || claims.exp < now() - 60) throw refuse('The delegation header has expired');
+      if (claims.ath !== hashToken(boundToken)) throw refuse('The delegation header belongs to another token');
+      if (claims.sub !== principal.oid || String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
+      const actors = Array.isArray(claims.act) ? claims.act.map(String) : undefined;
+      if (!actors || actors.length === 0) throw refuse('The delegation header has no actors');
+      checkChain(actors, maxHops);
+      if (!principal.azp || actors[actors.length - 1] !== principal.azp.toLowerCase()) throw refuse('The last actor of the delegation chain is not the client that obtained the token');
+      const upn = typeof claims.upn === 'string' ? claims.upn : principal.upn;
+      return freeze({ oid: principal.oid, tid: principal.tid, ...(upn ? { upn } : {}) }, actors, typeof claims.tp === 'string' ? claims.tp : undefined);
+    },
+  };
+  return Object.freeze(codec);
+}

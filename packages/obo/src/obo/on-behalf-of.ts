@@ -1,0 +1,120 @@
+import {
+  type AccessToken,
+  type Agent,
+  agentBroker,
+  ATTR,
+  cacheTags,
+  decodeJwtClaims,
+  type GetTokenOptions,
+  hashAssertion,
+  isAgentIdError,
+  OAuthError,
+  toAcquisition,
+  TokenValidationError,
+} from '@agentid/core';
+import { formatChain, type DelegationContext } from '../delegation/context.js';
+import { MAX_TOKEN_LENGTH } from '../validate/header.js';
+import type { Principal } from '../validate/principal.js';
+
+/**
+ * Options of {@link onBehalfOf}.
+ *
+ * @example
+ * ```ts
+ * const options: OnBehalfOfOptions = { principal, delegation: ctx, signal: req.signal };
+ * ```
+ */
+export interface OnBehalfOfOptions extends GetTokenOptions {
+  /** The validated user (from `validator.validate`): its oid/tid key the cache. Without it the assertion's claims are read. */
+  principal?: Principal;
+  /** The chain of actors, recorded in the span (`agentid.actor.chain`). */
+  delegation?: DelegationContext;
+}
+
+class OboFailure {
+  constructor(readonly inner: unknown) {}
+}
+
+const userOf = (assertion: string, principal: Principal | undefined): { oid: string; tid: string } => {
+  if (principal) return { oid: principal.oid, tid: principal.tid };
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwtClaims(assertion) as Record<string, unknown>;
+  } catch (e) {
+    throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", { cause: e });
+  }
+  if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string') throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
+  return { oid: claims.oid, tid: claims.tid };
+};
+
+/**
+ * Agent on-behalf-of: exchanges the user's token (addressed to the agent's blueprint) for a token
+ * to `scopes`, as the agent identity, with T1 as its client assertion. Cached per agent, user
+ * (oid + tid), assertion hash, scopes and claims, single-flight; a token is only ever returned
+ * for the user it was issued for. `interaction_required` and `invalid_grant` are surfaced, never
+ * retried; a rejected T1 is replaced once.
+ *
+ * @example
+ * ```ts
+ * const principal = await validator.validate(userToken);
+ * const token = await onBehalfOf(blueprint.agent(agentId), userToken, ['api://tools/Mail.Send'], { principal });
+ * ```
+ */
+export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: readonly string[], options: OnBehalfOfOptions = {}): Promise<AccessToken> {
+  if (typeof userAssertion !== 'string' || userAssertion === '' || userAssertion.length > MAX_TOKEN_LENGTH) {
+    throw new TokenValidationError('AGENTID_UNAUTHENTICATED', "onBehalfOf: the user's assertion must be a non-empty token");
+  }
+  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s.trim() === '')) {
+    throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
+  }
+  const broker = agentBroker(agent);
+  const { network } = broker.runtime;
+  const { oid, tid } = userOf(userAssertion, options.principal);
+  const { principal: _p, delegation, ...getOptions } = options;
+  const attributes = {
+    [ATTR.OBO_USER_ID]: oid,
+    [ATTR.OBO_USER_TENANT]: tid,
+    ...(delegation ? { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops } : {}),
+  };
+  const request = { flow: 'obo', scopes, subject: `${oid}@${tid}`, assertionHash: hashAssertion(userAssertion), tags: [cacheTags.user(oid)], attributes };
+
+  const token = await broker.get(
+    request,
+    async (signal) => {
+      const attempt = async (freshT1: boolean) => {
+        // The agent's MSAL client reads T1 from our cache; refreshing it here replaces a rejected one.
+        if (freshT1) await agent.getExchangeToken({ forceRefresh: true, signal });
+        return network
+          .run({ signal }, async () => {
+            const r = await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) });
+            // MSAL keeps every token it receives, even with skipCache: ours is the cache.
+            agent.msal.clearCache();
+            return toAcquisition(r, scopes);
+          })
+          .catch((e: unknown) => {
+            agent.msal.clearCache();
+            throw new OboFailure(e);
+          });
+      };
+      let acquisition;
+      try {
+        acquisition = await attempt(false);
+      } catch (e) {
+        const inner = e instanceof OboFailure ? e.inner : e;
+        const t1Rejected = isAgentIdError(inner) && (inner.code === 'AGENTID_INVALID_CLIENT' || (inner.code === 'AGENTID_ASSERTION_EXPIRED' && inner.aadsts === 700024));
+        if (!t1Rejected) throw inner;
+        try {
+          acquisition = await attempt(true);
+        } catch (e2) {
+          throw e2 instanceof OboFailure ? e2.inner : e2;
+        }
+      }
+      if (acquisition.meta.subject?.toLowerCase() !== oid.toLowerCase()) {
+        throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
+      }
+      return acquisition;
+    },
+    getOptions,
+  );
+  return token;
+}

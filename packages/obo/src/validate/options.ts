@@ -1,0 +1,115 @@
+import { ConfigurationError } from '@agentid/core';
+
+/**
+ * Options of {@link createTokenValidator}.
+ *
+ * @example
+ * ```ts
+ * const options: ValidatorOptions = { tenantId, audiences: [blueprintId, `api://${blueprintId}`] };
+ * ```
+ */
+export interface ValidatorOptions {
+  /** The home tenant. Issuers are derived per token tenant. */
+  tenantId: string;
+  /** Accepted audiences, e.g. the blueprint's client id and its app id URI. */
+  audiences: readonly string[];
+  /** Default `https://login.microsoftonline.com`. The emulator: `emu.baseUrl`. */
+  authorityHost?: string;
+  /** Tenants whose tokens are accepted. Default `[tenantId]`; `'*'` accepts any (multi-tenant). */
+  allowedTenants?: readonly string[] | '*';
+  /** Any one of these delegated scopes is required. Default `['access_agent']`; `[]` disables. */
+  requiredScopes?: readonly string[];
+  /** Any one of these app roles is required of app-only tokens. Default: app-only tokens are refused while scopes are required. */
+  requiredRoles?: readonly string[];
+  /** Default RS256, RS384, RS512, PS256, PS384, PS512. `none` and HMAC are always refused. */
+  allowedAlgorithms?: readonly string[];
+  /** Default 300 s. */
+  clockSkewSec?: number;
+  /** Tokens that live longer than this (exp - iat) are refused. Default 86 400 s (CAE tokens live up to ~28 h: raise it for them). */
+  maxTokenLifetimeSec?: number;
+  /** Accepted issuers for a tenant. Default: v2 `<authorityHost>/<tid>/v2.0` and v1 `https://sts.windows.net/<tid>/`. */
+  issuers?: (tenantId: string) => readonly string[];
+  jwks?: {
+    /** Default `globalThis.fetch`. */
+    fetch?: typeof fetch;
+    /** Minimum time between two reloads (an unknown kid reloads at most this often). Default 30 000 ms. */
+    cooldownMs?: number;
+    /** Keys are reloaded after this age. Default 600 000 ms. */
+    cacheMaxAgeMs?: number;
+    /** Per-request timeout. Default 5 000 ms. */
+    timeoutMs?: number;
+    /** JWKS URL of a tenant. Default `<authorityHost>/<tid>/discovery/v2.0/keys`. */
+    uri?: (tenantId: string) => string;
+  };
+  clock?: { now(): number };
+}
+
+export const DEFAULT_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+
+export interface ResolvedOptions {
+  tenantId: string;
+  audiences: readonly string[];
+  authorityHost: string;
+  allowedTenants: ReadonlySet<string> | '*';
+  requiredScopes: readonly string[];
+  requiredRoles: readonly string[] | undefined;
+  algorithms: string[];
+  skewSec: number;
+  maxLifetimeSec: number;
+  issuers: (tid: string) => readonly string[];
+  fetch: typeof fetch;
+  cooldownMs: number;
+  cacheMaxAgeMs: number;
+  timeoutMs: number;
+  jwksUri: (tid: string) => string;
+  now: () => number;
+}
+
+const fail = (option: string, must: string): never => {
+  throw new ConfigurationError(`createTokenValidator: ${option} ${must}`);
+};
+const nonEmptyStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
+const positive = (name: string, v: number | undefined, dflt: number): number => {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(name, 'must be a non-negative number');
+  return v;
+};
+
+/** Validates options up front and fills defaults. @internal */
+export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
+  if (!o || typeof o !== 'object') fail('options', 'are required');
+  if (typeof o.tenantId !== 'string' || o.tenantId === '') fail('tenantId', 'must be a tenant id');
+  if (!nonEmptyStrings(o.audiences) || o.audiences.length === 0) fail('audiences', 'must list at least one audience');
+  const authorityHost = (o.authorityHost ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(authorityHost)) fail('authorityHost', 'must be an http(s) URL');
+  if (o.allowedTenants !== undefined && o.allowedTenants !== '*' && !nonEmptyStrings(o.allowedTenants)) fail('allowedTenants', "must be a list of tenant ids or '*'");
+  if (o.requiredScopes !== undefined && !nonEmptyStrings(o.requiredScopes)) fail('requiredScopes', 'must be a list of scope names');
+  if (o.requiredRoles !== undefined && !nonEmptyStrings(o.requiredRoles)) fail('requiredRoles', 'must be a list of role names');
+  const algorithms = [...(o.allowedAlgorithms ?? DEFAULT_ALGORITHMS)];
+  if (!nonEmptyStrings(algorithms) || algorithms.length === 0) fail('allowedAlgorithms', 'must list at least one algorithm');
+  for (const a of algorithms) if (!ASYMMETRIC.test(a)) fail('allowedAlgorithms', `may not include '${a}': only asymmetric algorithms are safe for tokens verified with public keys`);
+  const fetchImpl = o.jwks?.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') fail('jwks.fetch', 'must be a fetch function');
+  const clock = o.clock ?? { now: () => Date.now() };
+  if (typeof clock.now !== 'function') fail('clock', 'must have now()');
+  const allowed = o.allowedTenants ?? [o.tenantId];
+  return {
+    tenantId: o.tenantId,
+    audiences: [...o.audiences],
+    authorityHost,
+    allowedTenants: allowed === '*' ? '*' : new Set(allowed.map((t) => t.toLowerCase())),
+    requiredScopes: [...(o.requiredScopes ?? ['access_agent'])],
+    requiredRoles: o.requiredRoles ? [...o.requiredRoles] : undefined,
+    algorithms,
+    skewSec: positive('clockSkewSec', o.clockSkewSec, 300),
+    maxLifetimeSec: positive('maxTokenLifetimeSec', o.maxTokenLifetimeSec, 86_400),
+    issuers: o.issuers ?? ((tid) => [`${authorityHost}/${tid}/v2.0`, `https://sts.windows.net/${tid}/`]),
+    fetch: fetchImpl,
+    cooldownMs: positive('jwks.cooldownMs', o.jwks?.cooldownMs, 30_000),
+    cacheMaxAgeMs: positive('jwks.cacheMaxAgeMs', o.jwks?.cacheMaxAgeMs, 600_000),
+    timeoutMs: positive('jwks.timeoutMs', o.jwks?.timeoutMs, 5_000),
+    jwksUri: o.jwks?.uri ?? ((tid) => `${authorityHost}/${tid}/discovery/v2.0/keys`),
+    now: () => clock.now(),
+  };
+}

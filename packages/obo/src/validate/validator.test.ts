@@ -1,0 +1,176 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { inspect } from 'node:util';
+import { createBlueprint, secretCredential, TokenValidationError } from '@agentid/core';
+import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
+import fc from 'fast-check';
+import { exportJWK, importJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenValidator, parseAuthorizationHeader, validatorForBlueprint, type TokenValidator } from '../index.js';
+
+const O = DEMO.blueprints.orchestrator;
+const SCOPE = `api://${O.appId}/access_agent`;
+let emu: Emulator;
+let validator: TokenValidator;
+let jwksCalls = 0;
+
+beforeAll(async () => {
+  emu = await createEmulator();
+  const countingFetch: typeof fetch = (url, init) => {
+    if (String(url).includes('/discovery/v2.0/keys')) jwksCalls++;
+    return emu.fetch(url, init);
+  };
+  validator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId, `api://${O.appId}`], authorityHost: emu.baseUrl, jwks: { fetch: countingFetch, cooldownMs: 0 } });
+});
+afterAll(() => emu.close());
+
+const userToken = (extra: Record<string, unknown> = {}, o: { lifetimeSec?: number; user?: string; scopes?: string[] } = {}) =>
+  emu.issueUserToken({ user: o.user ?? DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: o.scopes ?? [SCOPE], extraClaims: extra, ...(o.lifetimeSec ? { lifetimeSec: o.lifetimeSec } : {}) });
+
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    expect(e).toBeInstanceOf(TokenValidationError);
+    return (e as TokenValidationError).code;
+  }
+};
+
+describe('createTokenValidator', () => {
+  it("accepts a user's token for the blueprint and returns a typed principal", async () => {
+    const p = await validator.validate(await userToken());
+    expect(p).toMatchObject({ oid: DEMO.users.alice.id, tid: DEMO.tenantId, upn: DEMO.users.alice.upn, idtyp: 'user', azp: DEMO.chatApp.appId, scopes: ['access_agent'], roles: [], audience: O.appId });
+    expect(p.expiresOn.getTime()).toBeGreaterThan(Date.now());
+    expect(Object.isFrozen(p)).toBe(true);
+  });
+
+  it('validates through validatorForBlueprint with the blueprint settings', async () => {
+    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    const p = await validatorForBlueprint(bp).validate(await userToken());
+    expect(p.oid).toBe(DEMO.users.alice.id);
+  });
+
+  it('rejects every bad token with its code', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const good = await userToken();
+    const [h, pl] = good.split('.') as [string, string, string];
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
+    const jwks = (await (await emu.fetch(`${emu.baseUrl}/${DEMO.tenantId}/discovery/v2.0/keys`)).json()) as { keys: Record<string, unknown>[] };
+    const pubJwk = jwks.keys[0]!;
+    // HS256 signed with the public key's bytes as the secret (the classic key-confusion attack).
+    const hsKey = new TextEncoder().encode(JSON.stringify(pubJwk));
+    const claims = JSON.parse(Buffer.from(pl, 'base64url').toString()) as Record<string, unknown>;
+    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: String(header.kid) }).sign(hsKey);
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const foreignKey = await importJWK(await exportJWK(privateKey), 'RS256');
+    const unknownKid = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'not-a-known-kid' }).sign(foreignKey);
+    const forgedKnownKid = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: String(header.kid) }).sign(foreignKey);
+    const cases: Array<[string, string | Promise<string>, string]> = [
+      ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${pl}.`, 'AGENTID_TOKEN_ALGORITHM'],
+      ['HS256 with the public key as secret', hs, 'AGENTID_TOKEN_ALGORITHM'],
+      ['unknown kid', unknownKid, 'AGENTID_TOKEN_SIGNATURE'],
+      ['forged signature with a known kid', forgedKnownKid, 'AGENTID_TOKEN_SIGNATURE'],
+      ['tampered payload', `${h}.${b64({ ...claims, oid: DEMO.users.bob.id })}.${good.split('.')[2]}`, 'AGENTID_TOKEN_SIGNATURE'],
+      ['wrong issuer', userToken({ iss: 'https://evil.example/issuer/v2.0' }), 'AGENTID_TOKEN_ISSUER'],
+      ['issuer of another tenant', userToken({ iss: `${emu.baseUrl}/00000000-0000-4000-8000-000000000bad/v2.0` }), 'AGENTID_TOKEN_ISSUER'],
+      ['tenant not allowed', userToken({ tid: '00000000-0000-4000-8000-000000000bad' }), 'AGENTID_TOKEN_TENANT'],
+      ['wrong audience', userToken({ aud: DEMO.blueprints.workers.appId }), 'AGENTID_TOKEN_AUDIENCE'],
+      ['expired', userToken({ iat: now - 7200, nbf: now - 7200, exp: now - 3600 }), 'AGENTID_TOKEN_EXPIRED'],
+      ['not yet valid', userToken({ nbf: now + 3600, exp: now + 7200 }), 'AGENTID_TOKEN_NOT_YET_VALID'],
+      ['too long-lived', userToken({}, { lifetimeSec: 3 * 86_400 }), 'AGENTID_TOKEN_TOO_LONG_LIVED'],
+      ['missing oid', userToken({ oid: undefined }), 'AGENTID_TOKEN_CLAIMS'],
+      ['missing tid', userToken({ tid: undefined }), 'AGENTID_TOKEN_CLAIMS'],
+      ['missing exp', userToken({ exp: undefined }), 'AGENTID_TOKEN_CLAIMS'],
+      ['missing scope', userToken({ scp: 'something_else' }), 'AGENTID_INSUFFICIENT_SCOPE'],
+      ['app-only token where a scope is required', userToken({ scp: undefined, idtyp: 'app' }), 'AGENTID_INSUFFICIENT_SCOPE'],
+      ['garbage', 'not a token at all', 'AGENTID_TOKEN_MALFORMED'],
+      ['truncated', good.slice(0, good.length - 20).split('.').slice(0, 2).join('.'), 'AGENTID_TOKEN_MALFORMED'],
+      ['bad base64 JSON', `${h}.bm90IGpzb24.${good.split('.')[2]}`, 'AGENTID_TOKEN_MALFORMED'],
+      ['oversized', `${h}.${'A'.repeat(20_000)}.sig`, 'AGENTID_TOKEN_MALFORMED'],
+      ['empty', '', 'AGENTID_UNAUTHENTICATED'],
+    ];
+    for (const [name, token, code] of cases) {
+      expect(await codeOf(validator.validate(await token)), name).toBe(code);
+    }
+  });
+
+  it('reloads the JWKS once for a new kid after key rotation, within the cooldown rules', async () => {
+    await validator.validate(await userToken());
+    const before = jwksCalls;
+    await emu.rotateKeys();
+    const p = await validator.validate(await userToken());
+    expect(p.oid).toBe(DEMO.users.alice.id);
+    expect(jwksCalls).toBe(before + 1);
+    // Concurrent validations of tokens with the same new kid share one reload (single-flight).
+    await emu.rotateKeys();
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => userToken()));
+    const mid = jwksCalls;
+    await Promise.all(tokens.map((t) => validator.validate(t)));
+    expect(jwksCalls).toBe(mid + 1);
+  });
+
+  it('answers AGENTID_JWKS when the keys cannot be fetched, and honours the cooldown for unknown kids', async () => {
+    const failing = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { fetch: async () => new Response('nope', { status: 503 }) } });
+    expect(await codeOf(failing.validate(await userToken()))).toBe('AGENTID_JWKS');
+    let calls = 0;
+    const slow = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { cooldownMs: 60_000, fetch: (u, i) => (calls++, emu.fetch(u, i)) } });
+    await slow.validate(await userToken());
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const k = await importJWK(await exportJWK(privateKey), 'RS256');
+    for (let i = 0; i < 5; i++) {
+      const t = await new SignJWT({ tid: DEMO.tenantId, oid: 'x' }).setProtectedHeader({ alg: 'RS256', kid: `attacker-${i}` }).sign(k);
+      expect(await codeOf(slow.validate(t))).toBe('AGENTID_TOKEN_SIGNATURE');
+    }
+    expect(calls).toBe(1); // unknown kids inside the cooldown cause no refetch storm
+  });
+
+  it('refuses unsafe options up front', () => {
+    expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: [] })).toThrow(/audiences/);
+    expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['HS256'] })).toThrow(/HS256/);
+    expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['none'] })).toThrow(/none/);
+    expect(() => createTokenValidator({ tenantId: '', audiences: ['x'] })).toThrow(/tenantId/);
+  });
+
+  it('never puts the token in an error message or inspect output', async () => {
+    const t = await userToken({ aud: 'someone-else' });
+    try {
+      await validator.validate(t);
+      expect.unreachable();
+    } catch (e) {
+      expect(String((e as Error).message)).not.toContain(t.split('.')[1]);
+      expect(inspect(e, { depth: 5 })).not.toContain(t.split('.')[1]);
+      expect(JSON.stringify(e)).not.toContain(t.split('.')[1]);
+    }
+  });
+
+  it('survives fuzzed token strings without crashing (typed errors only)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.stringMatching(/^[A-Za-z0-9_-]{0,40}\.[A-Za-z0-9_-]{0,80}\.[A-Za-z0-9_-]{0,40}$/)), async (s) => {
+        const code = await codeOf(validator.validate(s));
+        expect(code).toMatch(/^AGENTID_/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('parseAuthorizationHeader', () => {
+  it('extracts a bearer token and refuses everything else', () => {
+    expect(parseAuthorizationHeader('Bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(parseAuthorizationHeader('bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(parseAuthorizationHeader(['Bearer abc.def.ghi'])).toBe('abc.def.ghi');
+    for (const bad of [undefined, '', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'Bearer a,Bearer b', ['Bearer a', 'Bearer b'], `Bearer ${'a'.repeat(20_000)}`, 'Bearer <script>']) {
+      expect(() => parseAuthorizationHeader(bad as string), JSON.stringify(bad)?.slice(0, 40)).toThrow(expect.objectContaining({ code: 'AGENTID_UNAUTHENTICATED' }));
+    }
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        try {
+          parseAuthorizationHeader(s);
+        } catch (e) {
+          expect((e as TokenValidationError).code).toBe('AGENTID_UNAUTHENTICATED');
+        }
+      }),
+    );
+  });
+});
