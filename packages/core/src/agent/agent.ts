@@ -96,7 +96,7 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
       const r = await rt.store.get(key, acquire, { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags: allTags });
       s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
       return r.token;
-    });
+    }, req.links?.length ? { links: req.links } : undefined);
   const get = (flow: string, client: string, scopes: readonly string[], acquire: (signal: AbortSignal) => Promise<TokenAcquisition>, o: GetTokenOptions = {}) =>
     brokerGet({ flow, clientId: client, scopes }, acquire, o);
 

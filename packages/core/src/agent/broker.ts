@@ -1,3 +1,4 @@
+import type { Link } from '@opentelemetry/api';
 import type { BlueprintRuntime } from '../blueprint/runtime.js';
 import type { Acquire } from '../cache/token-store.js';
 import type { SpanAttributes } from '../telemetry/telemetry.js';
@@ -28,6 +29,8 @@ export interface BrokerRequest {
   tags?: readonly string[];
   /** Extra span attributes (user id, actor chain, ...: never token material). */
   attributes?: SpanAttributes;
+  /** Span links, e.g. to the upstream agent's span across a hop. */
+  links?: Link[];
 }
 
 /**

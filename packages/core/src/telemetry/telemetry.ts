@@ -1,6 +1,7 @@
 import {
   type Attributes,
   type AttributeValue,
+  type Link,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -42,6 +43,8 @@ export type SpanAttributes = Readonly<Record<string, AttributeValue | readonly s
  */
 export interface WithSpanOptions {
   kind?: SpanKind;
+  /** Links to spans of other traces (e.g. the upstream agent hop). */
+  links?: Link[];
 }
 
 /**
@@ -112,7 +115,7 @@ async function runInSpan<T>(
   fn: (span: Span) => Promise<T> | T,
   options: WithSpanOptions | undefined,
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { kind: options?.kind ?? SpanKind.INTERNAL, attributes: cleanAttributes(attributes) }, async (span) => {
+  return tracer.startActiveSpan(name, { kind: options?.kind ?? SpanKind.INTERNAL, attributes: cleanAttributes(attributes), ...(options?.links?.length ? { links: options.links } : {}) }, async (span) => {
     try {
       return await fn(span);
     } catch (error) {

@@ -2,6 +2,7 @@ import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigurationError, DelegationError } from '@agentid/core';
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
 import type { Principal } from '../validate/principal.js';
+import { currentTraceparent } from '../util/trace.js';
 import { checkChain, DEFAULT_MAX_HOPS, type DelegationContext, freeze, startDelegation } from './context.js';
 
 /** The HTTP header that carries the signed delegation chain between agents. */
@@ -105,7 +106,7 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
       if (typeof boundToken !== 'string' || boundToken === '') throw new TypeError('encode: boundToken must be the token the header travels with');
       checkChain(ctx.actors, maxHops);
       const t = now();
-      return new SignJWT({ tid: ctx.user.tid, act: [...ctx.actors], ath: hashToken(boundToken), ...(ctx.user.upn ? { upn: ctx.user.upn } : {}), ...(ctx.traceparent ? { tp: ctx.traceparent } : {}) })
+      return new SignJWT({ tid: ctx.user.tid, act: [...ctx.actors], ath: hashToken(boundToken), ...(ctx.user.upn ? { upn: ctx.user.upn } : {}), ...((currentTraceparent() ?? ctx.traceparent) ? { tp: currentTraceparent() ?? ctx.traceparent } : {}) })
         .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'agentid-delegation+jwt' })
         .setSubject(ctx.user.oid)
         .setIssuedAt(t)

@@ -15,6 +15,7 @@ import {
 import { formatChain, type DelegationContext } from '../delegation/context.js';
 import { MAX_TOKEN_LENGTH } from '../validate/header.js';
 import type { Principal } from '../validate/principal.js';
+import { linkFromTraceparent } from '../util/trace.js';
 
 /**
  * Options of {@link onBehalfOf}.
@@ -29,6 +30,28 @@ export interface OnBehalfOfOptions extends GetTokenOptions {
   principal?: Principal;
   /** The chain of actors, recorded in the span (`agentid.actor.chain`). */
   delegation?: DelegationContext;
+  /** Receives one audit event per exchange (served from cache or not), success or failure. */
+  audit?: (event: OboAuditEvent) => void;
+}
+
+/**
+ * One audit record of an on-behalf-of exchange: who acted for whom, for what. Never a token.
+ *
+ * @example
+ * ```ts
+ * onBehalfOf(agent, assertion, scopes, { audit: (e) => log.info('obo', e) });
+ * ```
+ */
+export interface OboAuditEvent {
+  readonly type: 'obo';
+  readonly agentId: string;
+  readonly blueprintId: string;
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly scopes: readonly string[];
+  readonly actors: readonly string[];
+  readonly outcome: 'allowed' | 'failed';
+  readonly errorCode?: string;
 }
 
 class OboFailure {
@@ -76,8 +99,12 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
     [ATTR.OBO_USER_TENANT]: tid,
     ...(delegation ? { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops } : {}),
   };
-  const request = { flow: 'obo', scopes, subject: `${oid}@${tid}`, assertionHash: hashAssertion(userAssertion), tags: [cacheTags.user(oid)], attributes };
+  const links = linkFromTraceparent(delegation?.traceparent);
+  const request = { flow: 'obo', scopes, subject: `${oid}@${tid}`, assertionHash: hashAssertion(userAssertion), tags: [cacheTags.user(oid)], attributes, ...(links.length ? { links } : {}) };
 
+  const audit = (outcome: 'allowed' | 'failed', errorCode?: string) =>
+    options.audit?.(Object.freeze({ type: 'obo' as const, agentId: agent.id, blueprintId: agent.blueprintId, userId: oid, tenantId: tid, scopes: [...scopes], actors: [...(delegation?.actors ?? [])], outcome, ...(errorCode ? { errorCode } : {}) }));
+  const { audit: _a, ...rest } = getOptions;
   const token = await broker.get(
     request,
     async (signal) => {
@@ -114,7 +141,11 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
       }
       return acquisition;
     },
-    getOptions,
-  );
+    rest,
+  ).catch((e: unknown) => {
+    audit('failed', isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
+    throw e;
+  });
+  audit('allowed');
   return token;
 }
