@@ -1,5 +1,8 @@
 /**
- * @agentid/agent-user: Agent user tokens (user_fic) and Graph provisioning for Microsoft Entra Agent ID.
+ * @agentid/agent-user: agents acting as their agent users (the three-leg `user_fic` flow), and
+ * Graph provisioning of agent identities and agent users, including ephemeral agents.
  * @packageDocumentation
  */
-export {};
+export { agentUser, type AgentUserHandle, type AgentUserRef } from './user/agent-user.js';
+export { createProvisioner, type AgentIdentityInfo, type AgentUserInfo, type Provisioner, type ProvisionerOptions } from './provision/provisioner.js';
+export { withEphemeralAgent, type EphemeralAgentOptions } from './provision/ephemeral.js';

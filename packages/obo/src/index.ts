@@ -5,7 +5,7 @@
  */
 export { createTokenValidator, validatorForBlueprint, type TokenValidator, type ValidateOptions } from './validate/validator.js';
 export { DEFAULT_ALGORITHMS, type ValidatorOptions } from './validate/options.js';
-export { FACETS, isAgentActed, parseFacets, type Principal } from './validate/principal.js';
+export { FACETS, isAgentActed, type Principal } from './validate/principal.js';
 export { MAX_TOKEN_LENGTH, parseAuthorizationHeader } from './validate/header.js';
 export { onBehalfOf, type OboAuditEvent, type OnBehalfOfOptions } from './obo/on-behalf-of.js';
 export { appendActor, DEFAULT_MAX_HOPS, formatChain, startDelegation, type DelegationContext } from './delegation/context.js';

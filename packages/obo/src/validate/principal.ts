@@ -1,3 +1,5 @@
+import { parseFacets } from '@agentid/core';
+
 /**
  * Who an inbound token speaks for, after validation. Holds claims, never the token itself.
  *
@@ -35,25 +37,6 @@ export interface Principal {
 
 /** Facet values of `xms_act_fct` / `xms_sub_fct`. */
 export const FACETS = Object.freeze({ AGENT_IDENTITY: 11, AGENT_USER: 13 });
-
-/**
- * Parses a multi-valued facet claim ("3 9 11", a number, or an array) as a sorted set of numbers;
- * unknown or non-numeric values are dropped.
- *
- * @example
- * ```ts
- * parseFacets('3 9 11'); // [3, 9, 11]
- * ```
- */
-export function parseFacets(value: unknown): number[] {
-  const raw = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : typeof value === 'number' ? [value] : [];
-  const out = new Set<number>();
-  for (const v of raw) {
-    const n = typeof v === 'number' ? v : Number(String(v).trim());
-    if (Number.isInteger(n) && n >= 0) out.add(n);
-  }
-  return [...out].sort((a, b) => a - b);
-}
 
 /**
  * Whether the principal's token was obtained by an agent identity acting (agent OBO or agent user).
