@@ -1,5 +1,65 @@
 /**
- * @agentid/fastify: Fastify 5 plugin for Microsoft Entra Agent ID: authenticate calls, tool-scoped agent tokens.
+ * @agentid/fastify: the agentid Fastify 5 plugin. Authenticates the inbound user (or upstream
+ * agent) token, and decorates requests with `request.agentid.tool(name)`: a token scoped to
+ * exactly that tool, injected into its calls.
  * @packageDocumentation
  */
-export {};
+import { type AgentRequestContext, type AgentToolkit, type AgentToolkitOptions, createAgentToolkit, toErrorResponse } from '@agentid/tools';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+export type { AgentRequestContext, AgentToolkit, AgentToolkitOptions, DecisionEvent, InvocationEvent, ToolDefinition, ToolHandle } from '@agentid/tools';
+export { createAgentToolkit, defineTools, toErrorResponse } from '@agentid/tools';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the agentid plugin on authenticated requests (`null` on skipped routes). */
+    agentid: AgentRequestContext | null;
+  }
+}
+
+/**
+ * Options of the plugin: a toolkit or the options to create one, and which requests to skip
+ * (health checks and the like).
+ *
+ * @example
+ * ```ts
+ * await app.register(agentidPlugin, { blueprint, agentId, tools, skip: (req) => req.url === '/healthz' });
+ * ```
+ */
+export type AgentIdPluginOptions = (AgentToolkitOptions | { toolkit: AgentToolkit }) & { skip?: (request: FastifyRequest) => boolean };
+
+const sendError = (reply: FastifyReply, error: unknown, realm: string): FastifyReply => {
+  const r = toErrorResponse(error, realm);
+  return reply.code(r.status).headers(r.headers).send(r.body);
+};
+
+const plugin: FastifyPluginAsync<AgentIdPluginOptions> = async (fastify, options) => {
+  const toolkit = 'toolkit' in options ? options.toolkit : createAgentToolkit(options);
+  fastify.decorateRequest('agentid', null);
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (options.skip?.(request)) return;
+    try {
+      request.agentid = await toolkit.authenticate(request.headers);
+    } catch (e) {
+      return sendError(reply, e, toolkit.realm);
+    }
+  });
+  // Route errors (unknown or forbidden tool, refused exchange, bad JSON bodies) get the same
+  // clean JSON answers as the Express adapter: never a stack trace or a token.
+  fastify.setErrorHandler((error, _request, reply) => sendError(reply, error, toolkit.realm));
+};
+
+/**
+ * The plugin (wrapped with fastify-plugin, so the decorator and hook apply to the routes of the
+ * context it is registered in).
+ *
+ * @example
+ * ```ts
+ * const app = Fastify();
+ * await app.register(agentidPlugin, { blueprint, agentId, tools });
+ * app.post('/reply', async (req) => (await req.agentid!.tool('draft_reply').fetch(url)).json());
+ * ```
+ */
+export const agentidPlugin = fp(plugin, { name: '@agentid/fastify', fastify: '5.x' });
+export default agentidPlugin;

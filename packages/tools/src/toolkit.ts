@@ -1,0 +1,211 @@
+import { agentUser } from '@agentid/agent-user';
+import {
+  type AccessToken,
+  type Agent,
+  ATTR,
+  AuthorizationError,
+  type Blueprint,
+  blueprintRuntime,
+  ConfigurationError,
+  type GetTokenOptions,
+  isAgentIdError,
+} from '@agentid/core';
+import {
+  appendActor,
+  type DelegationCodec,
+  type DelegationContext,
+  formatChain,
+  onBehalfOf,
+  parseAuthorizationHeader,
+  type Principal,
+  startDelegation,
+  type TokenValidator,
+  validatorForBlueprint,
+} from '@agentid/obo';
+import type { DecisionEvent, InvocationEvent } from './audit.js';
+import { defineTools, type ResolvedTool, type ToolDefinition } from './define.js';
+import { toolFetch } from './tool-fetch.js';
+
+/**
+ * Options of {@link createAgentToolkit}.
+ *
+ * @example
+ * ```ts
+ * const options: AgentToolkitOptions = { blueprint, agentId, tools: { send_mail: { resource: 'api://tools', scopes: ['Mail.Send'], mode: 'obo' } } };
+ * ```
+ */
+export interface AgentToolkitOptions {
+  blueprint: Blueprint;
+  /** The agent identity that serves these requests and calls the tools. */
+  agentId: string;
+  tools: Readonly<Record<string, ToolDefinition>>;
+  /** The tools this agent may use (default: all registered). Anything else is denied (403) and audited. */
+  allowedTools?: readonly string[];
+  /** A further per-request decision (e.g. per user); `false` or a string (the reason) denies. */
+  allow?: (request: { principal: Principal; tool: string; delegation: DelegationContext }) => boolean | string | Promise<boolean | string>;
+  /** Default `validatorForBlueprint(blueprint)` (audience = the blueprint, scope `access_agent`). */
+  validator?: TokenValidator;
+  /** Verify the inbound delegation chain and send it on with tool calls to other agents. */
+  delegation?: DelegationCodec;
+  audit?: { decision?: (event: DecisionEvent) => void; invocation?: (event: InvocationEvent) => void };
+  /** `fetch` for tool calls. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** The `realm` of `WWW-Authenticate`. Default `agentid`. */
+  realm?: string;
+}
+
+/**
+ * A tool, bound to one request: its token has exactly the tool's permissions.
+ *
+ * @example
+ * ```ts
+ * const res = await req.agentid.tool('send_mail').fetch('https://tools.contoso.com/mail', { method: 'POST', body });
+ * ```
+ */
+export interface ToolHandle {
+  readonly name: string;
+  /** The tool's token (for SDK clients). */
+  getToken(options?: GetTokenOptions): Promise<AccessToken>;
+  /** `fetch` with the tool's token, `traceparent` and the delegation chain; one retry on a claims challenge. */
+  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * What the middleware attaches to an authenticated request (`req.agentid`).
+ *
+ * @example
+ * ```ts
+ * const { principal, delegation } = req.agentid;
+ * ```
+ */
+export interface AgentRequestContext {
+  readonly principal: Principal;
+  /** The chain of agents acting for the user, this agent last. */
+  readonly delegation: DelegationContext;
+  readonly agent: Agent;
+  /** A tool handle; throws `AGENTID_TOOL_UNKNOWN` (404) or `AGENTID_FORBIDDEN` (403), both audited. */
+  tool(name: string): ToolHandle;
+}
+
+/**
+ * Authentication and tool-scoped tokens for one agent, independent of the web framework.
+ *
+ * @example
+ * ```ts
+ * const ctx = await toolkit.authenticate(req.headers);
+ * ```
+ */
+export interface AgentToolkit {
+  readonly agent: Agent;
+  readonly realm: string;
+  readonly tools: readonly string[];
+  /** Validates the bearer token (and the delegation header): throws a typed error to map with `toErrorResponse`. */
+  authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Promise<AgentRequestContext>;
+}
+
+/**
+ * Creates an {@link AgentToolkit}. The registry is checked up front.
+ *
+ * @example
+ * ```ts
+ * const toolkit = createAgentToolkit({ blueprint, agentId, tools, allowedTools: ['send_mail'] });
+ * ```
+ */
+export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
+  if (!options || typeof options !== 'object') throw new ConfigurationError('createAgentToolkit: options are required');
+  const { blueprint } = options;
+  const rt = blueprintRuntime(blueprint);
+  const agent = blueprint.agent(options.agentId);
+  const tools = defineTools(options.tools);
+  const allowed = new Set(options.allowedTools ?? tools.keys());
+  for (const t of allowed) if (!tools.has(t)) throw new ConfigurationError(`createAgentToolkit: allowedTools names '${t}', which is not registered`);
+  const validator = options.validator ?? validatorForBlueprint(blueprint);
+  const realm = options.realm ?? 'agentid';
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') throw new ConfigurationError('createAgentToolkit: fetch must be a function');
+  const audit = options.audit ?? {};
+
+  const tokenFor = (tool: ResolvedTool, userToken: string, principal: Principal, delegation: DelegationContext) => async (o: GetTokenOptions = {}): Promise<AccessToken> => {
+    if (tool.mode === 'obo') return onBehalfOf(agent, userToken, tool.requestScopes, { ...o, principal, delegation });
+    if (tool.mode === 'agent-user') return agentUser(agent, tool.agentUser!).getToken(tool.requestScopes, o);
+    const t = await agent.getToken(tool.requestScopes, o);
+    const roles = t.claims?.roles ?? [];
+    const missing = tool.roles.filter((r) => !roles.includes(r));
+    if (missing.length > 0) throw new AuthorizationError('AGENTID_FORBIDDEN', `Agent ${agent.id} lacks the app role(s) ${missing.join(', ')} that tool '${tool.name}' needs`);
+    return t;
+  };
+
+  async function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Promise<AgentRequestContext> {
+    const userToken = parseAuthorizationHeader(headers.authorization as string | string[] | undefined);
+    const principal = await validator.validate(userToken);
+    const inbound = options.delegation ? await options.delegation.decode(headers['x-agentid-delegation'] as string | undefined, principal, userToken) : startDelegation(principal);
+    const delegation = appendActor(inbound, agent.id, options.delegation?.maxHops);
+    const decide = async (name: string): Promise<ResolvedTool> => {
+      const base = { type: 'decision' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors };
+      const tool = tools.get(name);
+      let reason: string | undefined;
+      if (!tool) reason = 'unknown tool';
+      else if (!allowed.has(name)) reason = `tool not allowed for agent ${agent.id}`;
+      else if (options.allow) {
+        const verdict = await options.allow({ principal, tool: name, delegation });
+        if (verdict !== true) reason = typeof verdict === 'string' && verdict ? verdict : 'denied by policy';
+      }
+      audit.decision?.(Object.freeze({ ...base, allowed: reason === undefined, ...(reason ? { reason } : {}) }));
+      if (!tool) throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', `No tool named '${name.slice(0, 64)}' is registered`);
+      if (reason) throw new AuthorizationError('AGENTID_FORBIDDEN', `Tool '${name}' is not allowed: ${reason}`);
+      return tool;
+    };
+    const ctx: AgentRequestContext = {
+      principal,
+      delegation,
+      agent,
+      tool(name: string): ToolHandle {
+        if (typeof name !== 'string') throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', 'A tool name is required');
+        let resolved: Promise<ResolvedTool> | undefined;
+        const get = () => (resolved ??= decide(name));
+        const getToken = async (o?: GetTokenOptions) => tokenFor(await get(), userToken, principal, delegation)(o);
+        const attrs = () => ({
+          [ATTR.GEN_AI_TOOL_NAME]: name,
+          [ATTR.GEN_AI_AGENT_ID]: agent.id,
+          [ATTR.AGENT_ID]: agent.id,
+          [ATTR.BLUEPRINT_ID]: blueprint.clientId,
+          [ATTR.OBO_USER_ID]: principal.oid,
+          [ATTR.OBO_USER_TENANT]: principal.tid,
+          [ATTR.ACTOR_CHAIN]: formatChain(delegation),
+          'gen_ai.operation.name': 'execute_tool',
+        });
+        return Object.freeze({
+          name,
+          getToken,
+          async fetch(url: string | URL, init: RequestInit = {}) {
+            return rt.telemetry.withSpan(`execute_tool ${name}`, attrs(), async (span) => {
+              const started = rt.clock.now();
+              const event = (outcome: InvocationEvent['outcome'], status?: number, errorCode?: string) =>
+                audit.invocation?.(Object.freeze({ type: 'invocation' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors, outcome, durationMs: rt.clock.now() - started, ...(status !== undefined ? { status } : {}), ...(errorCode ? { errorCode } : {}) }));
+              try {
+                const tool = await get();
+                const res = await toolFetch({ url, init, fetch: fetchImpl, getToken: tokenFor(tool, userToken, principal, delegation), delegation, codec: options.delegation, invalidate: () => blueprint.invalidate(tool.mode === 'autonomous' ? { agent: agent.id } : { user: tool.mode === 'obo' ? principal.oid : agentUserKey(tool) }) });
+                span.setAttribute('agentid.tool.outcome', res.ok ? 'ok' : 'error');
+                span.setAttribute(ATTR.HTTP_STATUS, res.status);
+                event(res.ok ? 'ok' : 'error', res.status);
+                return res;
+              } catch (e) {
+                span.setAttribute('agentid.tool.outcome', isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error');
+                event(isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error', undefined, isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
+                throw e;
+              }
+            });
+          },
+        });
+      },
+    };
+    return Object.freeze(ctx);
+  }
+
+  return Object.freeze({ agent, realm, tools: Object.freeze([...tools.keys()]), authenticate });
+}
+
+const agentUserKey = (tool: ResolvedTool): string => {
+  const ref = tool.agentUser as { upn?: string; objectId?: string };
+  return (ref.objectId ?? ref.upn ?? '').toLowerCase();
+};
