@@ -80,18 +80,34 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
   const tags = [cacheTags.agent(id), cacheTags.blueprint(blueprintId), cacheTags.tenant(tenantId)];
   const span = (flow: string) => ({ [ATTR.BLUEPRINT_ID]: blueprintId, [ATTR.AGENT_ID]: id, [ATTR.GEN_AI_AGENT_ID]: id, [ATTR.TENANT_ID]: tenantId, [ATTR.FLOW]: flow });
 
-  const brokerGet = (req: BrokerRequest, acquire: (signal: AbortSignal) => Promise<TokenAcquisition>, o: GetTokenOptions = {}) =>
-    rt.telemetry.withSpan(`agentid.${req.flow}`, { ...span(req.flow), ...(req.attributes ?? {}) }, async (s) => {
-      const key = tokenCacheKey({
+  // Building a key validates and normalises every part (about 1 µs); the hot path looks it up by
+  // the raw parts instead. Bounded: cleared when full.
+  const keys = new Map<string, string>();
+  const cacheKeyOf = (req: BrokerRequest, claims: string | undefined): string => {
+    const build = () =>
+      tokenCacheKey({
         tenantId,
         clientId: req.clientId ?? id,
         flow: req.flow,
         scopes: req.scopes,
         ...(req.subject ? { subject: req.subject } : {}),
         ...(req.assertionHash ? { assertionHash: req.assertionHash } : {}),
-        ...(o.claims ? { claims: o.claims } : {}),
+        ...(claims ? { claims } : {}),
         extra: { ...(req.extra ?? {}), fmi: id },
       });
+    if (claims || req.extra || req.subject?.includes('\u0000') || !Array.isArray(req.scopes) || req.scopes.some((x) => typeof x !== 'string' || x.includes('\u0000'))) return build();
+    const raw = `${req.flow}\u0000${req.clientId ?? ''}\u0000${req.subject ?? ''}\u0000${req.assertionHash ?? ''}\u0000${req.scopes.join('\u0000')}`;
+    let key = keys.get(raw);
+    if (key === undefined) {
+      key = build();
+      if (keys.size >= 10_000) keys.clear();
+      keys.set(raw, key);
+    }
+    return key;
+  };
+  const brokerGet = (req: BrokerRequest, acquire: (signal: AbortSignal) => Promise<TokenAcquisition>, o: GetTokenOptions = {}) =>
+    rt.telemetry.withSpan(`agentid.${req.flow}`, { ...span(req.flow), ...(req.attributes ?? {}) }, async (s) => {
+      const key = cacheKeyOf(req, o.claims);
       const allTags = req.tags ? [...tags, ...req.tags] : tags;
       const r = await rt.store.get(key, acquire, { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags: allTags });
       s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
