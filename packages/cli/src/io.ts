@@ -1,0 +1,17 @@
+/**
+ * Where the CLI reads and writes, injectable for tests.
+ *
+ * @example
+ * ```ts
+ * const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env, readStdin: async () => '' };
+ * ```
+ */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Readonly<Record<string, string | undefined>>;
+  readStdin(): Promise<string>;
+}
+
+/** Thrown for a usage mistake: printed with the usage, exit code 2. @internal */
+export class UsageError extends Error {}
