@@ -83,7 +83,8 @@ describe('the agentid bin', () => {
       if (!existsSync(`${root}packages/${pkg}/dist/index.js`)) execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/${pkg}/tsconfig.build.json`], { stdio: 'inherit' });
     }
     const bin = `${root}packages/cli/dist/bin.js`;
-    if (!existsSync(bin)) execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/cli/tsconfig.build.json`], { stdio: 'inherit' });
+    // `npm run build` (which CI runs first) makes the bin executable; without a build, build it here.
+    if (!existsSync(bin)) execFileSync('npm', ['run', 'build', '-w', '@agentid/cli'], { cwd: root, stdio: 'inherit' });
     const r = spawnSync(bin, ['decode', '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('usage: agentid decode');
