@@ -12,6 +12,7 @@ import {
   toAcquisition,
   TokenValidationError,
 } from '@agentid/core';
+import { LRUCache } from 'lru-cache';
 import { formatChain, type DelegationContext } from '../delegation/context.js';
 import { MAX_TOKEN_LENGTH } from '../validate/header.js';
 import type { Principal } from '../validate/principal.js';
@@ -58,16 +59,34 @@ class OboFailure {
   constructor(readonly inner: unknown) {}
 }
 
-const userOf = (assertion: string, principal: Principal | undefined): { oid: string; tid: string } => {
-  if (principal) return { oid: principal.oid, tid: principal.tid };
-  let claims: Record<string, unknown>;
-  try {
-    claims = decodeJwtClaims(assertion) as Record<string, unknown>;
-  } catch (e) {
-    throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", { cause: e });
+interface AssertionFacts {
+  oid: string;
+  tid: string;
+  hash: string;
+}
+
+// Decoding and hashing a user assertion costs microseconds; a service sees the same assertion on
+// every request of a session, so the facts are kept per assertion (bounded by count and bytes).
+const facts = new LRUCache<string, AssertionFacts>({ max: 10_000, maxSize: 32 * 1024 * 1024, sizeCalculation: (_v, k) => k.length + 200 });
+
+const factsOf = (assertion: string, principal: Principal | undefined): AssertionFacts => {
+  const known = facts.get(assertion);
+  if (known && (!principal || (known.oid === principal.oid && known.tid === principal.tid))) return known;
+  let user: { oid: string; tid: string };
+  if (principal) user = { oid: principal.oid, tid: principal.tid };
+  else {
+    let claims: Record<string, unknown>;
+    try {
+      claims = decodeJwtClaims(assertion) as Record<string, unknown>;
+    } catch (e) {
+      throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", { cause: e });
+    }
+    if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string') throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
+    user = { oid: claims.oid, tid: claims.tid };
   }
-  if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string') throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
-  return { oid: claims.oid, tid: claims.tid };
+  const f = { ...user, hash: hashAssertion(assertion) };
+  facts.set(assertion, f);
+  return f;
 };
 
 /**
@@ -92,7 +111,7 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
   }
   const broker = agentBroker(agent);
   const { network } = broker.runtime;
-  const { oid, tid } = userOf(userAssertion, options.principal);
+  const { oid, tid, hash } = factsOf(userAssertion, options.principal);
   const { principal: _p, delegation, ...getOptions } = options;
   const attributes = {
     [ATTR.OBO_USER_ID]: oid,
@@ -100,7 +119,7 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
     ...(delegation ? { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops } : {}),
   };
   const links = linkFromTraceparent(delegation?.traceparent);
-  const request = { flow: 'obo', scopes, subject: `${oid}@${tid}`, assertionHash: hashAssertion(userAssertion), tags: [cacheTags.user(oid)], attributes, ...(links.length ? { links } : {}) };
+  const request = { flow: 'obo', scopes, subject: `${oid}@${tid}`, assertionHash: hash, tags: [cacheTags.user(oid)], attributes, ...(links.length ? { links } : {}) };
 
   const audit = (outcome: 'allowed' | 'failed', errorCode?: string) =>
     options.audit?.(Object.freeze({ type: 'obo' as const, agentId: agent.id, blueprintId: agent.blueprintId, userId: oid, tenantId: tid, scopes: [...scopes], actors: [...(delegation?.actors ?? [])], outcome, ...(errorCode ? { errorCode } : {}) }));
