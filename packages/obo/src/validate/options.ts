@@ -42,6 +42,12 @@ export interface ValidatorOptions {
     uri?: (tenantId: string) => string;
   };
   clock?: { now(): number };
+  /**
+   * Remember successful validations per token (until it expires) so that a client repeating its
+   * bearer token costs one map lookup instead of a signature check. Expiry is re-checked on every
+   * hit. Default `{ maxEntries: 10_000 }`; `false` turns it off.
+   */
+  resultCache?: { maxEntries?: number } | false;
 }
 
 export const DEFAULT_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
@@ -64,6 +70,7 @@ export interface ResolvedOptions {
   timeoutMs: number;
   jwksUri: (tid: string) => string;
   now: () => number;
+  resultCacheEntries: number;
 }
 
 const fail = (option: string, must: string): never => {
@@ -111,5 +118,6 @@ export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
     timeoutMs: positive('jwks.timeoutMs', o.jwks?.timeoutMs, 5_000),
     jwksUri: o.jwks?.uri ?? ((tid) => `${authorityHost}/${tid}/discovery/v2.0/keys`),
     now: () => clock.now(),
+    resultCacheEntries: o.resultCache === false ? 0 : positive('resultCache.maxEntries', o.resultCache?.maxEntries, 10_000),
   };
 }

@@ -125,6 +125,17 @@ describe('createTokenValidator', () => {
     expect(calls).toBe(1); // unknown kids inside the cooldown cause no refetch storm
   });
 
+  it('remembers a validated token until it expires, and re-checks scopes and expiry on every hit', async () => {
+    let now = Date.now();
+    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, clock: { now: () => now }, jwks: { fetch: emu.fetch } });
+    const t = await userToken();
+    const first = await v.validate(t);
+    expect(await v.validate(t)).toBe(first);
+    expect(await codeOf(v.validate(t, { requiredScopes: ['Mail.Send'] }))).toBe('AGENTID_INSUFFICIENT_SCOPE');
+    now += 3600_000 + 301_000;
+    expect(await codeOf(v.validate(t))).toBe('AGENTID_TOKEN_EXPIRED');
+  });
+
   it('refuses unsafe options up front', () => {
     expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: [] })).toThrow(/audiences/);
     expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['HS256'] })).toThrow(/HS256/);

@@ -1,4 +1,5 @@
 import { blueprintRuntime, type Blueprint, TokenValidationError, type TokenValidationErrorCode } from '@agentid/core';
+import { LRUCache } from 'lru-cache';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { MAX_TOKEN_LENGTH } from './header.js';
 import { createJwksResolver } from './jwks.js';
@@ -86,10 +87,32 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
   const o = resolveOptions(options);
   const jwks = createJwksResolver(o);
   const allowedAlgs = new Set(o.algorithms);
+  const results = o.resultCacheEntries > 0 ? new LRUCache<string, Principal>({ max: o.resultCacheEntries }) : undefined;
+
+  // Scope and role checks depend on the call, so they run on cached principals too.
+  function authorize(principal: Principal, call: ValidateOptions): Principal {
+    const scopesWanted = call.requiredScopes ?? o.requiredScopes;
+    const rolesWanted = call.requiredRoles ?? o.requiredRoles;
+    if (principal.idtyp === 'app' || principal.scopes.length === 0) {
+      if (rolesWanted && rolesWanted.length > 0) {
+        if (!anyOf(principal.roles, rolesWanted)) throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The app token has none of the required roles: ${rolesWanted.join(', ')}`);
+      } else if (scopesWanted.length > 0) {
+        throw invalid('AGENTID_INSUFFICIENT_SCOPE', `An app-only token cannot carry the required scope ${scopesWanted.join(' or ')}`);
+      }
+    } else if (scopesWanted.length > 0 && !anyOf(principal.scopes, scopesWanted)) {
+      throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The token has none of the required scopes: ${scopesWanted.join(', ')}`);
+    }
+    return principal;
+  }
 
   async function validate(token: string, call: ValidateOptions = {}): Promise<Principal> {
     if (typeof token !== 'string' || token === '') throw invalid('AGENTID_UNAUTHENTICATED', 'No token was presented');
     if (token.length > MAX_TOKEN_LENGTH) throw invalid('AGENTID_TOKEN_MALFORMED', `The token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    const cached = results?.get(token);
+    if (cached) {
+      if (cached.expiresOn.getTime() + o.skewSec * 1000 > o.now()) return authorize(cached, call);
+      results!.delete(token);
+    }
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw invalid('AGENTID_TOKEN_MALFORMED', 'The token is not a compact JWS (three base64url segments)');
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: Record<string, unknown>;
@@ -127,18 +150,8 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const oid = claims.oid;
     if (typeof oid !== 'string' || oid === '') throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no object id (oid) claim');
     const principal = toPrincipal(claims, oid, tid);
-    const scopesWanted = call.requiredScopes ?? o.requiredScopes;
-    const rolesWanted = call.requiredRoles ?? o.requiredRoles;
-    if (principal.idtyp === 'app' || principal.scopes.length === 0) {
-      if (rolesWanted && rolesWanted.length > 0) {
-        if (!anyOf(principal.roles, rolesWanted)) throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The app token has none of the required roles: ${rolesWanted.join(', ')}`);
-      } else if (scopesWanted.length > 0) {
-        throw invalid('AGENTID_INSUFFICIENT_SCOPE', `An app-only token cannot carry the required scope ${scopesWanted.join(' or ')}`);
-      }
-    } else if (scopesWanted.length > 0 && !anyOf(principal.scopes, scopesWanted)) {
-      throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The token has none of the required scopes: ${scopesWanted.join(', ')}`);
-    }
-    return principal;
+    results?.set(token, principal);
+    return authorize(principal, call);
   }
 
   return Object.freeze({ validate });
