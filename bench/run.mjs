@@ -1,0 +1,48 @@
+// Runs every scenario in its own Node process (heaps and JIT state never mix), prints a table and
+// writes bench/results/<timestamp>.json. `--quick` runs smaller sizes (a smoke run).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => /^--only=/.test(a))?.slice(7);
+for (const pkg of ['core', 'obo', 'agent-user', 'tools', 'express', 'fastify', 'emulator']) {
+  if (!existsSync(join(here, '..', 'packages', pkg, 'dist', 'index.js'))) {
+    console.error(`bench: packages/${pkg}/dist is missing: run \`npm run build\` first (npm run bench does).`);
+    process.exit(2);
+  }
+}
+const scenarios = ['1-warm-autonomous', '2-warm-obo', '3-herd', '4-mixed', '5-middleware'].filter((s) => !only || s.startsWith(only));
+const results = [];
+for (const s of scenarios) {
+  process.stderr.write(`bench: ${s}${quick ? ' (quick)' : ''} ...\n`);
+  const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'scenarios', `${s}.mjs`), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', cwd: here, timeout: 600_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) {
+    console.error(`bench: ${s} failed (exit ${r.status})\n${r.stderr.slice(-2000)}`);
+    process.exitCode = 1;
+    continue;
+  }
+  results.push(JSON.parse(line.slice(7)));
+}
+const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(2)} µs`);
+const rows = [];
+for (const r of results) {
+  if (r.scenario === 1) rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `raw MSAL ${us(r.msal_us)}/op`, `${r.ratio_vs_msal.toFixed(1)}× faster`]);
+  if (r.scenario === 2) {
+    for (const o of r.ours) rows.push([`2 warm OBO hit, ${o.users} users`, `ours ${us(o.ours_us)}/op`, '', `MSAL cache under ours: ${o.msal_cache_entries_under_ours} entries`]);
+    for (const m of r.msal) rows.push([`2 warm OBO hit, ${m.users} users`, '', `raw MSAL ${us(m.msal_us)}/op`, '']);
+  }
+  if (r.scenario === 3) rows.push([r.name, `ours leg1/leg2/leg3: ${r.ours.leg1}/${r.ours.leg2}/${r.ours.user_fic}`, `raw MSAL: ${r.msal.leg1}/${r.msal.leg2}/${r.msal.user_fic}`, `${(r.msal.leg1 + r.msal.leg2 + r.msal.user_fic) / (r.ours.leg1 + r.ours.leg2 + r.ours.user_fic)}× fewer requests`]);
+  if (r.scenario === 4) rows.push(['4 mixed load, simulated hour', `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`, '', `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`]);
+  if (r.scenario === 5) for (const f of r.rows) rows.push([`5 ${f.framework} with vs without middleware`, `${Math.round(f.with.rps)} rps p99 ${f.with.p99_ms} ms`, `${Math.round(f.without.rps)} rps p99 ${f.without.p99_ms} ms`, `overhead ${f.overhead_pct.toFixed(1)}%`]);
+}
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
+console.log(`\nagentid bench (${process.version}${quick ? ', quick' : ''})`);
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join(' | '));
+mkdirSync(join(here, 'results'), { recursive: true });
+const file = join(here, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ node: process.version, quick, results }, null, 2));
+console.log(`\nresults: ${file}`);
