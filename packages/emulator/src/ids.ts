@@ -36,3 +36,13 @@ export const isExchangeAudience = (v: string): boolean => {
   const s = v.toLowerCase().replace(/\/\.default$/, '').replace(/\/$/, '');
   return EXCHANGE_AUDIENCES.includes(s);
 };
+
+/** Any untrusted JSON value as text for messages and lookups; never throws (String() does on some objects). */
+export const text = (v: unknown): string => {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v) ?? 'undefined';
+  } catch {
+    return '?';
+  }
+};

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { EmulatorContext } from '../context.js';
 import { DirectoryError, type AgentIdentity, type AgentUser, type Tenant } from '../directory/directory.js';
-import { GRAPH_APP_ID, GRAPH_RESOURCE } from '../ids.js';
+import { GRAPH_APP_ID, GRAPH_RESOURCE, text } from '../ids.js';
 import { json, type EmuRequest, type EmuResponse } from '../http/types.js';
 
 const graphError = (status: number, code: string, message: string, req: EmuRequest): EmuResponse =>
@@ -83,13 +83,13 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
       if (bpId !== azp) return graphError(403, 'Authorization_RequestDenied', 'A blueprint can only create agent identities of its own.', req);
       if (typeof body.displayName !== 'string' || !body.displayName) return graphError(400, 'Request_BadRequest', "Property 'displayName' is required.", req);
       const binds = body['sponsors@odata.bind'];
-      const sponsors = Array.isArray(binds) ? binds.map((b) => String(b).split('/').pop() ?? '') : [];
+      const sponsors = Array.isArray(binds) ? binds.map((b) => text(b).split('/').pop() ?? '') : [];
       const a = d.createAgentIdentity(tenant.id, { displayName: body.displayName, blueprintAppId: bpId, sponsors });
       return json(201, { '@odata.context': 'https://graph.microsoft.com/beta/$metadata#servicePrincipals/$entity', ...agentJson(a) });
     }
     if (req.method === 'POST' && lower === '/v1.0/serviceprincipals/microsoft.graph.agentidentityblueprintprincipal') {
       const body = parseBody(req);
-      const bp = tenant.blueprints.get(String(body?.appId ?? ''));
+      const bp = tenant.blueprints.get(text(body?.appId ?? ''));
       if (!bp) return graphError(400, 'Request_BadRequest', 'appId does not reference an agent identity blueprint.', req);
       if (bp.appId !== azp) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
       bp.principalId ??= randomUUID();
@@ -118,13 +118,13 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
     if (req.method === 'POST' && lower === '/beta/users') {
       const body = parseBody(req);
       if (!body) return graphError(400, 'BadRequest', 'Unable to read JSON request payload.', req);
-      if (String(body['@odata.type'] ?? '').toLowerCase() !== 'microsoft.graph.agentuser') return graphError(400, 'Request_BadRequest', "Only '@odata.type': 'microsoft.graph.agentUser' can be created here.", req);
+      if (text(body['@odata.type'] ?? '').toLowerCase() !== 'microsoft.graph.agentuser') return graphError(400, 'Request_BadRequest', "Only '@odata.type': 'microsoft.graph.agentUser' can be created here.", req);
       if (!hasRole(claims, 'AgentIdUser.ReadWrite.IdentityParentedBy')) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
-      const parent = tenant.agents.get(String(body.identityParentId ?? ''));
+      const parent = tenant.agents.get(text(body.identityParentId ?? ''));
       if (parent && parent.blueprintAppId !== azp) return graphError(403, 'Authorization_RequestDenied', 'A blueprint can only create agent users for its own agent identities.', req);
       const u = d.createAgentUser(tenant.id, {
-        userPrincipalName: String(body.userPrincipalName ?? ''),
-        identityParentId: String(body.identityParentId ?? ''),
+        userPrincipalName: text(body.userPrincipalName ?? ''),
+        identityParentId: text(body.identityParentId ?? ''),
         ...(typeof body.displayName === 'string' ? { displayName: body.displayName } : {}),
       });
       return json(201, { '@odata.context': 'https://graph.microsoft.com/beta/$metadata#users/$entity', ...agentUserJson(u) });

@@ -290,4 +290,23 @@ describe('fuzz: forged client assertions never cause a server error', () => {
       { numRuns: 400 },
     );
   });
+
+  it('regression: claims whose values are objects that String() cannot convert get a 4xx (found by the fuzzer above)', async () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const p = `/${T}/oauth2/v2.0/token`;
+    for (const [claims, header] of [
+      [{ iss: [{ toString: '' }], sub: 'sub1', aud: 'api://AzureADTokenExchange', nbf: [] }, { typ: 'JWT' }],
+      [{ iss: W.appId, sub: W.appId, aud: { toString: 1 }, jti: { valueOf: '' } }, { alg: { toString: '' }, typ: 'JWT' }],
+      [{ iss: { toString: '' }, sub: { toString: '' }, aud: 'api://AzureADTokenExchange' }, { alg: 'RS256', typ: 'JWT' }],
+    ] as const) {
+      const res = await fic.handle({
+        method: 'POST',
+        url: new URL(BASE + p),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: W.appId, client_assertion_type: JWT_BEARER, client_assertion: `${b64(header)}.${b64(claims)}.AAAA`, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }).toString(),
+      });
+      expect(res.status, res.body.slice(0, 200)).toBeGreaterThanOrEqual(400);
+      expect(res.status, res.body.slice(0, 200)).toBeLessThan(500);
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jo
 import { issuerV1, issuerV2, tokenEndpoint, type EmulatorContext } from '../context.js';
 import type { AgentIdentity, Client, Tenant } from '../directory/directory.js';
 import { thumbprints } from '../crypto/certs.js';
-import { JWT_BEARER, isExchangeAudience } from '../ids.js';
+import { JWT_BEARER, isExchangeAudience, text } from '../ids.js';
 import { fail, OAuthFailure } from './errors.js';
 
 /** Who authenticated at the token endpoint, and how. */
@@ -101,7 +101,7 @@ export async function verifyExchangeToken(ctx: EmulatorContext, base: string, te
     throw fail.client(700027, `The ${what} failed signature validation.`, 400);
   }
   if (payload.iss !== issuerV2(base, tenant.id) && payload.iss !== issuerV1(tenant.id)) {
-    throw fail.client(700211, `The ${what} was issued for another tenant or issuer ('${String(payload.iss)}'), not '${tenant.id}'.`);
+    throw fail.client(700211, `The ${what} was issued for another tenant or issuer ('${text(payload.iss)}'), not '${tenant.id}'.`);
   }
   const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud ?? ''];
   if (!aud.some((a) => isExchangeAudience(a))) throw fail.client(700212, `The ${what}'s audience is not the token-exchange audience.`);
@@ -130,7 +130,7 @@ async function verifyCertificateAssertion(input: AuthInput, client: Client, asse
     throw fail.client(700027, `The certificate with identifier used to sign the client assertion is not registered on application '${client.appId}'.`);
   }
   const alg = header.alg;
-  if (alg !== 'PS256' && alg !== 'RS256') throw fail.client(5002738, `Client assertion algorithm '${String(alg)}' is not supported; use PS256 (or RS256 with x5t).`);
+  if (alg !== 'PS256' && alg !== 'RS256') throw fail.client(5002738, `Client assertion algorithm '${text(alg)}' is not supported; use PS256 (or RS256 with x5t).`);
   const expectedAud = [tokenEndpoint(input.base, input.tenantSegment), tokenEndpoint(input.base, input.tenant.id)];
   try {
     await jwtVerify(assertion, createPublicKey(certPem), {
@@ -148,7 +148,7 @@ async function verifyCertificateAssertion(input: AuthInput, client: Client, asse
     throw fail.client(700212, `The client assertion's audience must be the token endpoint '${expectedAud[0]}'.`);
   }
   if (ctx.strictJti) {
-    const key = `${client.appId}:${String(payload.jti)}`;
+    const key = `${client.appId}:${text(payload.jti)}`;
     if (ctx.seenJti.has(key)) throw fail.client(700021, 'The client assertion jti was already used (strict single-use mode).');
     ctx.seenJti.set(key, (payload.exp ?? 0) * 1000);
   }
@@ -161,13 +161,13 @@ async function verifyFederatedAssertion(input: AuthInput, client: Client, assert
   const aud = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).filter((a): a is string => typeof a === 'string');
   const match = records.find((f) => f.subject === payload.sub && aud.some((a) => (f.audiences ?? []).some((x) => x.toLowerCase() === a.toLowerCase())));
   if (!match) {
-    const why = records.length === 0 ? `issuer '${String(payload.iss)}'` : records.some((f) => f.subject === payload.sub) ? `audience '${aud.join(' ')}'` : `subject '${String(payload.sub)}'`;
+    const why = records.length === 0 ? `issuer '${text(payload.iss)}'` : records.some((f) => f.subject === payload.sub) ? `audience '${aud.join(' ')}'` : `subject '${text(payload.sub)}'`;
     throw fail.client(7002137, `No matching federated identity record found for presented assertion ${why} on application '${client.appId}'.`);
   }
   const own = payload.iss === issuerV2(base, tenant.id) || payload.iss === issuerV1(tenant.id);
   const external = [...ctx.issuers.entries()].find(([name, i]) => (i.issuer ?? `${base}/_issuers/${name}`) === payload.iss)?.[1];
   const keys = own ? ctx.keys : external?.keys;
-  if (!keys) throw fail.client(7002137, `The federated assertion's issuer '${String(payload.iss)}' publishes no keys the emulator knows.`);
+  if (!keys) throw fail.client(7002137, `The federated assertion's issuer '${text(payload.iss)}' publishes no keys the emulator knows.`);
   try {
     await keys.verify(assertion, { clockToleranceSec: ctx.clockSkewSec });
   } catch (e) {

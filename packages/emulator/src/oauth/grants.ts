@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { issuerV1, issuerV2, type EmulatorContext } from '../context.js';
 import type { AgentIdentity, Client, Resource, Tenant } from '../directory/directory.js';
-import { FACET_AGENT_IDENTITY, FACET_AGENT_USER, GRAPH_APP_ID, isGuid } from '../ids.js';
+import { FACET_AGENT_IDENTITY, FACET_AGENT_USER, GRAPH_APP_ID, isGuid, text } from '../ids.js';
 import { authenticateClient, verifyExchangeToken, type AuthenticatedClient } from './client-auth.js';
 import { fail, OAuthFailure } from './errors.js';
 import { clientInfo, issueAccessToken, issueIdToken, parseClaimsRequest, type ClaimsRequest, type TokenSpec } from './issue.js';
@@ -269,7 +269,7 @@ export async function onBehalfOf(input: GrantInput): Promise<GrantResult> {
     if ((e as { code?: string }).code === 'ERR_JWT_EXPIRED') throw fail.grant(500133, 'Assertion is not within its valid time range: the user token has expired.');
     throw fail.grant(50013, 'Assertion failed signature validation.');
   }
-  if (tc.iss !== issuerV2(base, tenant.id) && tc.iss !== issuerV1(tenant.id)) throw fail.grant(50013, `Assertion issuer '${String(tc.iss)}' is not this tenant's.`);
+  if (tc.iss !== issuerV2(base, tenant.id) && tc.iss !== issuerV1(tenant.id)) throw fail.grant(50013, `Assertion issuer '${text(tc.iss)}' is not this tenant's.`);
   const aud = (Array.isArray(tc.aud) ? tc.aud : [tc.aud ?? '']).map((a) => a.toLowerCase());
   const own = ownAudiences(tenant, auth);
   if (!aud.some((a) => own.includes(a))) {
