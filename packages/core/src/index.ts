@@ -6,6 +6,7 @@ export { createBlueprint, blueprintRuntime, type Blueprint, type BlueprintOption
 export { exchangeAudienceFor, msalAuthority, PUBLIC_AUTHORITY_HOST } from './blueprint/authority.js';
 export type { BlueprintRuntime } from './blueprint/runtime.js';
 export { createAgent, toAcquisition, type Agent, type GetTokenOptions } from './agent/agent.js';
+export { withFreshAssertions } from './agent/fresh-assertion.js';
 export { agentBroker, type AgentBroker, type BrokerRequest } from './agent/broker.js';
 export * from './credentials/index.js';
 export * from './internal.js';

@@ -11,6 +11,7 @@ import {
   OAuthError,
   ProvisioningError,
   toAcquisition,
+  withFreshAssertions,
 } from '@agentid/core';
 
 /**
@@ -64,10 +65,6 @@ function refine(e: unknown, agentId: string): unknown {
   return e;
 }
 
-class Leg3Failure {
-  constructor(readonly inner: unknown) {}
-}
-
 /**
  * The agent user of an agent identity, by UPN or object id.
  *
@@ -79,7 +76,6 @@ class Leg3Failure {
 export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
   const { kind, value } = checkRef(ref);
   const broker = agentBroker(agent);
-  const { network } = broker.runtime;
   const attributes = { [kind === 'upn' ? 'agentid.agent_user.upn' : 'agentid.agent_user.id']: value, [ATTR.OBO_USER_TENANT]: agent.tenantId };
 
   const getToken = async (scopes: readonly string[], options: GetTokenOptions = {}): Promise<AccessToken> => {
@@ -87,40 +83,22 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
       throw new ConfigurationError('agentUser.getToken: scopes must be a non-empty array of scope strings');
     }
     const acquire = async (signal: AbortSignal) => {
-      const attempt = async (fresh: boolean) => {
+      const a = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
         const t1 = await agent.getExchangeToken({ forceRefresh: fresh, signal });
         const t2 = await agent.getInstanceToken({ forceRefresh: fresh, signal });
-        return network
-          .run({ signal }, async () => {
-            const r = await agent.msal.acquireTokenByUserFederatedIdentityCredential({
-              scopes: [...scopes],
-              assertion: t2.token,
-              clientAssertion: t1.token,
-              ...(kind === 'upn' ? { username: value } : { userObjectId: value }),
-              ...(options.claims ? { claims: options.claims } : {}),
-            });
-            // MSAL keeps what it receives; the broker's cache is the only one.
-            agent.msal.clearCache();
-            return toAcquisition(r, scopes);
-          })
-          .catch((e: unknown) => {
-            agent.msal.clearCache();
-            throw new Leg3Failure(e);
+        return async () => {
+          const r = await agent.msal.acquireTokenByUserFederatedIdentityCredential({
+            scopes: [...scopes],
+            assertion: t2.token,
+            clientAssertion: t1.token,
+            ...(kind === 'upn' ? { username: value } : { userObjectId: value }),
+            ...(options.claims ? { claims: options.claims } : {}),
           });
-      };
-      let a;
-      try {
-        a = await attempt(false);
-      } catch (e) {
-        const inner = e instanceof Leg3Failure ? e.inner : e;
-        const staleAssertion = isAgentIdError(inner) && (inner.code === 'AGENTID_INVALID_CLIENT' || (inner.code === 'AGENTID_ASSERTION_EXPIRED' && inner.aadsts === 700024));
-        if (!staleAssertion) throw refine(inner, agent.id);
-        try {
-          a = await attempt(true);
-        } catch (e2) {
-          throw refine(e2 instanceof Leg3Failure ? e2.inner : e2, agent.id);
-        }
-      }
+          return toAcquisition(r, scopes);
+        };
+      }).catch((e: unknown) => {
+        throw refine(e, agent.id);
+      });
       const subjectFacets = a.meta.claims?.subjectFacets ?? [];
       const oid = a.meta.subject?.toLowerCase();
       const raw = decodeJwtClaims(a.token) as Record<string, unknown>;

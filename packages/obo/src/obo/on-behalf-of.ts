@@ -10,6 +10,7 @@ import {
   isAgentIdError,
   OAuthError,
   toAcquisition,
+  withFreshAssertions,
   TokenValidationError,
 } from '@agentid/core';
 import { LRUCache } from 'lru-cache';
@@ -53,10 +54,6 @@ export interface OboAuditEvent {
   readonly actors: readonly string[];
   readonly outcome: 'allowed' | 'failed';
   readonly errorCode?: string;
-}
-
-class OboFailure {
-  constructor(readonly inner: unknown) {}
 }
 
 interface AssertionFacts {
@@ -110,7 +107,6 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
     throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
   }
   const broker = agentBroker(agent);
-  const { network } = broker.runtime;
   const { oid, tid, hash } = factsOf(userAssertion, options.principal);
   const { principal: _p, delegation, ...getOptions } = options;
   const attributes = {
@@ -127,34 +123,11 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
   const token = await broker.get(
     request,
     async (signal) => {
-      const attempt = async (freshT1: boolean) => {
-        // The agent's MSAL client reads T1 from our cache; refreshing it here replaces a rejected one.
-        if (freshT1) await agent.getExchangeToken({ forceRefresh: true, signal });
-        return network
-          .run({ signal }, async () => {
-            const r = await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) });
-            // MSAL keeps every token it receives, even with skipCache: ours is the cache.
-            agent.msal.clearCache();
-            return toAcquisition(r, scopes);
-          })
-          .catch((e: unknown) => {
-            agent.msal.clearCache();
-            throw new OboFailure(e);
-          });
-      };
-      let acquisition;
-      try {
-        acquisition = await attempt(false);
-      } catch (e) {
-        const inner = e instanceof OboFailure ? e.inner : e;
-        const t1Rejected = isAgentIdError(inner) && (inner.code === 'AGENTID_INVALID_CLIENT' || (inner.code === 'AGENTID_ASSERTION_EXPIRED' && inner.aadsts === 700024));
-        if (!t1Rejected) throw inner;
-        try {
-          acquisition = await attempt(true);
-        } catch (e2) {
-          throw e2 instanceof OboFailure ? e2.inner : e2;
-        }
-      }
+      // The agent's MSAL client reads T1 from our cache: refreshing it replaces a rejected one.
+      const acquisition = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
+        if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
+        return async () => toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
+      });
       if (acquisition.meta.subject?.toLowerCase() !== oid.toLowerCase()) {
         throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
       }

@@ -1,0 +1,60 @@
+import type { TokenAcquisition } from '../cache/token-store.js';
+import { isAgentIdError } from '../errors/agent-id-error.js';
+import type { Agent } from './agent.js';
+import type { BlueprintRuntime } from '../blueprint/runtime.js';
+
+/** Whether Entra rejected the agent's own client assertion (T1), as opposed to the user's or the grant. */
+const assertionRejected = (e: unknown): boolean =>
+  isAgentIdError(e) && (e.code === 'AGENTID_INVALID_CLIENT' || (e.code === 'AGENTID_ASSERTION_EXPIRED' && e.aadsts === 700024));
+
+class RequestFailure {
+  constructor(readonly inner: unknown) {}
+}
+
+/**
+ * Runs one MSAL request of an agent (OBO, user_fic, ...) through the blueprint's network module and
+ * clears MSAL's cache after it (MSAL keeps every token it receives, even with `skipCache`; the
+ * broker's cache is the only one). When Entra rejects the agent's cached assertion (T1), the
+ * request is made once more with fresh assertions (`fresh = true`); failures to get the
+ * assertions themselves, and every other rejection, are not retried.
+ *
+ * @example
+ * ```ts
+ * const acquisition = await withFreshAssertions(agent, agentBroker(agent).runtime, signal, async (fresh) => {
+ *   if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
+ *   return async () => toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion, scopes, skipCache: true }), scopes);
+ * });
+ * ```
+ */
+export async function withFreshAssertions(
+  agent: Agent,
+  runtime: BlueprintRuntime,
+  signal: AbortSignal,
+  prepare: (fresh: boolean) => Promise<() => Promise<TokenAcquisition>>,
+): Promise<TokenAcquisition> {
+  const attempt = async (fresh: boolean) => {
+    const send = await prepare(fresh);
+    return runtime.network
+      .run({ signal }, async () => {
+        try {
+          return await send();
+        } finally {
+          agent.msal.clearCache();
+        }
+      })
+      .catch((e: unknown) => {
+        throw new RequestFailure(e);
+      });
+  };
+  try {
+    return await attempt(false);
+  } catch (e) {
+    const inner = e instanceof RequestFailure ? e.inner : e;
+    if (!(e instanceof RequestFailure) || !assertionRejected(inner)) throw inner;
+    try {
+      return await attempt(true);
+    } catch (e2) {
+      throw e2 instanceof RequestFailure ? e2.inner : e2;
+    }
+  }
+}
