@@ -85,13 +85,25 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   const http = createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer });
   // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
   const network = toMsalNetworkModule(http, { exhaustedRetries: 'throw', clock });
+  const lastLogged = new Map<string, { at: number; suppressed: number }>();
   const store = createTokenStore({
     l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ...(options.cache?.l1 ?? {}), clock },
     ...(options.cache?.l2 ? { l2: options.cache.l2 } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     clock,
     onEvent: (e) => {
-      if (e.type.endsWith('error')) telemetry.logger.warn(`agentid token store: ${e.type}`);
+      if (!e.type.endsWith('error')) return;
+      // While an L2 is down, every miss reports an l2-error: log the first, then one summary
+      // line per 30 s with the count, not one line per miss.
+      const now = clock.now();
+      const last = lastLogged.get(e.type);
+      if (last !== undefined && now - last.at < 30_000) {
+        last.suppressed += 1;
+        return;
+      }
+      const suppressed = last?.suppressed ?? 0;
+      lastLogged.set(e.type, { at: now, suppressed: 0 });
+      telemetry.logger.warn(`agentid token store: ${e.type}${'operation' in e ? ` (${e.operation})` : ''}${suppressed > 0 ? `; ${suppressed} more since the last report` : ''}`);
     },
   });
   const auth = msalAuthority(authorityHost, tenantId);
@@ -158,7 +170,10 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
       return a;
     },
     invalidate(target: InvalidateTarget) {
-      if (target === 'all') return store.invalidate('all');
+      if (target === 'all') {
+        // L1 at once; in a shared L2, every entry of this blueprint (other blueprints may share it).
+        return store.invalidate('all').then(() => store.invalidate({ tag: cacheTags.blueprint(clientId) }));
+      }
       if (target && 'agent' in target) return store.invalidate({ tag: cacheTags.agent(target.agent) });
       if (target && 'user' in target) return store.invalidate({ tag: cacheTags.user(target.user) });
       throw new ConfigurationError("invalidate: target must be 'all', { agent } or { user }");

@@ -45,6 +45,7 @@ export interface L2Coordinator {
     acquire: (tags: readonly string[]) => Promise<StoreEntry>,
   ): Promise<Filled>;
   delete(key: string): Promise<void>;
+  invalidateTag(tag: string): Promise<void>;
 }
 
 const BUSY = Symbol('busy');
@@ -97,7 +98,7 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     });
   }
 
-  async function call<T>(key: string, operation: 'get' | 'set' | 'delete' | 'lock' | 'release', fn: () => Promise<T>): Promise<T | typeof FAILED> {
+  async function call<T>(key: string, operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'invalidate', fn: () => Promise<T>): Promise<T | typeof FAILED> {
     try {
       return await timed(Promise.resolve().then(fn));
     } catch (error) {
@@ -132,20 +133,29 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     return held ?? BUSY;
   }
 
-  /** Polls L2 with exponential backoff until the lock holder's token appears or its lease passes. */
-  async function waitForPeer(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | undefined> {
+  /**
+   * Polls L2 with exponential backoff until the lock holder's token appears, or the lock is free
+   * again (the holder failed, or its entry was invalidated meanwhile: then we hold the lock and
+   * acquire), or the lease has passed. Returns the token, or the lock to acquire under
+   * (`undefined`: acquire without one).
+   */
+  async function waitForPeer(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | { lock: L2Lock | undefined }> {
     emit({ type: 'lock-wait', key });
     const deadline = clock.now() + lockLeaseMs;
     let delay = lockPollMinMs;
     while (clock.now() < deadline) {
       await sleep(Math.min(delay, deadline - clock.now()), signal);
       const found = await read(key, tags, mode === 'force' ? 'refresh' : mode, startEpoch);
-      if (found === FAILED) return undefined;
+      if (found === FAILED) return { lock: undefined };
       if (found !== undefined) return found;
+      const again = await lock(key);
+      if (again !== BUSY) return { lock: again };
       delay = Math.min(delay * 2, lockPollMaxMs);
     }
     emit({ type: 'lock-takeover', key });
-    return undefined;
+    const last = await lock(key);
+    // Still held after a whole lease: the holder is stuck; acquire without the lock.
+    return { lock: last === BUSY ? undefined : last };
   }
 
   function toL2(entry: StoreEntry, fencingToken: number | undefined): L2Entry {
@@ -173,16 +183,24 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
         const found = await read(key, tags, mode, startEpoch);
         if (found !== undefined && found !== FAILED) return found;
       }
-      let held = await lock(key);
-      if (held === BUSY) {
+      const first = await lock(key);
+      let held: L2Lock | undefined;
+      if (first === BUSY) {
         // For a forced refresh, a token the peer acquired after we asked is fresh enough.
-        const found = await waitForPeer(key, tags, mode, startEpoch);
-        if (found !== undefined) return found;
-        held = await lock(key);
-        // Still held after a whole lease: the holder is stuck; acquire without the lock.
-        if (held === BUSY) held = undefined;
+        const waited = await waitForPeer(key, tags, mode, startEpoch);
+        if ('entry' in waited) return waited;
+        held = waited.lock;
+      } else {
+        held = first;
       }
       try {
+        // Double-checked: a peer may have written the token between our read and our lock
+        // (it acquired, wrote and released in that gap). Without this read, K replicas that miss
+        // together can still make more than one request for the key.
+        if (held !== undefined && mode !== 'force') {
+          const found = await read(key, tags, mode, startEpoch);
+          if (found !== undefined && found !== FAILED) return found;
+        }
         const entry = await acquire(tags);
         const ttlMs = entry.usableUntil - clock.now();
         if (ttlMs > 0) await call(key, 'set', () => l2.set(key, toL2(entry, held?.fencingToken), ttlMs));
@@ -196,6 +214,10 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     },
     async delete(key) {
       await call(key, 'delete', () => l2.delete(key));
+    },
+    async invalidateTag(tag) {
+      if (typeof l2.invalidateTag !== 'function') return;
+      await call(tag, 'invalidate', () => l2.invalidateTag!(tag));
     },
   };
 }

@@ -50,6 +50,12 @@ export interface L2Cache {
   set(key: string, entry: L2Entry, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
   lock?(key: string, leaseMs: number): Promise<L2Lock | undefined>;
+  /**
+   * Makes every entry carrying `tag` that was written before now a miss, for every replica
+   * (e.g. all tokens of an agent after it was disabled). Optional: without it, a tag
+   * invalidation only reaches this replica's L1.
+   */
+  invalidateTag?(tag: string): Promise<void>;
 }
 
 /**
@@ -78,7 +84,8 @@ export interface MemoryL2Options {
  */
 export function createMemoryL2(options: MemoryL2Options = {}): L2Cache & { readonly size: number } {
   const clock = options.clock ?? systemClock;
-  const data = new Map<string, { json: string; expiresAt: number }>();
+  const data = new Map<string, { json: string; expiresAt: number; writtenAt: number; tags: readonly string[] }>();
+  const tagInvalidatedAt = new Map<string, number>();
   const locks = new Map<string, { fencingToken: number; expiresAt: number }>();
   let fencing = 0;
   return {
@@ -89,14 +96,22 @@ export function createMemoryL2(options: MemoryL2Options = {}): L2Cache & { reado
         data.delete(key);
         return undefined;
       }
+      for (const tag of hit.tags) {
+        const at = tagInvalidatedAt.get(tag);
+        if (at !== undefined && at >= hit.writtenAt) return undefined;
+      }
       return JSON.parse(hit.json) as L2Entry;
     },
     async set(key, entry, ttlMs) {
       if (!(ttlMs > 0)) return;
-      data.set(key, { json: JSON.stringify(entry), expiresAt: clock.now() + ttlMs });
+      const now = clock.now();
+      data.set(key, { json: JSON.stringify(entry), expiresAt: now + ttlMs, writtenAt: now, tags: [...(entry.tags ?? [])] });
     },
     async delete(key) {
       data.delete(key);
+    },
+    async invalidateTag(tag) {
+      tagInvalidatedAt.set(tag, clock.now());
     },
     async lock(key, leaseMs) {
       const now = clock.now();

@@ -146,6 +146,51 @@ describe('createTokenStore with L2', () => {
     expect(b.events.map((e) => e.type)).toContain('lock-wait');
   });
 
+  it('reads L2 again after winning the lock: a peer that wrote and released in between is not repeated', async () => {
+    const clock = createManualClock(T0);
+    const inner = createMemoryL2({ clock });
+    let reads = 0;
+    // The peer writes its token just after our first read (a miss) and before we lock.
+    const l2: L2Cache = {
+      ...inner,
+      async get(key) {
+        const r = await inner.get(key);
+        if (++reads === 1) await inner.set(key, { token: 'from-peer', expiresOn: T0 + 3_600_000, usableUntil: T0 + 3_300_000, refreshOn: T0 + REFRESH_AT, meta: { scopes: ['api://r/.default'] } }, 3_300_000);
+        return r;
+      },
+      lock: (key, lease) => inner.lock!(key, lease),
+    };
+    const { store } = replica(clock, l2);
+    const acquire = vi.fn<Acquire>(async () => tokenResponse('mine'));
+    const r = await store.get('k', acquire);
+    expect(r.outcome).toBe('l2');
+    expect(r.token.token).toBe('from-peer');
+    expect(acquire).not.toHaveBeenCalled();
+    expect(reads).toBe(2);
+    // The lock was released.
+    expect(await inner.lock!('k', 1000)).toBeDefined();
+  });
+
+  it('a tag invalidation reaches the shared L2: other replicas no longer read entries written before it', async () => {
+    const clock = createManualClock(T0);
+    const l2 = createMemoryL2({ clock });
+    const a = replica(clock, l2);
+    const b = replica(clock, l2);
+    await a.store.get('k1', async () => tokenResponse('old'), { tags: ['agent:x'] });
+    await a.store.get('k2', async () => tokenResponse('other'), { tags: ['agent:y'] });
+    clock.advance(1);
+    await b.store.invalidate({ tag: 'agent:x' });
+    clock.advance(1);
+    const acquire = vi.fn<Acquire>(async () => tokenResponse('new'));
+    const r = await b.store.get('k1', acquire, { tags: ['agent:x'] });
+    expect(r.outcome).toBe('miss');
+    expect(r.token.token).toBe('new');
+    // The entry written after the invalidation is served; the other tag is untouched.
+    expect((await replica(clock, l2).store.get('k1', acquire)).token.token).toBe('new');
+    expect((await b.store.get('k2', acquire)).outcome).toBe('l2');
+    expect(acquire).toHaveBeenCalledTimes(1);
+  });
+
   it('takes over when the holder lets the lease pass without writing', async () => {
     const clock = createManualClock(T0);
     const l2 = createMemoryL2({ clock });
@@ -159,7 +204,26 @@ describe('createTokenStore with L2', () => {
     // Exponential polling, capped at lockPollMaxMs, for one lease in total.
     expect(b.sleeps.slice(0, 7)).toEqual([25, 50, 100, 200, 400, 800, 1000]);
     expect(b.sleeps.reduce((s, x) => s + x, 0)).toBe(15_000);
-    expect(b.events.map((e) => e.type)).toEqual(expect.arrayContaining(['lock-wait', 'lock-takeover', 'acquired']));
+    expect(b.events.map((e) => e.type)).toEqual(expect.arrayContaining(['lock-wait', 'acquired']));
+    expect(((await l2.get('k')) as L2Entry).fencingToken).toBe(2);
+  });
+
+  it('a holder that releases without writing (its acquisition failed) frees the waiters at their next poll, not after the lease', async () => {
+    const clock = createManualClock(T0);
+    const l2 = createMemoryL2({ clock });
+    const held = await l2.lock!('k', 15_000);
+    const b = replica(clock, l2, {
+      sleep: async (ms) => {
+        b.sleeps.push(ms);
+        clock.advance(ms);
+        if (b.sleeps.length === 2) await held!.release();
+        await flush();
+      },
+    });
+    const acquire = vi.fn<Acquire>(async () => tokenResponse('b'));
+    expect((await b.store.get('k', acquire)).outcome).toBe('miss');
+    expect(b.sleeps).toEqual([25, 50]);
+    expect(acquire).toHaveBeenCalledTimes(1);
     expect(((await l2.get('k')) as L2Entry).fencingToken).toBe(2);
   });
 

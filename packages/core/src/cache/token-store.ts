@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { MalformedResponseError } from '../errors/agent-id-error.js';
 import { createLifetimePolicy, type LifetimePolicy, type LifetimePolicyOptions } from '../policy/lifetime-policy.js';
 import { type AccessToken, type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
@@ -74,7 +75,7 @@ export type TokenStoreEvent =
   | { type: 'refresh-start'; key: string }
   | { type: 'refresh-error'; key: string; error: unknown }
   | { type: 'l2-hit'; key: string }
-  | { type: 'l2-error'; key: string; operation: 'get' | 'set' | 'delete' | 'lock' | 'release'; error: unknown }
+  | { type: 'l2-error'; key: string; operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'invalidate'; error: unknown }
   | { type: 'lock-wait'; key: string }
   | { type: 'lock-takeover'; key: string };
 
@@ -201,6 +202,8 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   if (l2TimeoutMs !== Infinity) assertNumber('l2TimeoutMs', l2TimeoutMs, { min: 1 });
   assertNumber('refreshRetryMs', refreshRetryMs, { min: 0 });
   const storeSignal = options.signal ?? new AbortController().signal;
+  // Every acquisition and lock wait in flight listens to this one signal: many at once is normal.
+  setMaxListeners(0, storeSignal);
 
   const emit = (event: TokenStoreEvent): void => {
     try {
@@ -304,7 +307,9 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       if (target === 'all') {
         l1.clear();
       } else if (target !== null && typeof target === 'object' && typeof (target as { tag?: unknown }).tag === 'string') {
-        l1.deleteByTag((target as { tag: string }).tag);
+        const { tag } = target as { tag: string };
+        l1.deleteByTag(tag);
+        await l2?.invalidateTag(tag);
       } else if (target !== null && typeof target === 'object' && typeof (target as { key?: unknown }).key === 'string') {
         const { key } = target as { key: string };
         l1.delete(key);
