@@ -9,4 +9,5 @@ export { createAgent, toAcquisition, type Agent, type GetTokenOptions } from './
 export { withFreshAssertions } from './agent/fresh-assertion.js';
 export { agentBroker, type AgentBroker, type BrokerRequest } from './agent/broker.js';
 export * from './credentials/index.js';
+export { agentTokenCredential, createTokenCredential, type AgentTokenCredential, type AzureGetTokenOptions, type TokenSource } from './azure/token-credential.js';
 export * from './internal.js';

@@ -1,7 +1,9 @@
 import {
   type AccessToken,
   type Agent,
+  type AgentTokenCredential,
   agentBroker,
+  createTokenCredential,
   ATTR,
   cacheTags,
   ConfigurationError,
@@ -115,4 +117,17 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
   };
 
   return Object.freeze({ agent, ref: Object.freeze({ ...ref }) as AgentUserRef, getToken, toString: () => `AgentUser(${value}, agent=${agent.id})` });
+}
+
+/**
+ * An Azure SDK `TokenCredential` for an agent user (the three-leg `user_fic` flow), from the cache.
+ *
+ * @example
+ * ```ts
+ * const credential = agentUserTokenCredential(agentUser(blueprint.agent(agentId), { objectId }));
+ * const client = new ServiceBusClient(host, credential);
+ * ```
+ */
+export function agentUserTokenCredential(handle: AgentUserHandle): AgentTokenCredential {
+  return createTokenCredential((scopes, o) => handle.getToken(scopes, o), { tenantId: handle.agent.tenantId });
 }

@@ -1,7 +1,9 @@
 import {
   type AccessToken,
   type Agent,
+  type AgentTokenCredential,
   agentBroker,
+  createTokenCredential,
   ATTR,
   cacheTags,
   decodeJwtClaims,
@@ -140,4 +142,19 @@ export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: re
   });
   audit('allowed');
   return token;
+}
+
+/**
+ * An Azure SDK `TokenCredential` for an agent acting on behalf of the user whose token is
+ * `userAssertion`: every `getToken(scopes)` is an {@link onBehalfOf} exchange from the cache.
+ * Create one per inbound request (the assertion is that request's token).
+ *
+ * @example
+ * ```ts
+ * const credential = oboTokenCredential(blueprint.agent(agentId), bearer, { principal: user });
+ * const client = new SecretClient(vaultUrl, credential);
+ * ```
+ */
+export function oboTokenCredential(agent: Agent, userAssertion: string, options: Omit<OnBehalfOfOptions, 'forceRefresh' | 'claims' | 'signal'> = {}): AgentTokenCredential {
+  return createTokenCredential((scopes, o) => onBehalfOf(agent, userAssertion, scopes, { ...options, ...o }), { tenantId: agent.tenantId });
 }
