@@ -56,12 +56,13 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { now?
         } catch {
           mod = {};
         }
-        const start = mod.startSidecarFromArgs as ((a: string[]) => Promise<{ close(): Promise<void> }>) | undefined;
+        const start = mod.startSidecarFromArgs as ((a: string[], o: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean }) => Promise<{ close(): Promise<void> }>) | undefined;
         if (typeof start !== 'function') {
           io.stderr('agentid sidecar: @agentid/sidecar is not available in this version\n');
           return 1;
         }
-        const s = await start(rest);
+        // The agentid bin owns SIGTERM/SIGINT (it calls the stop function given to onServe).
+        const s = await start(rest, { out: (l) => io.stdout(`${l}\n`), env: io.env, handleSignals: false });
         options.onServe?.(() => s.close());
         return 0;
       }

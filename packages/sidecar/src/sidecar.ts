@@ -1,0 +1,320 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { chmod, rm } from 'node:fs/promises';
+import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
+import { type AccessToken, type Blueprint, createBlueprint, type L2Cache, type Logger } from '@agentid/core';
+import { agentUser } from '@agentid/agent-user';
+import { createTokenValidator, onBehalfOf, parseAuthorizationHeader, type Principal, type TokenValidator } from '@agentid/obo';
+import { createRedisL2, type RedisL2 } from '@agentid/redis';
+import type { DownstreamApiProfile, SidecarConfig } from './config.js';
+import { problem, problemFromError, sendJson, sendProblem } from './problem.js';
+import { downstreamUrl, type ParsedRequest, parseRequest, type RouteName } from './request.js';
+
+/**
+ * Options of {@link createSidecar} that are not configuration: injection points for tests and
+ * embedding.
+ *
+ * @example
+ * ```ts
+ * const sidecar = createSidecar(config, { logger: pino(), tracerProvider });
+ * ```
+ */
+export interface SidecarOptions {
+  /** fetch for the token endpoint and JWKS (default: global fetch). */
+  fetch?: typeof fetch;
+  /** fetch for `/DownstreamApi` calls (default: global fetch). */
+  downstreamFetch?: typeof fetch;
+  tracerProvider?: TracerProvider;
+  /** One line per request (method, route, API, status, duration: never a query string or token). */
+  logger?: Logger;
+  /** An L2 of your own instead of `AgentId:Redis`. */
+  l2?: L2Cache;
+  /** Largest accepted request body for `/DownstreamApi`. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Largest downstream response relayed. Default 10 MiB. */
+  maxResponseBytes?: number;
+}
+
+/**
+ * A running (or ready to run) sidecar.
+ *
+ * @example
+ * ```ts
+ * const sidecar = createSidecar(loadSidecarConfig({ file: 'appsettings.json' }));
+ * const { url } = await sidecar.listen();
+ * process.on('SIGTERM', () => void sidecar.close());
+ * ```
+ */
+export interface Sidecar {
+  readonly blueprint: Blueprint;
+  readonly config: SidecarConfig;
+  /** The request listener, to mount in a server of your own. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Listens on `AgentId:Listen` (loopback port 5178 by default, or a Unix socket). */
+  listen(): Promise<{ url?: string; socket?: string }>;
+  /** Stops accepting, lets requests in flight finish (up to `graceMs`), closes Redis. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const ROUTES = new Map<string, { route: RouteName | 'Validate' | 'healthz'; method: string; authenticated: boolean }>([
+  ['validate', { route: 'Validate', method: 'GET', authenticated: true }],
+  ['healthz', { route: 'healthz', method: 'GET', authenticated: false }],
+  ['authorizationheader', { route: 'AuthorizationHeader', method: 'GET', authenticated: true }],
+  ['authorizationheaderunauthenticated', { route: 'AuthorizationHeaderUnauthenticated', method: 'GET', authenticated: false }],
+  ['downstreamapi', { route: 'DownstreamApi', method: 'POST', authenticated: true }],
+  ['downstreamapiunauthenticated', { route: 'DownstreamApiUnauthenticated', method: 'POST', authenticated: false }],
+]);
+const EXCHANGE_SCOPE = /^api:\/\/azureadtokenexchange[a-z]*\/\.default$/i;
+const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Loopback callers (and Unix-socket callers, which have no address) only. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined || address === '') return true;
+  const a = address.toLowerCase();
+  if (a === '::1') return true;
+  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+class HttpProblem extends Error {
+  constructor(readonly status: number, message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new HttpProblem(413, `The request body is larger than ${max} bytes.`, 'AGENTID_BAD_REQUEST');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Creates the sidecar: Microsoft's Entra SDK for AgentID contract (`/Validate`,
+ * `/AuthorizationHeader[Unauthenticated]/{api}`, `/DownstreamApi[Unauthenticated]/{api}`,
+ * `/healthz`) on agentid's broker, failing closed where Microsoft's only warns.
+ *
+ * @example
+ * ```ts
+ * const sidecar = createSidecar(loadSidecarConfig({ env: process.env }));
+ * await sidecar.listen(); // http://127.0.0.1:5178
+ * ```
+ */
+export function createSidecar(config: SidecarConfig, options: SidecarOptions = {}): Sidecar {
+  const logger = options.logger ?? noopLogger;
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('@agentid/sidecar');
+  const ownedL2: RedisL2 | undefined =
+    options.l2 === undefined && config.redis
+      ? createRedisL2({ url: config.redis.url, namespace: config.redis.namespace, encryption: { currentKeyId: config.redis.currentKeyId, keys: config.redis.keys } })
+      : undefined;
+  const l2 = options.l2 ?? ownedL2;
+  const blueprint = createBlueprint({
+    tenantId: config.tenantId,
+    clientId: config.clientId,
+    credential: config.credential,
+    authorityHost: config.authorityHost,
+    ...(options.fetch ? { network: { fetch: options.fetch } } : {}),
+    ...(l2 ? { cache: { l2 } } : {}),
+    telemetry: { logger, ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) },
+  });
+  const validator: TokenValidator = createTokenValidator({
+    tenantId: config.tenantId,
+    audiences: config.audiences,
+    authorityHost: config.authorityHost,
+    // Any valid token for this app may call (Microsoft's sidecar allows ACL-authorized app tokens
+    // too); /Validate checks AzureAd:Scopes when set.
+    requiredScopes: [],
+    ...(options.fetch ? { jwks: { fetch: options.fetch } } : {}),
+  });
+  const downstreamFetch = options.downstreamFetch ?? globalThis.fetch;
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const maxResponse = options.maxResponseBytes ?? 10 * 1024 * 1024;
+
+  async function authenticate(req: IncomingMessage, requiredScopes: readonly string[] = []): Promise<{ token: string; principal: Principal }> {
+    const token = parseAuthorizationHeader(req.headers.authorization);
+    const principal = await validator.validate(token, requiredScopes.length ? { requiredScopes } : {});
+    return { token, principal };
+  }
+
+  /** The token the request asks for: the flow follows from the parameters and the caller's token. */
+  async function tokenFor(p: ParsedRequest, caller: { token: string; principal: Principal } | undefined, span: ReturnType<typeof tracer.startSpan>): Promise<AccessToken> {
+    const opts = { ...(p.forceRefresh ? { forceRefresh: true } : {}), ...(p.claims ? { claims: p.claims } : {}) };
+    if (p.agentIdentity !== undefined) {
+      const agent = blueprint.agent(p.agentIdentity);
+      span.setAttribute('agentid.agent.id', p.agentIdentity);
+      if (p.agentUsername !== undefined || p.agentUserId !== undefined) {
+        span.setAttribute('agentid.flow', 'agent_user');
+        const ref = p.agentUserId !== undefined ? { objectId: p.agentUserId } : { upn: p.agentUsername! };
+        return agentUser(agent, ref).getToken(p.scopes, opts);
+      }
+      if (caller !== undefined && !p.requestAppToken) {
+        span.setAttribute('agentid.flow', 'agent_obo');
+        span.setAttribute('agentid.user.id', caller.principal.oid);
+        return onBehalfOf(agent, caller.token, p.scopes, { ...opts, principal: caller.principal });
+      }
+      if (p.scopes.length === 1 && EXCHANGE_SCOPE.test(p.scopes[0]!) && !p.requestAppToken) {
+        // The blueprint's exchange token for this agent (leg 1): what agents-hosting's
+        // getAgenticApplicationToken asks the 'agenticblueprint' profile for.
+        span.setAttribute('agentid.flow', 'agent_exchange');
+        return agent.getExchangeToken(opts);
+      }
+      span.setAttribute('agentid.flow', 'agent_app');
+      return agent.getToken(p.scopes, opts);
+    }
+    if (caller !== undefined && !p.requestAppToken) {
+      throw new HttpProblem(400, 'On-behalf-of as the blueprint itself is not supported: pass AgentIdentity (agent OBO), or optionsOverride.RequestAppToken=true for the app identity.', 'AGENTID_INVALID_REQUEST');
+    }
+    if (p.scopes.length !== 1 || !/\/\.default$/i.test(p.scopes[0]!)) {
+      throw new HttpProblem(400, "An app token takes exactly one scope of the form '<resource>/.default'.", 'AGENTID_INVALID_SCOPE');
+    }
+    span.setAttribute('agentid.flow', 'app');
+    return blueprint.getAppToken(p.scopes, opts);
+  }
+
+  async function callDownstream(req: IncomingMessage, api: DownstreamApiProfile, p: ParsedRequest, token: AccessToken): Promise<unknown> {
+    if (api.baseUrl === undefined) throw new HttpProblem(400, `The API '${api.name}' has no BaseUrl: it only issues authorization headers.`, 'AGENTID_INVALID_REQUEST');
+    const url = downstreamUrl(api.baseUrl, p.relativePath);
+    if (url === undefined) throw new HttpProblem(400, 'optionsOverride.RelativePath must stay under the configured BaseUrl.', 'AGENTID_INVALID_REQUEST');
+    const contentType = req.headers['content-type'];
+    const body = contentType ? await readBody(req, maxBody) : undefined;
+    const headers: Record<string, string> = { authorization: `Bearer ${token.token}` };
+    if (body !== undefined) headers['content-type'] = contentType!;
+    else if (p.contentType) headers['content-type'] = p.contentType;
+    if (p.acceptHeader) headers['accept'] = p.acceptHeader;
+    const traceparent = req.headers['traceparent'];
+    if (typeof traceparent === 'string') headers['traceparent'] = traceparent;
+    let response: Response;
+    try {
+      response = await downstreamFetch(url, {
+        method: p.httpMethod,
+        headers,
+        ...(body !== undefined && p.httpMethod !== 'GET' && p.httpMethod !== 'HEAD' ? { body } : {}),
+        redirect: config.allowOutboundRedirects ? 'follow' : 'manual',
+        signal: AbortSignal.timeout(config.downstreamTimeoutMs),
+      });
+    } catch (error) {
+      const timedOut = (error as { name?: string }).name === 'TimeoutError';
+      throw new HttpProblem(timedOut ? 504 : 502, timedOut ? `The API '${api.name}' did not answer within ${config.downstreamTimeoutMs} ms.` : `The API '${api.name}' could not be reached.`, 'AGENTID_DOWNSTREAM');
+    }
+    const buffer = Buffer.from(await response.arrayBuffer());
+    if (buffer.length > maxResponse) throw new HttpProblem(502, `The API '${api.name}' answered with more than ${maxResponse} bytes.`, 'AGENTID_DOWNSTREAM');
+    // As Microsoft's: the status, the content headers, and the content as text.
+    const out: Record<string, string[]> = {};
+    response.headers.forEach((value, name) => {
+      if (name.startsWith('content-') || name === 'location' || name === 'www-authenticate' || name === 'retry-after') (out[name] ??= []).push(value);
+    });
+    return { statusCode: response.status, headers: out, content: buffer.length > 0 ? buffer.toString('utf8') : null };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, span: ReturnType<typeof tracer.startSpan>, info: { route?: string; api?: string }): Promise<void> {
+    if (!config.allowRemoteCallers && !isLoopback(req.socket.remoteAddress) && !/^\/healthz\/?(\?|$)/i.test(req.url ?? '')) {
+      return sendProblem(res, problem(403, 'Only local callers are served.', 'AGENTID_FORBIDDEN'));
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://sidecar');
+    } catch {
+      return sendProblem(res, problem(400, 'The request target is not a valid URL.', 'AGENTID_INVALID_REQUEST'));
+    }
+    const segments = url.pathname.split('/').filter(Boolean);
+    const entry = ROUTES.get((segments[0] ?? '').toLowerCase());
+    const needsApi = entry !== undefined && entry.route !== 'Validate' && entry.route !== 'healthz';
+    if (entry === undefined || segments.length !== (needsApi ? 2 : 1)) return sendProblem(res, problem(404, 'No such endpoint.', 'AGENTID_NOT_FOUND'));
+    info.route = entry.route;
+    span.updateName(`sidecar ${entry.route}`);
+    span.setAttribute('http.route', needsApi ? `/${entry.route}/{apiName}` : `/${entry.route}`);
+    if (req.method !== entry.method && !(entry.route === 'healthz' && req.method === 'HEAD')) {
+      return sendProblem(res, problem(405, `${entry.route} accepts ${entry.method} only.`, 'AGENTID_INVALID_REQUEST'), { allow: entry.method });
+    }
+    if (entry.route === 'healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      return void res.end('Healthy');
+    }
+    const caller = entry.authenticated ? await authenticate(req, entry.route === 'Validate' ? config.requiredScopes : []) : undefined;
+    if (caller) span.setAttribute('agentid.caller.id', caller.principal.oid);
+    if (entry.route === 'Validate') {
+      const payload = JSON.parse(Buffer.from(caller!.token.split('.')[1]!, 'base64url').toString('utf8')) as unknown;
+      return sendJson(res, 200, { protocol: 'Bearer', token: caller!.token, claims: payload });
+    }
+    let apiName: string;
+    try {
+      apiName = decodeURIComponent(segments[1]!);
+    } catch {
+      return sendProblem(res, problem(400, 'The API name is not valid.', 'AGENTID_INVALID_REQUEST'));
+    }
+    const api = config.downstreamApis.get(apiName.toLowerCase());
+    if (api === undefined) return sendProblem(res, problem(400, `Not able to resolve '${apiName.slice(0, 100)}'.`, 'AGENTID_INVALID_REQUEST'));
+    info.api = api.name;
+    span.setAttribute('agentid.sidecar.api', api.name);
+    const parsed = parseRequest(url.searchParams, entry.route as RouteName, api, config.allowOverrides, config.tenantId);
+    if ('status' in parsed) return sendProblem(res, parsed);
+    const token = await tokenFor(parsed, caller, span);
+    if (entry.route === 'AuthorizationHeader' || entry.route === 'AuthorizationHeaderUnauthenticated') {
+      return sendJson(res, 200, { authorizationHeader: `Bearer ${token.token}` });
+    }
+    return sendJson(res, 200, await callDownstream(req, api, parsed, token));
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    const info: { route?: string; api?: string } = {};
+    tracer.startActiveSpan('sidecar request', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, (span) => {
+      handle(req, res, span, info)
+        .catch((error: unknown) => {
+          if (error instanceof HttpProblem) return sendProblem(res, problem(error.status, error.message, error.code));
+          const { problem: p, headers } = problemFromError(error);
+          if (p.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: p.code ?? 'error' });
+          return sendProblem(res, p, headers);
+        })
+        .finally(() => {
+          span.setAttribute('http.response.status_code', res.statusCode);
+          span.end();
+          const ms = (performance.now() - started).toFixed(1);
+          logger.info(`sidecar ${req.method} ${info.route ?? '-'}${info.api ? ` ${info.api}` : ''} ${res.statusCode} ${ms}ms`);
+        });
+    });
+  };
+
+  let server: Server | undefined;
+  return {
+    blueprint,
+    config,
+    handler,
+    async listen() {
+      if (server) throw new Error('sidecar: already listening');
+      const s = createServer(handler);
+      s.headersTimeout = 30_000;
+      s.requestTimeout = 120_000;
+      server = s;
+      if (config.listen.socket) {
+        await rm(config.listen.socket, { force: true });
+        await new Promise<void>((resolve, reject) => s.once('error', reject).listen(config.listen.socket, resolve));
+        // Only this user (and root) may connect.
+        await chmod(config.listen.socket, 0o600);
+        return { socket: config.listen.socket };
+      }
+      await new Promise<void>((resolve, reject) => s.once('error', reject).listen(config.listen.port, config.listen.host, resolve));
+      const a = s.address() as { address: string; port: number };
+      const host = a.address.includes(':') ? `[${a.address}]` : a.address;
+      return { url: `http://${host}:${a.port}` };
+    },
+    async close(graceMs = 10_000) {
+      const s = server;
+      server = undefined;
+      if (s) {
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        const timer = setTimeout(() => s.closeAllConnections(), graceMs);
+        timer.unref();
+        await closed;
+        clearTimeout(timer);
+        if (config.listen.socket) await rm(config.listen.socket, { force: true });
+      }
+      await ownedL2?.close();
+    },
+  };
+}
