@@ -14,7 +14,7 @@ for (const pkg of ['core', 'obo', 'agent-user', 'tools', 'express', 'fastify', '
     process.exit(2);
   }
 }
-const scenarios = ['1-warm-autonomous', '2-warm-obo', '3-herd', '4-mixed', '5-middleware'].filter((s) => !only || s.startsWith(only));
+const scenarios = ['1-warm-autonomous', '2-warm-obo', '3-herd', '4-mixed', '5-middleware', '6-sidecar'].filter((s) => !only || s.startsWith(only));
 const results = [];
 for (const s of scenarios) {
   process.stderr.write(`bench: ${s}${quick ? ' (quick)' : ''} ...\n`);
@@ -37,6 +37,7 @@ for (const r of results) {
   }
   if (r.scenario === 3) rows.push([r.name, `ours leg1/leg2/leg3: ${r.ours.leg1}/${r.ours.leg2}/${r.ours.user_fic}`, `raw MSAL: ${r.msal.leg1}/${r.msal.leg2}/${r.msal.user_fic}`, `${(r.msal.leg1 + r.msal.leg2 + r.msal.user_fic) / (r.ours.leg1 + r.ours.leg2 + r.ours.user_fic)}× fewer requests`]);
   if (r.scenario === 4) rows.push(['4 mixed load, simulated hour', `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`, '', `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`]);
+  if (r.scenario === 6) for (const h of r.http) rows.push([`6 sidecar header at cache hit, ${h.connections} conn`, `${Math.round(h.rps)} rps p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms`, `in-process ${us(r.in_process_us)}/op`, `${h.non2xx + h.errors} non-2xx/errors`]);
   if (r.scenario === 5) for (const f of r.rows) rows.push([`5 ${f.framework} with vs without middleware`, `${Math.round(f.with.rps)} rps p99 ${f.with.p99_ms} ms`, `${Math.round(f.without.rps)} rps p99 ${f.without.p99_ms} ms`, `overhead ${f.overhead_pct.toFixed(1)}%`]);
 }
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
