@@ -9,7 +9,7 @@ import { createEmulator, DEMO } from '@agentid/emulator';
 import { createBlueprint, decodeJwtClaims, secretCredential } from '@agentid/core';
 import { appendActor, createDelegationCodec, createTokenValidator, DELEGATION_HEADER, onBehalfOf, parseAuthorizationHeader, startDelegation, validatorForBlueprint } from '@agentid/obo';
 import { agentUser, withEphemeralAgent } from '@agentid/agent-user';
-import { agentid, agentidErrors } from '@agentid/express';
+import { agentidErrors } from '@agentid/express';
 import { agentidPlugin } from '@agentid/fastify';
 import express from 'express';
 import Fastify from 'fastify';

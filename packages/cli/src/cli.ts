@@ -3,6 +3,7 @@ import { decodeCommand, DECODE_USAGE } from './commands/decode.js';
 import { TOKEN_USAGE, tokenCommand } from './commands/token.js';
 import { type CliIo, UsageError } from './io.js';
 
+/** The usage text of the `agentid` command. */
 export const USAGE = `usage: agentid <command> [options]
 
 commands:

@@ -7,9 +7,12 @@
  * ```
  */
 export interface CliIo {
+  /** Writes to standard output. */
   stdout(text: string): void;
+  /** Writes to standard error. */
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** Reads all of standard input (for `-` arguments). */
   readStdin(): Promise<string>;
 }
 

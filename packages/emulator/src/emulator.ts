@@ -75,10 +75,13 @@ export interface Emulator {
   readonly networkModule: MsalNetworkModule;
   /** Secret for the managed-identity endpoint (`IDENTITY_HEADER`). */
   readonly identityHeader: string;
+  /** Serves over HTTPS (with its own CA) and/or HTTP on loopback. */
   listen(opts?: { host?: string; httpsPort?: number; httpPort?: number; https?: boolean; http?: boolean; caDir?: string }): Promise<ListenResult>;
+  /** Stops the servers started by `listen`. */
   close(): Promise<void>;
   /** Rotates the signing key; returns the new kid. */
   rotateKeys(opts?: { dropRetired?: boolean }): Promise<string>;
+  /** A signed-in user's access token, minted directly (for tests and demos). */
   issueUserToken(opts: UserTokenOptions): Promise<string>;
   /** A token from an external issuer (workload identity, GitHub, ...), to use as a federated credential. */
   issueExternalToken(issuer: string, opts: { subject: string; audience?: string; lifetimeSec?: number; baseUrl?: string }): Promise<string>;
@@ -86,6 +89,7 @@ export interface Emulator {
   msalAuthOptions(tenantId: string, baseUrl?: string): { authority: string; knownAuthorities: string[]; authorityMetadata: string; cloudDiscoveryMetadata: string };
   /** Token endpoint URL of a tenant. */
   tokenEndpoint(tenantId: string, baseUrl?: string): string;
+  /** Endpoints and seeded ids, for printing. */
   describe(baseUrl?: string): Record<string, unknown>;
 }
 

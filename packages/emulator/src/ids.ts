@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 /** Microsoft Graph's well-known application id. */
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Microsoft Graph's resource URI. */
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 /** The public cloud's token-exchange audience. Compared case-insensitively. */
 export const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';

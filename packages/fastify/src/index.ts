@@ -27,7 +27,10 @@ declare module 'fastify' {
  * await app.register(agentidPlugin, { blueprint, agentId, tools, skip: (req) => req.url === '/healthz' });
  * ```
  */
-export type AgentIdPluginOptions = (AgentToolkitOptions | { toolkit: AgentToolkit }) & { skip?: (request: FastifyRequest) => boolean };
+export type AgentIdPluginOptions = (AgentToolkitOptions | { toolkit: AgentToolkit }) & {
+  /** Requests the plugin leaves alone (no authentication), e.g. health checks. */
+  skip?: (request: FastifyRequest) => boolean;
+};
 
 const sendError = (reply: FastifyReply, error: unknown, realm: string): FastifyReply => {
   const r = toErrorResponse(error, realm);

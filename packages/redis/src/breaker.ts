@@ -31,7 +31,9 @@ export interface CircuitBreaker {
   readonly state: BreakerState;
   /** Whether a call may go through now (in half-open, only the one trial call). */
   allow(): boolean;
+  /** Reports a successful call (closes the breaker, resets the count). */
   success(): void;
+  /** Reports a failed call (counts toward opening; re-opens a half-open breaker). */
   failure(): void;
 }
 

@@ -35,7 +35,9 @@ export type Opened = { ok: true; plaintext: string; keyId: string } | { ok: fals
  */
 export interface Keyring {
   readonly currentKeyId: string;
+  /** Encrypts `plaintext` with the current key, bound to `boundTo` (the Redis key name). */
   seal(plaintext: string, boundTo: string): string;
+  /** Decrypts an entry sealed for `boundTo`; a failure reason instead of throwing. */
   open(sealed: string, boundTo: string): Opened;
 }
 

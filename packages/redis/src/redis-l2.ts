@@ -17,8 +17,11 @@ import { createKeyring, type DecryptFailure, type EncryptionKeys, keyNamer } fro
  * ```
  */
 export interface RedisCommandClient {
+  /** GET a key. */
   get(key: string): Promise<unknown>;
+  /** DEL one or more keys. */
   del(keys: string | string[]): Promise<unknown>;
+  /** EVAL a Lua script. */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   /** node-redis' readiness flag: when `false`, calls are not attempted (they would queue or fail). */
   readonly isReady?: boolean;
@@ -91,6 +94,7 @@ export interface RedisL2Options {
   /** A slower Redis call counts as failed. Default 500. */
   commandTimeoutMs?: number;
   breaker?: CircuitBreakerOptions;
+  /** Hears breaker changes, errors, bypasses, decrypt failures and stale writes. */
   onEvent?: (event: RedisL2Event) => void;
   /** Time source of the breaker. Default `Date.now`. */
   now?: () => number;
@@ -108,6 +112,7 @@ export interface RedisL2Options {
  */
 export interface RedisL2 extends L2Cache {
   readonly breakerState: BreakerState;
+  /** Counters since creation. */
   stats(): RedisL2Stats;
   /** Closes the client if the L2 created it (from `url`). */
   close(): Promise<void>;

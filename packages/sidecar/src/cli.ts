@@ -5,12 +5,14 @@ import { createSidecar, type Sidecar } from './sidecar.js';
 
 /** Output of {@link startSidecarFromArgs}. */
 export interface SidecarIo {
+  /** Where the sidecar prints its start line and logs (default stdout). */
   out?: (line: string) => void;
   env?: Readonly<Record<string, string | undefined>>;
   /** Install SIGTERM/SIGINT handlers that close the sidecar gracefully. Default true. */
   handleSignals?: boolean;
 }
 
+/** The usage text of `agentid sidecar` and `agentid-sidecar`. */
 export const SIDECAR_USAGE = `usage: agentid sidecar [--config FILE] [--port N] [--host H] [--socket PATH]
 
 A drop-in replacement for Microsoft's Entra SDK for AgentID sidecar. Configuration in Microsoft's

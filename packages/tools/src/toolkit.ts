@@ -47,7 +47,12 @@ export interface AgentToolkitOptions {
   validator?: TokenValidator;
   /** Verify the inbound delegation chain and send it on with tool calls to other agents. */
   delegation?: DelegationCodec;
-  audit?: { decision?: (event: DecisionEvent) => void; invocation?: (event: InvocationEvent) => void };
+  audit?: {
+    /** Receives one event per allow/deny decision on a tool. */
+    decision?: (event: DecisionEvent) => void;
+    /** Receives one event per tool call (outcome, status, duration). */
+    invocation?: (event: InvocationEvent) => void;
+  };
   /** `fetch` for tool calls. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /** The `realm` of `WWW-Authenticate`. Default `agentid`. */

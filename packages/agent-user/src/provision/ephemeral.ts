@@ -34,19 +34,19 @@ export async function withEphemeralAgent<T>(blueprint: Blueprint, options: Ephem
   if (typeof work !== 'function') throw new TypeError('withEphemeralAgent: work must be a function');
   const provisioner = createProvisioner(blueprint, options.graphBaseUrl ? { graphBaseUrl: options.graphBaseUrl } : {});
   const created = await provisioner.createAgentIdentity({ displayName: options.displayName, sponsors: options.sponsors });
-  let failed = false;
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    return await work(blueprint.agent(created.id));
-  } catch (e) {
-    failed = true;
-    throw e;
-  } finally {
-    try {
-      await provisioner.deleteAgentIdentity(created.id);
-    } catch (cleanup) {
-      options.onCleanupError?.(cleanup);
-      // Only surface the clean-up failure when the work itself succeeded.
-      if (!failed) throw cleanup;
-    }
+    outcome = { ok: true, value: await work(blueprint.agent(created.id)) };
+  } catch (error) {
+    outcome = { ok: false, error };
   }
+  try {
+    await provisioner.deleteAgentIdentity(created.id);
+  } catch (cleanup) {
+    options.onCleanupError?.(cleanup);
+    // Only surface the clean-up failure when the work itself succeeded.
+    if (outcome.ok) throw cleanup;
+  }
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }

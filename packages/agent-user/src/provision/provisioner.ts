@@ -52,10 +52,13 @@ export interface AgentUserInfo {
  * ```
  */
 export interface Provisioner {
+  /** Creates an agent identity under the blueprint, with sponsors. */
   createAgentIdentity(o: { displayName: string; sponsors: readonly string[]; owners?: readonly string[] }): Promise<AgentIdentityInfo>;
+  /** Deletes an agent identity (and its cached tokens). */
   deleteAgentIdentity(id: string): Promise<void>;
   /** One agent user per agent identity: a second one fails with `AGENTID_AGENT_USER_EXISTS`. */
   createAgentUser(o: { agentIdentityId: string; userPrincipalName: string; displayName: string; mailNickname?: string }): Promise<AgentUserInfo>;
+  /** Deletes an agent user. */
   deleteAgentUser(id: string): Promise<void>;
 }
 

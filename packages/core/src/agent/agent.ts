@@ -3,7 +3,7 @@ import { cacheTags, tokenCacheKey } from '../cache/key.js';
 import type { TokenAcquisition } from '../cache/token-store.js';
 import { ConfigurationError, isAgentIdError } from '../errors/agent-id-error.js';
 import { ATTR } from '../telemetry/attributes.js';
-import { createAccessToken, type AccessToken } from '../token/access-token.js';
+import type { AccessToken } from '../token/access-token.js';
 import { summarizeClaims } from '../token/claims.js';
 import { decodeJwtClaims } from '../token/jwt.js';
 import type { BlueprintRuntime } from '../blueprint/runtime.js';

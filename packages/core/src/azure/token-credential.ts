@@ -32,6 +32,7 @@ export interface AzureGetTokenOptions {
  * ```
  */
 export interface AgentTokenCredential {
+  /** A token for `scopes` (a string or an array), from the cache unless `claims` is given. */
   getToken(scopes: string | string[], options?: AzureGetTokenOptions): Promise<AccessToken>;
 }
 

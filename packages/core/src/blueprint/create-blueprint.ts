@@ -29,7 +29,13 @@ export interface BlueprintOptions {
   cache?: { l1?: Partial<MemoryCacheOptions>; l2?: L2Cache };
   policy?: LifetimePolicyOptions;
   telemetry?: { tracerProvider?: TracerProvider; logger?: Logger };
-  network?: { fetch?: typeof fetch; timeoutMs?: number; retries?: number; maxRetryAfterMs?: number };
+  network?: {
+    /** The fetch used for token requests and JWKS (default: the global one). */
+    fetch?: typeof fetch;
+    timeoutMs?: number;
+    retries?: number;
+    maxRetryAfterMs?: number;
+  };
   /** Client capabilities sent with every request (e.g. `['cp1']` for CAE). */
   clientCapabilities?: string[];
   clock?: Clock;
@@ -51,6 +57,7 @@ export interface Blueprint {
   readonly tenantId: string;
   readonly clientId: string;
   readonly authorityHost: string;
+  /** The agent identity `agentIdentityId` of this blueprint (created once, then reused). */
   agent(agentIdentityId: string): Agent;
   /**
    * An app-only token of the blueprint itself (plain client credentials, no agent identity): for
@@ -58,7 +65,9 @@ export interface Blueprint {
    * call. Cached like agent tokens. Takes exactly one `<resource>/.default` scope.
    */
   getAppToken(scopes: readonly string[], options?: GetTokenOptions): Promise<AccessToken>;
+  /** Drops cached tokens of an agent, of a user, or of the whole blueprint (also in a shared L2). */
   invalidate(target: InvalidateTarget): Promise<void>;
+  /** Cache counters (hits, misses, coalesced, refreshes, L2 hits, size). */
   stats(): TokenStoreStats;
 }
 

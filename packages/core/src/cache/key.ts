@@ -148,9 +148,14 @@ export function tokenCacheKey(parts: TokenCacheKeyParts): string {
  * ```
  */
 export const cacheTags = Object.freeze({
+  /** Tag of every token of a tenant. */
   tenant: (tenantId: string) => `tenant:${tenantId.toLowerCase()}`,
+  /** Tag of every token of a client application. */
   client: (clientId: string) => `client:${clientId.toLowerCase()}`,
+  /** Tag of every token of an agent identity. */
   agent: (agentId: string) => `agent:${agentId.toLowerCase()}`,
+  /** Tag of every token of a blueprint. */
   blueprint: (blueprintId: string) => `blueprint:${blueprintId.toLowerCase()}`,
+  /** Tag of every token acting for a user. */
   user: (userId: string) => `user:${userId.toLowerCase()}`,
 });

@@ -32,6 +32,7 @@ export interface L2Entry {
  */
 export interface L2Lock {
   readonly fencingToken: number;
+  /** Releases the lock if still held by this holder. */
   release(): Promise<void>;
 }
 
@@ -46,9 +47,13 @@ export interface L2Lock {
  * ```
  */
 export interface L2Cache {
+  /** An entry, or `undefined` if absent or expired. */
   get(key: string): Promise<L2Entry | undefined>;
+  /** Stores an entry for `ttlMs`. */
   set(key: string, entry: L2Entry, ttlMs: number): Promise<void>;
+  /** Removes an entry. */
   delete(key: string): Promise<void>;
+  /** Takes the lock of `key` for `leaseMs`; `undefined` while another holder has it. */
   lock?(key: string, leaseMs: number): Promise<L2Lock | undefined>;
   /**
    * Makes every entry carrying `tag` that was written before now a miss, for every replica

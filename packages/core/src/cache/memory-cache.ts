@@ -50,12 +50,15 @@ export interface MemoryCache<E extends L1Entry = L1Entry> {
   get(key: string, now?: number): E | undefined;
   /** Stores an entry; `false` if refused (larger than `maxBytes`, or already unusable). */
   set(key: string, entry: E, now?: number): boolean;
+  /** Removes an entry; `true` if it was there. */
   delete(key: string): boolean;
   /** Deletes every entry carrying `tag`; returns how many. O(entries with the tag). */
   deleteByTag(tag: string): number;
   /** Drops every entry past `usableUntil`; returns how many. O(size). */
   prune(now?: number): number;
+  /** Removes every entry. */
   clear(): void;
+  /** The keys, most recently used first. */
   keys(): IterableIterator<string>;
   readonly size: number;
   /** Approximate bytes held. */

@@ -23,7 +23,9 @@ export interface Flight<V> {
  * ```
  */
 export interface SingleFlight<K, V> {
+  /** Runs `fn` for `key`, or joins the call already in flight. */
   run(key: K, fn: () => Promise<V> | V): Flight<V>;
+  /** Whether a call for `key` is in flight. */
   has(key: K): boolean;
   readonly size: number;
 }

@@ -1,15 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import { MalformedResponseError } from '../errors/agent-id-error.js';
 import { createLifetimePolicy, type LifetimePolicy, type LifetimePolicyOptions } from '../policy/lifetime-policy.js';
-import { type AccessToken, type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
+import { type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
 import { abortErrorFrom, raceAbort, realSleep, type Sleep } from '../util/abort.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { assertFunction, assertNumber } from '../util/validate.js';
 import type { L2Cache } from './l2.js';
 import { createL2Coordinator } from './l2-coordinator.js';
-import { createMemoryCache, type L1Entry, type MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
+import { createMemoryCache, type MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
 import { createSingleFlight } from './single-flight.js';
-import { type CacheOutcome, type Filled, type FillMode, makeEntry, type StoreEntry, type TokenResult } from './store-entry.js';
+import { type Filled, type FillMode, makeEntry, type StoreEntry, type TokenResult } from './store-entry.js';
 
 // Re-exported: they are part of this module's public surface (TSDoc in store-entry.ts).
 export type { CacheOutcome, TokenResult } from './store-entry.js';
@@ -117,6 +117,7 @@ export interface TokenStoreOptions {
   /** A {@link LifetimePolicy} or its options. Default: the default policy. */
   policy?: LifetimePolicy | LifetimePolicyOptions;
   clock?: Clock;
+  /** Hears acquisitions, refreshes, L2 hits and errors, lock waits. */
   onEvent?: (event: TokenStoreEvent) => void;
   /** Used to wait between L2 polls. Default: a real timer. */
   sleep?: Sleep;
@@ -143,8 +144,11 @@ export interface TokenStoreOptions {
  * ```
  */
 export interface TokenStore {
+  /** A usable token for `key` from L1, L2 or `acquire` (single-flight, refresh-ahead). */
   get(key: string, acquire: Acquire, options?: TokenStoreGetOptions): Promise<TokenResult>;
+  /** Drops `'all'`, a `{ tag }` (also in L2) or a `{ key }`. */
   invalidate(target: { tag: string } | { key: string } | 'all'): Promise<void>;
+  /** Counters and the current L1 size. */
   stats(): TokenStoreStats;
 }
 

@@ -4,7 +4,10 @@ import type { INetworkModule } from '@azure/msal-node';
 export type MsalClientCredential =
   | { clientSecret: string }
   | { clientCertificate: { thumbprintSha256?: string; thumbprint?: string; privateKey: string; x5c?: string } }
-  | { clientAssertion: (config: { clientId: string; tokenEndpoint?: string; fmiPath?: string }) => Promise<string> };
+  | {
+      /** Returns a client assertion for the token endpoint (`tokenEndpoint` is its audience). */
+      clientAssertion: (config: { clientId: string; tokenEndpoint?: string; fmiPath?: string }) => Promise<string>;
+    };
 
 /** Context a credential is resolved in, supplied by `createBlueprint`. */
 export interface CredentialContext {
@@ -14,6 +17,7 @@ export interface CredentialContext {
   network: INetworkModule;
   /** Clock in ms. */
   now: () => number;
+  /** Logs a warning (never with secret material). */
   warn: (message: string) => void;
 }
 

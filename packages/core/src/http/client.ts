@@ -75,6 +75,7 @@ export interface HttpAttempt {
  * ```
  */
 export interface HttpClientOptions {
+  /** The fetch to use (default: the global one). */
   fetch?: typeof globalThis.fetch;
   /** Per attempt. Default 10 000. */
   timeoutMs?: number;
@@ -91,6 +92,7 @@ export interface HttpClientOptions {
   random?: () => number;
   /** Turns an HTTP-date Retry-After into a delay. */
   clock?: Clock;
+  /** Called after each attempt (status or error), e.g. for metrics. */
   onAttempt?: (attempt: HttpAttempt) => void;
   /** Default: the global tracer provider's `@agentid/core` tracer. */
   tracer?: Tracer;
@@ -105,6 +107,7 @@ export interface HttpClientOptions {
  * ```
  */
 export interface HttpClient {
+  /** Sends a request with timeouts, retries (honouring Retry-After) and a span. */
   request(request: HttpRequest): Promise<HttpResponse>;
 }
 

@@ -19,9 +19,13 @@ export type LogFields = Readonly<Record<string, unknown>>;
  * ```
  */
 export interface Logger {
+  /** Debug details. */
   debug(message: string, fields?: LogFields): void;
+  /** Normal events. */
   info(message: string, fields?: LogFields): void;
+  /** Recoverable problems. */
   warn(message: string, fields?: LogFields): void;
+  /** Failures. */
   error(message: string, fields?: LogFields): void;
 }
 

@@ -60,6 +60,7 @@ export interface Telemetry {
   readonly tracer: Tracer;
   /** The given logger, wrapped so that everything it receives is redacted. */
   readonly logger: Logger;
+  /** Runs `fn` in an active span with `attributes` (ids and outcomes, never tokens). */
   withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions): Promise<T>;
 }
 

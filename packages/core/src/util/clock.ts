@@ -9,6 +9,7 @@
  * ```
  */
 export interface Clock {
+  /** The current time in epoch milliseconds. */
   now(): number;
 }
 
@@ -50,6 +51,7 @@ export interface ManualClock extends Clock {
 export function createManualClock(start = 0): ManualClock {
   let t = start;
   return {
+    /** The current time in epoch milliseconds. */
     now: () => t,
     advance(ms: number) {
       t += ms;

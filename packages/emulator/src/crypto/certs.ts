@@ -19,6 +19,7 @@ export interface GeneratedCertificate {
   thumbprintSha1: string;
 }
 
+/** Options of {@link createCertificate}. */
 export interface CertificateOptions {
   subject?: string;
   /** Subject alternative names: DNS names and IP addresses. */

@@ -197,6 +197,7 @@ export class Directory {
     return t;
   }
 
+  /** A tenant by id or domain. */
   tenant(idOrDomain: string): Tenant | undefined {
     const byId = this.tenants.get(idOrDomain);
     if (byId) return byId;
@@ -216,6 +217,7 @@ export class Directory {
     return undefined;
   }
 
+  /** Whether an app role may never be granted to an agent identity. */
   isBlockedRole(role: string): boolean {
     return this.blockedRoles.has(lower(role));
   }
@@ -262,6 +264,7 @@ export class Directory {
     return scopes;
   }
 
+  /** Grants an app role of a resource to a principal. */
   assignAppRole(tenantId: string, r: AppRoleAssignmentSeed): void {
     const t = this.mustTenant(tenantId);
     if (t.agents.has(r.principalId) && this.isBlockedRole(r.role)) {
@@ -318,6 +321,7 @@ export class Directory {
     if ('blueprintAppId' in item) t.agents.delete(id);
   }
 
+  /** Enables or disables an agent identity. */
   setAgentEnabled(tenantId: string, id: string, enabled: boolean): void {
     const a = this.mustTenant(tenantId).agents.get(id);
     if (!a || a.deleted) throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
@@ -353,6 +357,7 @@ export class Directory {
     return u;
   }
 
+  /** Deletes an agent user. */
   deleteAgentUser(tenantId: string, id: string): void {
     const t = this.mustTenant(tenantId);
     const u = t.agentUsers.get(id);
@@ -360,6 +365,7 @@ export class Directory {
     t.agentUsers.delete(id);
   }
 
+  /** A user or agent user by UPN (case-insensitive). */
   findUserByUpn(t: Tenant, upn: string): User | AgentUser | undefined {
     const k = lower(upn);
     for (const u of t.users.values()) if (lower(u.userPrincipalName) === k) return u;
@@ -367,6 +373,7 @@ export class Directory {
     return undefined;
   }
 
+  /** The tenant, or a DirectoryError when unknown. */
   mustTenant(id: string): Tenant {
     const t = this.tenants.get(id);
     if (!t) throw new DirectoryError(404, 'Request_ResourceNotFound', `tenant ${id} not found`);

@@ -50,6 +50,7 @@ export interface BlueprintSeed extends ResourceSeed {
   inheritablePermissions?: InheritablePermissionSeed[];
 }
 
+/** An agent identity in a seed: its blueprint and sponsors. */
 export interface AgentIdentitySeed {
   /** The agent identity's id: its app (client) id and object id are the same value. */
   id: string;
@@ -60,6 +61,7 @@ export interface AgentIdentitySeed {
   enabled?: boolean;
 }
 
+/** An agent user in a seed, linked to its agent identity. */
 export interface AgentUserSeed {
   id: string;
   userPrincipalName: string;
@@ -68,6 +70,7 @@ export interface AgentUserSeed {
   identityParentId: string;
 }
 
+/** A human user in a seed. */
 export interface UserSeed {
   id: string;
   userPrincipalName: string;
@@ -97,6 +100,7 @@ export interface ExternalIssuerSeed {
   issuer?: string;
 }
 
+/** Delegated scopes a client may get on a resource (consent). */
 export interface DelegatedGrantSeed {
   /** The client (agent identity, blueprint or app) the grant is for. */
   clientId: string;
@@ -106,6 +110,7 @@ export interface DelegatedGrantSeed {
   principalId?: string;
 }
 
+/** An app role granted to a principal on a resource. */
 export interface AppRoleAssignmentSeed {
   /** Agent identity id or app id that holds the role. */
   principalId: string;
@@ -113,6 +118,7 @@ export interface AppRoleAssignmentSeed {
   role: string;
 }
 
+/** A tenant in a seed: users, blueprints, agents, resources and grants. */
 export interface TenantSeed {
   id: string;
   domain?: string;

@@ -41,7 +41,9 @@ export function createInProcessFetch(handler: Handler): typeof fetch {
 
 /** MSAL Node's INetworkModule shape, structurally (the emulator does not depend on MSAL). */
 export interface MsalNetworkModule {
+  /** MSAL's GET (discovery, metadata). */
   sendGetRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<{ headers: Record<string, string>; body: T; status: number }>;
+  /** MSAL's POST (token requests). */
   sendPostRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }): Promise<{ headers: Record<string, string>; body: T; status: number }>;
 }
 

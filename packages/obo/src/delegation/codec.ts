@@ -34,7 +34,10 @@ export interface DelegationCodecOptions {
   keys: readonly DelegationKey[];
   /** Default 5. */
   maxHops?: number;
-  clock?: { now(): number };
+  clock?: {
+    /** The current time in epoch milliseconds. */
+    now(): number;
+  };
 }
 
 /**
@@ -52,6 +55,7 @@ export interface DelegationCodecOptions {
  */
 export interface DelegationCodec {
   readonly maxHops: number;
+  /** Signs `context` bound to `token` (the token sent with it) into a header value. */
   encode(ctx: DelegationContext, boundToken: string): Promise<string>;
   /** A missing header gives the chain implied by the token ({@link startDelegation}). */
   decode(header: string | readonly string[] | undefined, principal: Principal, boundToken: string): Promise<DelegationContext>;

@@ -41,7 +41,10 @@ export interface ValidatorOptions {
     /** JWKS URL of a tenant. Default `<authorityHost>/<tid>/discovery/v2.0/keys`. */
     uri?: (tenantId: string) => string;
   };
-  clock?: { now(): number };
+  clock?: {
+    /** The current time in epoch milliseconds. */
+    now(): number;
+  };
   /**
    * Remember successful validations per token (until it expires) so that a client repeating its
    * bearer token costs one map lookup instead of a signature check. Expiry is re-checked on every
@@ -50,6 +53,7 @@ export interface ValidatorOptions {
   resultCache?: { maxEntries?: number } | false;
 }
 
+/** The signature algorithms accepted by default (RSA only; never none or HMAC). */
 export const DEFAULT_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
 
@@ -69,6 +73,7 @@ export interface ResolvedOptions {
   cacheMaxAgeMs: number;
   timeoutMs: number;
   jwksUri: (tid: string) => string;
+  /** The current time in epoch milliseconds. */
   now: () => number;
   resultCacheEntries: number;
 }

@@ -31,6 +31,7 @@ export interface ValidateOptions {
  * ```
  */
 export interface TokenValidator {
+  /** Verifies `token` (signature, issuer, audience, tenant, lifetime, scopes or roles) and returns its principal. */
   validate(token: string, options?: ValidateOptions): Promise<Principal>;
 }
 
