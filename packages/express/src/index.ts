@@ -52,7 +52,7 @@ function send(res: Response, error: unknown, realm: string): void {
 export function agentid(options: AgentIdMiddlewareOptions): RequestHandler {
   const toolkit = toolkitOf(options);
   return (req: Request, res: Response, next: NextFunction) => {
-    toolkit.authenticate(req.headers).then(
+    toolkit.authenticate(req.headers, req.rawHeaders).then(
       (ctx) => {
         req.agentid = ctx;
         next();

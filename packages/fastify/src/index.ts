@@ -43,7 +43,7 @@ const plugin: FastifyPluginAsync<AgentIdPluginOptions> = async (fastify, options
   fastify.addHook('onRequest', async (request, reply) => {
     if (options.skip?.(request)) return;
     try {
-      request.agentid = await toolkit.authenticate(request.headers);
+      request.agentid = await toolkit.authenticate(request.headers, request.raw.rawHeaders);
     } catch (e) {
       return sendError(reply, e, toolkit.realm);
     }

@@ -4,7 +4,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
 import { type AccessToken, type Blueprint, createBlueprint, type L2Cache, type Logger } from '@agentid/core';
 import { agentUser } from '@agentid/agent-user';
-import { createTokenValidator, onBehalfOf, parseAuthorizationHeader, type Principal, type TokenValidator } from '@agentid/obo';
+import { authorizationHeaderOf, createTokenValidator, onBehalfOf, parseAuthorizationHeader, type Principal, type TokenValidator } from '@agentid/obo';
 import { createRedisL2, type RedisL2 } from '@agentid/redis';
 import type { DownstreamApiProfile, SidecarConfig } from './config.js';
 import { problem, problemFromError, sendJson, sendProblem } from './problem.js';
@@ -135,7 +135,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
   const maxResponse = options.maxResponseBytes ?? 10 * 1024 * 1024;
 
   async function authenticate(req: IncomingMessage, requiredScopes: readonly string[] = []): Promise<{ token: string; principal: Principal }> {
-    const token = parseAuthorizationHeader(req.headers.authorization);
+    const token = parseAuthorizationHeader(authorizationHeaderOf(req));
     const principal = await validator.validate(token, requiredScopes.length ? { requiredScopes } : {});
     return { token, principal };
   }

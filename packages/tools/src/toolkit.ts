@@ -16,6 +16,7 @@ import {
   type DelegationContext,
   formatChain,
   onBehalfOf,
+  authorizationHeaderOf,
   parseAuthorizationHeader,
   type Principal,
   startDelegation,
@@ -105,7 +106,7 @@ export interface AgentToolkit {
   readonly realm: string;
   readonly tools: readonly string[];
   /** Validates the bearer token (and the delegation header): throws a typed error to map with `toErrorResponse`. */
-  authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Promise<AgentRequestContext>;
+  authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext>;
 }
 
 /**
@@ -140,8 +141,9 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
     return t;
   };
 
-  async function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>): Promise<AgentRequestContext> {
-    const userToken = parseAuthorizationHeader(headers.authorization as string | string[] | undefined);
+  async function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext> {
+    // rawHeaders: Node keeps only the first of repeated Authorization headers; two are refused.
+    const userToken = parseAuthorizationHeader(authorizationHeaderOf({ headers: { authorization: headers.authorization as string | undefined }, ...(rawHeaders ? { rawHeaders } : {}) }) ?? (headers.authorization as string | string[] | undefined));
     const principal = await validator.validate(userToken);
     const inbound = options.delegation ? await options.delegation.decode(headers['x-agentid-delegation'] as string | undefined, principal, userToken) : startDelegation(principal);
     const delegation = appendActor(inbound, agent.id, options.delegation?.maxHops);

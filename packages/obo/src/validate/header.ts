@@ -30,3 +30,23 @@ export function parseAuthorizationHeader(header: string | readonly string[] | un
   }
   return m[1];
 }
+
+/**
+ * The `Authorization` header of a Node request as {@link parseAuthorizationHeader} should see it.
+ * Node keeps only the first of repeated `Authorization` headers in `req.headers`; this reads
+ * `rawHeaders` too and returns every value when there are several, so that a request carrying two
+ * (a smuggling or confusion attempt between a proxy and the app) is refused, not half-read.
+ *
+ * @example
+ * ```ts
+ * const token = parseAuthorizationHeader(authorizationHeaderOf(req)); // throws on duplicates
+ * ```
+ */
+export function authorizationHeaderOf(req: { headers: { authorization?: string | undefined }; rawHeaders?: readonly string[] }): string | string[] | undefined {
+  const raw = req.rawHeaders;
+  if (!Array.isArray(raw)) return req.headers.authorization;
+  const values: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+  if (values.length <= 1) return req.headers.authorization;
+  return values;
+}
