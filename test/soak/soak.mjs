@@ -12,7 +12,8 @@ const W = DEMO.blueprints.workers;
 const seed = defaultSeed();
 const users = Array.from({ length: 300 }, (_, i) => ({ id: `5e000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, userPrincipalName: `soak${i + 1}@${DEMO.domain}` }));
 seed.tenants[0].users.push(...users);
-const emu = await createEmulator({ seed });
+// Bounded refresh-token memory in the (in-process) emulator, so the heap figures are agentid's.
+const emu = await createEmulator({ seed, maxRefreshTokens: 500 });
 const blueprint = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch, minRetryDelayMs: 5 }, cache: { l1: { maxEntries: 64 } } });
 const app = express();
 app.use(

@@ -17,6 +17,8 @@ export interface EmulatorContext {
   seenJti: Map<string, number>;
   clockSkewSec: number;
   refreshTokens: Map<string, RefreshGrant>;
+  /** The oldest refresh tokens are forgotten beyond this many. */
+  maxRefreshTokens: number;
   /** Secret for the managed-identity endpoint's `X-IDENTITY-HEADER`. */
   identityHeader: string;
 }

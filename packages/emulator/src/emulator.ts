@@ -27,6 +27,8 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Lifetime of issued access tokens, seconds. Default 3600. */
   tokenLifetimeSec?: number;
+  /** Refresh tokens remembered (the oldest are forgotten beyond this). Default 10 000. */
+  maxRefreshTokens?: number;
   /** `refresh_in` in token responses: 'half' (default), 'none' or seconds. */
   refreshIn?: 'half' | 'none' | number;
   /** Reject a reused certificate-assertion `jti`. Default false: MSAL Node reuses assertions. */
@@ -110,6 +112,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const now = options.now ?? Date.now;
   const lifetime = options.tokenLifetimeSec ?? 3600;
   if (!(Number.isInteger(lifetime) && lifetime > 0)) throw new TypeError('tokenLifetimeSec must be a positive integer');
+  if (options.maxRefreshTokens !== undefined && !(Number.isInteger(options.maxRefreshTokens) && options.maxRefreshTokens > 0)) throw new TypeError('maxRefreshTokens must be a positive integer');
   const directory = new Directory(seed);
   const issuers = new Map<string, { issuer: string | undefined; keys: KeySet }>();
   for (const i of directory.externalIssuers) issuers.set(i.name, { issuer: i.issuer, keys: await KeySet.create({ now }) });
@@ -124,6 +127,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     seenJti: new Map(),
     clockSkewSec: options.clockSkewSec ?? 300,
     refreshTokens: new Map(),
+    maxRefreshTokens: options.maxRefreshTokens ?? 10_000,
     identityHeader: randomBytes(16).toString('hex'),
   };
   const faults = new Faults();

@@ -209,6 +209,14 @@ async function userToken(
   if (args.scopes.oidc.has('offline_access')) {
     refreshToken = randomBytes(32).toString('base64url');
     ctx.refreshTokens.set(refreshToken, { tenantId: tenant.id, clientId: args.clientId, userId: args.user.oid, resourceAppId: resource.appId, scopes: values, expiresAt: ctx.now() + 24 * 3600_000 });
+    // A long-running emulator (soak tests, a shared dev instance) must not grow without bound:
+    // keep the newest refresh tokens only (Maps iterate in insertion order).
+    if (ctx.refreshTokens.size > ctx.maxRefreshTokens) {
+      for (const old of ctx.refreshTokens.keys()) {
+        ctx.refreshTokens.delete(old);
+        if (ctx.refreshTokens.size <= ctx.maxRefreshTokens) break;
+      }
+    }
   }
   return tokenBody(
     ctx,

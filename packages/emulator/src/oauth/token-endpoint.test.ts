@@ -200,6 +200,26 @@ describe('token endpoint: OBO and user_fic', () => {
       700213,
     );
   });
+  it('remembers at most maxRefreshTokens refresh tokens (the oldest are forgotten): a long-running emulator stays bounded', async () => {
+    const small = await createEmulator({ maxRefreshTokens: 2 });
+    try {
+      const leg1 = await postToken(small, T, { ...secretCreds, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail });
+      const t1 = String(leg1.body.access_token);
+      const tc = await small.issueUserToken({ user: DEMO.users.alice.upn, scopes: [workersAud] });
+      const rts: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await postToken(small, T, { client_id: DEMO.agents.mail, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', requested_token_use: 'on_behalf_of', assertion: tc, scope: 'api://tools/Mail.Read offline_access', client_assertion_type: JWT_BEARER, client_assertion: t1 });
+        rts.push(String(r.body.refresh_token));
+      }
+      const redeem = (rt: string) => postToken(small, T, { client_id: DEMO.agents.mail, grant_type: 'refresh_token', refresh_token: rt, client_assertion_type: JWT_BEARER, client_assertion: t1 });
+      expect((await redeem(rts[0]!)).status).toBe(400);
+      expect((await redeem(rts[2]!)).status).toBe(200);
+      await expect(createEmulator({ maxRefreshTokens: 0 })).rejects.toThrow(/maxRefreshTokens/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('password grant, refresh_token grant for an agent (T1 as credential)', async () => {
     const pw = await postToken(emu, T, { client_id: DEMO.chatApp.appId, grant_type: 'password', username: DEMO.users.alice.upn, password: DEMO.users.alice.password, scope: `api://${DEMO.blueprints.orchestrator.appId}/access_agent openid` });
     expect(pw.status).toBe(200);
