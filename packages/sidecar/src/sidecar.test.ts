@@ -246,6 +246,28 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     expect(JSON.parse(String(base.json['content']))).toMatchObject({ path: '/v1/me' });
   });
 
+  it('downstream failures are problem details: unreachable 502, too slow 504, request body too large 413, no BaseUrl 400', async () => {
+    const { url } = await start({ ...OPEN, DownstreamApis__dead__BaseUrl: 'http://127.0.0.1:1/', DownstreamApis__dead__Scopes__0: 'api://tools/.default', AgentId__DownstreamTimeoutMs: '300' });
+    const dead = await get(`${url}/DownstreamApiUnauthenticated/dead`, {}, 'POST');
+    expect(dead.status).toBe(502);
+    expect(dead.json).toMatchObject({ status: 502, code: 'AGENTID_DOWNSTREAM' });
+    // A downstream API that never answers.
+    const hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const slow = await start({ ...OPEN, DownstreamApis__slow__BaseUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/`, DownstreamApis__slow__Scopes__0: 'api://tools/.default', AgentId__DownstreamTimeoutMs: '300' });
+    const t0 = Date.now();
+    const timedOut = await get(`${slow.url}/DownstreamApiUnauthenticated/slow`, {}, 'POST');
+    expect(timedOut.status).toBe(504);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    hang.closeAllConnections();
+    await new Promise((r) => hang.close(r));
+    const big = await get(`${url}/DownstreamApiUnauthenticated/tools`, { 'content-type': 'text/plain' }, 'POST', 'x'.repeat(1024 * 1024 + 10));
+    expect(big.status).toBe(413);
+    const headerOnly = await get(`${url}/DownstreamApiUnauthenticated/agenticblueprint`, {}, 'POST');
+    expect(headerOnly.status).toBe(400);
+    expect(String(headerOnly.json['detail'])).toMatch(/no BaseUrl/);
+  });
+
   it('spans per request name the route, API, flow and agent; logs and spans never hold a token or the query', async () => {
     tracing.reset();
     logs.length = 0;

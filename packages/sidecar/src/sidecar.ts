@@ -175,10 +175,15 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     return blueprint.getAppToken(p.scopes, opts);
   }
 
-  async function callDownstream(req: IncomingMessage, api: DownstreamApiProfile, p: ParsedRequest, token: AccessToken): Promise<unknown> {
+  /** Where a /DownstreamApi call goes, checked before any token is acquired for it. */
+  function targetOf(api: DownstreamApiProfile, p: ParsedRequest): URL {
     if (api.baseUrl === undefined) throw new HttpProblem(400, `The API '${api.name}' has no BaseUrl: it only issues authorization headers.`, 'AGENTID_INVALID_REQUEST');
     const url = downstreamUrl(api.baseUrl, p.relativePath);
     if (url === undefined) throw new HttpProblem(400, 'optionsOverride.RelativePath must stay under the configured BaseUrl.', 'AGENTID_INVALID_REQUEST');
+    return url;
+  }
+
+  async function callDownstream(req: IncomingMessage, api: DownstreamApiProfile, p: ParsedRequest, url: URL, token: AccessToken): Promise<unknown> {
     const contentType = req.headers['content-type'];
     const body = contentType ? await readBody(req, maxBody) : undefined;
     const headers: Record<string, string> = { authorization: `Bearer ${token.token}` };
@@ -252,11 +257,13 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     span.setAttribute('agentid.sidecar.api', api.name);
     const parsed = parseRequest(url.searchParams, entry.route as RouteName, api, config.allowOverrides, config.tenantId);
     if ('status' in parsed) return sendProblem(res, parsed);
-    const token = await tokenFor(parsed, caller, span);
     if (entry.route === 'AuthorizationHeader' || entry.route === 'AuthorizationHeaderUnauthenticated') {
+      const token = await tokenFor(parsed, caller, span);
       return sendJson(res, 200, { authorizationHeader: `Bearer ${token.token}` });
     }
-    return sendJson(res, 200, await callDownstream(req, api, parsed, token));
+    const target = targetOf(api, parsed);
+    const token = await tokenFor(parsed, caller, span);
+    return sendJson(res, 200, await callDownstream(req, api, parsed, target, token));
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
