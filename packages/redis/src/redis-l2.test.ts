@@ -163,7 +163,7 @@ describe('two replicas (blueprints) sharing the Redis L2 with the emulator', () 
     emu = await createEmulator();
   });
   afterAll(() => emu.close());
-  const blueprint = (cache: RedisL2) =>
+  const blueprint = (cache: RedisL2, tracerProvider?: ReturnType<typeof createTestTracing>['provider']) =>
     createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: DEMO.blueprints.workers.appId,
@@ -171,6 +171,7 @@ describe('two replicas (blueprints) sharing the Redis L2 with the emulator', () 
       authorityHost: emu.baseUrl,
       network: { fetch: emu.fetch },
       cache: { l2: cache },
+      ...(tracerProvider ? { telemetry: { tracerProvider } } : {}),
     });
 
   it('the second replica is served from Redis: one request per leg, the right subject', async () => {
@@ -210,15 +211,7 @@ describe('two replicas (blueprints) sharing the Redis L2 with the emulator', () 
       const events: RedisL2Event[] = [];
       const down = createRedisL2({ url: `redis://127.0.0.1:${await freePort()}`, encryption, breaker: { failureThreshold: 2, cooldownMs: 60_000 }, onEvent: (e) => events.push(e) });
       l2s.push(down);
-      const bp = createBlueprint({
-        tenantId: DEMO.tenantId,
-        clientId: DEMO.blueprints.workers.appId,
-        credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }),
-        authorityHost: emu.baseUrl,
-        network: { fetch: emu.fetch },
-        cache: { l2: down },
-        telemetry: { tracerProvider: tracing.provider },
-      });
+      const bp = blueprint(down, tracing.provider);
       const agents = [DEMO.agents.mail, DEMO.agents.calendar, DEMO.agents.reporter];
       const tokens = await Promise.all(agents.map((a) => bp.agent(a).getToken(['api://reports/.default'])));
       expect(tokens.map((t) => t.subject)).toEqual(agents);

@@ -143,7 +143,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
 
   async function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext> {
     // rawHeaders: Node keeps only the first of repeated Authorization headers; two are refused.
-    const userToken = parseAuthorizationHeader(authorizationHeaderOf({ headers: { authorization: headers.authorization as string | undefined }, ...(rawHeaders ? { rawHeaders } : {}) }) ?? (headers.authorization as string | string[] | undefined));
+    const userToken = parseAuthorizationHeader(authorizationHeaderOf({ headers: { authorization: headers.authorization as string | undefined }, ...(rawHeaders ? { rawHeaders } : {}) }));
     const principal = await validator.validate(userToken);
     const inbound = options.delegation ? await options.delegation.decode(headers['x-agentid-delegation'] as string | undefined, principal, userToken) : startDelegation(principal);
     const delegation = appendActor(inbound, agent.id, options.delegation?.maxHops);
