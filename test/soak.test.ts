@@ -1,4 +1,4 @@
-// Soak: a bounded loop (SOAK_SECONDS, default 45 s; on loopback only) of mixed flows (OBO for two
+// Soak: a bounded loop (SOAK_SECONDS, default 120 s; on loopback only) of mixed flows (OBO for two
 // tools, autonomous, agent user) through Express against the emulator with faults on (503, 429,
 // latency, dropped connections). Memory stays flat; no wrong subject; no 500. Uses the built
 // packages (`npm test` builds first); the figures are printed for the closing note.
@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const seconds = Number(process.env['SOAK_SECONDS'] ?? 45);
+const seconds = Number(process.env['SOAK_SECONDS'] ?? 120);
 
 describe('soak', () => {
   it(`${seconds} s of mixed flows through Express with faults on: memory flat, every answer right`, () => {

@@ -1,12 +1,12 @@
 // Soak: a bounded loop of mixed flows through Express against the emulator, with faults on, on
 // loopback only. Prints one JSON line with request counts and heap figures (run with --expose-gc).
-// SOAK_SECONDS (default 60), SOAK_CONCURRENCY (default 16).
+// SOAK_SECONDS (default 120), SOAK_CONCURRENCY (default 16).
 import { createBlueprint, secretCredential } from '@agentid/core';
 import { createEmulator, DEMO, defaultSeed } from '@agentid/emulator';
 import { agentid, agentidErrors } from '@agentid/express';
 import express from 'express';
 
-const seconds = Number(process.env.SOAK_SECONDS ?? 60);
+const seconds = Number(process.env.SOAK_SECONDS ?? 120);
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 16);
 const W = DEMO.blueprints.workers;
 const seed = defaultSeed();
