@@ -30,12 +30,22 @@ for (const s of scenarios) {
 const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(2)} µs`);
 const rows = [];
 for (const r of results) {
-  if (r.scenario === 1) rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `raw MSAL ${us(r.msal_us)}/op`, `${r.ratio_vs_msal.toFixed(1)}× faster`]);
+  if (r.scenario === 1) {
+    rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `raw MSAL ${us(r.msal_us)}/op`, `${r.ratio_vs_msal.toFixed(1)}× faster`]);
+    if (r.agents_hosting_us !== undefined) rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `agents-hosting ${us(r.agents_hosting_us)}/op`, `${r.ratio_vs_agents_hosting.toFixed(1)}× faster`]);
+  }
   if (r.scenario === 2) {
     for (const o of r.ours) rows.push([`2 warm OBO hit, ${o.users} users`, `ours ${us(o.ours_us)}/op`, '', `MSAL cache under ours: ${o.msal_cache_entries_under_ours} entries`]);
     for (const m of r.msal) rows.push([`2 warm OBO hit, ${m.users} users`, '', `raw MSAL ${us(m.msal_us)}/op`, '']);
+    for (const a of r.agents_hosting ?? []) rows.push([`2 warm OBO hit, ${a.users} users`, '', `agents-hosting ${us(a.agents_hosting_us)}/op`, '']);
   }
-  if (r.scenario === 3) rows.push([r.name, `ours leg1/leg2/leg3: ${r.ours.leg1}/${r.ours.leg2}/${r.ours.user_fic}`, `raw MSAL: ${r.msal.leg1}/${r.msal.leg2}/${r.msal.user_fic}`, `${(r.msal.leg1 + r.msal.leg2 + r.msal.user_fic) / (r.ours.leg1 + r.ours.leg2 + r.ours.user_fic)}× fewer requests`]);
+  if (r.scenario === 3) {
+    const legs = (c) => c.leg1 + c.leg2 + c.user_fic;
+    const ours = `ours leg1/leg2/leg3: ${r.ours.leg1}/${r.ours.leg2}/${r.ours.user_fic}`;
+    rows.push([r.name, ours, `raw MSAL: ${r.msal.leg1}/${r.msal.leg2}/${r.msal.user_fic}`, `${legs(r.msal) / legs(r.ours)}× fewer requests`]);
+    const a = r.agents_hosting;
+    if (a) rows.push([r.name, ours, `agents-hosting: ${a.leg1}/${a.leg2}/${a.user_fic}`, `${legs(a) / legs(r.ours)}× fewer requests`]);
+  }
   if (r.scenario === 4) rows.push(['4 mixed load, simulated hour', `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`, '', `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`]);
   if (r.scenario === 6) for (const h of r.http) rows.push([`6 sidecar header at cache hit, ${h.connections} conn`, `${Math.round(h.rps)} rps p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms`, `in-process ${us(r.in_process_us)}/op`, `${h.non2xx + h.errors} non-2xx/errors`]);
   if (r.scenario === 5) for (const f of r.rows) rows.push([`5 ${f.framework} with vs without middleware`, `${Math.round(f.with.rps)} rps p99 ${f.with.p99_ms} ms`, `${Math.round(f.without.rps)} rps p99 ${f.without.p99_ms} ms`, `overhead ${f.overhead_pct.toFixed(1)}%`]);

@@ -13,11 +13,27 @@ export function userAssertion(i, audience, now = Date.now()) {
   return jwt({ aud: audience, iss: `${BASE}/${TENANT}/v2.0`, tid: TENANT, oid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, sub: `sub-${i}`, idtyp: 'user', scp: 'access_agent', iat: t, nbf: t, exp: t + 3600, azp: DEMO.chatApp.appId });
 }
 
+function authorityMetadata(origin, tenantId) {
+  return {
+    token_endpoint: `${origin}/${tenantId}/oauth2/v2.0/token`,
+    issuer: `${origin}/${tenantId}/v2.0`,
+    authorization_endpoint: `${origin}/${tenantId}/oauth2/v2.0/authorize`,
+    end_session_endpoint: `${origin}/${tenantId}/oauth2/v2.0/logout`,
+    jwks_uri: `${origin}/${tenantId}/discovery/v2.0/keys`,
+  };
+}
+function cloudDiscovery(origin, tenantId) {
+  const host = new URL(origin).host;
+  return { tenant_discovery_endpoint: `${origin}/${tenantId}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] };
+}
+
 /**
  * @param {{ lifetimeSec?: number, latencyMs?: number, now?: () => number }} options
  */
 export function createFakeNetwork(options = {}) {
-  const counts = { leg1: 0, leg2: 0, obo: 0, user_fic: 0, other: 0 };
+  // `discovery` counts the authority-metadata GETs MSAL makes when it has no metadata for a host
+  // (instance discovery, openid-configuration); they never count as a leg.
+  const counts = { leg1: 0, leg2: 0, obo: 0, user_fic: 0, discovery: 0, other: 0 };
   const lifetime = options.lifetimeSec ?? 3600;
   const now = options.now ?? Date.now;
   function answer(form) {
@@ -55,10 +71,31 @@ export function createFakeNetwork(options = {}) {
     return { status: 200, body };
   }
   const delay = () => (options.latencyMs ? new Promise((r) => setTimeout(r, options.latencyMs)) : undefined);
-  /** fetch for @agentid/core */
+  /** answers MSAL's authority-metadata GETs for any host, as Entra does for its own */
+  function discover(url) {
+    const u = new URL(url);
+    if (u.pathname.endsWith('/discovery/instance')) {
+      const authorize = new URL(u.searchParams.get('authorization_endpoint') ?? BASE);
+      const tenant = authorize.pathname.split('/').filter(Boolean)[0] ?? 'common';
+      return { status: 200, body: cloudDiscovery(authorize.origin, tenant) };
+    }
+    const m = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(u.pathname);
+    if (m) return { status: 200, body: authorityMetadata(u.origin, m[1]) };
+    return undefined;
+  }
+  /** fetch for @agentid/core, and the global fetch of @microsoft/agents-hosting (lib/agents-hosting.mjs) */
   const fetchImpl = async (url, init) => {
     await delay();
-    const r = answer(new URLSearchParams(String(init?.body ?? '')));
+    const method = String(init?.method ?? (init?.body ? 'POST' : 'GET')).toUpperCase();
+    let r;
+    if (method === 'GET') {
+      r = discover(String(url));
+      if (r) counts.discovery++;
+      else {
+        counts.other++;
+        r = { status: 404, body: { error: 'not_found' } };
+      }
+    } else r = answer(new URLSearchParams(String(init?.body ?? '')));
     return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
   };
   /** MSAL INetworkModule for raw MSAL Node */
@@ -75,14 +112,8 @@ export function createFakeNetwork(options = {}) {
   const msalAuth = (tenantId = TENANT) => ({
     authority: `${BASE}/${tenantId}`,
     knownAuthorities: [new URL(BASE).host],
-    authorityMetadata: JSON.stringify({
-      token_endpoint: `${BASE}/${tenantId}/oauth2/v2.0/token`,
-      issuer: `${BASE}/${tenantId}/v2.0`,
-      authorization_endpoint: `${BASE}/${tenantId}/oauth2/v2.0/authorize`,
-      end_session_endpoint: `${BASE}/${tenantId}/oauth2/v2.0/logout`,
-      jwks_uri: `${BASE}/${tenantId}/discovery/v2.0/keys`,
-    }),
-    cloudDiscoveryMetadata: JSON.stringify({ tenant_discovery_endpoint: `${BASE}/${tenantId}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{ preferred_network: new URL(BASE).host, preferred_cache: new URL(BASE).host, aliases: [new URL(BASE).host] }] }),
+    authorityMetadata: JSON.stringify(authorityMetadata(BASE, tenantId)),
+    cloudDiscoveryMetadata: JSON.stringify(cloudDiscovery(BASE, tenantId)),
   });
   return { fetch: fetchImpl, networkModule, msalAuth, counts, reset: () => Object.keys(counts).forEach((k) => (counts[k] = 0)) };
 }

@@ -3,6 +3,7 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 import { createBlueprint, secretCredential } from '@agentid/core';
 import { agentUser } from '@agentid/agent-user';
 import { DEMO } from '@agentid/emulator';
+import { createAgentsHosting } from '../lib/agents-hosting.mjs';
 import { createFakeNetwork, BASE, TENANT } from '../lib/fake-network.mjs';
 import { emit, quick } from '../lib/measure.mjs';
 
@@ -32,4 +33,30 @@ await Promise.all(
   }),
 );
 const msalMs = Date.now() - t0;
-emit({ scenario: 3, name: `cold herd: ${n} concurrent agent-user requests`, ours: { ...oursCounts, ms: oursMs, distinctTokens: new Set(ours.map((t) => t.token)).size }, msal: { ...net2.counts, ms: msalMs }, target: 'ours: 1 request per leg' });
+
+// @microsoft/agents-hosting MsalTokenProvider.getAgenticUserToken by object id, cold static caches:
+// leg 1 and user_fic by fetch, leg 2 through a new MSAL client per call (see lib/agents-hosting.mjs).
+const net3 = createFakeNetwork({ latencyMs: 20 });
+const ah = createAgentsHosting(net3);
+t0 = Date.now();
+await ah.herd(n, DEMO.agents.digitalWorker, userId, scopes);
+const ahMs = Date.now() - t0;
+ah.restore();
+
+// The same herd with agents-hosting's authority on the bench host (as against an emulator): MSAL has
+// no built-in metadata for it, so each new MSAL client also GETs instance discovery and openid-configuration.
+const net4 = createFakeNetwork({ latencyMs: 20 });
+const ahBench = createAgentsHosting(net4, { authority: BASE });
+await ahBench.herd(n, DEMO.agents.digitalWorker, userId, scopes);
+ahBench.restore();
+
+emit({
+  scenario: 3,
+  name: `cold herd: ${n} concurrent agent-user requests`,
+  n,
+  ours: { ...oursCounts, ms: oursMs, distinctTokens: new Set(ours.map((t) => t.token)).size },
+  msal: { ...net2.counts, ms: msalMs },
+  agents_hosting: { ...net3.counts, ms: ahMs },
+  agents_hosting_bench_authority: { ...net4.counts },
+  target: 'ours: 1 request per leg',
+});
