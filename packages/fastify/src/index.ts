@@ -40,13 +40,19 @@ const sendError = (reply: FastifyReply, error: unknown, realm: string): FastifyR
 const plugin: FastifyPluginAsync<AgentIdPluginOptions> = async (fastify, options) => {
   const toolkit = 'toolkit' in options ? options.toolkit : createAgentToolkit(options);
   fastify.decorateRequest('agentid', null);
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (options.skip?.(request)) return;
-    try {
-      request.agentid = await toolkit.authenticate(request.headers, request.raw.rawHeaders);
-    } catch (e) {
-      return sendError(reply, e, toolkit.realm);
-    }
+  // A callback hook, not an async one: one promise less per request. On a refusal the hook answers
+  // and does not call done(), as Fastify documents for responding from a hook.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (options.skip?.(request)) return done();
+    toolkit.authenticate(request.headers, request.raw.rawHeaders).then(
+      (ctx) => {
+        request.agentid = ctx;
+        done();
+      },
+      (e: unknown) => {
+        sendError(reply, e, toolkit.realm);
+      },
+    );
   });
   // Route errors (unknown or forbidden tool, refused exchange, bad JSON bodies) get the same
   // clean JSON answers as the Express adapter: never a stack trace or a token.

@@ -1,4 +1,4 @@
-import { agentUser } from '@agentid/agent-user';
+import { agentUser, type AgentUserHandle } from '@agentid/agent-user';
 import {
   type AccessToken,
   type Agent,
@@ -24,6 +24,7 @@ import {
   validatorForBlueprint,
 } from '@agentid/obo';
 import type { DecisionEvent, InvocationEvent } from './audit.js';
+import { createBearerReader } from './bearer.js';
 import { defineTools, type ResolvedTool, type ToolDefinition } from './define.js';
 import { toolFetch } from './tool-fetch.js';
 
@@ -131,9 +132,17 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
   if (typeof fetchImpl !== 'function') throw new ConfigurationError('createAgentToolkit: fetch must be a function');
   const audit = options.audit ?? {};
 
-  const tokenFor = (tool: ResolvedTool, userToken: string, principal: Principal, delegation: DelegationContext) => async (o: GetTokenOptions = {}): Promise<AccessToken> => {
-    if (tool.mode === 'obo') return onBehalfOf(agent, userToken, tool.requestScopes, { ...o, principal, delegation });
-    if (tool.mode === 'agent-user') return agentUser(agent, tool.agentUser!).getToken(tool.requestScopes, o);
+  const codec = options.delegation;
+  const bearer = createBearerReader();
+  const agentUsers = new Map<ResolvedTool, AgentUserHandle>();
+
+  // Autonomous and agent-user tokens (OBO tokens are fetched directly in tokenOf).
+  const appOrAgentUserToken = async (tool: ResolvedTool, o: GetTokenOptions | undefined): Promise<AccessToken> => {
+    if (tool.mode === 'agent-user') {
+      let handle = agentUsers.get(tool);
+      if (!handle) agentUsers.set(tool, (handle = agentUser(agent, tool.agentUser!)));
+      return handle.getToken(tool.requestScopes, o);
+    }
     const t = await agent.getToken(tool.requestScopes, o);
     const roles = t.claims?.roles ?? [];
     const missing = tool.roles.filter((r) => !roles.includes(r));
@@ -141,37 +150,60 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
     return t;
   };
 
-  async function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext> {
-    // rawHeaders: Node keeps only the first of repeated Authorization headers; two are refused.
-    const userToken = parseAuthorizationHeader(authorizationHeaderOf({ headers: { authorization: headers.authorization as string | undefined }, ...(rawHeaders ? { rawHeaders } : {}) }));
-    const principal = await validator.validate(userToken);
-    const inbound = options.delegation ? await options.delegation.decode(headers['x-agentid-delegation'] as string | undefined, principal, userToken) : startDelegation(principal);
-    const delegation = appendActor(inbound, agent.id, options.delegation?.maxHops);
-    const decide = async (name: string): Promise<ResolvedTool> => {
-      const base = { type: 'decision' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors };
-      const tool = tools.get(name);
-      let reason: string | undefined;
-      if (!tool) reason = 'unknown tool';
-      else if (!allowed.has(name)) reason = `tool not allowed for agent ${agent.id}`;
-      else if (options.allow) {
-        const verdict = await options.allow({ principal, tool: name, delegation });
-        if (verdict !== true) reason = typeof verdict === 'string' && verdict ? verdict : 'denied by policy';
+  /** The allow/deny decision on a tool for one request, audited. Synchronous unless an `allow` policy is set. */
+  const decide = (name: string, principal: Principal, delegation: DelegationContext): ResolvedTool | Promise<ResolvedTool> => {
+    const tool = tools.get(name);
+    const reason = !tool ? 'unknown tool' : !allowed.has(name) ? `tool not allowed for agent ${agent.id}` : undefined;
+    if (reason === undefined && options.allow) {
+      const allow = options.allow;
+      return (async () => {
+        const verdict = await allow({ principal, tool: name, delegation });
+        return conclude(name, tool, verdict === true ? undefined : typeof verdict === 'string' && verdict ? verdict : 'denied by policy', principal, delegation);
+      })();
+    }
+    return conclude(name, tool, reason, principal, delegation);
+  };
+  const conclude = (name: string, tool: ResolvedTool | undefined, reason: string | undefined, principal: Principal, delegation: DelegationContext): ResolvedTool => {
+    // The event is only built when someone listens.
+    if (audit.decision) audit.decision(Object.freeze({ type: 'decision' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors, allowed: reason === undefined, ...(reason ? { reason } : {}) }));
+    if (!tool) throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', `No tool named '${name.slice(0, 64)}' is registered`);
+    if (reason) throw new AuthorizationError('AGENTID_FORBIDDEN', `Tool '${name}' is not allowed: ${reason}`);
+    return tool;
+  };
+
+  function toolHandle(name: string, principal: Principal, delegation: DelegationContext, userToken: string): ToolHandle {
+    if (typeof name !== 'string') throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', 'A tool name is required');
+    // Decided once per handle, on first use (and audited then); a refusal is remembered too.
+    let decision: ResolvedTool | Promise<ResolvedTool> | undefined;
+    let refusal: { error: unknown } | undefined;
+    const resolve = (): ResolvedTool | Promise<ResolvedTool> => {
+      if (refusal) throw refusal.error;
+      if (decision === undefined) {
+        try {
+          decision = decide(name, principal, delegation);
+        } catch (e) {
+          refusal = { error: e };
+          throw e;
+        }
       }
-      audit.decision?.(Object.freeze({ ...base, allowed: reason === undefined, ...(reason ? { reason } : {}) }));
-      if (!tool) throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', `No tool named '${name.slice(0, 64)}' is registered`);
-      if (reason) throw new AuthorizationError('AGENTID_FORBIDDEN', `Tool '${name}' is not allowed: ${reason}`);
-      return tool;
+      return decision;
     };
-    const ctx: AgentRequestContext = {
-      principal,
-      delegation,
-      agent,
-      tool(name: string): ToolHandle {
-        if (typeof name !== 'string') throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', 'A tool name is required');
-        let resolved: Promise<ResolvedTool> | undefined;
-        const get = () => (resolved ??= decide(name));
-        const getToken = async (o?: GetTokenOptions) => tokenFor(await get(), userToken, principal, delegation)(o);
-        const attrs = () => ({
+    const tokenOf = (tool: ResolvedTool, o: GetTokenOptions | undefined): Promise<AccessToken> =>
+      tool.mode === 'obo' ? onBehalfOf(agent, userToken, tool.requestScopes, o ? { ...o, principal, delegation } : { principal, delegation }) : appOrAgentUserToken(tool, o);
+    const getToken = (o?: GetTokenOptions): Promise<AccessToken> => {
+      let d: ResolvedTool | Promise<ResolvedTool>;
+      try {
+        d = resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return d instanceof Promise ? d.then((tool) => tokenOf(tool, o)) : tokenOf(d, o);
+    };
+    return Object.freeze({
+      name,
+      getToken,
+      async fetch(url: string | URL, init: RequestInit = {}) {
+        const attrs = {
           [ATTR.GEN_AI_TOOL_NAME]: name,
           [ATTR.GEN_AI_AGENT_ID]: agent.id,
           [ATTR.AGENT_ID]: agent.id,
@@ -180,33 +212,55 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           [ATTR.OBO_USER_TENANT]: principal.tid,
           [ATTR.ACTOR_CHAIN]: formatChain(delegation),
           'gen_ai.operation.name': 'execute_tool',
-        });
-        return Object.freeze({
-          name,
-          getToken,
-          async fetch(url: string | URL, init: RequestInit = {}) {
-            return rt.telemetry.withSpan(`execute_tool ${name}`, attrs(), async (span) => {
-              const started = rt.clock.now();
-              const event = (outcome: InvocationEvent['outcome'], status?: number, errorCode?: string) =>
-                audit.invocation?.(Object.freeze({ type: 'invocation' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors, outcome, durationMs: rt.clock.now() - started, ...(status !== undefined ? { status } : {}), ...(errorCode ? { errorCode } : {}) }));
-              try {
-                const tool = await get();
-                const res = await toolFetch({ url, init, fetch: fetchImpl, getToken: tokenFor(tool, userToken, principal, delegation), delegation, codec: options.delegation, invalidate: () => blueprint.invalidate(tool.mode === 'autonomous' ? { agent: agent.id } : { user: tool.mode === 'obo' ? principal.oid : agentUserKey(tool) }) });
-                span.setAttribute('agentid.tool.outcome', res.ok ? 'ok' : 'error');
-                span.setAttribute(ATTR.HTTP_STATUS, res.status);
-                event(res.ok ? 'ok' : 'error', res.status);
-                return res;
-              } catch (e) {
-                span.setAttribute('agentid.tool.outcome', isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error');
-                event(isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error', undefined, isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
-                throw e;
-              }
-            });
-          },
+        };
+        return rt.telemetry.withSpan(`execute_tool ${name}`, attrs, async (span) => {
+          const started = rt.clock.now();
+          const event = (outcome: InvocationEvent['outcome'], status?: number, errorCode?: string) =>
+            audit.invocation?.(Object.freeze({ type: 'invocation' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors, outcome, durationMs: rt.clock.now() - started, ...(status !== undefined ? { status } : {}), ...(errorCode ? { errorCode } : {}) }));
+          try {
+            const tool = await resolve();
+            const res = await toolFetch({ url, init, fetch: fetchImpl, getToken: (o) => tokenOf(tool, o), delegation, codec, invalidate: () => blueprint.invalidate(tool.mode === 'autonomous' ? { agent: agent.id } : { user: tool.mode === 'obo' ? principal.oid : agentUserKey(tool) }) });
+            span.setAttribute('agentid.tool.outcome', res.ok ? 'ok' : 'error');
+            span.setAttribute(ATTR.HTTP_STATUS, res.status);
+            event(res.ok ? 'ok' : 'error', res.status);
+            return res;
+          } catch (e) {
+            span.setAttribute('agentid.tool.outcome', isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error');
+            event(isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error', undefined, isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
+            throw e;
+          }
         });
       },
-    };
-    return Object.freeze(ctx);
+    });
+  }
+
+  const contextOf = (principal: Principal, inbound: DelegationContext, userToken: string): AgentRequestContext => {
+    const delegation = appendActor(inbound, agent.id, codec?.maxHops);
+    return Object.freeze({ principal, delegation, agent, tool: (name: string) => toolHandle(name, principal, delegation, userToken) });
+  };
+
+  // Not an async function: on the hot path (a remembered header, a cached validation, no codec) it
+  // adds one promise to the validator's, where async/await would add two more per request.
+  function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext> {
+    let header: string | readonly string[] | undefined;
+    let known: string | undefined;
+    let userToken: string;
+    let validated: Promise<Principal>;
+    try {
+      // rawHeaders: Node keeps only the first of repeated Authorization headers; two are refused.
+      header = rawHeaders ? authorizationHeaderOf({ headers: headers as { authorization?: string }, rawHeaders }) : headers.authorization;
+      known = bearer.known(header);
+      userToken = known ?? parseAuthorizationHeader(header);
+      validated = validator.validate(userToken);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return validated.then((principal) => {
+      if (known === undefined) bearer.remember(header, userToken);
+      // Without a codec the chain starts from the token (startDelegation and appendActor memoize per frozen input).
+      if (!codec) return contextOf(principal, startDelegation(principal), userToken);
+      return codec.decode(headers['x-agentid-delegation'], principal, userToken).then((inbound) => contextOf(principal, inbound, userToken));
+    });
   }
 
   return Object.freeze({ agent, realm, tools: Object.freeze([...tools.keys()]), authenticate });

@@ -1,6 +1,7 @@
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigurationError, DelegationError } from '@agentid/core';
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Principal } from '../validate/principal.js';
 import { currentTraceparent } from '../util/trace.js';
 import { checkChain, DEFAULT_MAX_HOPS, type DelegationContext, freeze, startDelegation } from './context.js';
@@ -84,6 +85,27 @@ function resolveKey(k: DelegationKey): Resolved {
   return { kid: k.kid, alg: k.alg, verify: k.publicKey, ...(k.privateKey ? { sign: k.privateKey } : {}) };
 }
 
+/** A header whose signature verified, with what every later use of it is checked against. */
+interface Verified {
+  readonly header: string;
+  /** The token the header was verified with (its `ath` is that token's SHA-256). */
+  readonly boundToken: string;
+  readonly exp: number;
+  readonly sub: string;
+  readonly tid: string;
+  /** Checked with {@link checkChain} once (the hop limit is fixed per codec). */
+  readonly actors: readonly string[];
+  readonly upn: string | undefined;
+  readonly tp: string | undefined;
+  /** The last context built from it, and for which principal. */
+  last?: { principal: Principal; ctx: DelegationContext };
+}
+
+// Indexed by the header's last characters (its signature): looking a header up by itself would hash
+// all of it on every request. A hit requires the whole header to be equal.
+const INDEX_CHARS = 32;
+const indexOf = (header: string): string => (header.length > INDEX_CHARS ? header.slice(-INDEX_CHARS) : header);
+
 const refuse = (message: string, cause?: unknown): DelegationError => new DelegationError('AGENTID_DELEGATION_INVALID', message, cause === undefined ? {} : { cause });
 
 /**
@@ -102,6 +124,57 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
   if (!Number.isInteger(maxHops) || maxHops < 1) throw new ConfigurationError('createDelegationCodec: maxHops must be a positive integer');
   const now = () => Math.floor((options.clock?.now() ?? Date.now()) / 1000);
   const signer = keys[0]!;
+  // Verified headers, so that a caller repeating one costs a lookup instead of a signature check and a
+  // token hash; bounded by count and bytes. Only headers that verified are kept.
+  const verified = new LRUCache<string, Verified>({ max: 10_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (v) => v.header.length + v.boundToken.length + 256 });
+
+  // Checked on every use of a header, verified just now or before: its lifetime, the token it
+  // travels with, the user and the sender (in the order of a first verification).
+  function checkUse(v: Verified, principal: Principal, boundToken: string): void {
+    if (v.exp < now() - 60) throw refuse('The delegation header has expired');
+    // Equal strings have equal hashes; another token cannot have the SHA-256 that the header signs.
+    if (v.boundToken !== boundToken) throw refuse('The delegation header belongs to another token');
+    if (v.sub !== principal.oid || v.tid !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
+    if (!principal.azp || v.actors[v.actors.length - 1] !== principal.azp.toLowerCase()) throw refuse('The last actor of the delegation chain is not the client that obtained the token');
+  }
+
+  /** Everything about a header not seen before; remembered when it passes. */
+  async function verify(value: string, principal: Principal, boundToken: string): Promise<Verified> {
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(value).kid;
+    } catch (e) {
+      throw refuse('The delegation header is not a compact JWS', e);
+    }
+    const key = typeof kid === 'string' ? byKid.get(kid) : undefined;
+    if (!key) throw refuse('The delegation header is signed with an unknown key');
+    let claims: Record<string, unknown>;
+    try {
+      const r = await compactVerify(value, key.verify, { algorithms: [key.alg] });
+      claims = JSON.parse(new TextDecoder().decode(r.payload)) as Record<string, unknown>;
+    } catch (e) {
+      throw refuse('The delegation header signature does not verify', e);
+    }
+    if (typeof claims.exp !== 'number' || claims.exp < now() - 60) throw refuse('The delegation header has expired');
+    if (claims.ath !== hashToken(boundToken)) throw refuse('The delegation header belongs to another token');
+    if (typeof claims.sub !== 'string' || claims.sub !== principal.oid || String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
+    const actors = Array.isArray(claims.act) ? claims.act.map(String) : undefined;
+    if (!actors || actors.length === 0) throw refuse('The delegation header has no actors');
+    checkChain(actors, maxHops);
+    const v: Verified = {
+      header: value,
+      boundToken,
+      exp: claims.exp,
+      sub: claims.sub,
+      tid: String(claims.tid).toLowerCase(),
+      actors: Object.freeze(actors),
+      upn: typeof claims.upn === 'string' ? claims.upn : undefined,
+      tp: typeof claims.tp === 'string' ? claims.tp : undefined,
+    };
+    checkUse(v, principal, boundToken);
+    verified.set(indexOf(value), v);
+    return v;
+  }
 
   const codec: DelegationCodec = {
     maxHops,
@@ -124,30 +197,17 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
       if (Array.isArray(header) && header.length > 1) throw refuse('More than one delegation header');
       const value = Array.isArray(header) ? header[0] : header;
       if (typeof value !== 'string' || value === '' || value.length > MAX_HEADER) throw refuse('The delegation header is empty or too long');
-      let kid: unknown;
-      try {
-        kid = decodeProtectedHeader(value).kid;
-      } catch (e) {
-        throw refuse('The delegation header is not a compact JWS', e);
-      }
-      const key = typeof kid === 'string' ? byKid.get(kid) : undefined;
-      if (!key) throw refuse('The delegation header is signed with an unknown key');
-      let claims: Record<string, unknown>;
-      try {
-        const r = await compactVerify(value, key.verify, { algorithms: [key.alg] });
-        claims = JSON.parse(new TextDecoder().decode(r.payload)) as Record<string, unknown>;
-      } catch (e) {
-        throw refuse('The delegation header signature does not verify', e);
-      }
-      if (typeof claims.exp !== 'number' || claims.exp < now() - 60) throw refuse('The delegation header has expired');
-      if (claims.ath !== hashToken(boundToken)) throw refuse('The delegation header belongs to another token');
-      if (claims.sub !== principal.oid || String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
-      const actors = Array.isArray(claims.act) ? claims.act.map(String) : undefined;
-      if (!actors || actors.length === 0) throw refuse('The delegation header has no actors');
-      checkChain(actors, maxHops);
-      if (!principal.azp || actors[actors.length - 1] !== principal.azp.toLowerCase()) throw refuse('The last actor of the delegation chain is not the client that obtained the token');
-      const upn = typeof claims.upn === 'string' ? claims.upn : principal.upn;
-      return freeze({ oid: principal.oid, tid: principal.tid, ...(upn ? { upn } : {}) }, actors, typeof claims.tp === 'string' ? claims.tp : undefined);
+      const known = verified.get(indexOf(value));
+      let v: Verified;
+      if (known !== undefined && known.header === value) {
+        v = known;
+        checkUse(v, principal, boundToken);
+      } else v = await verify(value, principal, boundToken);
+      if (v.last?.principal === principal) return v.last.ctx;
+      const upn = v.upn ?? principal.upn;
+      const ctx = freeze({ oid: principal.oid, tid: principal.tid, ...(upn ? { upn } : {}) }, v.actors, v.tp);
+      if (Object.isFrozen(principal)) v.last = { principal, ctx };
+      return ctx;
     },
   };
   return Object.freeze(codec);

@@ -22,6 +22,11 @@ export interface DelegationContext {
 /** Default maximum number of agents in a chain. */
 export const DEFAULT_MAX_HOPS = 5;
 
+// Contexts are frozen and derived only from their inputs, so they are memoized by input identity
+// (weakly: they live as long as the principal or context they come from).
+const started = new WeakMap<Principal, DelegationContext>();
+const appended = new WeakMap<DelegationContext, { agentId: string; maxHops: number; next: DelegationContext }>();
+
 /**
  * The context at the first agent: the user, and (when the token was already obtained by an agent
  * identity acting, `xms_act_fct` 11) that agent as the first actor.
@@ -32,8 +37,14 @@ export const DEFAULT_MAX_HOPS = 5;
  * ```
  */
 export function startDelegation(principal: Principal): DelegationContext {
+  // A validator that caches returns the same frozen principal for every request with the same token,
+  // and the context depends on nothing else: one context per principal.
+  const known = started.get(principal);
+  if (known) return known;
   const actors = isAgentActed(principal) && principal.azp ? [principal.azp.toLowerCase()] : [];
-  return freeze({ oid: principal.oid, tid: principal.tid, ...(principal.upn ? { upn: principal.upn } : {}) }, actors);
+  const ctx = freeze({ oid: principal.oid, tid: principal.tid, ...(principal.upn ? { upn: principal.upn } : {}) }, actors);
+  if (typeof principal === 'object' && principal !== null && Object.isFrozen(principal) && Object.isFrozen(principal.actorFacets)) started.set(principal, ctx);
+  return ctx;
 }
 
 /**
@@ -47,10 +58,16 @@ export function startDelegation(principal: Principal): DelegationContext {
  */
 export function appendActor(ctx: DelegationContext, agentId: string, maxHops: number = DEFAULT_MAX_HOPS): DelegationContext {
   if (typeof agentId !== 'string' || agentId === '') throw new TypeError('appendActor: agentId must be a non-empty string');
+  // The same frozen context (from startDelegation or a cached decode) extended by the same agent
+  // gives the same result: kept per context, for the agent that last extended it.
+  const known = appended.get(ctx);
+  if (known !== undefined && known.agentId === agentId && known.maxHops === maxHops) return known.next;
   const id = agentId.toLowerCase();
   if (ctx.actors.includes(id)) throw new DelegationError('AGENTID_DELEGATION_CYCLE', `Agent ${id} already acted in this chain (${ctx.actors.join(' > ')})`);
   if (ctx.actors.length + 1 > maxHops) throw new DelegationError('AGENTID_HOP_LIMIT', `The chain would have ${ctx.actors.length + 1} agents; at most ${maxHops} are allowed`);
-  return freeze(ctx.user, [...ctx.actors, id], ctx.traceparent);
+  const next = freeze(ctx.user, [...ctx.actors, id], ctx.traceparent);
+  if (Object.isFrozen(ctx) && Object.isFrozen(ctx.actors) && Object.isFrozen(ctx.user)) appended.set(ctx, { agentId, maxHops, next });
+  return next;
 }
 
 /** Checks a decoded chain (no repeats, hop limit). @internal */
@@ -73,5 +90,8 @@ export function freeze(user: DelegationContext['user'], actors: readonly string[
  * ```
  */
 export function formatChain(ctx: DelegationContext): string {
-  return ctx.actors.join(' > ');
+  const actors = ctx.actors;
+  // Every span and audit record of a request formats its chain; most chains have one agent.
+  if (actors.length === 1) return String(actors[0]);
+  return actors.join(' > ');
 }

@@ -45,8 +45,14 @@ export function parseAuthorizationHeader(header: string | readonly string[] | un
 export function authorizationHeaderOf(req: { headers: { authorization?: string | undefined }; rawHeaders?: readonly string[] }): string | string[] | undefined {
   const raw = req.rawHeaders;
   if (!Array.isArray(raw)) return req.headers.authorization;
-  const values: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
-  if (values.length <= 1) return req.headers.authorization;
-  return values;
+  let first = -1;
+  let values: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    // 'authorization'.length: most header names are ruled out without lower-casing them.
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    if (first < 0) first = i + 1;
+    else (values ??= [raw[first]!]).push(raw[i + 1]!);
+  }
+  return values ?? req.headers.authorization;
 }

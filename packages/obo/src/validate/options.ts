@@ -47,8 +47,9 @@ export interface ValidatorOptions {
   };
   /**
    * Remember successful validations per token (until it expires) so that a client repeating its
-   * bearer token costs one map lookup instead of a signature check. Expiry is re-checked on every
-   * hit. Default `{ maxEntries: 10_000 }`; `false` turns it off.
+   * bearer token costs one map lookup instead of a signature check. A hit needs the identical
+   * token (indexed by its last characters, then compared whole); expiry, `nbf` and the call's
+   * scopes or roles are re-checked on every hit. Default `{ maxEntries: 10_000 }`; `false` turns it off.
    */
   resultCache?: { maxEntries?: number } | false;
 }

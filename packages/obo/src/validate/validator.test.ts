@@ -99,6 +99,44 @@ describe('createTokenValidator', () => {
     expect(await codeOf(v.validate(t))).toBe('AGENTID_TOKEN_EXPIRED');
   });
 
+  it('re-checks nbf on every hit: a cached token is refused when the clock is before its validity', async () => {
+    let now = Date.now();
+    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, clock: { now: () => now }, jwks: { fetch: emu.fetch } });
+    const t = await userToken();
+    await v.validate(t);
+    now -= 3600_000; // an injected clock set back an hour (more than the 300 s skew)
+    expect(await codeOf(v.validate(t))).toBe('AGENTID_TOKEN_NOT_YET_VALID');
+    now += 3600_000;
+    expect((await v.validate(t)).oid).toBe(DEMO.users.alice.id);
+  });
+
+  it('serves a cached result only for the identical token: a token sharing its signature but not its payload is verified and refused', async () => {
+    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { fetch: emu.fetch } });
+    const t = await userToken();
+    const first = await v.validate(t);
+    const [h, p, s] = t.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    // Same header and signature (so the same last characters), another user in the payload.
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, oid: DEMO.users.bob.id })).toString('base64url')}.${s}`;
+    expect(forged.slice(-64)).toBe(t.slice(-64));
+    expect(await codeOf(v.validate(forged))).toBe('AGENTID_TOKEN_SIGNATURE');
+    // A copy of the token (another string, same characters) is the same token.
+    const copy = Buffer.from(t).toString();
+    expect(await v.validate(copy)).toBe(first);
+    // And the forgery did not displace or alter the cached result.
+    expect(await v.validate(t)).toBe(first);
+  });
+
+  it('re-checks the per-call scopes and roles on every hit, case-insensitively', async () => {
+    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { fetch: emu.fetch }, requiredScopes: ['ACCESS_AGENT'] });
+    const t = await userToken();
+    expect((await v.validate(t)).scopes).toEqual(['access_agent']);
+    expect((await v.validate(t)).oid).toBe(DEMO.users.alice.id);
+    expect(await codeOf(v.validate(t, { requiredScopes: ['Mail.Send'] }))).toBe('AGENTID_INSUFFICIENT_SCOPE');
+    expect((await v.validate(t, { requiredScopes: ['Mail.Send', 'Access_Agent'] })).oid).toBe(DEMO.users.alice.id);
+    expect((await v.validate(t, { requiredScopes: [] })).oid).toBe(DEMO.users.alice.id);
+  });
+
   it('refuses unsafe options up front', () => {
     expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: [] })).toThrow(/audiences/);
     expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['HS256'] })).toThrow(/HS256/);

@@ -1,10 +1,10 @@
 import { blueprintRuntime, type Blueprint, TokenValidationError, type TokenValidationErrorCode } from '@agentid/core';
-import { LRUCache } from 'lru-cache';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { MAX_TOKEN_LENGTH } from './header.js';
 import { createJwksResolver } from './jwks.js';
 import { resolveOptions, type ValidatorOptions } from './options.js';
 import { type Principal, toPrincipal } from './principal.js';
+import { createResultCache, type ValidatedEntry } from './result-cache.js';
 
 /**
  * Per-call options of {@link TokenValidator.validate}.
@@ -67,10 +67,16 @@ function fromJose(e: unknown): TokenValidationError {
   }
 }
 
-const anyOf = (have: readonly string[], want: readonly string[]): boolean => {
-  const lower = new Set(have.map((s) => s.toLowerCase()));
-  return want.some((w) => lower.has(w.toLowerCase()));
+// `have` is lower-cased once per validated token; `want` is lower-cased up front for the defaults.
+const anyOf = (have: ReadonlySet<string>, want: readonly string[], wantLower?: readonly string[]): boolean => {
+  if (wantLower) {
+    for (const w of wantLower) if (have.has(w)) return true;
+    return false;
+  }
+  return want.some((w) => have.has(w.toLowerCase()));
 };
+const NO_OPTIONS: ValidateOptions = Object.freeze({});
+const lowerSet = (xs: readonly string[]): ReadonlySet<string> => new Set(xs.map((x) => x.toLowerCase()));
 
 /**
  * Creates a validator: RS/PS-family signatures against the issuer's remote JWKS (cached,
@@ -88,31 +94,40 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
   const o = resolveOptions(options);
   const jwks = createJwksResolver(o);
   const allowedAlgs = new Set(o.algorithms);
-  const results = o.resultCacheEntries > 0 ? new LRUCache<string, Principal>({ max: o.resultCacheEntries }) : undefined;
+  const results = o.resultCacheEntries > 0 ? createResultCache(o.resultCacheEntries) : undefined;
+  const skewMs = o.skewSec * 1000;
+  const defaultScopesLower = o.requiredScopes.map((x) => x.toLowerCase());
+  const defaultRolesLower = o.requiredRoles?.map((x) => x.toLowerCase());
 
-  // Scope and role checks depend on the call, so they run on cached principals too.
-  function authorize(principal: Principal, call: ValidateOptions): Principal {
+  // Scope and role checks depend on the call, so they run on cached results too.
+  function authorize(e: ValidatedEntry, call: ValidateOptions): Principal {
+    const principal = e.principal;
     const scopesWanted = call.requiredScopes ?? o.requiredScopes;
+    const scopesLower = call.requiredScopes ? undefined : defaultScopesLower;
     const rolesWanted = call.requiredRoles ?? o.requiredRoles;
+    const rolesLower = call.requiredRoles ? undefined : defaultRolesLower;
     if (principal.idtyp === 'app' || principal.scopes.length === 0) {
       if (rolesWanted && rolesWanted.length > 0) {
-        if (!anyOf(principal.roles, rolesWanted)) throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The app token has none of the required roles: ${rolesWanted.join(', ')}`);
+        if (!anyOf(e.roles, rolesWanted, rolesLower)) throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The app token has none of the required roles: ${rolesWanted.join(', ')}`);
       } else if (scopesWanted.length > 0) {
         throw invalid('AGENTID_INSUFFICIENT_SCOPE', `An app-only token cannot carry the required scope ${scopesWanted.join(' or ')}`);
       }
-    } else if (scopesWanted.length > 0 && !anyOf(principal.scopes, scopesWanted)) {
+    } else if (scopesWanted.length > 0 && !anyOf(e.scopes, scopesWanted, scopesLower)) {
       throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The token has none of the required scopes: ${scopesWanted.join(', ')}`);
     }
     return principal;
   }
 
-  async function validate(token: string, call: ValidateOptions = {}): Promise<Principal> {
+  async function validate(token: string, call: ValidateOptions = NO_OPTIONS): Promise<Principal> {
     if (typeof token !== 'string' || token === '') throw invalid('AGENTID_UNAUTHENTICATED', 'No token was presented');
     if (token.length > MAX_TOKEN_LENGTH) throw invalid('AGENTID_TOKEN_MALFORMED', `The token is longer than ${MAX_TOKEN_LENGTH} characters`);
     const cached = results?.get(token);
     if (cached) {
-      if (cached.expiresOn.getTime() + o.skewSec * 1000 > o.now()) return authorize(cached, call);
-      results!.delete(token);
+      // The signature, issuer, audience and tenant were checked for this exact token; its time
+      // window and the call's scopes are checked again on every hit.
+      const now = o.now();
+      if (cached.expMs + skewMs > now && cached.nbfMs - skewMs <= now) return authorize(cached, call);
+      if (cached.expMs + skewMs <= now) results!.delete(token);
     }
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw invalid('AGENTID_TOKEN_MALFORMED', 'The token is not a compact JWS (three base64url segments)');
     let header: ReturnType<typeof decodeProtectedHeader>;
@@ -151,8 +166,16 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const oid = claims.oid;
     if (typeof oid !== 'string' || oid === '') throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no object id (oid) claim');
     const principal = toPrincipal(claims, oid, tid);
-    results?.set(token, principal);
-    return authorize(principal, call);
+    const entry: ValidatedEntry = {
+      token,
+      principal,
+      expMs: exp * 1000,
+      nbfMs: typeof claims.nbf === 'number' ? claims.nbf * 1000 : -Infinity,
+      scopes: lowerSet(principal.scopes),
+      roles: lowerSet(principal.roles),
+    };
+    results?.set(entry);
+    return authorize(entry, call);
   }
 
   return Object.freeze({ validate });

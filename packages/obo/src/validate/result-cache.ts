@@ -1,0 +1,71 @@
+import type { Principal } from './principal.js';
+
+/** A validated token's principal, with what every hit re-checks. @internal */
+export interface ValidatedEntry {
+  /** The whole token: a hit requires this exact string. */
+  readonly token: string;
+  readonly principal: Principal;
+  /** `exp` and `nbf` (or `iat`) in epoch milliseconds. */
+  readonly expMs: number;
+  readonly nbfMs: number;
+  /** Lower-cased scopes and roles, for the per-call any-of checks. */
+  readonly scopes: ReadonlySet<string>;
+  readonly roles: ReadonlySet<string>;
+}
+
+/** @internal */
+export interface ResultCache {
+  get(token: string): ValidatedEntry | undefined;
+  set(entry: ValidatedEntry): void;
+  delete(token: string): void;
+}
+
+// Looking a token up by itself hashes the whole string (about 1.5 ns per character, so 2-4 µs for an
+// Entra token, on every request: each request's header is a new string). The index is the token's
+// last characters (its signature), which are unique per token; a hit still requires the whole token to
+// be equal, so two tokens sharing the index never share a result.
+const INDEX_CHARS = 32;
+const indexOf = (token: string): string => (token.length > INDEX_CHARS ? token.slice(-INDEX_CHARS) : token);
+
+/**
+ * A bounded cache of validations, keyed (in effect) by the full token: two generations of Maps
+ * (lookups read the young one, then the old one, moving what they find there to the young one;
+ * when the young one holds half the entries it becomes the old one and the previous old one is
+ * dropped whole). Every operation is O(1), at most `maxEntries` are held, and a token in use
+ * survives every rotation.
+ * @internal
+ */
+export function createResultCache(maxEntries: number): ResultCache {
+  const perGeneration = Math.max(1, Math.floor(maxEntries / 2));
+  let young = new Map<string, ValidatedEntry>();
+  let old = new Map<string, ValidatedEntry>();
+  const put = (key: string, entry: ValidatedEntry) => {
+    if (young.size >= perGeneration && !young.has(key)) {
+      old = young;
+      young = new Map();
+    }
+    old.delete(key);
+    young.set(key, entry);
+  };
+  return {
+    get(token) {
+      const key = indexOf(token);
+      let e = young.get(key);
+      if (e === undefined) {
+        e = old.get(key);
+        if (e === undefined || e.token !== token) return undefined;
+        put(key, e);
+        return e;
+      }
+      return e.token === token ? e : undefined;
+    },
+    set(entry) {
+      put(indexOf(entry.token), entry);
+    },
+    delete(token) {
+      const key = indexOf(token);
+      if (young.get(key)?.token === token) young.delete(key);
+      if (old.get(key)?.token === token) old.delete(key);
+    },
+  };
+}
