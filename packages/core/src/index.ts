@@ -7,7 +7,7 @@ export { exchangeAudienceFor, msalAuthority, PUBLIC_AUTHORITY_HOST } from './blu
 export type { BlueprintRuntime } from './blueprint/runtime.js';
 export { createAgent, toAcquisition, type Agent, type GetTokenOptions } from './agent/agent.js';
 export { withFreshAssertions } from './agent/fresh-assertion.js';
-export { agentBroker, type AgentBroker, type BrokerRequest } from './agent/broker.js';
+export { agentBroker, PreparedRequest, type AgentBroker, type BrokerCall, type BrokerRequest } from './agent/broker.js';
 export * from './credentials/index.js';
 export { agentTokenCredential, createTokenCredential, type AgentTokenCredential, type AzureGetTokenOptions, type TokenSource } from './azure/token-credential.js';
 export * from './internal.js';

@@ -22,6 +22,7 @@ export * from './policy/lifetime-policy.js';
 
 export * from './cache/key.js';
 export * from './cache/memory-cache.js';
+export * from './cache/memo.js';
 export * from './cache/l2.js';
 export * from './cache/single-flight.js';
 export * from './cache/token-store.js';

@@ -112,3 +112,48 @@ describe('createMemoryCache', () => {
     expect(c.deleteByTag('t')).toBe(0);
   });
 });
+
+describe('createMemoryCache: hooks', () => {
+  it('reports every entry that leaves: evicted, replaced, deleted, expired, cleared', () => {
+    const clock = createManualClock(0);
+    const gone: string[] = [];
+    const c = createMemoryCache({ maxEntries: 2, maxBytes: 100_000, clock }, { onRemove: (e, key) => gone.push(`${key}:${e.value.token}`) });
+    c.set('a', entry('a1'));
+    c.set('a', entry('a2'));
+    c.set('b', entry('b1'));
+    c.set('c', entry('c1'));
+    expect(gone).toEqual(['a:a1', 'a:a2']);
+    c.delete('b');
+    c.set('d', entry('d1', 100));
+    clock.set(200);
+    expect(c.get('d')).toBeUndefined();
+    c.clear();
+    expect(gone).toEqual(['a:a1', 'a:a2', 'b:b1', 'd:d1', 'c:c1']);
+    expect(() => createMemoryCache({ maxEntries: 1, maxBytes: 1000 }, { onRemove: 1 as never })).toThrow(/onRemove/);
+    expect(() => createMemoryCache({ maxEntries: 1, maxBytes: 1000 }, { secondChance: 1 as never })).toThrow(/secondChance/);
+  });
+
+  it('spares the entries secondChance keeps, once each, and at most 16 per insertion', () => {
+    const used = new Set<string>();
+    const c = createMemoryCache({ maxEntries: 3, maxBytes: 100_000, clock: createManualClock(0) }, {
+      secondChance: (e) => used.delete(e.value.token),
+    });
+    c.set('a', entry('a'));
+    c.set('b', entry('b'));
+    c.set('c', entry('c'));
+    used.add('a');
+    // 'a' is the least recently used but was used without a get: 'b' goes instead.
+    c.set('d', entry('d'));
+    expect([...c.keys()].sort()).toEqual(['a', 'c', 'd']);
+    // Its chance is spent: next time it goes.
+    c.set('e', entry('e'));
+    c.set('f', entry('f'));
+    expect([...c.keys()].sort()).toEqual(['d', 'e', 'f']);
+
+    const always = createMemoryCache({ maxEntries: 20, maxBytes: 100_000, clock: createManualClock(0) }, { secondChance: () => true });
+    for (let i = 0; i < 20; i++) always.set(`k${i}`, entry());
+    expect(always.set('new', entry())).toBe(true);
+    expect(always.size).toBe(20);
+    expect(always.get('new')).toBeDefined();
+  });
+});

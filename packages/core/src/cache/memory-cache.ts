@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { type Clock, systemClock } from '../util/clock.js';
-import { assertNumber } from '../util/validate.js';
+import { assertFunction, assertNumber } from '../util/validate.js';
 
 /**
  * One L1 entry. `value` is the token (anything with a `token` string, normally an
@@ -34,6 +34,29 @@ export interface MemoryCacheOptions {
   maxBytes: number;
   clock?: Clock;
 }
+
+/**
+ * What the owner of a {@link MemoryCache} (the token store) may hook into, beside its options.
+ *
+ * @example
+ * ```ts
+ * createMemoryCache(options, { onRemove: (entry) => (entry.gone = true), secondChance: (entry) => entry.used });
+ * ```
+ */
+export interface MemoryCacheHooks<E extends L1Entry = L1Entry> {
+  /** Hears every entry that leaves the cache (evicted, deleted, replaced, expired, cleared). */
+  onRemove?: (entry: E, key: string) => void;
+  /**
+   * Asked about the least recently used entry before it is evicted to make room for a new key:
+   * `true` keeps it (as the most recently used), as CLOCK's second chance does for entries used
+   * without a `get` (by a caller that holds the entry and marked it). At most 16 per insertion,
+   * so an insertion stays O(1).
+   */
+  secondChance?: (entry: E) => boolean;
+}
+
+/** The most entries one insertion spares through `secondChance` before it evicts regardless. */
+const MAX_SECOND_CHANCES = 16;
 
 /**
  * A bounded in-process LRU of tokens with tag-based invalidation.
@@ -94,14 +117,17 @@ export function entryBytes(key: string, entry: L1Entry): number {
  * const l1 = createMemoryCache({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, clock });
  * ```
  */
-export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCacheOptions): MemoryCache<E> {
+export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCacheOptions, hooks: MemoryCacheHooks<E> = {}): MemoryCache<E> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const { maxEntries, maxBytes, clock = systemClock } = options;
+  const { onRemove, secondChance } = hooks ?? {};
   if (maxEntries === undefined) throw new TypeError('maxEntries is required: an unbounded token cache grows without limit');
   if (maxBytes === undefined) throw new TypeError('maxBytes is required: an unbounded token cache grows without limit');
   assertNumber('maxEntries', maxEntries, { min: 1, integer: true });
   assertNumber('maxBytes', maxBytes, { min: ENTRY_OVERHEAD_BYTES, integer: true });
   if (typeof clock?.now !== 'function') throw new TypeError('clock must have a now() method');
+  assertFunction('onRemove', onRemove, true);
+  assertFunction('secondChance', secondChance, true);
 
   const tagIndex = new Map<string, Set<string>>();
   const unindex = (key: string, entry: E): void => {
@@ -118,9 +144,25 @@ export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCa
     max: maxEntries,
     maxSize: maxBytes,
     sizeCalculation: (entry, key) => entryBytes(key, entry),
-    // Every way out (eviction, delete, replacement) keeps the tag index exact.
-    dispose: (entry, key) => unindex(key, entry),
+    // Every way out (eviction, delete, replacement, clear) keeps the tag index exact.
+    dispose: (entry, key) => {
+      unindex(key, entry);
+      onRemove?.(entry, key);
+    },
   });
+
+  // Before an insertion evicts, the least recently used entries that `secondChance` keeps move to
+  // the most recently used end (bounded: a cache of marked entries still takes the insertion).
+  const spare = (size: number): void => {
+    if (size > maxBytes) return;
+    for (let spared = 0; spared < MAX_SECOND_CHANCES && (lru.size >= maxEntries || lru.calculatedSize + size > maxBytes); spared++) {
+      const victim = lru.rkeys().next();
+      if (victim.done === true) return;
+      const entry = lru.peek(victim.value);
+      if (entry === undefined || secondChance?.(entry) !== true) return;
+      lru.get(victim.value);
+    }
+  };
 
   const cache: MemoryCache<E> = {
     get(key, now) {
@@ -137,6 +179,7 @@ export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCa
         lru.delete(key);
         return false;
       }
+      if (secondChance !== undefined && !lru.has(key)) spare(entryBytes(key, entry));
       lru.set(key, entry);
       // lru-cache silently refuses entries larger than maxBytes (and drops the old one).
       if (lru.peek(key) !== entry) return false;

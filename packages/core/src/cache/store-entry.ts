@@ -27,8 +27,9 @@ export interface TokenResult {
 }
 
 /**
- * An L1 entry of the token store, with its results pre-built so that hits allocate nothing.
- * Internal to the cache folder.
+ * An L1 entry of the token store. What it hands out (its results, and its token as a resolved
+ * promise) is made at first use and shared after, so that hits allocate nothing and entries that
+ * are never hit carry none of it. Internal to the cache folder.
  *
  * @example
  * ```ts
@@ -36,10 +37,86 @@ export interface TokenResult {
  * ```
  */
 export interface StoreEntry extends L1Entry<AccessToken> {
-  readonly hit: TokenResult;
-  readonly refreshing: TokenResult;
-  readonly coalesced: TokenResult;
   refreshBlockedUntil: number;
+  /** `min(refreshOn, usableUntil)`: a hit before it is fresh. */
+  readonly freshUntil: number;
+  /** {@link ENTRY_NEW}, then {@link ENTRY_CACHED} once L1 took it, {@link ENTRY_GONE} once it left L1. */
+  state: EntryState;
+  /** The {@link CacheSlot} armed with this entry, if any (at most one). */
+  slot: CacheSlot | undefined;
+  /** See {@link resolvedOf} and {@link resultOf}. */
+  resolved: Promise<AccessToken> | undefined;
+  hitResult: TokenResult | undefined;
+  refreshResult: TokenResult | undefined;
+  coalescedResult: TokenResult | undefined;
+}
+
+/**
+ * The entry's token as a resolved promise, one per entry.
+ *
+ * @example
+ * ```ts
+ * return resolvedOf(entry);
+ * ```
+ */
+export function resolvedOf(entry: StoreEntry): Promise<AccessToken> {
+  return (entry.resolved ??= Promise.resolve(entry.value));
+}
+
+/**
+ * The entry's frozen result for a cache outcome of L1 (`hit`, `refresh`, `coalesced`), one per entry and outcome.
+ *
+ * @example
+ * ```ts
+ * return Promise.resolve(resultOf(entry, 'hit'));
+ * ```
+ */
+export function resultOf(entry: StoreEntry, outcome: 'hit' | 'refresh' | 'coalesced'): TokenResult {
+  if (outcome === 'hit') return (entry.hitResult ??= Object.freeze({ token: entry.value, outcome }));
+  if (outcome === 'refresh') return (entry.refreshResult ??= Object.freeze({ token: entry.value, outcome }));
+  return (entry.coalescedResult ??= Object.freeze({ token: entry.value, outcome }));
+}
+
+/** Where a {@link StoreEntry} is: not (yet) in L1, in L1, or gone from it (replaced, evicted, deleted). */
+export type EntryState = 0 | 1 | 2;
+export const ENTRY_NEW = 0;
+export const ENTRY_CACHED = 1;
+export const ENTRY_GONE = 2;
+
+/**
+ * A remembered L1 lookup for one key, for `store.get(slot, ...)` and `store.getFresh(slot)`.
+ * The store arms a slot with the entry it found or filled for the key, and disarms it the moment
+ * that entry leaves L1 (replaced, refreshed, evicted, invalidated) or another slot takes it
+ * over; a fresh hit through an armed slot then reads only the slot: no L1 search, and the entry
+ * is not touched (the slot is marked used instead, and L1 spares the entry once when it comes up
+ * for eviction: CLOCK's second chance). Keep one per repeating request (`PreparedRequest` is one).
+ *
+ * @example
+ * ```ts
+ * const slot = new CacheSlot(key);
+ * const hit = store.getFresh(slot) ?? store.get(slot, acquire).then((r) => r.token);
+ * ```
+ */
+export class CacheSlot {
+  // Only the store writes these; the hit path reads the first ones (keep them together).
+  /** @internal The store that armed the slot. */
+  store: object | undefined = undefined;
+  /** @internal The store's invalidation count when the slot was armed. */
+  epoch = -1;
+  /** @internal Whole seconds from the store's base before which the entry is surely fresh (a small integer). */
+  freshSec = 0;
+  /** @internal Hit since the entry was last spared or armed. */
+  used = false;
+  /** @internal The entry's resolved token. */
+  resolved: Promise<AccessToken> | undefined = undefined;
+  /** @internal The entry the slot is armed with (`undefined`: disarmed). */
+  entry: StoreEntry | undefined = undefined;
+  /** The cache key. */
+  readonly key: string;
+
+  constructor(key: string) {
+    this.key = key;
+  }
 }
 
 /**
@@ -67,8 +144,7 @@ export interface Filled {
 export type FillMode = 'miss' | 'refresh' | 'force';
 
 /**
- * Builds a {@link StoreEntry} and its three shared, frozen results (`hit`, `refresh`,
- * `coalesced`).
+ * Builds a {@link StoreEntry}.
  *
  * @example
  * ```ts
@@ -81,10 +157,13 @@ export function makeEntry(value: AccessToken, usableUntil: number, refreshOn: nu
     usableUntil,
     refreshOn,
     tags: Object.isFrozen(tags) ? tags : Object.freeze([...tags]),
-    hit: Object.freeze({ token: value, outcome: 'hit' as const }),
-    refreshing: Object.freeze({ token: value, outcome: 'refresh' as const }),
-    coalesced: Object.freeze({ token: value, outcome: 'coalesced' as const }),
     refreshBlockedUntil: 0,
+    freshUntil: Math.min(refreshOn, usableUntil),
+    state: ENTRY_NEW,
+    slot: undefined,
+    resolved: undefined,
+    hitResult: undefined,
+    refreshResult: undefined,
+    coalescedResult: undefined,
   };
 }
-

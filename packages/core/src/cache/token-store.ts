@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { MalformedResponseError } from '../errors/agent-id-error.js';
 import { createLifetimePolicy, type LifetimePolicy, type LifetimePolicyOptions } from '../policy/lifetime-policy.js';
-import { type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
+import { type AccessToken, type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
 import { abortErrorFrom, raceAbort, realSleep, type Sleep } from '../util/abort.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { assertFunction, assertNumber } from '../util/validate.js';
@@ -9,10 +9,11 @@ import type { L2Cache } from './l2.js';
 import { createL2Coordinator } from './l2-coordinator.js';
 import { createMemoryCache, type MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
 import { createSingleFlight } from './single-flight.js';
-import { type Filled, type FillMode, makeEntry, type StoreEntry, type TokenResult } from './store-entry.js';
+import { type CacheSlot, ENTRY_CACHED, ENTRY_GONE, ENTRY_NEW, type Filled, type FillMode, makeEntry, resolvedOf, resultOf, type StoreEntry, type TokenResult } from './store-entry.js';
 
 // Re-exported: they are part of this module's public surface (TSDoc in store-entry.ts).
 export type { CacheOutcome, TokenResult } from './store-entry.js';
+export { CacheSlot } from './store-entry.js';
 
 /**
  * What an `acquire` callback returns: the raw token response, in the token endpoint's units.
@@ -144,20 +145,55 @@ export interface TokenStoreOptions {
  * ```
  */
 export interface TokenStore {
-  /** A usable token for `key` from L1, L2 or `acquire` (single-flight, refresh-ahead). */
-  get(key: string, acquire: Acquire, options?: TokenStoreGetOptions): Promise<TokenResult>;
+  /**
+   * A usable token for the key from L1, L2 or `acquire` (single-flight, refresh-ahead). Given a
+   * {@link CacheSlot}, the store arms it with the entry found or filled, for `getFresh(slot)`.
+   */
+  get(target: string | CacheSlot, acquire: Acquire, options?: TokenStoreGetOptions): Promise<TokenResult>;
+  /**
+   * The synchronous half of `get` for hot paths: if L1 holds a fresh token for the key (usable
+   * and before its refresh-ahead window, both checked now; outcome `hit`), that token as a
+   * resolved promise (one per entry, shared by its hits), else `undefined` (then call `get`,
+   * which handles the refresh window, misses and L2). Counted as a hit when found. Through an
+   * armed {@link CacheSlot}, a hit reads only the slot (with a MemoryCache given in the options,
+   * slots are never armed: every hit searches it).
+   */
+  getFresh(target: string | CacheSlot): Promise<AccessToken> | undefined;
   /** Drops `'all'`, a `{ tag }` (also in L2) or a `{ key }`. */
   invalidate(target: { tag: string } | { key: string } | 'all'): Promise<void>;
   /** Counters and the current L1 size. */
   stats(): TokenStoreStats;
+  /** L1's bounds. Memos that follow the cache (cache keys, per-assertion facts) are sized by them. */
+  readonly maxEntries: number;
+  readonly maxBytes: number;
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
+const disarm = (slot: CacheSlot): void => {
+  const entry = slot.entry;
+  if (entry === undefined) return;
+  if (entry.slot === slot) entry.slot = undefined;
+  slot.entry = undefined;
+  slot.resolved = undefined;
+};
+// An entry leaving L1 (our own L1 reports every way out) disarms its slot at once.
+const leave = (entry: StoreEntry): void => {
+  entry.state = ENTRY_GONE;
+  if (entry.slot !== undefined) disarm(entry.slot);
+};
+// CLOCK's second chance for entries hit through a slot (those hits do not move them in the LRU).
+const spare = (entry: StoreEntry): boolean => {
+  const slot = entry.slot;
+  if (slot === undefined || !slot.used) return false;
+  slot.used = false;
+  return true;
+};
 
 /**
  * Creates a {@link TokenStore}. Behaviour of `get(key, acquire, options)`:
  * - L1 fresh (before `refreshOn`): returned at once (`hit`): one LRU lookup, one clock read,
- *   no allocation but the resolved promise.
+ *   no allocation but the resolved promise. `getFresh(slot)` with an armed {@link CacheSlot}:
+ *   one clock read and the slot, nothing else.
  * - L1 in the refresh-ahead window (still usable): returned at once (`refresh`), and exactly
  *   one background refresh starts for the key. Its failure is reported (`refresh-error`) and
  *   swallowed; the old token is served only while usable, and background retries wait
@@ -190,9 +226,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     refreshRetryMs = 5_000,
   } = options;
   if (options.l1 === undefined) throw new TypeError('l1 is required (a memory cache or its options)');
-  const l1 = (typeof (options.l1 as MemoryCache).get === 'function'
-    ? options.l1
-    : createMemoryCache({ clock, ...(options.l1 as MemoryCacheOptions) })) as unknown as MemoryCache<StoreEntry>;
+  // Our own L1 tells us when an entry leaves it and spares entries hit through a CacheSlot, so a
+  // slot may skip the L1 lookup; with a given MemoryCache, every hit looks the key up.
+  const ownL1 = typeof (options.l1 as MemoryCache).get !== 'function';
+  const l1 = (ownL1
+    ? createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance: spare })
+    : options.l1) as unknown as MemoryCache<StoreEntry>;
   const policy =
     options.policy !== undefined && typeof (options.policy as LifetimePolicy).compute === 'function'
       ? (options.policy as LifetimePolicy)
@@ -221,6 +260,28 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   // Bumped by every invalidation: an acquisition that started before it must not repopulate.
   let epoch = 0;
 
+  const put = (key: string, entry: StoreEntry, now: number): void => {
+    if (l1.set(key, entry, now) && entry.state === ENTRY_NEW) entry.state = ENTRY_CACHED;
+  };
+  // Slots compare times in whole seconds from here (small integers, stored unboxed).
+  const base = clock.now();
+  const self = {};
+  /** Arms `slot` with `entry` (epoch: the store's when the entry was found), if L1 holds it. */
+  const arm = (slot: CacheSlot | undefined, entry: StoreEntry | undefined, at: number): void => {
+    if (slot === undefined) return;
+    if (slot.entry !== entry) disarm(slot);
+    if (!ownL1 || entry === undefined || entry.state !== ENTRY_CACHED) return;
+    if (entry.slot !== undefined && entry.slot !== slot) disarm(entry.slot);
+    entry.slot = slot;
+    slot.store = self;
+    slot.epoch = at;
+    // Rounded down: a slot hit is always before freshUntil; its last second goes to L1.
+    slot.freshSec = Math.floor((entry.freshUntil - base) / 1000);
+    slot.used = false;
+    slot.resolved = entry.resolved;
+    slot.entry = entry;
+  };
+
   async function acquireEntry(key: string, acquire: Acquire, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<StoreEntry> {
     const started = clock.now();
     try {
@@ -232,7 +293,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       const times = policy.compute({ issuedAt, expiresInSec: raw.expiresInSec, refreshInSec: raw.refreshInSec });
       const token = createAccessToken({ ...raw.meta, token: raw.token, expiresOn: times.expiresOn, refreshOn: times.refreshOn });
       const entry = makeEntry(token, times.usableUntil, times.refreshOn, tags);
-      if (startEpoch === epoch) l1.set(key, entry, issuedAt);
+      if (startEpoch === epoch) put(key, entry, issuedAt);
       emit({ type: 'acquired', key, mode, durationMs: issuedAt - started });
       return entry;
     } catch (error) {
@@ -255,7 +316,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         emit,
         adopt(key, entry, startEpoch) {
           counters.l2Hits++;
-          if (startEpoch === epoch) l1.set(key, entry, clock.now());
+          if (startEpoch === epoch) put(key, entry, clock.now());
         },
       });
 
@@ -277,34 +338,68 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     });
   }
 
-  function load(key: string, acquire: Acquire, options: TokenStoreGetOptions | undefined): Promise<TokenResult> {
+  function load(key: string, slot: CacheSlot | undefined, acquire: Acquire, options: TokenStoreGetOptions | undefined): Promise<TokenResult> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortErrorFrom(signal, 'The token request'));
     const mode: FillMode = options?.forceRefresh === true ? 'force' : 'miss';
     const flight = flights.run(key, () => fill(key, acquire, options?.tags ?? NO_TAGS, mode));
     if (flight.shared) counters.coalesced++;
     else counters.misses++;
+    const at = epoch;
     const result = flight.shared
-      ? flight.promise.then((filled) => filled.entry.coalesced)
-      : flight.promise.then((filled) => filled.result);
+      ? flight.promise.then((filled) => {
+          arm(slot, filled.entry, at);
+          return resultOf(filled.entry, 'coalesced');
+        })
+      : flight.promise.then((filled) => {
+          arm(slot, filled.entry, at);
+          return filled.result;
+        });
     return raceAbort(result, signal, 'The token request');
   }
 
   return {
-    get(key, acquire, options) {
+    getFresh(target) {
       const now = clock.now();
+      if (typeof target !== 'string') {
+        if (target.entry !== undefined && target.store === self && target.epoch === epoch && Math.floor((now - base) / 1000) < target.freshSec) {
+          if (!target.used) target.used = true;
+          counters.hits++;
+          return (target.resolved ??= resolvedOf(target.entry));
+        }
+        const entry = l1.get(target.key, now);
+        if (entry === undefined || now >= entry.freshUntil) {
+          disarm(target);
+          return undefined;
+        }
+        arm(target, entry, epoch);
+        counters.hits++;
+        const resolved = resolvedOf(entry);
+        if (target.entry === entry) target.resolved = resolved;
+        return resolved;
+      }
+      const entry = l1.get(target, now);
+      if (entry === undefined || now >= entry.freshUntil) return undefined;
+      counters.hits++;
+      return resolvedOf(entry);
+    },
+    get(target, acquire, options) {
+      const now = clock.now();
+      const slot = typeof target === 'string' ? undefined : target;
+      const key = typeof target === 'string' ? target : target.key;
       if (options?.forceRefresh !== true) {
         const entry = l1.get(key, now);
         if (entry !== undefined) {
           counters.hits++;
-          if (now < entry.refreshOn) return Promise.resolve(entry.hit);
+          arm(slot, entry, epoch);
+          if (now < entry.refreshOn) return Promise.resolve(resultOf(entry, 'hit'));
           if (now >= entry.refreshBlockedUntil && !flights.has(key)) {
             refreshInBackground(key, acquire, options?.tags ?? entry.tags, entry);
           }
-          return Promise.resolve(entry.refreshing);
+          return Promise.resolve(resultOf(entry, 'refresh'));
         }
       }
-      return load(key, acquire, options);
+      return load(key, slot, acquire, options);
     },
     async invalidate(target) {
       epoch++;
@@ -323,5 +418,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       }
     },
     stats: () => ({ ...counters, inFlight: flights.size, size: l1.size, bytes: l1.bytes }),
+    maxEntries: l1.maxEntries,
+    maxBytes: l1.maxBytes,
   };
 }

@@ -176,6 +176,26 @@ describe('toMsalNetworkModule with MSAL Node', () => {
     expect(fake.calls).toHaveLength(0);
   });
 
+  it('gives every run its signal: after earlier runs ended, and around a nested run', async () => {
+    const { network } = setup([OK, OK, { hang: true }, OK, { hang: true }], { timeoutMs: 60_000, retries: 0 });
+    const app = msal(network);
+    await network.run({}, () => app.acquireTokenByClientCredential(request));
+    await network.run({}, () => app.acquireTokenByClientCredential(request));
+    // No run is in flight here; the next one still carries its signal.
+    const late = new AbortController();
+    const pending = network.run({ signal: late.signal }, () => app.acquireTokenByClientCredential(request));
+    setTimeout(() => late.abort(), 5);
+    await expect(pending).rejects.toBeInstanceOf(AbortError);
+    // A run that starts and ends inside another leaves the outer one its signal.
+    const outer = new AbortController();
+    const nested = network.run({ signal: outer.signal }, async () => {
+      await network.run({}, () => app.acquireTokenByClientCredential(request));
+      return app.acquireTokenByClientCredential(request);
+    });
+    setTimeout(() => outer.abort(), 5);
+    await expect(nested).rejects.toBeInstanceOf(AbortError);
+  });
+
   it('keeps failures of concurrent runs apart', async () => {
     const { network } = setup([aadsts(400, 'invalid_scope', 70011, 'Bad scope.'), OK]);
     const app = msal(network);

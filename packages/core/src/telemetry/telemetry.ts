@@ -62,6 +62,14 @@ export interface Telemetry {
   readonly logger: Logger;
   /** Runs `fn` in an active span with `attributes` (ids and outcomes, never tokens). */
   withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions): Promise<T>;
+  /**
+   * Records a span for work that is already done and was synchronous (a cache hit): started and
+   * ended at once, never made active, so it costs no context switch. `attributes` come from
+   * {@link spanAttributes}, built once and shared by every span (frozen: SDKs copy them; an old
+   * one that merges sampler attributes into them throws instead of changing them); `outcome`
+   * are set last.
+   */
+  recordSpan(name: string, attributes: Readonly<Attributes>, outcome: Readonly<Attributes>, options?: WithSpanOptions): void;
 }
 
 /**
@@ -76,6 +84,20 @@ export interface TelemetryOptions {
   /** Default: the global provider (a no-op unless the application registered one). */
   tracerProvider?: TracerProvider;
   logger?: Partial<Logger>;
+}
+
+/**
+ * Span attributes with `undefined` values dropped and arrays copied, ready for
+ * {@link Telemetry.recordSpan}: build them once for a hot path, not per span.
+ *
+ * @example
+ * ```ts
+ * const attrs = spanAttributes({ [ATTR.AGENT_ID]: agentId, [ATTR.OBO_USER_ID]: maybeUser });
+ * telemetry.recordSpan('agentid.autonomous', attrs, { [ATTR.CACHE_OUTCOME]: 'hit' });
+ * ```
+ */
+export function spanAttributes(attributes: SpanAttributes): Readonly<Attributes> {
+  return Object.freeze(cleanAttributes(attributes));
 }
 
 function cleanAttributes(attributes: SpanAttributes): Attributes {
@@ -146,6 +168,13 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     logger,
     withSpan: <T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, spanOptions?: WithSpanOptions) =>
       runInSpan(tracer, name, attributes, fn, spanOptions),
+    recordSpan(name: string, attributes: Readonly<Attributes>, outcome: Readonly<Attributes>, spanOptions?: WithSpanOptions) {
+      const kind = spanOptions?.kind ?? SpanKind.INTERNAL;
+      const links = spanOptions?.links;
+      const span = tracer.startSpan(name, links?.length ? { kind, attributes, links } : { kind, attributes });
+      span.setAttributes(outcome);
+      span.end();
+    },
   });
 }
 

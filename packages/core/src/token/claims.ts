@@ -63,6 +63,21 @@ export function parseFacets(value: unknown): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
+// Every cached token carries a summary: its lists (mostly empty, or the same few scopes, roles and
+// facets) are frozen and shared between tokens, from a bounded table (beyond it, copies).
+const EMPTY: readonly never[] = Object.freeze([]);
+const MAX_SHARED_LISTS = 1024;
+const sharedLists = new Map<string, readonly (string | number)[]>();
+function shared<T extends string | number>(list: T[]): readonly T[] {
+  if (list.length === 0) return EMPTY;
+  const key = list.join('\u0000');
+  const known = sharedLists.get(key) as readonly T[] | undefined;
+  if (known !== undefined && known.length === list.length && known.every((v, i) => v === list[i])) return known;
+  const frozen = Object.freeze(list);
+  if (sharedLists.size < MAX_SHARED_LISTS) sharedLists.set(key, frozen);
+  return frozen;
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const strings = (v: unknown): string[] =>
@@ -83,10 +98,10 @@ export function summarizeClaims(claims: JwtClaims | Record<string, unknown>): Cl
   const summary: {
     -readonly [K in keyof ClaimsSummary]: ClaimsSummary[K];
   } = {
-    scp: Object.freeze(strings(typeof c['scp'] === 'string' ? c['scp'] : undefined)),
-    roles: Object.freeze(strings(Array.isArray(c['roles']) ? c['roles'] : undefined)),
-    actorFacets: Object.freeze(parseFacets(c['xms_act_fct'])),
-    subjectFacets: Object.freeze(parseFacets(c['xms_sub_fct'])),
+    scp: shared(strings(typeof c['scp'] === 'string' ? c['scp'] : undefined)),
+    roles: shared(strings(Array.isArray(c['roles']) ? c['roles'] : undefined)),
+    actorFacets: shared(parseFacets(c['xms_act_fct'])),
+    subjectFacets: shared(parseFacets(c['xms_sub_fct'])),
   };
   const set = <K extends keyof ClaimsSummary>(key: K, value: ClaimsSummary[K] | undefined): void => {
     if (value !== undefined) summary[key] = value;

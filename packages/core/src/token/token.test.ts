@@ -96,6 +96,19 @@ describe('parseFacets / summarizeClaims', () => {
     expect(s.iat).toBeUndefined();
     expect('parentAppId' in s).toBe(false);
   });
+
+  it('gives equal lists of different tokens as one frozen list (cached tokens share them)', () => {
+    const a = summarizeClaims({ scp: 'Mail.Read', xms_act_fct: '11', roles: [] });
+    const b = summarizeClaims({ scp: 'Mail.Read', xms_act_fct: 11 });
+    expect(b.scp).toBe(a.scp);
+    expect(b.actorFacets).toBe(a.actorFacets);
+    expect(b.roles).toBe(a.roles);
+    expect(b.roles).toBe(b.subjectFacets);
+    expect(Object.isFrozen(a.scp) && Object.isFrozen(a.roles)).toBe(true);
+    // Same joined text, different lists: never confused.
+    expect(summarizeClaims({ roles: ['11'], xms_act_fct: '11' }).roles).toEqual(['11']);
+    expect(summarizeClaims({ roles: ['11'], xms_act_fct: '11' }).actorFacets).toEqual([11]);
+  });
 });
 
 describe('AccessToken', () => {

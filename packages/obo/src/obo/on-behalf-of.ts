@@ -1,8 +1,13 @@
 import {
   type AccessToken,
   type Agent,
+  type AgentBroker,
   type AgentTokenCredential,
   agentBroker,
+  type BlueprintRuntime,
+  type BrokerCall,
+  type BrokerRequest,
+  createMemo,
   createTokenCredential,
   ATTR,
   cacheTags,
@@ -10,12 +15,14 @@ import {
   type GetTokenOptions,
   hashAssertion,
   isAgentIdError,
+  type Memo,
   OAuthError,
+  PreparedRequest,
+  type SpanAttributes,
   toAcquisition,
   withFreshAssertions,
   TokenValidationError,
 } from '@agentid/core';
-import { LRUCache } from 'lru-cache';
 import { formatChain, type DelegationContext } from '../delegation/context.js';
 import { MAX_TOKEN_LENGTH } from '../validate/header.js';
 import type { Principal } from '../validate/principal.js';
@@ -30,7 +37,7 @@ import { linkFromTraceparent } from '../util/trace.js';
  * ```
  */
 export interface OnBehalfOfOptions extends GetTokenOptions {
-  /** The validated user (from `validator.validate`): its oid/tid key the cache. Without it the assertion's claims are read. */
+  /** The validated user (from `validator.validate`): its oid/tid key the cache. Without it, the assertion's claims do. */
   principal?: Principal;
   /** The chain of actors, recorded in the span (`agentid.actor.chain`). */
   delegation?: DelegationContext;
@@ -58,34 +65,105 @@ export interface OboAuditEvent {
   readonly errorCode?: string;
 }
 
+/** What one user assertion gives every exchange of it: its user and its hash (and, shared by its prepared requests, their parts). */
 interface AssertionFacts {
-  oid: string;
-  tid: string;
-  hash: string;
+  readonly oid: string;
+  readonly tid: string;
+  readonly hash: string;
+  readonly subject: string;
+  readonly tags: readonly string[];
+  readonly attributes: SpanAttributes;
+  /** The other requests prepared for this assertion (other agents or scopes; oldest dropped first). */
+  more: Array<PreparedRequest<AssertionFacts>> | undefined;
 }
 
-// Decoding and hashing a user assertion costs microseconds; a service sees the same assertion on
-// every request of a session, so the facts are kept per assertion (bounded by count and bytes).
-const facts = new LRUCache<string, AssertionFacts>({ max: 10_000, maxSize: 32 * 1024 * 1024, sizeCalculation: (_v, k) => k.length + 200 });
+/** Requests prepared per assertion: the agents and tools one user's session reaches. */
+const MAX_PREPARED_PER_ASSERTION = 16;
+/** The bytes a memo entry is charged beyond its assertion: facts, prepared request, key, attributes. */
+const FACTS_OVERHEAD_BYTES = 1024;
 
-const factsOf = (assertion: string, principal: Principal | undefined): AssertionFacts => {
-  const known = facts.get(assertion);
-  if (known && (!principal || (known.oid === principal.oid && known.tid === principal.tid))) return known;
-  let user: { oid: string; tid: string };
-  if (principal) user = { oid: principal.oid, tid: principal.tid };
-  else {
-    let claims: Record<string, unknown>;
-    try {
-      claims = decodeJwtClaims(assertion) as Record<string, unknown>;
-    } catch (e) {
-      throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", { cause: e });
-    }
-    if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string') throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
-    user = { oid: claims.oid, tid: claims.tid };
+// Decoding and hashing a user assertion and building its cache key cost microseconds; a service
+// sees the same assertion on every request of a session, so they are kept per assertion, per
+// blueprint, in a memo as large as that blueprint's token cache (a smaller one would miss on
+// every hit once the cache outgrows it). Its value is the first request prepared for the
+// assertion (the facts are its data): a hit of one agent and one set of scopes, the common case,
+// reads the memo and that one object. Keyed by the exact assertion string: a lookup, never
+// logged, and bounded by entries and bytes.
+const memos = new WeakMap<BlueprintRuntime, Memo<string, PreparedRequest<AssertionFacts>>>();
+
+const memoOf = (runtime: BlueprintRuntime): Memo<string, PreparedRequest<AssertionFacts>> => {
+  let memo = memos.get(runtime);
+  if (memo === undefined) {
+    memo = createMemo({ maxEntries: runtime.store.maxEntries, maxBytes: runtime.store.maxBytes, sizeOf: (assertion) => assertion.length + FACTS_OVERHEAD_BYTES });
+    memos.set(runtime, memo);
   }
-  const f = { ...user, hash: hashAssertion(assertion) };
-  facts.set(assertion, f);
-  return f;
+  return memo;
+};
+
+const sameUser = (f: AssertionFacts, principal: Principal): boolean => f.oid === principal.oid && f.tid === principal.tid;
+
+const factsFor = (oid: string, tid: string, hash: string): AssertionFacts => ({
+  oid,
+  tid,
+  hash,
+  subject: `${oid}@${tid}`,
+  tags: Object.freeze([cacheTags.user(oid)]),
+  attributes: Object.freeze({ [ATTR.OBO_USER_ID]: oid, [ATTR.OBO_USER_TENANT]: tid }),
+  more: undefined,
+});
+
+/** The user the assertion's own claims name (what the memo keeps); throws when it names none. */
+const claimsFactsOf = (assertion: string): AssertionFacts => {
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwtClaims(assertion) as Record<string, unknown>;
+  } catch (e) {
+    throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", { cause: e });
+  }
+  if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string') throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
+  return factsFor(claims.oid, claims.tid, hashAssertion(assertion));
+};
+
+/** A request not kept in the memo, with its user. */
+type PlainRequest = BrokerRequest & { readonly facts: AssertionFacts };
+const requestOf = (f: AssertionFacts, scopes: readonly string[]): PlainRequest => ({ flow: 'obo', scopes, subject: f.subject, assertionHash: f.hash, tags: f.tags, attributes: f.attributes, facts: f });
+
+type Request = PlainRequest | PreparedRequest<AssertionFacts>;
+
+/**
+ * The request of one exchange. The memo keeps, per assertion, the user its claims name and the
+ * requests prepared for it (`label`: the scopes joined by NUL, which no scope contains). A
+ * validated principal names the user: when it is the one the claims name, the memo serves;
+ * otherwise the principal's user is keyed for this call only (the memo keeps what the
+ * assertion says, so calls without a principal are not led by one).
+ */
+const requestFor = (memo: Memo<string, PreparedRequest<AssertionFacts>>, assertion: string, principal: Principal | undefined, broker: AgentBroker, scopes: readonly string[], label: string | undefined): Request => {
+  const first = memo.get(assertion);
+  // The hot path: the memo's first request is this one (reads that one object, unless a principal is given).
+  if (first !== undefined && first.label === label && broker.owns(first) && (principal === undefined || sameUser(first.data, principal))) return first;
+  let f = first?.data;
+  if (f === undefined) {
+    try {
+      f = claimsFactsOf(assertion);
+    } catch (e) {
+      // Without a principal, an assertion that names no user cannot be exchanged.
+      if (principal === undefined) throw e;
+    }
+  }
+  if (principal !== undefined && (f === undefined || !sameUser(f, principal))) return requestOf(factsFor(principal.oid, principal.tid, f?.hash ?? hashAssertion(assertion)), scopes);
+  const facts = f as AssertionFacts;
+  if (label === undefined) return requestOf(facts, scopes);
+  if (first !== undefined) {
+    for (const p of facts.more ?? []) if (p.label === label && broker.owns(p)) return p;
+  }
+  const prepared = broker.prepare(requestOf(facts, scopes), { label, data: facts });
+  if (first === undefined) memo.set(assertion, prepared);
+  else {
+    const more = (facts.more ??= []);
+    if (more.length >= MAX_PREPARED_PER_ASSERTION - 1) more.shift();
+    more.push(prepared);
+  }
+  return prepared;
 };
 
 /**
@@ -101,47 +179,65 @@ const factsOf = (assertion: string, principal: Principal | undefined): Assertion
  * const token = await onBehalfOf(blueprint.agent(agentId), userToken, ['api://tools/Mail.Send'], { principal });
  * ```
  */
-export async function onBehalfOf(agent: Agent, userAssertion: string, scopes: readonly string[], options: OnBehalfOfOptions = {}): Promise<AccessToken> {
+export function onBehalfOf(agent: Agent, userAssertion: string, scopes: readonly string[], options: OnBehalfOfOptions = {}): Promise<AccessToken> {
+  try {
+    return exchange(agent, userAssertion, scopes, options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function exchange(agent: Agent, userAssertion: string, scopes: readonly string[], options: OnBehalfOfOptions): Promise<AccessToken> {
   if (typeof userAssertion !== 'string' || userAssertion === '' || userAssertion.length > MAX_TOKEN_LENGTH) {
     throw new TokenValidationError('AGENTID_UNAUTHENTICATED', "onBehalfOf: the user's assertion must be a non-empty token");
   }
-  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s.trim() === '')) {
-    throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
+  let memoizable = true;
+  if (!Array.isArray(scopes) || scopes.length === 0) throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
+  for (const s of scopes) {
+    if (typeof s !== 'string' || s.trim() === '') throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
+    if (s.includes('\u0000')) memoizable = false;
   }
   const broker = agentBroker(agent);
-  const { oid, tid, hash } = factsOf(userAssertion, options.principal);
-  const { principal: _p, delegation, ...getOptions } = options;
-  const attributes = {
-    [ATTR.OBO_USER_ID]: oid,
-    [ATTR.OBO_USER_TENANT]: tid,
-    ...(delegation ? { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops } : {}),
-  };
-  const links = linkFromTraceparent(delegation?.traceparent);
-  const request = { flow: 'obo', scopes, subject: `${oid}@${tid}`, assertionHash: hash, tags: [cacheTags.user(oid)], attributes, ...(links.length ? { links } : {}) };
+  const { principal, delegation, audit } = options;
+  const label = memoizable ? (scopes.length === 1 ? (scopes[0] as string) : scopes.join('\u0000')) : undefined;
+  const request = requestFor(memoOf(broker.runtime), userAssertion, principal, broker, scopes, label);
+  // The user, read only when needed (a miss, an audit): on a hit the request is enough.
+  const user = (): AssertionFacts => (request instanceof PreparedRequest ? request.data : request.facts);
+  let call: BrokerCall | undefined;
+  if (delegation) {
+    const links = linkFromTraceparent(delegation.traceparent);
+    call = { attributes: { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops }, ...(links.length ? { links } : {}) };
+  }
 
-  const audit = (outcome: 'allowed' | 'failed', errorCode?: string) =>
-    options.audit?.(Object.freeze({ type: 'obo' as const, agentId: agent.id, blueprintId: agent.blueprintId, userId: oid, tenantId: tid, scopes: [...scopes], actors: [...(delegation?.actors ?? [])], outcome, ...(errorCode ? { errorCode } : {}) }));
-  const { audit: _a, ...rest } = getOptions;
-  const token = await broker.get(
-    request,
-    async (signal) => {
-      // The agent's MSAL client reads T1 from our cache: refreshing it replaces a rejected one.
-      const acquisition = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
-        if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
-        return async () => toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
-      });
-      if (acquisition.meta.subject?.toLowerCase() !== oid.toLowerCase()) {
-        throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
-      }
-      return acquisition;
+  const acquire = async (signal: AbortSignal) => {
+    const { oid } = user();
+    // The agent's MSAL client reads T1 from our cache: refreshing it replaces a rejected one.
+    const acquisition = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
+      if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
+      return async () => toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
+    });
+    if (acquisition.meta.subject?.toLowerCase() !== oid.toLowerCase()) {
+      throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
+    }
+    return acquisition;
+  };
+  // The broker reads only forceRefresh, claims and signal: principal, delegation and audit are ours.
+  const token = broker.get(request, acquire, options, call);
+  if (audit === undefined) return token;
+  const event = (outcome: 'allowed' | 'failed', errorCode?: string) => {
+    const { oid, tid } = user();
+    audit(Object.freeze({ type: 'obo' as const, agentId: agent.id, blueprintId: agent.blueprintId, userId: oid, tenantId: tid, scopes: [...scopes], actors: [...(delegation?.actors ?? [])], outcome, ...(errorCode ? { errorCode } : {}) }));
+  };
+  return token.then(
+    (t) => {
+      event('allowed');
+      return t;
     },
-    rest,
-  ).catch((e: unknown) => {
-    audit('failed', isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
-    throw e;
-  });
-  audit('allowed');
-  return token;
+    (e: unknown) => {
+      event('failed', isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
+      throw e;
+    },
+  );
 }
 
 /**
