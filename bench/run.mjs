@@ -32,7 +32,8 @@ const rows = [];
 for (const r of results) {
   if (r.scenario === 1) {
     rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `raw MSAL ${us(r.msal_us)}/op`, `${r.ratio_vs_msal.toFixed(1)}× faster`]);
-    if (r.agents_hosting_us !== undefined) rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `agents-hosting ${us(r.agents_hosting_us)}/op`, `${r.ratio_vs_agents_hosting.toFixed(1)}× faster`]);
+    if (r.agents_hosting_us !== undefined)
+      rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `agents-hosting ${us(r.agents_hosting_us)}/op`, `${r.ratio_vs_agents_hosting.toFixed(1)}× faster`]);
   }
   if (r.scenario === 2) {
     for (const o of r.ours) rows.push([`2 warm OBO hit, ${o.users} users`, `ours ${us(o.ours_us)}/op`, '', `MSAL cache under ours: ${o.msal_cache_entries_under_ours} entries`]);
@@ -46,9 +47,24 @@ for (const r of results) {
     const a = r.agents_hosting;
     if (a) rows.push([r.name, ours, `agents-hosting: ${a.leg1}/${a.leg2}/${a.user_fic}`, `${legs(a) / legs(r.ours)}× fewer requests`]);
   }
-  if (r.scenario === 4) rows.push(['4 mixed load, simulated hour', `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`, '', `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`]);
-  if (r.scenario === 6) for (const h of r.http) rows.push([`6 sidecar header at cache hit, ${h.connections} conn`, `${Math.round(h.rps)} rps p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms`, `in-process ${us(r.in_process_us)}/op`, `${h.non2xx + h.errors} non-2xx/errors`]);
-  if (r.scenario === 5) for (const f of r.rows) rows.push([`5 ${f.framework} with vs without middleware`, `${Math.round(f.with.rps)} rps p99 ${f.with.p99_ms} ms`, `${Math.round(f.without.rps)} rps p99 ${f.without.p99_ms} ms`, `overhead ${f.overhead_pct.toFixed(1)}%`]);
+  if (r.scenario === 4)
+    rows.push(['4 mixed load, simulated hour', `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`, '', `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`]);
+  if (r.scenario === 6)
+    for (const h of r.http)
+      rows.push([
+        `6 sidecar header at cache hit, ${h.connections} conn`,
+        `${Math.round(h.rps)} rps p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms`,
+        `in-process ${us(r.in_process_us)}/op`,
+        `${h.non2xx + h.errors} non-2xx/errors`,
+      ]);
+  if (r.scenario === 5)
+    for (const f of r.rows)
+      rows.push([
+        `5 ${f.framework} with vs without middleware`,
+        `${Math.round(f.with.rps)} rps p99 ${f.with.p99_ms} ms`,
+        `${Math.round(f.without.rps)} rps p99 ${f.without.p99_ms} ms`,
+        `overhead ${f.overhead_pct.toFixed(1)}%`,
+      ]);
 }
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
 console.log(`\nagentid bench (${process.version}${quick ? ', quick' : ''})`);

@@ -22,7 +22,12 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${tool.padEnd(8)} ${pkg.name}`);
     if (!ok) {
       failed++;
-      console.log((r.stdout + r.stderr).split('\n').filter((l) => !/nodedir/.test(l)).join('\n'));
+      console.log(
+        (r.stdout + r.stderr)
+          .split('\n')
+          .filter((l) => !/nodedir/.test(l))
+          .join('\n'),
+      );
     }
   }
 }

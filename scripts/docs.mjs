@@ -14,7 +14,11 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   const pkg = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
   if (pkg.private) continue;
   const out = join(root, 'docs', 'api', dir);
-  const r = spawnSync(typedoc, ['--options', join(root, 'typedoc.json'), '--entryPoints', join(root, 'packages', dir, 'src', 'index.ts'), '--name', pkg.name, '--readme', join(root, 'packages', dir, 'README.md'), '--out', out], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const r = spawnSync(
+    typedoc,
+    ['--options', join(root, 'typedoc.json'), '--entryPoints', join(root, 'packages', dir, 'src', 'index.ts'), '--name', pkg.name, '--readme', join(root, 'packages', dir, 'README.md'), '--out', out],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
+  );
   const text = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l && !/nodedir|^\[info\]/.test(l));
   const warnings = text.filter((l) => /warning|error/i.test(l) && !/Found 0 errors and 0 warnings/.test(l));
   const ok = r.status === 0 && warnings.length === 0;

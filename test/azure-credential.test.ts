@@ -21,8 +21,20 @@ const seen: { path: string; oid: string; azp: string | undefined; idtyp: unknown
 
 beforeAll(async () => {
   emu = await createEmulator();
-  bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: DEMO.blueprints.workers.appId, credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
-  const validator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId, 'api://tools'], authorityHost: emu.baseUrl, requiredScopes: [], jwks: { fetch: emu.fetch } });
+  bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: DEMO.blueprints.workers.appId,
+    credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+  });
+  const validator = createTokenValidator({
+    tenantId: DEMO.tenantId,
+    audiences: [DEMO.resources.tools.appId, 'api://tools'],
+    authorityHost: emu.baseUrl,
+    requiredScopes: [],
+    jwks: { fetch: emu.fetch },
+  });
   api = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     validator.validate(token).then(
@@ -63,7 +75,10 @@ describe('TokenCredential for Azure SDK clients (core-rest-pipeline bearerTokenA
     const r1 = await call(credential, 'api://tools/.default', '/a');
     const r2 = await call(credential, 'api://tools/.default', '/b');
     expect([r1.status, r2.status]).toEqual([200, 200]);
-    expect(seen.map((s) => [s.oid, s.azp])).toEqual([[DEMO.agents.mail, DEMO.agents.mail], [DEMO.agents.mail, DEMO.agents.mail]]);
+    expect(seen.map((s) => [s.oid, s.azp])).toEqual([
+      [DEMO.agents.mail, DEMO.agents.mail],
+      [DEMO.agents.mail, DEMO.agents.mail],
+    ]);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
     const t = await credential.getToken('api://tools/.default');
     expect(t).toMatchObject({ tokenType: 'Bearer' });

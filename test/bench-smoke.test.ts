@@ -11,7 +11,12 @@ const scenario = (name: string) => {
   if (!existsSync(`${root}packages/agent-user/dist/index.js`)) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   const r = spawnSync(process.execPath, [`${root}bench/scenarios/${name}.mjs`, '--quick'], { cwd: `${root}bench`, encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
-  const result = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as Record<string, Record<string, number>>;
+  const result = JSON.parse(
+    r.stdout
+      .split('\n')
+      .find((l) => l.startsWith('RESULT '))!
+      .slice(7),
+  ) as Record<string, Record<string, number>>;
   results.set(name, result);
   return result;
 };

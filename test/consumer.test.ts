@@ -87,7 +87,20 @@ describe('the packed packages, installed outside the workspace', () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, 'tsconfig.json'),
-        JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, target: 'ES2022', lib: ['ES2023', 'DOM'], types: ['node'], typeRoots: ['../node_modules/@types'], module: resolution === 'node16' ? 'node16' : 'esnext', moduleResolution: resolution }, include: ['*.ts'] }),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            target: 'ES2022',
+            lib: ['ES2023', 'DOM'],
+            types: ['node'],
+            typeRoots: ['../node_modules/@types'],
+            module: resolution === 'node16' ? 'node16' : 'esnext',
+            moduleResolution: resolution,
+          },
+          include: ['*.ts'],
+        }),
       );
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
       writeFileSync(

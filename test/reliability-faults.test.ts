@@ -16,7 +16,13 @@ let emu: Emulator;
 export const faultTotals = { kinds: new Set<string>() };
 
 const blueprint = (network: { timeoutMs?: number; retries?: number } = {}): Blueprint =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch, ...network } });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch, ...network },
+  });
 const fault = (spec: FaultSpec) => {
   faultTotals.kinds.add(spec.kind === 'status' ? String(spec.status) : spec.kind);
   return emu.faults.add(spec);
@@ -73,7 +79,11 @@ describe('faults at the token endpoint', () => {
     const hung = await timed(blueprint({ timeoutMs: 200, retries: 1 }).agent(DEMO.agents.calendar).getToken(REPORTS));
     expect((hung.error as { code?: string }).code).toBe('AGENTID_TIMEOUT');
     expect(hung.ms).toBeLessThan(2_000);
-    const aborted = await timed(blueprint().agent(DEMO.agents.reporter).getToken(REPORTS, { signal: AbortSignal.timeout(150) }));
+    const aborted = await timed(
+      blueprint()
+        .agent(DEMO.agents.reporter)
+        .getToken(REPORTS, { signal: AbortSignal.timeout(150) }),
+    );
     expect(isAgentIdError(aborted.error)).toBe(true);
     expect(aborted.ms).toBeLessThan(1_500);
   });
@@ -94,7 +104,14 @@ describe('faults at the token endpoint', () => {
     const clock = createManualClock(Date.now());
     const timedEmu = await createEmulator({ now: () => clock.now(), tokenLifetimeSec: 1200 });
     try {
-      const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: timedEmu.baseUrl, network: { fetch: timedEmu.fetch, retries: 1, minRetryDelayMs: 1 } as { fetch: typeof fetch; retries: number }, clock });
+      const bp = createBlueprint({
+        tenantId: DEMO.tenantId,
+        clientId: W.appId,
+        credential: secretCredential(W.secret, { silenceWarning: true }),
+        authorityHost: timedEmu.baseUrl,
+        network: { fetch: timedEmu.fetch, retries: 1, minRetryDelayMs: 1 } as { fetch: typeof fetch; retries: number },
+        clock,
+      });
       const agent = bp.agent(DEMO.agents.mail);
       const first = await agent.getToken(REPORTS);
       timedEmu.faults.add({ kind: 'status', status: 503 });
@@ -122,7 +139,13 @@ describe('JWKS rotation mid-run, through the Express middleware', () => {
   let url: string;
   beforeAll(async () => {
     const O = DEMO.blueprints.orchestrator;
-    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    const bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: O.appId,
+      credential: secretCredential(O.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
     const app = express();
     // A short JWKS cooldown (default 30 s): the emulator signs with a new key the moment it rotates,
     // where Entra announces keys ahead; an unknown kid reloads the keys at most once per cooldown.

@@ -25,10 +25,20 @@ beforeAll(async () => {
   t.users = [...(t.users ?? []), ...USERS.map((u) => ({ id: u.id, userPrincipalName: u.upn }))];
   t.agents = [...(t.agents ?? []), ...AGENTS.map((id) => ({ id, blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] }))];
   // Each agent is consented a different subset of scopes: a wrong-scope mix-up would show.
-  t.delegatedGrants = [...(t.delegatedGrants ?? []), ...AGENTS.map((id, i) => ({ clientId: id, resourceAppId: DEMO.resources.tools.appId, scopes: SCOPES.filter((_, j) => (i + j) % 2 === 0 || j === i % 4) }))];
+  t.delegatedGrants = [
+    ...(t.delegatedGrants ?? []),
+    ...AGENTS.map((id, i) => ({ clientId: id, resourceAppId: DEMO.resources.tools.appId, scopes: SCOPES.filter((_, j) => (i + j) % 2 === 0 || j === i % 4) })),
+  ];
   emu = await createEmulator({ seed });
   // Small L1: entries are evicted and re-acquired while others are in flight.
-  bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, cache: { l1: { maxEntries: 24 } } });
+  bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+    cache: { l1: { maxEntries: 24 } },
+  });
   for (const u of USERS) userTokens.set(u.id, await emu.issueUserToken({ user: u.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] }));
 });
 afterAll(() => emu.close());
@@ -42,7 +52,10 @@ type Op =
   | { kind: 'invalidate'; user: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('obo' as const), user: fc.nat({ max: USERS.length - 1 }), agent: fc.nat({ max: AGENTS.length - 1 }), scope: fc.nat({ max: 3 }), force: fc.boolean() }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant('obo' as const), user: fc.nat({ max: USERS.length - 1 }), agent: fc.nat({ max: AGENTS.length - 1 }), scope: fc.nat({ max: 3 }), force: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('app' as const), agent: fc.nat({ max: AGENTS.length - 1 }), force: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('agent-user' as const), force: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('invalidate' as const), user: fc.nat({ max: USERS.length - 1 }) }) },

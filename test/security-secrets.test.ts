@@ -21,7 +21,12 @@ const O = DEMO.blueprints.orchestrator;
 const tracing = createTestTracing();
 const captured: string[] = [];
 const secrets = new Set<string>();
-const logger: Logger = { debug: (m, f) => captured.push(m, JSON.stringify(f ?? {})), info: (m, f) => captured.push(m, JSON.stringify(f ?? {})), warn: (m, f) => captured.push(m, JSON.stringify(f ?? {})), error: (m, f) => captured.push(m, JSON.stringify(f ?? {})) };
+const logger: Logger = {
+  debug: (m, f) => captured.push(m, JSON.stringify(f ?? {})),
+  info: (m, f) => captured.push(m, JSON.stringify(f ?? {})),
+  warn: (m, f) => captured.push(m, JSON.stringify(f ?? {})),
+  error: (m, f) => captured.push(m, JSON.stringify(f ?? {})),
+};
 let emu: Emulator;
 let api: Server;
 let apiUrl: string;
@@ -50,13 +55,27 @@ async function attempt<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 const bp = (clientId: string, secret: string, extra: Partial<Parameters<typeof createBlueprint>[0]> = {}): Blueprint =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId, credential: secretCredential(secret), authorityHost: emu.baseUrl, network: { fetch: emu.fetch, retries: 1 }, telemetry: { logger, tracerProvider: tracing.provider }, ...extra });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId,
+    credential: secretCredential(secret),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch, retries: 1 },
+    telemetry: { logger, tracerProvider: tracing.provider },
+    ...extra,
+  });
 
 beforeAll(async () => {
   emu = await createEmulator();
   for (const s of [W.secret, O.secret, cert.keyPem, redisKey.toString('base64'), redisKey.toString('hex')]) secrets.add(s);
   // Every token the emulator issues during the run is a secret (recorded from its answers).
-  const validator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId, 'api://tools'], authorityHost: emu.baseUrl, requiredScopes: [], jwks: { fetch: emu.fetch } });
+  const validator = createTokenValidator({
+    tenantId: DEMO.tenantId,
+    audiences: [DEMO.resources.tools.appId, 'api://tools'],
+    authorityHost: emu.baseUrl,
+    requiredScopes: [],
+    jwks: { fetch: emu.fetch },
+  });
   api = (await import('node:http')).createServer((req, res) => {
     const t = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     secrets.add(t);
@@ -76,12 +95,19 @@ afterAll(async () => {
 
 describe('no token, assertion, secret or private key in logs, spans, errors or inspect output', () => {
   it('a broad run of every flow, failure and fault, then the scan', async () => {
-    const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void captured.push(a.map((x) => (typeof x === 'string' ? x : inspect(x, { depth: 6 }))).join(' '))));
+    const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void captured.push(a.map((x) => (typeof x === 'string' ? x : inspect(x, { depth: 6 }))).join(' '))),
+    );
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (captured.push(String(chunk)), true));
     try {
       const workers = bp(W.appId, W.secret, { cache: { l2: createMemoryL2() } });
       const orchestrator = bp(O.appId, O.secret);
-      captured.push(inspect(workers, { depth: 4 }), inspect(workers.agent(DEMO.agents.mail), { depth: 4 }), inspect(secretCredential(W.secret)), inspect(certificateCredential({ certificate: cert.certPem, privateKey: cert.keyPem })));
+      captured.push(
+        inspect(workers, { depth: 4 }),
+        inspect(workers.agent(DEMO.agents.mail), { depth: 4 }),
+        inspect(secretCredential(W.secret)),
+        inspect(certificateCredential({ certificate: cert.certPem, privateKey: cert.keyPem })),
+      );
       const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
       const orchUser = await emu.issueUserToken({ user: DEMO.users.bob.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
       secrets.add(user).add(orchUser);
@@ -99,7 +125,18 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
       // consent missing, a bad user token, an expired one, a forged one.
       await attempt(bp(W.appId, 'wrong-secret-value-1234').agent(DEMO.agents.mail).getToken(['api://tools/.default']));
       secrets.add('wrong-secret-value-1234');
-      await attempt(createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: certificateCredential({ certificate: cert.certPem, privateKey: cert.keyPem }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, telemetry: { logger, tracerProvider: tracing.provider } }).agent(DEMO.agents.mail).getToken(['api://tools/.default']));
+      await attempt(
+        createBlueprint({
+          tenantId: DEMO.tenantId,
+          clientId: W.appId,
+          credential: certificateCredential({ certificate: cert.certPem, privateKey: cert.keyPem }),
+          authorityHost: emu.baseUrl,
+          network: { fetch: emu.fetch },
+          telemetry: { logger, tracerProvider: tracing.provider },
+        })
+          .agent(DEMO.agents.mail)
+          .getToken(['api://tools/.default']),
+      );
       await attempt(workers.agent('00000000-0000-4000-8000-00000000dead').getToken(['api://tools/.default']));
       await attempt(onBehalfOf(workers.agent(DEMO.agents.calendar), user, ['api://tools/Mail.Send'], {}));
       await attempt(validatorForBlueprint(workers).validate(`${user.slice(0, -10)}AAAAAAAAAA`));
@@ -112,7 +149,14 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
       emu.faults.clear();
       // Tools through Express (tool fetch with a claims challenge-free API), denied and unknown tools.
       const app = express();
-      app.use(agentid({ blueprint: orchestrator, agentId: DEMO.agents.orchestrator, tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' } }, audit: { decision: (e) => captured.push(JSON.stringify(e)), invocation: (e) => captured.push(JSON.stringify(e)) } }));
+      app.use(
+        agentid({
+          blueprint: orchestrator,
+          agentId: DEMO.agents.orchestrator,
+          tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' } },
+          audit: { decision: (e) => captured.push(JSON.stringify(e)), invocation: (e) => captured.push(JSON.stringify(e)) },
+        }),
+      );
       app.get('/files', async (req, res, next) => {
         try {
           const r = await req.agentid!.tool('files').fetch(`${apiUrl}/files`);
@@ -133,18 +177,38 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
       const server = app.listen(0, '127.0.0.1');
       await new Promise((r) => server.once('listening', r));
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      for (const [path, token] of [['/files', orchUser], ['/unknown', orchUser], ['/files', user], ['/files', 'garbage']] as const) {
+      for (const [path, token] of [
+        ['/files', orchUser],
+        ['/unknown', orchUser],
+        ['/files', user],
+        ['/files', 'garbage'],
+      ] as const) {
         const r = await fetch(base + path, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
         captured.push(await r.text(), JSON.stringify([...r.headers]));
       }
       await new Promise((r) => server.close(r));
       // The sidecar: logs, problem details.
       const sidecar = createSidecar(
-        loadSidecarConfig({ env: { AzureAd__Instance: emu.baseUrl, AzureAd__TenantId: DEMO.tenantId, AzureAd__ClientId: W.appId, AzureAd__ClientCredentials__0__SourceType: 'ClientSecret', AzureAd__ClientCredentials__0__ClientSecret: W.secret, DownstreamApis__tools__Scopes__0: 'api://tools/.default', Sidecar__AllowOverrides__GetAuthorizationHeaderUnauthenticated: 'true', AgentId__Listen__Port: '0' } }),
+        loadSidecarConfig({
+          env: {
+            AzureAd__Instance: emu.baseUrl,
+            AzureAd__TenantId: DEMO.tenantId,
+            AzureAd__ClientId: W.appId,
+            AzureAd__ClientCredentials__0__SourceType: 'ClientSecret',
+            AzureAd__ClientCredentials__0__ClientSecret: W.secret,
+            DownstreamApis__tools__Scopes__0: 'api://tools/.default',
+            Sidecar__AllowOverrides__GetAuthorizationHeaderUnauthenticated: 'true',
+            AgentId__Listen__Port: '0',
+          },
+        }),
         { fetch: emu.fetch, logger, tracerProvider: tracing.provider },
       );
       const { url } = await sidecar.listen();
-      for (const path of [`/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${DEMO.agents.mail}`, '/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=00000000-0000-4000-8000-00000000dead', '/Validate']) {
+      for (const path of [
+        `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${DEMO.agents.mail}`,
+        '/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=00000000-0000-4000-8000-00000000dead',
+        '/Validate',
+      ]) {
         const r = await fetch(url + path, { headers: { authorization: `Bearer ${user}` }, signal: AbortSignal.timeout(10_000) });
         const text = await r.text();
         const header = /"authorizationHeader":"Bearer ([^"]+)"/.exec(text)?.[1];

@@ -30,19 +30,22 @@ function send(url: string, headers: [string, string][]): Promise<{ status: numbe
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     // Raw header pairs, so the same header can be sent twice.
-    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', agent: false, headers: [['Host', u.host], ...headers].flat() as unknown as Record<string, string> }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, body, ...(res.headers['www-authenticate'] ? { wwwAuthenticate: String(res.headers['www-authenticate']) } : {}) });
-      });
-    });
+    const req = httpRequest(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', agent: false, headers: [['Host', u.host], ...headers].flat() as unknown as Record<string, string> },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode!, body, ...(res.headers['www-authenticate'] ? { wwwAuthenticate: String(res.headers['www-authenticate']) } : {}) });
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -52,7 +55,13 @@ beforeAll(async () => {
   emu = await createEmulator();
   cases = await badTokenCases(emu, O.appId);
   good = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
-  const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+  const bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: O.appId,
+    credential: secretCredential(O.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+  });
   const options = { blueprint: bp, agentId: DEMO.agents.orchestrator, tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' as const } } };
   const app = express();
   app.use(agentid(options));
@@ -66,7 +75,17 @@ beforeAll(async () => {
   fastify.get('/', async (req) => ({ oid: req.agentid!.principal.oid }));
   targets['fastify'] = `${await fastify.listen({ port: 0, host: '127.0.0.1' })}/`;
   sidecar = createSidecar(
-    loadSidecarConfig({ env: { AzureAd__Instance: emu.baseUrl, AzureAd__TenantId: DEMO.tenantId, AzureAd__ClientId: O.appId, AzureAd__Scopes: 'access_agent', AzureAd__ClientCredentials__0__SourceType: 'ClientSecret', AzureAd__ClientCredentials__0__ClientSecret: O.secret, AgentId__Listen__Port: '0' } }),
+    loadSidecarConfig({
+      env: {
+        AzureAd__Instance: emu.baseUrl,
+        AzureAd__TenantId: DEMO.tenantId,
+        AzureAd__ClientId: O.appId,
+        AzureAd__Scopes: 'access_agent',
+        AzureAd__ClientCredentials__0__SourceType: 'ClientSecret',
+        AzureAd__ClientCredentials__0__ClientSecret: O.secret,
+        AgentId__Listen__Port: '0',
+      },
+    }),
     { fetch: emu.fetch },
   );
   targets['sidecar'] = `${(await sidecar.listen()).url!}/Validate`;
@@ -80,9 +99,14 @@ afterAll(async () => {
 
 describe('bad tokens are refused with their typed code', () => {
   it('@agentid/obo: every case', async () => {
-    const validator = validatorForBlueprint(createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } }));
+    const validator = validatorForBlueprint(
+      createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } }),
+    );
     for (const [name, token, code] of cases) {
-      const error = await validator.validate(token).then(() => undefined, (e: unknown) => e);
+      const error = await validator.validate(token).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, name).toBeInstanceOf(TokenValidationError);
       expect((error as TokenValidationError).code, name).toBe(code);
       counted.attacks++;
@@ -115,7 +139,10 @@ describe('bad tokens are refused with their typed code', () => {
         ['garbage', good],
         [good, good],
       ]) {
-        const r = await send(targets[target]!, pair.map((t) => ['Authorization', `Bearer ${t}`] as [string, string]));
+        const r = await send(
+          targets[target]!,
+          pair.map((t) => ['Authorization', `Bearer ${t}`] as [string, string]),
+        );
         counted.attacks++;
         expect(r.status).toBe(401);
         expect(r.body['code']).toBe('AGENTID_UNAUTHENTICATED');

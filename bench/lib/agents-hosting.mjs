@@ -22,7 +22,12 @@ export function createAgentsHosting(net, options = {}) {
   globalThis.fetch = net.fetch;
   MsalTokenProvider.clearSharedCaches();
   // ClientSecret auth: the blueprint's app id and secret, as agents-hosting's connection settings.
-  const provider = new MsalTokenProvider({ clientId: options.clientId ?? DEMO.blueprints.workers.appId, clientSecret: 'bench-secret', tenantId: TENANT, authority: options.authority ?? AGENTS_HOSTING_AUTHORITY });
+  const provider = new MsalTokenProvider({
+    clientId: options.clientId ?? DEMO.blueprints.workers.appId,
+    clientSecret: 'bench-secret',
+    tenantId: TENANT,
+    authority: options.authority ?? AGENTS_HOSTING_AUTHORITY,
+  });
   return {
     provider,
     /** its agent-identity token (leg 1 + leg 2 for api://AzureAdTokenExchange); cached in a static MemoryCache */

@@ -10,7 +10,19 @@ export const BASE = 'https://login.bench.test';
 
 export function userAssertion(i, audience, now = Date.now()) {
   const t = Math.floor(now / 1000);
-  return jwt({ aud: audience, iss: `${BASE}/${TENANT}/v2.0`, tid: TENANT, oid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, sub: `sub-${i}`, idtyp: 'user', scp: 'access_agent', iat: t, nbf: t, exp: t + 3600, azp: DEMO.chatApp.appId });
+  return jwt({
+    aud: audience,
+    iss: `${BASE}/${TENANT}/v2.0`,
+    tid: TENANT,
+    oid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    sub: `sub-${i}`,
+    idtyp: 'user',
+    scp: 'access_agent',
+    iat: t,
+    nbf: t,
+    exp: t + 3600,
+    azp: DEMO.chatApp.appId,
+  });
 }
 
 function authorityMetadata(origin, tenantId) {
@@ -24,7 +36,11 @@ function authorityMetadata(origin, tenantId) {
 }
 function cloudDiscovery(origin, tenantId) {
   const host = new URL(origin).host;
-  return { tenant_discovery_endpoint: `${origin}/${tenantId}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1', metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] };
+  return {
+    tenant_discovery_endpoint: `${origin}/${tenantId}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+  };
 }
 
 /**

@@ -10,7 +10,13 @@ const net = createFakeNetwork();
 const scope = ['api://tools/.default'];
 const ops = quick ? 2_000 : 50_000;
 
-const bp = createBlueprint({ tenantId: TENANT, clientId: DEMO.blueprints.workers.appId, credential: secretCredential('bench-secret', { silenceWarning: true }), authorityHost: BASE, network: { fetch: net.fetch } });
+const bp = createBlueprint({
+  tenantId: TENANT,
+  clientId: DEMO.blueprints.workers.appId,
+  credential: secretCredential('bench-secret', { silenceWarning: true }),
+  authorityHost: BASE,
+  network: { fetch: net.fetch },
+});
 const agent = bp.agent(DEMO.agents.mail);
 await agent.getToken(scope);
 const ours = await perOp(() => agent.getToken(scope), { ops });
@@ -20,7 +26,11 @@ const ours = await perOp(() => agent.getToken(scope), { ops });
 const system = { networkClient: net.networkModule };
 const bpApp = new ConfidentialClientApplication({ auth: { clientId: DEMO.blueprints.workers.appId, clientSecret: 'bench-secret', ...net.msalAuth() }, system });
 const agentApp = new ConfidentialClientApplication({
-  auth: { clientId: DEMO.agents.mail, clientAssertion: async () => (await bpApp.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'], fmiPath: DEMO.agents.mail })).accessToken, ...net.msalAuth() },
+  auth: {
+    clientId: DEMO.agents.mail,
+    clientAssertion: async () => (await bpApp.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'], fmiPath: DEMO.agents.mail })).accessToken,
+    ...net.msalAuth(),
+  },
   system,
 });
 await agentApp.acquireTokenByClientCredential({ scopes: scope });

@@ -15,7 +15,14 @@ const rows = [];
 
 for (const n of sizes) {
   const net = createFakeNetwork();
-  const bp = createBlueprint({ tenantId: TENANT, clientId: aud, credential: secretCredential('bench-secret', { silenceWarning: true }), authorityHost: BASE, network: { fetch: net.fetch }, cache: { l1: { maxEntries: n + 100, maxBytes: 4 * 1024 * 1024 * 1024 } } });
+  const bp = createBlueprint({
+    tenantId: TENANT,
+    clientId: aud,
+    credential: secretCredential('bench-secret', { silenceWarning: true }),
+    authorityHost: BASE,
+    network: { fetch: net.fetch },
+    cache: { l1: { maxEntries: n + 100, maxBytes: 4 * 1024 * 1024 * 1024 } },
+  });
   const agent = bp.agent(DEMO.agents.mail);
   const users = Array.from({ length: n }, (_, i) => userAssertion(i, aud));
   const t0 = Date.now();
@@ -32,7 +39,11 @@ for (const n of msalSizes) {
   const system = { networkClient: net.networkModule };
   const bpApp = new ConfidentialClientApplication({ auth: { clientId: aud, clientSecret: 'bench-secret', ...net.msalAuth() }, system });
   const agentApp = new ConfidentialClientApplication({
-    auth: { clientId: DEMO.agents.mail, clientAssertion: async () => (await bpApp.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'], fmiPath: DEMO.agents.mail })).accessToken, ...net.msalAuth() },
+    auth: {
+      clientId: DEMO.agents.mail,
+      clientAssertion: async () => (await bpApp.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'], fmiPath: DEMO.agents.mail })).accessToken,
+      ...net.msalAuth(),
+    },
     system,
   });
   const users = Array.from({ length: n }, (_, i) => userAssertion(i, aud));

@@ -12,7 +12,13 @@ const scopes = ['api://tools/Mail.Read'];
 const userId = DEMO.agentUsers.digitalWorker.id;
 
 const net = createFakeNetwork({ latencyMs: 20 });
-const bp = createBlueprint({ tenantId: TENANT, clientId: DEMO.blueprints.workers.appId, credential: secretCredential('bench-secret', { silenceWarning: true }), authorityHost: BASE, network: { fetch: net.fetch } });
+const bp = createBlueprint({
+  tenantId: TENANT,
+  clientId: DEMO.blueprints.workers.appId,
+  credential: secretCredential('bench-secret', { silenceWarning: true }),
+  authorityHost: BASE,
+  network: { fetch: net.fetch },
+});
 const u = agentUser(bp.agent(DEMO.agents.digitalWorker), { objectId: userId });
 let t0 = Date.now();
 const ours = await Promise.all(Array.from({ length: n }, () => u.getToken(scopes)));

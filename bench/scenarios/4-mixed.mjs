@@ -13,7 +13,15 @@ let clockMs = Date.parse('2026-11-25T09:00:00Z');
 const clock = { now: () => clockMs };
 const net = createFakeNetwork({ now: () => clockMs, lifetimeSec: 3600 });
 const aud = DEMO.blueprints.workers.appId;
-const bp = createBlueprint({ tenantId: TENANT, clientId: aud, credential: secretCredential('bench-secret', { silenceWarning: true }), authorityHost: BASE, clock, network: { fetch: net.fetch }, cache: { l1: { maxEntries: USERS * 3 + 100, maxBytes: 2 * 1024 * 1024 * 1024 } } });
+const bp = createBlueprint({
+  tenantId: TENANT,
+  clientId: aud,
+  credential: secretCredential('bench-secret', { silenceWarning: true }),
+  authorityHost: BASE,
+  clock,
+  network: { fetch: net.fetch },
+  cache: { l1: { maxEntries: USERS * 3 + 100, maxBytes: 2 * 1024 * 1024 * 1024 } },
+});
 const agent = bp.agent(DEMO.agents.mail);
 // User tokens are re-issued every 50 minutes (a new assertion per session), as clients do.
 const assertionOf = new Map();
@@ -34,7 +42,7 @@ const cdf = [];
 let acc = 0;
 for (let i = 0; i < USERS; i++) cdf[i] = (acc += harmonic[i]) / total;
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = () => {
   const r = rand();
   let lo = 0;
@@ -64,4 +72,14 @@ const heapAfter = process.memoryUsage().heapUsed;
 lat.sort((a, b) => a - b);
 const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
 const size = bp.stats().size;
-emit({ scenario: 4, name: `mixed: ${USERS} users × 3 tools, Zipf, simulated hour, ${REQUESTS} requests`, requests: { ...net.counts }, stats: bp.stats(), p50_us: q(0.5), p99_us: q(0.99), max_us: lat[lat.length - 1], cached_tokens: size, bytes_per_cached_token: globalThis.gc ? Math.round((heapAfter - heapBefore) / Math.max(1, size)) : null });
+emit({
+  scenario: 4,
+  name: `mixed: ${USERS} users × 3 tools, Zipf, simulated hour, ${REQUESTS} requests`,
+  requests: { ...net.counts },
+  stats: bp.stats(),
+  p50_us: q(0.5),
+  p99_us: q(0.99),
+  max_us: lat[lat.length - 1],
+  cached_tokens: size,
+  bytes_per_cached_token: globalThis.gc ? Math.round((heapAfter - heapBefore) / Math.max(1, size)) : null,
+});

@@ -28,7 +28,9 @@ if (first.status !== 200) throw new Error(`sidecar answered ${first.status}`);
 
 const run = (connections) =>
   new Promise((resolve, reject) => {
-    autocannon({ url: target, connections, duration }, (err, r) => (err ? reject(err) : resolve({ connections, rps: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors })));
+    autocannon({ url: target, connections, duration }, (err, r) =>
+      err ? reject(err) : resolve({ connections, rps: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors }),
+    );
   });
 await run(8); // warm-up (JIT), discarded
 const http = [await run(1), await run(32)];

@@ -50,7 +50,8 @@ const tracer = tracerProvider.getTracer('demo');
 
 const emu = await createEmulator();
 const network = { fetch: emu.fetch };
-const blueprint = (b) => createBlueprint({ tenantId: DEMO.tenantId, clientId: b.appId, credential: secretCredential(b.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network, telemetry: { tracerProvider } });
+const blueprint = (b) =>
+  createBlueprint({ tenantId: DEMO.tenantId, clientId: b.appId, credential: secretCredential(b.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network, telemetry: { tracerProvider } });
 const orchestratorBp = blueprint(DEMO.blueprints.orchestrator);
 const workersBp = blueprint(DEMO.blueprints.workers);
 const delegation = createDelegationCodec({ keys: [{ kid: 'demo-fleet', secret: randomBytes(32) }] });
@@ -61,7 +62,14 @@ console.log(bold('agentid demo') + ` — tenant ${DEMO.domain} on the embedded E
 console.log('One blueprint holds the credential; each agent identity gets its own short-lived tokens.\n');
 
 // The downstream Tools API checks every token it gets, as a real resource server does.
-const toolsValidator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId, 'api://tools'], authorityHost: emu.baseUrl, requiredScopes: [], requiredRoles: ['Mail.Send.All'], jwks: network });
+const toolsValidator = createTokenValidator({
+  tenantId: DEMO.tenantId,
+  audiences: [DEMO.resources.tools.appId, 'api://tools'],
+  authorityHost: emu.baseUrl,
+  requiredScopes: [],
+  requiredRoles: ['Mail.Send.All'],
+  jwks: network,
+});
 const toolsServer = createServer(async (req, res) => {
   try {
     const token = parseAuthorizationHeader(req.headers.authorization);
@@ -180,13 +188,24 @@ console.log(`  deleted: ${[...gone.values()].filter((a) => names.get(a.id) === '
 // 5. Speed and counts.
 console.log(bold('5. Cache, single-flight and the token endpoint'));
 // Measured on a blueprint without tracing (the demo's in-memory exporter keeps every span).
-const quiet = createBlueprint({ tenantId: DEMO.tenantId, clientId: DEMO.blueprints.workers.appId, credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network, telemetry: { tracerProvider: new ProxyTracerProvider() } });
+const quiet = createBlueprint({
+  tenantId: DEMO.tenantId,
+  clientId: DEMO.blueprints.workers.appId,
+  credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }),
+  authorityHost: emu.baseUrl,
+  network,
+  telemetry: { tracerProvider: new ProxyTracerProvider() },
+});
 const mail = quiet.agent(DEMO.agents.mail);
 await Promise.all(Array.from({ length: 100 }, () => mail.getToken(['api://tools/.default'])));
 const t0 = process.hrtime.bigint();
 for (let i = 0; i < 10_000; i++) await mail.getToken(['api://tools/.default']);
 const perOp = Number(process.hrtime.bigint() - t0) / 10_000 / 1000;
-for (const [label, bp] of [['Orchestrator blueprint', orchestratorBp], ['Workers blueprint', workersBp], ['Workers blueprint (speed test)', quiet]]) {
+for (const [label, bp] of [
+  ['Orchestrator blueprint', orchestratorBp],
+  ['Workers blueprint', workersBp],
+  ['Workers blueprint (speed test)', quiet],
+]) {
   const s = bp.stats();
   console.log(`  ${label}: ${s.hits} cache hits, ${s.misses} misses, ${s.coalesced} coalesced, ${s.size} tokens cached`);
 }

@@ -4,7 +4,11 @@ import { describe, setup } from '../lib/setup.mjs';
 
 const s = await setup();
 const bp = s.blueprint();
-for (const [name, id] of [['mail', s.ids.MAIL_AGENT_ID], ['calendar', s.ids.CALENDAR_AGENT_ID], ['reporter', s.ids.REPORTER_AGENT_ID]]) {
+for (const [name, id] of [
+  ['mail', s.ids.MAIL_AGENT_ID],
+  ['calendar', s.ids.CALENDAR_AGENT_ID],
+  ['reporter', s.ids.REPORTER_AGENT_ID],
+]) {
   const t = await bp.agent(id).getToken([`${process.env.RESOURCE ?? 'api://reports'}/.default`]);
   console.log(`${name} worker: ${describe(t)}`);
 }

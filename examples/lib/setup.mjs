@@ -24,7 +24,12 @@ export async function setup() {
       emu: undefined,
       ids: env,
       graphBaseUrl: undefined,
-      blueprint: (which = 'workers') => createBlueprint({ tenantId: env.AZURE_TENANT_ID, clientId: which === 'orchestrator' ? env.ORCHESTRATOR_BLUEPRINT_CLIENT_ID ?? env.BLUEPRINT_CLIENT_ID : env.BLUEPRINT_CLIENT_ID, credential: realCredential(env) }),
+      blueprint: (which = 'workers') =>
+        createBlueprint({
+          tenantId: env.AZURE_TENANT_ID,
+          clientId: which === 'orchestrator' ? (env.ORCHESTRATOR_BLUEPRINT_CLIENT_ID ?? env.BLUEPRINT_CLIENT_ID) : env.BLUEPRINT_CLIENT_ID,
+          credential: realCredential(env),
+        }),
       userToken: async () => {
         if (!env.USER_ACCESS_TOKEN) throw new Error('Set USER_ACCESS_TOKEN: a user token for api://<blueprint>/access_agent');
         return env.USER_ACCESS_TOKEN;
@@ -37,9 +42,26 @@ export async function setup() {
   const bps = { workers: DEMO.blueprints.workers, orchestrator: DEMO.blueprints.orchestrator };
   return {
     emu,
-    ids: { ...DEMO, MAIL_AGENT_ID: DEMO.agents.mail, CALENDAR_AGENT_ID: DEMO.agents.calendar, REPORTER_AGENT_ID: DEMO.agents.reporter, ORCHESTRATOR_AGENT_ID: DEMO.agents.orchestrator, DIGITAL_WORKER_AGENT_ID: DEMO.agents.digitalWorker, AGENT_USER_UPN: DEMO.agentUsers.digitalWorker.upn, SPONSOR_ID: DEMO.users.sponsor.id, WORKERS_BLUEPRINT_CLIENT_ID: DEMO.blueprints.workers.appId },
+    ids: {
+      ...DEMO,
+      MAIL_AGENT_ID: DEMO.agents.mail,
+      CALENDAR_AGENT_ID: DEMO.agents.calendar,
+      REPORTER_AGENT_ID: DEMO.agents.reporter,
+      ORCHESTRATOR_AGENT_ID: DEMO.agents.orchestrator,
+      DIGITAL_WORKER_AGENT_ID: DEMO.agents.digitalWorker,
+      AGENT_USER_UPN: DEMO.agentUsers.digitalWorker.upn,
+      SPONSOR_ID: DEMO.users.sponsor.id,
+      WORKERS_BLUEPRINT_CLIENT_ID: DEMO.blueprints.workers.appId,
+    },
     graphBaseUrl: emu.baseUrl,
-    blueprint: (which = 'workers') => createBlueprint({ tenantId: DEMO.tenantId, clientId: bps[which].appId, credential: secretCredential(bps[which].secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } }),
+    blueprint: (which = 'workers') =>
+      createBlueprint({
+        tenantId: DEMO.tenantId,
+        clientId: bps[which].appId,
+        credential: secretCredential(bps[which].secret, { silenceWarning: true }),
+        authorityHost: emu.baseUrl,
+        network: { fetch: emu.fetch },
+      }),
     userToken: (user = DEMO.users.alice.upn, blueprint = 'orchestrator') => emu.issueUserToken({ user, clientId: DEMO.chatApp.appId, scopes: [`api://${bps[blueprint].appId}/access_agent`] }),
     close: () => emu.close(),
   };

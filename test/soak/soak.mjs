@@ -14,7 +14,14 @@ const users = Array.from({ length: 300 }, (_, i) => ({ id: `5e000000-0000-4000-8
 seed.tenants[0].users.push(...users);
 // Bounded refresh-token memory in the (in-process) emulator, so the heap figures are agentid's.
 const emu = await createEmulator({ seed, maxRefreshTokens: 500 });
-const blueprint = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch, minRetryDelayMs: 5 }, cache: { l1: { maxEntries: 64 } } });
+const blueprint = createBlueprint({
+  tenantId: DEMO.tenantId,
+  clientId: W.appId,
+  credential: secretCredential(W.secret, { silenceWarning: true }),
+  authorityHost: emu.baseUrl,
+  network: { fetch: emu.fetch, minRetryDelayMs: 5 },
+  cache: { l1: { maxEntries: 64 } },
+});
 const app = express();
 app.use(
   agentid({

@@ -48,7 +48,15 @@ export async function badTokenCases(emu: Emulator, audienceAppId: string, scope 
     ['missing scope', userToken({ scp: 'something_else' }), 'AGENTID_INSUFFICIENT_SCOPE'],
     ['app-only token where a scope is required', userToken({ scp: undefined, idtyp: 'app' }), 'AGENTID_INSUFFICIENT_SCOPE'],
     ['garbage', 'not-a-token-at-all', 'AGENTID_TOKEN_MALFORMED'],
-    ['truncated', good.slice(0, good.length - 20).split('.').slice(0, 2).join('.'), 'AGENTID_TOKEN_MALFORMED'],
+    [
+      'truncated',
+      good
+        .slice(0, good.length - 20)
+        .split('.')
+        .slice(0, 2)
+        .join('.'),
+      'AGENTID_TOKEN_MALFORMED',
+    ],
     ['bad base64 JSON', `${h}.bm90IGpzb24.${sig}`, 'AGENTID_TOKEN_MALFORMED'],
     ['oversized', `${h}.${'A'.repeat(20_000)}.sig`, 'AGENTID_TOKEN_MALFORMED'],
   ];

@@ -22,7 +22,14 @@ beforeAll(async () => {
   t.agentUsers!.push(...FLEET.map((f, i) => ({ id: f.user, userPrincipalName: f.upn, displayName: `Worker user ${i}`, identityParentId: f.agent })));
   t.delegatedGrants!.push(...FLEET.map((f) => ({ clientId: f.agent, resourceAppId: DEMO.resources.tools.appId, scopes: ['Mail.Read'] })));
   emu = await createEmulator({ seed });
-  bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, telemetry: { tracerProvider: tracing.provider } });
+  bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+    telemetry: { tracerProvider: tracing.provider },
+  });
 });
 afterAll(() => emu.close());
 beforeEach(async () => {
@@ -60,7 +67,13 @@ describe('agentUser(...).getToken', () => {
 
   it(`for ${N} agent users (one per agent identity, as Entra requires) makes 2 + 1 requests each, whatever the concurrency`, async () => {
     const calls = FLEET.flatMap((f) => Array.from({ length: 10 }, () => f));
-    const results = await Promise.all(calls.map((f) => agentUser(bp.agent(f.agent), { upn: f.upn }).getToken(['api://tools/Mail.Read']).then((t) => [f, t] as const)));
+    const results = await Promise.all(
+      calls.map((f) =>
+        agentUser(bp.agent(f.agent), { upn: f.upn })
+          .getToken(['api://tools/Mail.Read'])
+          .then((t) => [f, t] as const),
+      ),
+    );
     for (const [f, t] of results) {
       expect(t.subject).toBe(f.user);
       expect(t.actor).toBe(f.agent);
@@ -100,7 +113,10 @@ describe('provisioning through Graph', () => {
     const agent = await p.createAgentIdentity({ displayName: 'Ticket triage', sponsors: [DEMO.users.sponsor.id] });
     const user = await p.createAgentUser({ agentIdentityId: agent.id, userPrincipalName: 'triage@contoso.onmicrosoft.com', displayName: 'Triage' });
     expect(user.identityParentId).toBe(agent.id);
-    await expect(p.createAgentUser({ agentIdentityId: agent.id, userPrincipalName: 'triage2@contoso.onmicrosoft.com', displayName: 'Triage 2' })).rejects.toMatchObject({ code: 'AGENTID_AGENT_USER_EXISTS', status: 400 });
+    await expect(p.createAgentUser({ agentIdentityId: agent.id, userPrincipalName: 'triage2@contoso.onmicrosoft.com', displayName: 'Triage 2' })).rejects.toMatchObject({
+      code: 'AGENTID_AGENT_USER_EXISTS',
+      status: 400,
+    });
     // Inheritable permissions of the workers blueprint: Reports.Read on api://reports.
     const t = await agentUser(bp.agent(agent.id), { objectId: user.id }).getToken(['api://reports/Reports.Read']);
     expect(decodeJwtClaims(t.token)).toMatchObject({ oid: user.id, azp: agent.id, scp: 'Reports.Read' });
@@ -131,11 +147,21 @@ describe('provisioning through Graph', () => {
     // A clean-up failure is reported, and never hides the work's own error.
     const failingDeletes: typeof fetch = async (url, init) =>
       init?.method === 'DELETE' && String(url).includes('/beta/serviceprincipals/') ? new Response('{"error":{"code":"ServiceUnavailable","message":"down"}}', { status: 503 }) : emu.fetch(url, init);
-    const bp2 = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: failingDeletes, retries: 0 } });
+    const bp2 = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: failingDeletes, retries: 0 },
+    });
     const cleanup: unknown[] = [];
     const opts = { displayName: 'x', sponsors: [DEMO.users.sponsor.id], graphBaseUrl: emu.baseUrl, onCleanupError: (e: unknown) => cleanup.push(e) };
     await expect(withEphemeralAgent(bp2, opts, async () => 1)).rejects.toMatchObject({ code: 'AGENTID_GRAPH', status: 503 });
-    await expect(withEphemeralAgent(bp2, opts, async () => { throw new Error('the work failed first'); })).rejects.toThrow('the work failed first');
+    await expect(
+      withEphemeralAgent(bp2, opts, async () => {
+        throw new Error('the work failed first');
+      }),
+    ).rejects.toThrow('the work failed first');
     expect(cleanup).toHaveLength(2);
   });
 });

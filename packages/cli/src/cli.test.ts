@@ -20,11 +20,24 @@ async function run(argv: string[], env: Record<string, string> = {}, stdin = '')
 
 describe('agentid decode', () => {
   it('explains an autonomous agent token, an agent OBO token and an agent user token', async () => {
-    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: DEMO.blueprints.workers.appId, credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    const bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: DEMO.blueprints.workers.appId,
+      credential: secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
     const auto = (await bp.agent(DEMO.agents.reporter).getToken(['api://reports/.default'])).token;
     const r = await run(['decode', auto, '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ verified: false, tokenType: 'app', subject: { id: DEMO.agents.reporter, kind: 'agent identity (acting as itself)' }, actor: { id: DEMO.agents.reporter, kind: 'agent identity' }, parentBlueprint: DEMO.blueprints.workers.appId, roles: ['Reports.Generate'] });
+    expect(JSON.parse(r.out)).toMatchObject({
+      verified: false,
+      tokenType: 'app',
+      subject: { id: DEMO.agents.reporter, kind: 'agent identity (acting as itself)' },
+      actor: { id: DEMO.agents.reporter, kind: 'agent identity' },
+      parentBlueprint: DEMO.blueprints.workers.appId,
+      roles: ['Reports.Generate'],
+    });
     const { agentUser } = await import('@agentid/agent-user');
     const au = (await agentUser(bp.agent(DEMO.agents.digitalWorker), { upn: DEMO.agentUsers.digitalWorker.upn }).getToken(['api://tools/Mail.Read'])).token;
     const text = await run(['decode', '-'], {}, `Bearer ${au}\n`);
@@ -80,7 +93,8 @@ describe('the agentid bin', () => {
   it('runs from its shebang (built package)', () => {
     const root = new URL('../../../', import.meta.url).pathname;
     for (const pkg of ['emulator', 'core', 'obo', 'agent-user', 'cli']) {
-      if (!existsSync(`${root}packages/${pkg}/dist/index.js`)) execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/${pkg}/tsconfig.build.json`], { stdio: 'inherit' });
+      if (!existsSync(`${root}packages/${pkg}/dist/index.js`))
+        execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/${pkg}/tsconfig.build.json`], { stdio: 'inherit' });
     }
     const bin = `${root}packages/cli/dist/bin.js`;
     // `npm run build` (which CI runs first) makes the bin executable; without a build, build it here.

@@ -50,7 +50,13 @@ export async function startEmulatorFromArgs(argv: string[], io: EmulatorCliIo = 
     ...(values.seed ? { seed: values.seed } : {}),
     ...(values.lifetime ? { tokenLifetimeSec: Number(values.lifetime) } : {}),
   });
-  const l = await emu.listen({ host: values.host, httpsPort: port('https-port', values['https-port']), httpPort: port('http-port', values['http-port']), https: !values['no-https'], http: !values['no-http'] });
+  const l = await emu.listen({
+    host: values.host,
+    httpsPort: port('https-port', values['https-port']),
+    httpPort: port('http-port', values['http-port']),
+    https: !values['no-https'],
+    http: !values['no-http'],
+  });
   const base = l.httpsUrl ?? l.httpUrl!;
   const info = { ...l, caPem: undefined, ...emu.describe(base), identityHeader: emu.identityHeader };
   if (values.json) {

@@ -210,7 +210,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       if (!iss) throw new TypeError(`unknown external issuer '${name}'`);
       const t = Math.floor(now() / 1000);
       const base = (o.baseUrl ?? emu.baseUrl).replace(/\/$/, '');
-      return iss.keys.sign({ iss: iss.issuer ?? `${base}/_issuers/${name}`, sub: o.subject, aud: o.audience ?? EXCHANGE_AUDIENCE, iat: t, nbf: t, exp: t + (o.lifetimeSec ?? 3600), jti: randomBytes(8).toString('hex') });
+      return iss.keys.sign({
+        iss: iss.issuer ?? `${base}/_issuers/${name}`,
+        sub: o.subject,
+        aud: o.audience ?? EXCHANGE_AUDIENCE,
+        iat: t,
+        nbf: t,
+        exp: t + (o.lifetimeSec ?? 3600),
+        jti: randomBytes(8).toString('hex'),
+      });
     },
     msalAuthOptions(tenantId, baseUrl = emu.baseUrl) {
       return {

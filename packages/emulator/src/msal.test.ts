@@ -162,7 +162,10 @@ describe('unmodified MSAL Node against the emulator', () => {
     seed.tenants[0]!.apps!.push({ appId: '0a990000-0000-4000-8000-000000000001', identifierUri: 'api://classic', scopes: ['user_impersonation'], credentials: { secrets: ['classic-secret'] } });
     seed.tenants[0]!.delegatedGrants!.push({ clientId: '0a990000-0000-4000-8000-000000000001', resourceAppId: DEMO.resources.tools.appId, scopes: ['Files.Read'] });
     const e2 = await createEmulator({ seed });
-    const app = new ConfidentialClientApplication({ auth: { clientId: '0a990000-0000-4000-8000-000000000001', clientSecret: 'classic-secret', ...e2.msalAuthOptions(T) }, system: { networkClient: e2.networkModule as unknown as INetworkModule } });
+    const app = new ConfidentialClientApplication({
+      auth: { clientId: '0a990000-0000-4000-8000-000000000001', clientSecret: 'classic-secret', ...e2.msalAuthOptions(T) },
+      system: { networkClient: e2.networkModule as unknown as INetworkModule },
+    });
     const cc = await app.acquireTokenByClientCredential({ scopes: ['api://reports/.default'] });
     expect(claimsOf(cc!.accessToken)).toMatchObject({ idtyp: 'app', azp: '0a990000-0000-4000-8000-000000000001' });
     expect(claimsOf(cc!.accessToken).xms_act_fct).toBeUndefined();

@@ -66,10 +66,23 @@ let toolsUrl = '';
 beforeAll(async () => {
   emu = await createEmulator();
   const mk = (b: { appId: string; secret: string }) =>
-    createBlueprint({ tenantId: DEMO.tenantId, clientId: b.appId, credential: secretCredential(b.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, telemetry: { tracerProvider: tracing.provider } });
+    createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: b.appId,
+      credential: secretCredential(b.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+      telemetry: { tracerProvider: tracing.provider },
+    });
   bpO = mk(O);
   bpW = mk(W);
-  const toolsValidator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId, 'api://tools'], authorityHost: emu.baseUrl, requiredScopes: ['Mail.Send'], jwks: { fetch: emu.fetch } });
+  const toolsValidator = createTokenValidator({
+    tenantId: DEMO.tenantId,
+    audiences: [DEMO.resources.tools.appId, 'api://tools'],
+    authorityHost: emu.baseUrl,
+    requiredScopes: ['Mail.Send'],
+    jwks: { fetch: emu.fetch },
+  });
   toolsUrl = await serve('tools', async (req) => {
     const token = parseAuthorizationHeader(req.headers.authorization);
     const p = await toolsValidator.validate(token);
@@ -143,7 +156,11 @@ describe('multi-hop: user → orchestrator → mail agent → tools API over rea
     const header = await codec.encode(ctx, onward.token);
     const pw = await validatorForBlueprint(bpW).validate(onward.token);
     expect((await codec.decode(header, pw, onward.token)).actors).toEqual([DEMO.agents.orchestrator]);
-    const other = await onBehalfOf(bpO.agent(DEMO.agents.orchestrator), await emu.issueUserToken({ user: DEMO.users.bob.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] }), [`api://${W.appId}/access_agent`]);
+    const other = await onBehalfOf(
+      bpO.agent(DEMO.agents.orchestrator),
+      await emu.issueUserToken({ user: DEMO.users.bob.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] }),
+      [`api://${W.appId}/access_agent`],
+    );
     const pBob = await validatorForBlueprint(bpW).validate(other.token);
     const [h, payload, sig] = header.split('.') as [string, string, string];
     const edited = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), act: ['someone-else'] })).toString('base64url')}.${sig}`;

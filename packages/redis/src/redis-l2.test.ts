@@ -96,7 +96,7 @@ describe('createRedisL2 on a real redis-server', () => {
     // Tampered and foreign values.
     await raw.set(name, 'not-ours');
     expect(await rotated.get('k')).toBeUndefined();
-    const sealed = ((await rotated.set('k', entry('again'), 60_000)), (await raw.get(name)) as string);
+    const sealed = (await rotated.set('k', entry('again'), 60_000), (await raw.get(name)) as string);
     await raw.set(name, sealed.slice(0, -4) + 'AAAA');
     expect(await rotated.get('k')).toBeUndefined();
     expect(rotated.stats().decryptFailures).toBe(2);
@@ -148,7 +148,7 @@ describe('createRedisL2 on a real redis-server', () => {
     expect(() => createRedisL2({ url: redis.url } as never)).toThrow(expect.objectContaining({ code: 'AGENTID_INVALID_OPTIONS' }));
   });
 
-  it('works with a client of the caller\'s own (node-redis), which it does not close', async () => {
+  it("works with a client of the caller's own (node-redis), which it does not close", async () => {
     const cache = createRedisL2({ client: raw, encryption, namespace: 'own' });
     await cache.set('k', entry('t-own'), 10_000);
     expect((await cache.get('k'))?.token).toBe('t-own');

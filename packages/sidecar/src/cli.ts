@@ -49,7 +49,9 @@ export async function startSidecarFromArgs(argv: readonly string[], io: SidecarI
   const logger: Logger = { debug() {}, info: write('info'), warn: write('warn'), error: write('error') };
   const sidecar = createSidecar(config, { logger });
   const where = await sidecar.listen();
-  out(`agentid sidecar listening on ${where.url ?? `unix:${where.socket}`} (blueprint ${config.clientId}, credential ${config.credentialSource}, ${config.downstreamApis.size} API profile(s)${config.redis ? ', shared Redis cache' : ''})`);
+  out(
+    `agentid sidecar listening on ${where.url ?? `unix:${where.socket}`} (blueprint ${config.clientId}, credential ${config.credentialSource}, ${config.downstreamApis.size} API profile(s)${config.redis ? ', shared Redis cache' : ''})`,
+  );
   if (io.handleSignals !== false) {
     const stop = (signal: string) => {
       out(`agentid sidecar: ${signal}, closing`);

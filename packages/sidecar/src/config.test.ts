@@ -65,7 +65,8 @@ describe('loadSidecarConfig: Microsoft shape', () => {
     const cert = createCertificate();
     const pem = join(dir, 'blueprint.pem');
     writeFileSync(pem, cert.certPem + cert.keyPem);
-    const withCred = (cred: Record<string, string>) => loadSidecarConfig({ env: { AzureAd__TenantId: TID, AzureAd__ClientId: CID, ...Object.fromEntries(Object.entries(cred).map(([k, v]) => [`AzureAd__ClientCredentials__0__${k}`, v])) } });
+    const withCred = (cred: Record<string, string>) =>
+      loadSidecarConfig({ env: { AzureAd__TenantId: TID, AzureAd__ClientId: CID, ...Object.fromEntries(Object.entries(cred).map(([k, v]) => [`AzureAd__ClientCredentials__0__${k}`, v])) } });
     expect(withCred({ SourceType: 'Path', CertificateDiskPath: pem }).credentialSource).toBe('Path');
     expect(withCred({ SourceType: 'SignedAssertionFilePath', SignedAssertionFileDiskPath: '/var/run/secrets/token' }).credentialSource).toBe('SignedAssertionFilePath');
     expect(withCred({ SourceType: 'SignedAssertionFromManagedIdentity', ManagedIdentityClientId: CID }).credentialSource).toBe('SignedAssertionFromManagedIdentity');
@@ -75,7 +76,15 @@ describe('loadSidecarConfig: Microsoft shape', () => {
     writeFileSync(pfx, Buffer.from([0x30, 0x82, 0x01]));
     expect(() => withCred({ SourceType: 'Path', CertificateDiskPath: pfx })).toThrow(/PFX is not supported/);
     // The first supported entry wins, after unsupported ones.
-    const c = loadSidecarConfig({ env: { AzureAd__TenantId: TID, AzureAd__ClientId: CID, AzureAd__ClientCredentials__0__SourceType: 'KeyVault', AzureAd__ClientCredentials__1__SourceType: 'ClientSecret', AzureAd__ClientCredentials__1__ClientSecret: 's' } });
+    const c = loadSidecarConfig({
+      env: {
+        AzureAd__TenantId: TID,
+        AzureAd__ClientId: CID,
+        AzureAd__ClientCredentials__0__SourceType: 'KeyVault',
+        AzureAd__ClientCredentials__1__SourceType: 'ClientSecret',
+        AzureAd__ClientCredentials__1__ClientSecret: 's',
+      },
+    });
     expect(c.credentialSource).toBe('ClientSecret');
   });
 

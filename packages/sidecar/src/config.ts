@@ -1,13 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  type BlueprintCredential,
-  certificateCredential,
-  ConfigurationError,
-  managedIdentityCredential,
-  PUBLIC_AUTHORITY_HOST,
-  secretCredential,
-  workloadIdentityCredential,
-} from '@agentid/core';
+import { type BlueprintCredential, certificateCredential, ConfigurationError, managedIdentityCredential, PUBLIC_AUTHORITY_HOST, secretCredential, workloadIdentityCredential } from '@agentid/core';
 
 /** One downstream API profile (`DownstreamApis:<name>`). */
 export interface DownstreamApiProfile {
@@ -136,7 +128,9 @@ function bool(node: unknown, what: string, fallback: boolean): boolean {
 }
 function scopesOf(node: unknown, what: string): string[] {
   if (typeof node === 'string') return node.split(/\s+/).filter(Boolean);
-  return list(node).map((s, i) => text(s, `${what}:${i}`) ?? '').filter(Boolean);
+  return list(node)
+    .map((s, i) => text(s, `${what}:${i}`) ?? '')
+    .filter(Boolean);
 }
 
 /** Merges `A__B__0__C=value` variables of the known sections into the tree (case-insensitively). */
@@ -184,7 +178,9 @@ function credentialFrom(entries: unknown[], env: Readonly<Record<string, string 
         const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
         const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem)?.[0];
         if (!cert || !key) {
-          throw new ConfigurationError(`sidecar configuration: ${path} must be a PEM file with the certificate and its private key (PFX is not supported: convert it with 'openssl pkcs12 -in cert.pfx -out cert.pem -nodes')`);
+          throw new ConfigurationError(
+            `sidecar configuration: ${path} must be a PEM file with the certificate and its private key (PFX is not supported: convert it with 'openssl pkcs12 -in cert.pfx -out cert.pem -nodes')`,
+          );
         }
         const password = text(at(entry, 'CertificatePassword'), 'CertificatePassword');
         return { credential: certificateCredential({ certificate: cert, privateKey: key, ...(password ? { passphrase: password } : {}) }), source: 'Path' };
@@ -251,7 +247,9 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     throw new ConfigurationError('sidecar configuration: AzureAd:Instance must be an https URL');
   }
   const audience = text(at(tree, 'AzureAd', 'Audience'), 'AzureAd:Audience');
-  const audiences = audience ? [audience, ...scopesOf(at(tree, 'AzureAd', 'Audiences'), 'AzureAd:Audiences')] : [clientId, `api://${clientId}`, ...scopesOf(at(tree, 'AzureAd', 'Audiences'), 'AzureAd:Audiences')];
+  const audiences = audience
+    ? [audience, ...scopesOf(at(tree, 'AzureAd', 'Audiences'), 'AzureAd:Audiences')]
+    : [clientId, `api://${clientId}`, ...scopesOf(at(tree, 'AzureAd', 'Audiences'), 'AzureAd:Audiences')];
   const requiredScopes = scopesOf(at(tree, 'AzureAd', 'Scopes'), 'AzureAd:Scopes');
   const { credential, source } = credentialFrom(list(at(tree, 'AzureAd', 'ClientCredentials')), env);
 
@@ -311,7 +309,8 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     const many = at(tree, 'AgentId', 'Redis', 'Keys');
     if (many !== null && typeof many === 'object') for (const [id, v] of Object.entries(many)) keys[id] = text(v, `AgentId:Redis:Keys:${id}`) ?? '';
     const currentKeyId = text(at(tree, 'AgentId', 'Redis', 'CurrentKeyId'), 'AgentId:Redis:CurrentKeyId') ?? (single ? singleId : Object.keys(keys)[0]);
-    if (!currentKeyId || Object.keys(keys).length === 0) throw new ConfigurationError('sidecar configuration: AgentId:Redis:EncryptionKey (32 bytes, base64) is required with AgentId:Redis:Url: tokens in Redis are always encrypted');
+    if (!currentKeyId || Object.keys(keys).length === 0)
+      throw new ConfigurationError('sidecar configuration: AgentId:Redis:EncryptionKey (32 bytes, base64) is required with AgentId:Redis:Url: tokens in Redis are always encrypted');
     redis = { url: redisUrl, namespace: text(at(tree, 'AgentId', 'Redis', 'Namespace'), 'AgentId:Redis:Namespace') ?? `agentid-sidecar-${clientId.toLowerCase()}`.slice(0, 64), currentKeyId, keys };
   }
 

@@ -98,7 +98,7 @@ export function parseRequest(query: URLSearchParams, route: RouteName, api: Down
   const agentIdentity = single.get('AgentIdentity');
   const agentUsername = single.get('AgentUsername');
   const agentUserId = single.get('AgentUserId');
-  if (agentIdentity !== undefined && !GUID.test(agentIdentity)) return problem(400, 'AgentIdentity must be the agent identity\'s client id (a GUID).', 'AGENTID_INVALID_REQUEST');
+  if (agentIdentity !== undefined && !GUID.test(agentIdentity)) return problem(400, "AgentIdentity must be the agent identity's client id (a GUID).", 'AGENTID_INVALID_REQUEST');
   if (agentUsername !== undefined && agentUserId !== undefined) return problem(400, 'AgentUsername and AgentUserId are mutually exclusive.', 'AGENTID_INVALID_REQUEST');
   if ((agentUsername !== undefined || agentUserId !== undefined) && agentIdentity === undefined) {
     return problem(400, 'AgentUsername and AgentUserId need AgentIdentity (the agent identity the agent user belongs to).', 'AGENTID_INVALID_REQUEST');

@@ -67,7 +67,13 @@ const claimsOfHeader = (json: Record<string, unknown>) => decodeJwtClaims(String
 
 beforeAll(async () => {
   emu = await createEmulator();
-  const validator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId, 'api://tools'], authorityHost: emu.baseUrl, requiredScopes: [], jwks: { fetch: emu.fetch } });
+  const validator = createTokenValidator({
+    tenantId: DEMO.tenantId,
+    audiences: [DEMO.resources.tools.appId, 'api://tools'],
+    authorityHost: emu.baseUrl,
+    requiredScopes: [],
+    jwks: { fetch: emu.fetch },
+  });
   // The downstream API: validates the token, echoes who called, and has a redirect.
   api = createServer((req, res) => {
     if (req.url === '/v1/redirect') return res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
@@ -76,7 +82,10 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       validator.validate(token).then(
-        (p) => res.writeHead(200, { 'content-type': 'application/json', 'x-internal': 'hidden' }).end(JSON.stringify({ path: req.url, method: req.method, oid: p.oid, azp: p.azp, body: Buffer.concat(chunks).toString(), contentType: req.headers['content-type'] ?? null })),
+        (p) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json', 'x-internal': 'hidden' })
+            .end(JSON.stringify({ path: req.url, method: req.method, oid: p.oid, azp: p.azp, body: Buffer.concat(chunks).toString(), contentType: req.headers['content-type'] ?? null })),
         () => res.writeHead(401).end(),
       );
     });
@@ -123,7 +132,11 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
 
   it('AgentIdentity + RequestAppToken: the autonomous agent token; AgentIdentity alone without a caller: the same', async () => {
     const { url } = await start(OPEN);
-    for (const q of [`AgentIdentity=${A.mail}&optionsOverride.RequestAppToken=true`, `AgentIdentity=${A.mail}`, `agentidentity=${A.mail}&optionsoverride.acquiretokenoptions.tenant=${DEMO.tenantId}`]) {
+    for (const q of [
+      `AgentIdentity=${A.mail}&optionsOverride.RequestAppToken=true`,
+      `AgentIdentity=${A.mail}`,
+      `agentidentity=${A.mail}&optionsoverride.acquiretokenoptions.tenant=${DEMO.tenantId}`,
+    ]) {
       const r = await get(`${url}/AuthorizationHeaderUnauthenticated/tools?${q}`);
       expect(r.status, q).toBe(200);
       const c = claimsOfHeader(r.json);
@@ -225,7 +238,12 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     expect((r.json['headers'] as Record<string, string[]>)['x-internal']).toBeUndefined();
     const seen = JSON.parse(String(r.json['content'])) as Record<string, unknown>;
     expect(seen).toMatchObject({ path: '/v1/me', oid: A.mail, azp: A.mail, method: 'GET' });
-    const posted = await get(`${url}/DownstreamApiUnauthenticated/tools?optionsOverride.HttpMethod=POST&optionsOverride.RelativePath=items/1`, { 'content-type': 'application/json' }, 'POST', '{"hello":1}');
+    const posted = await get(
+      `${url}/DownstreamApiUnauthenticated/tools?optionsOverride.HttpMethod=POST&optionsOverride.RelativePath=items/1`,
+      { 'content-type': 'application/json' },
+      'POST',
+      '{"hello":1}',
+    );
     expect(JSON.parse(String(posted.json['content']))).toMatchObject({ path: '/v1/items/1', method: 'POST', body: '{"hello":1}', contentType: 'application/json' });
     const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
     const obo = await get(`${url}/DownstreamApi/mail?AgentIdentity=${A.mail}&optionsOverride.RelativePath=inbox`, { authorization: `Bearer ${user}` }, 'POST');
@@ -254,7 +272,12 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     // A downstream API that never answers.
     const hang = createServer(() => undefined);
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
-    const slow = await start({ ...OPEN, DownstreamApis__slow__BaseUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/`, DownstreamApis__slow__Scopes__0: 'api://tools/.default', AgentId__DownstreamTimeoutMs: '300' });
+    const slow = await start({
+      ...OPEN,
+      DownstreamApis__slow__BaseUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/`,
+      DownstreamApis__slow__Scopes__0: 'api://tools/.default',
+      AgentId__DownstreamTimeoutMs: '300',
+    });
     const t0 = Date.now();
     const timedOut = await get(`${slow.url}/DownstreamApiUnauthenticated/slow`, {}, 'POST');
     expect(timedOut.status).toBe(504);
@@ -276,7 +299,13 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     expect(r.status).toBe(200);
     const token = String(r.json['authorizationHeader']).slice(7);
     const span = tracing.spans().find((s) => s.name === 'sidecar AuthorizationHeaderUnauthenticated')!;
-    expect(span.attributes).toMatchObject({ 'http.route': '/AuthorizationHeaderUnauthenticated/{apiName}', 'agentid.sidecar.api': 'mail', 'agentid.flow': 'agent_user', 'agentid.agent.id': A.digitalWorker, 'http.response.status_code': 200 });
+    expect(span.attributes).toMatchObject({
+      'http.route': '/AuthorizationHeaderUnauthenticated/{apiName}',
+      'agentid.sidecar.api': 'mail',
+      'agentid.flow': 'agent_user',
+      'agentid.agent.id': A.digitalWorker,
+      'http.response.status_code': 200,
+    });
     // The broker's spans are children of the request span.
     expect(tracing.spans().some((s) => s.parentSpanContext?.spanId === span.spanContext().spanId)).toBe(true);
     const dump = JSON.stringify(tracing.spans().map((s) => [s.name, s.attributes, s.events])) + logs.join('\n');
@@ -289,7 +318,9 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
   it('loopback only: isLoopback, and a caller on a non-loopback address gets 403 (except /healthz)', async () => {
     expect(['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', undefined].every((a) => isLoopback(a))).toBe(true);
     expect(['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.1', 'fe80::1', '0.0.0.0'].some((a) => isLoopback(a))).toBe(false);
-    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (external === undefined) return; // No non-loopback interface on this machine: the unit checks above stand.
     const { url } = await start({ AgentId__Listen__Host: '0.0.0.0' });
     const port = new URL(url).port;

@@ -77,7 +77,11 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 class HttpProblem extends Error {
-  constructor(readonly status: number, message: string, readonly code: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
   }
 }
@@ -166,7 +170,11 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       return agent.getToken(p.scopes, opts);
     }
     if (caller !== undefined && !p.requestAppToken) {
-      throw new HttpProblem(400, 'On-behalf-of as the blueprint itself is not supported: pass AgentIdentity (agent OBO), or optionsOverride.RequestAppToken=true for the app identity.', 'AGENTID_INVALID_REQUEST');
+      throw new HttpProblem(
+        400,
+        'On-behalf-of as the blueprint itself is not supported: pass AgentIdentity (agent OBO), or optionsOverride.RequestAppToken=true for the app identity.',
+        'AGENTID_INVALID_REQUEST',
+      );
     }
     if (p.scopes.length !== 1 || !/\/\.default$/i.test(p.scopes[0]!)) {
       throw new HttpProblem(400, "An app token takes exactly one scope of the form '<resource>/.default'.", 'AGENTID_INVALID_SCOPE');
@@ -203,7 +211,11 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       });
     } catch (error) {
       const timedOut = (error as { name?: string }).name === 'TimeoutError';
-      throw new HttpProblem(timedOut ? 504 : 502, timedOut ? `The API '${api.name}' did not answer within ${config.downstreamTimeoutMs} ms.` : `The API '${api.name}' could not be reached.`, 'AGENTID_DOWNSTREAM');
+      throw new HttpProblem(
+        timedOut ? 504 : 502,
+        timedOut ? `The API '${api.name}' did not answer within ${config.downstreamTimeoutMs} ms.` : `The API '${api.name}' could not be reached.`,
+        'AGENTID_DOWNSTREAM',
+      );
     }
     const buffer = Buffer.from(await response.arrayBuffer());
     if (buffer.length > maxResponse) throw new HttpProblem(502, `The API '${api.name}' answered with more than ${maxResponse} bytes.`, 'AGENTID_DOWNSTREAM');

@@ -82,7 +82,10 @@ export function defineTools(tools: Readonly<Record<string, ToolDefinition>>): Re
     }
     if (d.mode === 'agent-user' && !d.agentUser) bad('an agent-user tool needs agentUser: { upn } or { objectId }');
     const requestScopes = d.mode === 'autonomous' ? [`${d.resource.replace(/\/+$/, '')}/.default`] : scopes.map((s) => fullScope(d.resource, s));
-    out.set(name, Object.freeze({ name, mode: d.mode, resource: d.resource, requestScopes: Object.freeze(requestScopes), roles: Object.freeze([...roles]), ...(d.agentUser ? { agentUser: d.agentUser } : {}) }));
+    out.set(
+      name,
+      Object.freeze({ name, mode: d.mode, resource: d.resource, requestScopes: Object.freeze(requestScopes), roles: Object.freeze([...roles]), ...(d.agentUser ? { agentUser: d.agentUser } : {}) }),
+    );
   }
   if (out.size === 0) bad0();
   return out;

@@ -1,15 +1,5 @@
 import { agentUser, type AgentUserHandle } from '@agentid/agent-user';
-import {
-  type AccessToken,
-  type Agent,
-  ATTR,
-  AuthorizationError,
-  type Blueprint,
-  blueprintRuntime,
-  ConfigurationError,
-  type GetTokenOptions,
-  isAgentIdError,
-} from '@agentid/core';
+import { type AccessToken, type Agent, ATTR, AuthorizationError, type Blueprint, blueprintRuntime, ConfigurationError, type GetTokenOptions, isAgentIdError } from '@agentid/core';
 import {
   appendActor,
   type DelegationCodec,
@@ -165,7 +155,19 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
   };
   const conclude = (name: string, tool: ResolvedTool | undefined, reason: string | undefined, principal: Principal, delegation: DelegationContext): ResolvedTool => {
     // The event is only built when someone listens.
-    if (audit.decision) audit.decision(Object.freeze({ type: 'decision' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors, allowed: reason === undefined, ...(reason ? { reason } : {}) }));
+    if (audit.decision)
+      audit.decision(
+        Object.freeze({
+          type: 'decision' as const,
+          tool: name,
+          agentId: agent.id,
+          userId: principal.oid,
+          tenantId: principal.tid,
+          actors: delegation.actors,
+          allowed: reason === undefined,
+          ...(reason ? { reason } : {}),
+        }),
+      );
     if (!tool) throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', `No tool named '${name.slice(0, 64)}' is registered`);
     if (reason) throw new AuthorizationError('AGENTID_FORBIDDEN', `Tool '${name}' is not allowed: ${reason}`);
     return tool;
@@ -216,10 +218,31 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
         return rt.telemetry.withSpan(`execute_tool ${name}`, attrs, async (span) => {
           const started = rt.clock.now();
           const event = (outcome: InvocationEvent['outcome'], status?: number, errorCode?: string) =>
-            audit.invocation?.(Object.freeze({ type: 'invocation' as const, tool: name, agentId: agent.id, userId: principal.oid, tenantId: principal.tid, actors: delegation.actors, outcome, durationMs: rt.clock.now() - started, ...(status !== undefined ? { status } : {}), ...(errorCode ? { errorCode } : {}) }));
+            audit.invocation?.(
+              Object.freeze({
+                type: 'invocation' as const,
+                tool: name,
+                agentId: agent.id,
+                userId: principal.oid,
+                tenantId: principal.tid,
+                actors: delegation.actors,
+                outcome,
+                durationMs: rt.clock.now() - started,
+                ...(status !== undefined ? { status } : {}),
+                ...(errorCode ? { errorCode } : {}),
+              }),
+            );
           try {
             const tool = await resolve();
-            const res = await toolFetch({ url, init, fetch: fetchImpl, getToken: (o) => tokenOf(tool, o), delegation, codec, invalidate: () => blueprint.invalidate(tool.mode === 'autonomous' ? { agent: agent.id } : { user: tool.mode === 'obo' ? principal.oid : agentUserKey(tool) }) });
+            const res = await toolFetch({
+              url,
+              init,
+              fetch: fetchImpl,
+              getToken: (o) => tokenOf(tool, o),
+              delegation,
+              codec,
+              invalidate: () => blueprint.invalidate(tool.mode === 'autonomous' ? { agent: agent.id } : { user: tool.mode === 'obo' ? principal.oid : agentUserKey(tool) }),
+            });
             span.setAttribute('agentid.tool.outcome', res.ok ? 'ok' : 'error');
             span.setAttribute(ATTR.HTTP_STATUS, res.status);
             event(res.ok ? 'ok' : 'error', res.status);

@@ -4,7 +4,10 @@ import { claimsFromChallenge, defineTools, parseBearerChallenge, toErrorResponse
 
 describe('defineTools', () => {
   it('resolves full scopes and refuses registries that break least privilege', () => {
-    const t = defineTools({ a: { resource: 'api://tools', scopes: ['Mail.Read', 'api://tools/Mail.Send'], mode: 'obo' }, b: { resource: 'https://graph.microsoft.com/', roles: ['Mail.Send'], mode: 'autonomous' } });
+    const t = defineTools({
+      a: { resource: 'api://tools', scopes: ['Mail.Read', 'api://tools/Mail.Send'], mode: 'obo' },
+      b: { resource: 'https://graph.microsoft.com/', roles: ['Mail.Send'], mode: 'autonomous' },
+    });
     expect(t.get('a')!.requestScopes).toEqual(['api://tools/Mail.Read', 'api://tools/Mail.Send']);
     expect(t.get('b')!.requestScopes).toEqual(['https://graph.microsoft.com/.default']);
     const bad: Array<[string, unknown]> = [

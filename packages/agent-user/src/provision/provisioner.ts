@@ -107,7 +107,8 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
     return encodeURIComponent(id);
   };
   const checkIds = (name: string, ids: unknown, min: number): string[] => {
-    if (!Array.isArray(ids) || ids.length < min || ids.some((i) => typeof i !== 'string' || !SAFE_ID.test(i))) throw new ConfigurationError(`${name} must list ${min > 0 ? 'at least one' : ''} user object id(s)`);
+    if (!Array.isArray(ids) || ids.length < min || ids.some((i) => typeof i !== 'string' || !SAFE_ID.test(i)))
+      throw new ConfigurationError(`${name} must list ${min > 0 ? 'at least one' : ''} user object id(s)`);
     return ids as string[];
   };
 

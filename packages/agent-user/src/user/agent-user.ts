@@ -52,18 +52,23 @@ export function checkRef(ref: AgentUserRef): { kind: 'upn' | 'objectId'; value: 
   const hasId = 'objectId' in ref && ref.objectId !== undefined;
   if (hasUpn === hasId) throw new ConfigurationError('agentUser: pass exactly one of { upn } or { objectId }');
   if (hasId) {
-    if (typeof ref.objectId !== 'string' || !GUID.test(ref.objectId)) throw new ConfigurationError('agentUser: objectId must be the agent user\'s object id (a GUID); pass a UPN as { upn }');
+    if (typeof ref.objectId !== 'string' || !GUID.test(ref.objectId)) throw new ConfigurationError("agentUser: objectId must be the agent user's object id (a GUID); pass a UPN as { upn }");
     return { kind: 'objectId', value: ref.objectId.toLowerCase() };
   }
   if (typeof ref.upn !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(ref.upn)) throw new ConfigurationError("agentUser: upn must be a user principal name such as 'worker@contoso.com'");
   return { kind: 'upn', value: ref.upn.toLowerCase() };
 }
 
-
 /** Better codes for what Entra answers about agent users; the original stays as `cause`. */
 function refine(e: unknown, agentId: string): unknown {
   if (!isAgentIdError(e)) return e;
-  if (e.aadsts === 50000) return new ProvisioningError('AGENTID_AGENT_USER_NOT_LINKED', `The user is not an agent user of agent identity ${agentId} (an agent user's parent is fixed for life)`, { cause: e, status: e.status, error: e.error, aadsts: e.aadsts });
+  if (e.aadsts === 50000)
+    return new ProvisioningError('AGENTID_AGENT_USER_NOT_LINKED', `The user is not an agent user of agent identity ${agentId} (an agent user's parent is fixed for life)`, {
+      cause: e,
+      status: e.status,
+      error: e.error,
+      aadsts: e.aadsts,
+    });
   return e;
 }
 
@@ -107,9 +112,7 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
       const upnClaim = raw.upn ?? raw.preferred_username;
       const upn = typeof upnClaim === 'string' ? upnClaim.toLowerCase() : undefined;
       const mismatch =
-        a.meta.actor?.toLowerCase() !== agent.id.toLowerCase() ||
-        !subjectFacets.includes(AGENT_USER_FACET) ||
-        (kind === 'objectId' ? oid !== value : upn !== undefined && upn !== value);
+        a.meta.actor?.toLowerCase() !== agent.id.toLowerCase() || !subjectFacets.includes(AGENT_USER_FACET) || (kind === 'objectId' ? oid !== value : upn !== undefined && upn !== value);
       if (mismatch) throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The agent user token names another subject or actor than requested; it was discarded');
       return a;
     };

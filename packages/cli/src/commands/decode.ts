@@ -22,7 +22,7 @@ export function explainClaims(c: Record<string, unknown>, nowSec: number): Recor
   return {
     verified: false,
     tokenType: idtyp,
-    subject: { id: str(c.oid) ?? str(c.sub), kind: subjectKind, ...(str(c.upn) ?? str(c.preferred_username) ? { upn: str(c.upn) ?? str(c.preferred_username) } : {}) },
+    subject: { id: str(c.oid) ?? str(c.sub), kind: subjectKind, ...((str(c.upn) ?? str(c.preferred_username)) ? { upn: str(c.upn) ?? str(c.preferred_username) } : {}) },
     actor: { id: str(c.azp) ?? str(c.appid), kind: act.includes(11) ? 'agent identity' : 'application' },
     ...(str(c.xms_par_app_azp) ? { parentBlueprint: str(c.xms_par_app_azp) } : {}),
     actorFacets: act.map((f) => FACET_NAMES[f] ?? `${f} (unknown, ignored)`),
@@ -37,16 +37,18 @@ export function explainClaims(c: Record<string, unknown>, nowSec: number): Recor
     expiresAt: exp !== undefined ? new Date(exp * 1000).toISOString() : undefined,
     lifetimeSec,
     remainingSec: exp !== undefined ? exp - nowSec : undefined,
-    warnings: [
-      ...(lifetimeSec !== undefined && lifetimeSec > 3600 ? [`lives ${Math.round(lifetimeSec / 60)} min: longer than 1 h`] : []),
-      ...(exp !== undefined && exp < nowSec ? ['expired'] : []),
-    ],
+    warnings: [...(lifetimeSec !== undefined && lifetimeSec > 3600 ? [`lives ${Math.round(lifetimeSec / 60)} min: longer than 1 h`] : []), ...(exp !== undefined && exp < nowSec ? ['expired'] : [])],
   };
 }
 
 /** `agentid decode`. @internal */
 export async function decodeCommand(argv: string[], io: CliIo, now: () => number): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (values.help) {
     io.stdout(`${DECODE_USAGE}\n`);
     return 0;

@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  type BlueprintCredential,
-  certificateCredential,
-  createBlueprint,
-  isAgentIdError,
-  managedIdentityCredential,
-  secretCredential,
-  workloadIdentityCredential,
-} from '@agentid/core';
+import { type BlueprintCredential, certificateCredential, createBlueprint, isAgentIdError, managedIdentityCredential, secretCredential, workloadIdentityCredential } from '@agentid/core';
 import { type CliIo, UsageError } from '../io.js';
 
 export const TOKEN_USAGE = `usage: agentid token --agent ID --scope RESOURCE/.default [credential] [--tenant ID --blueprint ID] [--authority-host URL] [--json] [--print-token]

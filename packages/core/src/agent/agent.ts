@@ -161,14 +161,19 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
         // A bad part of the request: the span below records the error.
       }
     }
-    return rt.telemetry.withSpan(name, { ...attributesOf(), ...(call?.attributes ?? {}) }, async (s) => {
-      // A prepared request is its own cache slot, unless claims make another key.
-      const key = plain !== undefined ? cacheKeyOf(plain, claims) : claims ? buildKey((prepared as PreparedRequest<unknown>).request, claims) : (prepared as PreparedRequest<unknown>);
-      const allTags = plain !== undefined ? (plain.tags ? [...tags, ...plain.tags] : tags) : (prepared as PreparedRequest<unknown>).tags;
-      const r = await rt.store.get(key, acquire, { forceRefresh: force, ...(o.signal ? { signal: o.signal } : {}), tags: allTags });
-      s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
-      return r.token;
-    }, links);
+    return rt.telemetry.withSpan(
+      name,
+      { ...attributesOf(), ...(call?.attributes ?? {}) },
+      async (s) => {
+        // A prepared request is its own cache slot, unless claims make another key.
+        const key = plain !== undefined ? cacheKeyOf(plain, claims) : claims ? buildKey((prepared as PreparedRequest<unknown>).request, claims) : (prepared as PreparedRequest<unknown>);
+        const allTags = plain !== undefined ? (plain.tags ? [...tags, ...plain.tags] : tags) : (prepared as PreparedRequest<unknown>).tags;
+        const r = await rt.store.get(key, acquire, { forceRefresh: force, ...(o.signal ? { signal: o.signal } : {}), tags: allTags });
+        s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
+        return r.token;
+      },
+      links,
+    );
   }
 
   // The agent's own flows repeat a handful of requests: prepared once (autonomous: per resource).
@@ -177,45 +182,54 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
   const autonomous = createMemo<string, PreparedRequest<undefined>>({ maxEntries: rt.store.maxEntries });
 
   const getExchangeToken = (o: GetTokenOptions = {}) =>
-    brokerGet(exchange, (signal) =>
-      rt.network.run({ signal }, async () => {
-        const r = await rt.blueprintApp.acquireTokenByClientCredential({ scopes: [...exchangeScopes], fmiPath: id, skipCache: true });
-        rt.blueprintApp.clearCache();
-        return toAcquisition(r, exchangeScopes);
-      }),
-    o);
+    brokerGet(
+      exchange,
+      (signal) =>
+        rt.network.run({ signal }, async () => {
+          const r = await rt.blueprintApp.acquireTokenByClientCredential({ scopes: [...exchangeScopes], fmiPath: id, skipCache: true });
+          rt.blueprintApp.clearCache();
+          return toAcquisition(r, exchangeScopes);
+        }),
+      o,
+    );
 
   const msal = rt.agentApp(id, async () => (await getExchangeToken()).token);
 
   // Leg 2 with T1 from our cache; a T1 the server rejects is dropped and fetched once more.
   const leg2 = (prepared: PreparedRequest<undefined>, o: GetTokenOptions) => {
     const { scopes } = prepared.request;
-    return brokerGet(prepared, async (signal) => {
-      // run() turns MSAL's failures into our typed errors, so the retry decision sits outside it.
-      // Only a leg-2 rejection of a cached T1 is retried, with a fresh T1; leg-1 failures are not.
-      const attempt = async (force: boolean) => {
-        const t1 = await getExchangeToken({ forceRefresh: force, signal });
-        return rt.network.run({ signal }, async () => {
-          const r = await msal.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, clientAssertion: t1.token, ...(o.claims ? { claims: o.claims } : {}) });
-          msal.clearCache();
-          return toAcquisition(r, scopes);
-        }).catch((e: unknown) => {
-          throw Object.assign(new Leg2Failure(), { inner: e });
-        });
-      };
-      try {
-        return await attempt(false);
-      } catch (e) {
-        if (!(e instanceof Leg2Failure)) throw e;
-        const inner = e.inner;
-        if (!isAgentIdError(inner) || !['AGENTID_INVALID_CLIENT', 'AGENTID_ASSERTION_EXPIRED'].includes(inner.code)) throw inner;
+    return brokerGet(
+      prepared,
+      async (signal) => {
+        // run() turns MSAL's failures into our typed errors, so the retry decision sits outside it.
+        // Only a leg-2 rejection of a cached T1 is retried, with a fresh T1; leg-1 failures are not.
+        const attempt = async (force: boolean) => {
+          const t1 = await getExchangeToken({ forceRefresh: force, signal });
+          return rt.network
+            .run({ signal }, async () => {
+              const r = await msal.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, clientAssertion: t1.token, ...(o.claims ? { claims: o.claims } : {}) });
+              msal.clearCache();
+              return toAcquisition(r, scopes);
+            })
+            .catch((e: unknown) => {
+              throw Object.assign(new Leg2Failure(), { inner: e });
+            });
+        };
         try {
-          return await attempt(true);
-        } catch (e2) {
-          throw e2 instanceof Leg2Failure ? e2.inner : e2;
+          return await attempt(false);
+        } catch (e) {
+          if (!(e instanceof Leg2Failure)) throw e;
+          const inner = e.inner;
+          if (!isAgentIdError(inner) || !['AGENTID_INVALID_CLIENT', 'AGENTID_ASSERTION_EXPIRED'].includes(inner.code)) throw inner;
+          try {
+            return await attempt(true);
+          } catch (e2) {
+            throw e2 instanceof Leg2Failure ? e2.inner : e2;
+          }
         }
-      }
-    }, o);
+      },
+      o,
+    );
   };
 
   const agent: Agent = Object.freeze({

@@ -17,7 +17,14 @@ beforeEach(() => {
 });
 
 const make = () =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, telemetry: { tracerProvider: tracing.provider } });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+    telemetry: { tracerProvider: tracing.provider },
+  });
 
 const acquireOf = () => {
   let n = 0;

@@ -4,8 +4,7 @@ import type { Agent } from './agent.js';
 import type { BlueprintRuntime } from '../blueprint/runtime.js';
 
 /** Whether Entra rejected the agent's own client assertion (T1), as opposed to the user's or the grant. */
-const assertionRejected = (e: unknown): boolean =>
-  isAgentIdError(e) && (e.code === 'AGENTID_INVALID_CLIENT' || (e.code === 'AGENTID_ASSERTION_EXPIRED' && e.aadsts === 700024));
+const assertionRejected = (e: unknown): boolean => isAgentIdError(e) && (e.code === 'AGENTID_INVALID_CLIENT' || (e.code === 'AGENTID_ASSERTION_EXPIRED' && e.aadsts === 700024));
 
 class RequestFailure {
   constructor(readonly inner: unknown) {}

@@ -88,15 +88,23 @@ describe('createBlueprint against the emulator', () => {
   it('retries 429 with Retry-After and 503, never invalid_grant-like errors; tokens never leak', async () => {
     emu.faults.add({ route: 'token', grant: 'leg1', kind: 'status', status: 429, retryAfterSec: 0, times: 1 });
     emu.faults.add({ route: 'token', grant: 'leg2', kind: 'status', status: 503, times: 2 });
-    const t = await make(secretCredential(W.secret, { silenceWarning: true })).agent(DEMO.agents.mail).getToken(['api://tools/.default']);
+    const t = await make(secretCredential(W.secret, { silenceWarning: true }))
+      .agent(DEMO.agents.mail)
+      .getToken(['api://tools/.default']);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 2, leg2: 3 });
     expect(`${t} ${JSON.stringify(t)} ${inspect(t)}`).not.toContain(t.token);
     emu.counters.reset();
     const bad = make(secretCredential('wrong', { silenceWarning: true }));
-    const err = await bad.agent(DEMO.agents.mail).getToken(['api://tools/.default']).catch((e: unknown) => e);
+    const err = await bad
+      .agent(DEMO.agents.mail)
+      .getToken(['api://tools/.default'])
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'AGENTID_INVALID_CLIENT', aadsts: 7000215 });
     expect(emu.counters.tokenRequests('leg1')).toBe(1);
-    const text = tracing.spans().map((s) => JSON.stringify({ a: s.attributes, e: s.events, st: s.status })).join('');
+    const text = tracing
+      .spans()
+      .map((s) => JSON.stringify({ a: s.attributes, e: s.events, st: s.status }))
+      .join('');
     expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
     expect(text).not.toContain(W.secret);
   });
@@ -107,7 +115,11 @@ describe('createBlueprint against the emulator', () => {
     expect(() => certificateCredential({ certificate: cert.certPem, privateKey: createCertificate().keyPem })).toThrow(/does not match/);
     const agent = make(secretCredential(W.secret, { silenceWarning: true })).agent(DEMO.agents.mail);
     await expect(agent.getToken(['api://tools/Mail.Read'])).rejects.toMatchObject({ code: 'AGENTID_INVALID_OPTIONS' });
-    await expect(make(secretCredential(W.secret, { silenceWarning: true })).agent(DEMO.agents.orchestrator).getToken(['api://tools/.default'])).rejects.toMatchObject({ aadsts: 700016 });
+    await expect(
+      make(secretCredential(W.secret, { silenceWarning: true }))
+        .agent(DEMO.agents.orchestrator)
+        .getToken(['api://tools/.default']),
+    ).rejects.toMatchObject({ aadsts: 700016 });
   });
 });
 
@@ -116,7 +128,15 @@ describe('freshness with an injected clock', () => {
     const { createManualClock } = await import('../util/clock.js');
     const clock = createManualClock(Date.now());
     const e = await createEmulator({ now: () => clock.now() });
-    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: e.baseUrl, network: { fetch: e.fetch, retries: 0 }, clock, telemetry: { tracerProvider: tracing.provider } });
+    const bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: e.baseUrl,
+      network: { fetch: e.fetch, retries: 0 },
+      clock,
+      telemetry: { tracerProvider: tracing.provider },
+    });
     const agent = bp.agent(DEMO.agents.mail);
     const first = await agent.getToken(['api://tools/.default']);
     expect(e.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
@@ -145,14 +165,28 @@ describe('freshness with an injected clock', () => {
     const { createManualClock } = await import('../util/clock.js');
     const clock = createManualClock(Date.now());
     const e = await createEmulator({ now: () => clock.now(), tokenLifetimeSec: 24 * 3600, refreshIn: 'none' });
-    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: e.baseUrl, network: { fetch: e.fetch }, clock, policy: { maxLifetimeSec: 3600 } });
+    const bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: e.baseUrl,
+      network: { fetch: e.fetch },
+      clock,
+      policy: { maxLifetimeSec: 3600 },
+    });
     const t = await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default']);
     expect(t.expiresOn.getTime() - clock.now()).toBeLessThanOrEqual(3600_000);
     clock.advance(3600_000 - 200_000);
     const next = await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default']);
     expect(next.token).not.toBe(t.token);
     const short = await createEmulator({ tokenLifetimeSec: 120 });
-    const bp2 = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: short.baseUrl, network: { fetch: short.fetch } });
+    const bp2 = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: short.baseUrl,
+      network: { fetch: short.fetch },
+    });
     await expect(bp2.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).rejects.toMatchObject({ code: 'AGENTID_TOKEN_LIFETIME' });
   });
 
@@ -170,7 +204,10 @@ describe('freshness with an injected clock', () => {
       expect((await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).subject).toBe(DEMO.agents.mail);
       expect(e.counters.snapshot().byRoute.mi).toBe(1);
     } finally {
-      for (const [k, v] of [['IDENTITY_ENDPOINT', saved.ep], ['IDENTITY_HEADER', saved.h]] as const) {
+      for (const [k, v] of [
+        ['IDENTITY_ENDPOINT', saved.ep],
+        ['IDENTITY_HEADER', saved.h],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

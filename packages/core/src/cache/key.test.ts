@@ -52,9 +52,7 @@ describe('tokenCacheKey', () => {
   });
 
   it('is case-insensitive for ids', () => {
-    expect(tokenCacheKey({ ...base, tenantId: 't1', clientId: 'AGENT-1', subject: 'User@Contoso.com' })).toBe(
-      tokenCacheKey({ ...base, subject: 'user@contoso.com' }),
-    );
+    expect(tokenCacheKey({ ...base, tenantId: 't1', clientId: 'AGENT-1', subject: 'User@Contoso.com' })).toBe(tokenCacheKey({ ...base, subject: 'user@contoso.com' }));
   });
 
   it('never contains a raw token and refuses one', () => {

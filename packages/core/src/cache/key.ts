@@ -114,10 +114,7 @@ export function tokenCacheKey(parts: TokenCacheKeyParts): string {
   if (!Array.isArray(parts.scopes) || parts.scopes.some((s) => typeof s !== 'string')) {
     throw new TypeError('scopes must be an array of strings');
   }
-  const claims =
-    parts.claims === undefined || parts.claims === ''
-      ? ''
-      : createHash('sha256').update(canonicalClaims(parts.claims)).digest('base64url');
+  const claims = parts.claims === undefined || parts.claims === '' ? '' : createHash('sha256').update(canonicalClaims(parts.claims)).digest('base64url');
   const extra: Record<string, string> = {};
   for (const key of Object.keys(parts.extra ?? {}).sort()) {
     const v = parts.extra?.[key];

@@ -37,13 +37,7 @@ export interface L2CoordinatorOptions {
  * ```
  */
 export interface L2Coordinator {
-  fill(
-    key: string,
-    tags: readonly string[],
-    mode: FillMode,
-    startEpoch: number,
-    acquire: (tags: readonly string[]) => Promise<StoreEntry>,
-  ): Promise<Filled>;
+  fill(key: string, tags: readonly string[], mode: FillMode, startEpoch: number, acquire: (tags: readonly string[]) => Promise<StoreEntry>): Promise<Filled>;
   delete(key: string): Promise<void>;
   invalidateTag(tag: string): Promise<void>;
 }

@@ -135,9 +135,12 @@ describe('createMemoryCache: hooks', () => {
 
   it('spares the entries secondChance keeps, once each, and at most 16 per insertion', () => {
     const used = new Set<string>();
-    const c = createMemoryCache({ maxEntries: 3, maxBytes: 100_000, clock: createManualClock(0) }, {
-      secondChance: (e) => used.delete(e.value.token),
-    });
+    const c = createMemoryCache(
+      { maxEntries: 3, maxBytes: 100_000, clock: createManualClock(0) },
+      {
+        secondChance: (e) => used.delete(e.value.token),
+      },
+    );
     c.set('a', entry('a'));
     c.set('b', entry('b'));
     c.set('c', entry('c'));

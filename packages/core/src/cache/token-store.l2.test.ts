@@ -155,7 +155,8 @@ describe('createTokenStore with L2', () => {
       ...inner,
       async get(key) {
         const r = await inner.get(key);
-        if (++reads === 1) await inner.set(key, { token: 'from-peer', expiresOn: T0 + 3_600_000, usableUntil: T0 + 3_300_000, refreshOn: T0 + REFRESH_AT, meta: { scopes: ['api://r/.default'] } }, 3_300_000);
+        if (++reads === 1)
+          await inner.set(key, { token: 'from-peer', expiresOn: T0 + 3_600_000, usableUntil: T0 + 3_300_000, refreshOn: T0 + REFRESH_AT, meta: { scopes: ['api://r/.default'] } }, 3_300_000);
         return r;
       },
       lock: (key, lease) => inner.lock!(key, lease),
@@ -246,12 +247,7 @@ describe('createTokenStore with L2', () => {
         delete: (k) => base.delete(k),
         lock: (k, l) => base.lock!(k, l),
       };
-      const impl =
-        how === 'reject'
-          ? () => Promise.reject(new Error(`l2 ${op} down`))
-          : how === 'hang'
-            ? () => new Promise<never>(() => {})
-            : () => Promise.resolve({ token: 42 });
+      const impl = how === 'reject' ? () => Promise.reject(new Error(`l2 ${op} down`)) : how === 'hang' ? () => new Promise<never>(() => {}) : () => Promise.resolve({ token: 42 });
       (l2 as unknown as Record<string, unknown>)[op] = impl;
       return l2;
     };

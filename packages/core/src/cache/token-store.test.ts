@@ -135,15 +135,23 @@ describe('createTokenStore: hits and misses', () => {
     const ac = new AbortController();
     const { store } = setup({ signal: ac.signal });
     let seen: AbortSignal | undefined;
-    await store.get('k', async (signal) => {
-      seen = signal;
-      return tokenResponse('x');
-    }, { signal: new AbortController().signal });
+    await store.get(
+      'k',
+      async (signal) => {
+        seen = signal;
+        return tokenResponse('x');
+      },
+      { signal: new AbortController().signal },
+    );
     expect(seen).toBe(ac.signal);
   });
 
   it('survives an onEvent listener that throws', async () => {
-    const { store, acquire } = setup({ onEvent: () => { throw new Error('listener bug'); } });
+    const { store, acquire } = setup({
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
     await expect(store.get('k', acquire)).resolves.toMatchObject({ outcome: 'miss' });
   });
 });

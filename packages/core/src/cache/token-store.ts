@@ -215,23 +215,12 @@ const spare = (entry: StoreEntry): boolean => {
  */
 export function createTokenStore(options: TokenStoreOptions): TokenStore {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const {
-    clock = systemClock,
-    onEvent,
-    sleep = realSleep,
-    lockLeaseMs = 15_000,
-    lockPollMinMs = 25,
-    lockPollMaxMs = 1_000,
-    l2TimeoutMs = 2_000,
-    refreshRetryMs = 5_000,
-  } = options;
+  const { clock = systemClock, onEvent, sleep = realSleep, lockLeaseMs = 15_000, lockPollMinMs = 25, lockPollMaxMs = 1_000, l2TimeoutMs = 2_000, refreshRetryMs = 5_000 } = options;
   if (options.l1 === undefined) throw new TypeError('l1 is required (a memory cache or its options)');
   // Our own L1 tells us when an entry leaves it and spares entries hit through a CacheSlot, so a
   // slot may skip the L1 lookup; with a given MemoryCache, every hit looks the key up.
   const ownL1 = typeof (options.l1 as MemoryCache).get !== 'function';
-  const l1 = (ownL1
-    ? createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance: spare })
-    : options.l1) as unknown as MemoryCache<StoreEntry>;
+  const l1 = (ownL1 ? createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance: spare }) : options.l1) as unknown as MemoryCache<StoreEntry>;
   const policy =
     options.policy !== undefined && typeof (options.policy as LifetimePolicy).compute === 'function'
       ? (options.policy as LifetimePolicy)
@@ -302,23 +291,24 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     }
   }
 
-  const l2 = options.l2 === undefined
-    ? undefined
-    : createL2Coordinator({
-        l2: options.l2,
-        clock,
-        sleep,
-        signal: storeSignal,
-        lockLeaseMs,
-        lockPollMinMs,
-        lockPollMaxMs,
-        l2TimeoutMs,
-        emit,
-        adopt(key, entry, startEpoch) {
-          counters.l2Hits++;
-          if (startEpoch === epoch) put(key, entry, clock.now());
-        },
-      });
+  const l2 =
+    options.l2 === undefined
+      ? undefined
+      : createL2Coordinator({
+          l2: options.l2,
+          clock,
+          sleep,
+          signal: storeSignal,
+          lockLeaseMs,
+          lockPollMinMs,
+          lockPollMaxMs,
+          l2TimeoutMs,
+          emit,
+          adopt(key, entry, startEpoch) {
+            counters.l2Hits++;
+            if (startEpoch === epoch) put(key, entry, clock.now());
+          },
+        });
 
   async function fill(key: string, acquire: Acquire, tags: readonly string[], mode: FillMode): Promise<Filled> {
     const startEpoch = epoch;
@@ -332,10 +322,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   function refreshInBackground(key: string, acquire: Acquire, tags: readonly string[], old: StoreEntry): void {
     counters.refreshes++;
     emit({ type: 'refresh-start', key });
-    flights.run(key, () => fill(key, acquire, tags, 'refresh')).promise.then(undefined, (error: unknown) => {
-      old.refreshBlockedUntil = clock.now() + refreshRetryMs;
-      emit({ type: 'refresh-error', key, error });
-    });
+    flights
+      .run(key, () => fill(key, acquire, tags, 'refresh'))
+      .promise.then(undefined, (error: unknown) => {
+        old.refreshBlockedUntil = clock.now() + refreshRetryMs;
+        emit({ type: 'refresh-error', key, error });
+      });
   }
 
   function load(key: string, slot: CacheSlot | undefined, acquire: Acquire, options: TokenStoreGetOptions | undefined): Promise<TokenResult> {

@@ -31,7 +31,13 @@ export function managedIdentityCredential(options: ManagedIdentityCredentialOpti
         async ({ audience }) => {
           mi ??= new ManagedIdentityApplication({
             ...(ids.length
-              ? { managedIdentityIdParams: options.clientId ? { userAssignedClientId: options.clientId } : options.objectId ? { userAssignedObjectId: options.objectId } : { userAssignedResourceId: options.resourceId! } }
+              ? {
+                  managedIdentityIdParams: options.clientId
+                    ? { userAssignedClientId: options.clientId }
+                    : options.objectId
+                      ? { userAssignedObjectId: options.objectId }
+                      : { userAssignedResourceId: options.resourceId! },
+                }
               : {}),
             system: { networkClient: ctx.network, disableInternalRetries: true },
           });

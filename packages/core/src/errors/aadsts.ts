@@ -48,6 +48,4 @@ const TABLE: ReadonlyArray<readonly [number, OAuthErrorCode, string]> = [
  * AADSTS_CODES.get(7002137)?.code; // 'AGENTID_FIC_NOT_MATCHED'
  * ```
  */
-export const AADSTS_CODES: ReadonlyMap<number, AadstsInfo> = new Map(
-  TABLE.map(([n, code, message]) => [n, Object.freeze({ code, message })] as const),
-);
+export const AADSTS_CODES: ReadonlyMap<number, AadstsInfo> = new Map(TABLE.map(([n, code, message]) => [n, Object.freeze({ code, message })] as const));

@@ -432,10 +432,7 @@ export class DownstreamError extends AgentIdError {
  * if (isAgentIdError(e, 'AGENTID_THROTTLED')) retryLater(e.retryAfterMs);
  * ```
  */
-export function isAgentIdError<C extends AgentIdErrorCode>(
-  value: unknown,
-  code?: C,
-): value is AgentIdError & { readonly code: C } {
+export function isAgentIdError<C extends AgentIdErrorCode>(value: unknown, code?: C): value is AgentIdError & { readonly code: C } {
   return value instanceof AgentIdError && (code === undefined || value.code === code);
 }
 

@@ -33,11 +33,26 @@ describe('ERROR_CODES', () => {
 
   it('contains every code the brief names', () => {
     for (const code of [
-      'AGENTID_INVALID_OPTIONS', 'AGENTID_NETWORK', 'AGENTID_TIMEOUT', 'AGENTID_ABORTED', 'AGENTID_THROTTLED',
-      'AGENTID_SERVER_ERROR', 'AGENTID_INVALID_GRANT', 'AGENTID_INVALID_CLIENT', 'AGENTID_INVALID_SCOPE',
-      'AGENTID_INTERACTION_REQUIRED', 'AGENTID_CONSENT_REQUIRED', 'AGENTID_MISSING_FMI_PATH',
-      'AGENTID_NO_CLIENT_CREDENTIAL', 'AGENTID_FIC_NOT_MATCHED', 'AGENTID_WRONG_TENANT', 'AGENTID_TOKEN_LIFETIME',
-      'AGENTID_MALFORMED_RESPONSE', 'AGENTID_CREDENTIAL', 'AGENTID_TOKEN_ENDPOINT', 'AGENTID_AGENT_DISABLED',
+      'AGENTID_INVALID_OPTIONS',
+      'AGENTID_NETWORK',
+      'AGENTID_TIMEOUT',
+      'AGENTID_ABORTED',
+      'AGENTID_THROTTLED',
+      'AGENTID_SERVER_ERROR',
+      'AGENTID_INVALID_GRANT',
+      'AGENTID_INVALID_CLIENT',
+      'AGENTID_INVALID_SCOPE',
+      'AGENTID_INTERACTION_REQUIRED',
+      'AGENTID_CONSENT_REQUIRED',
+      'AGENTID_MISSING_FMI_PATH',
+      'AGENTID_NO_CLIENT_CREDENTIAL',
+      'AGENTID_FIC_NOT_MATCHED',
+      'AGENTID_WRONG_TENANT',
+      'AGENTID_TOKEN_LIFETIME',
+      'AGENTID_MALFORMED_RESPONSE',
+      'AGENTID_CREDENTIAL',
+      'AGENTID_TOKEN_ENDPOINT',
+      'AGENTID_AGENT_DISABLED',
       'AGENTID_NOT_FOUND',
     ]) {
       expect(isAgentIdErrorCode(code), code).toBe(true);
@@ -51,7 +66,9 @@ describe('ERROR_CODES', () => {
   });
 
   it('marks only transient failures retryable', () => {
-    const retryable = ERROR_CODES.filter((c) => c.retryable).map((c) => c.code).sort();
+    const retryable = ERROR_CODES.filter((c) => c.retryable)
+      .map((c) => c.code)
+      .sort();
     expect(retryable).toEqual(['AGENTID_JWKS', 'AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
     expect(isRetryableCode('AGENTID_INVALID_GRANT')).toBe(false);
   });
@@ -100,13 +117,28 @@ describe('AgentIdError family', () => {
 
   it('carries HTTP details and serializes them safely', () => {
     const e = new ThrottledError('slow down', {
-      status: 429, error: 'throttled', aadsts: 50196, errorCodes: [50196], correlationId: 'c', traceId: 't', retryAfterMs: 1000,
+      status: 429,
+      error: 'throttled',
+      aadsts: 50196,
+      errorCodes: [50196],
+      correlationId: 'c',
+      traceId: 't',
+      retryAfterMs: 1000,
       cause: new Error('secret cause'),
     });
     const json = JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
     expect(json).toEqual({
-      name: 'ThrottledError', code: 'AGENTID_THROTTLED', message: 'slow down', retryable: true, status: 429,
-      error: 'throttled', aadsts: 50196, errorCodes: [50196], correlationId: 'c', traceId: 't', retryAfterMs: 1000,
+      name: 'ThrottledError',
+      code: 'AGENTID_THROTTLED',
+      message: 'slow down',
+      retryable: true,
+      status: 429,
+      error: 'throttled',
+      aadsts: 50196,
+      errorCodes: [50196],
+      correlationId: 'c',
+      traceId: 't',
+      retryAfterMs: 1000,
     });
     expect(Object.keys(new NetworkError('x'))).not.toContain('status');
   });

@@ -1,10 +1,4 @@
-import {
-  AuthError,
-  ClientAuthError,
-  ClientConfigurationError,
-  InteractionRequiredAuthError,
-  ServerError,
-} from '@azure/msal-node';
+import { AuthError, ClientAuthError, ClientConfigurationError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { NetworkError, OAuthError } from './agent-id-error.js';
 import { errorFromMsalError } from './from-msal.js';

@@ -1,11 +1,4 @@
-import {
-  type AgentIdError,
-  ConfigurationError,
-  findAgentIdError,
-  MalformedResponseError,
-  NetworkError,
-  UnexpectedError,
-} from './agent-id-error.js';
+import { type AgentIdError, ConfigurationError, findAgentIdError, MalformedResponseError, NetworkError, UnexpectedError } from './agent-id-error.js';
 import { errorFromTokenResponse } from './from-token-response.js';
 
 // Duck-typed view of MSAL's AuthError family, so this works across MSAL copies and versions.

@@ -1,13 +1,6 @@
 import { getHeader, parseRetryAfter } from '../util/retry-after.js';
 import { AADSTS_CODES } from './aadsts.js';
-import {
-  type AgentIdError,
-  type AgentIdErrorOptions,
-  type OAuthErrorCode,
-  OAuthError,
-  ServiceError,
-  ThrottledError,
-} from './agent-id-error.js';
+import { type AgentIdError, type AgentIdErrorOptions, type OAuthErrorCode, OAuthError, ServiceError, ThrottledError } from './agent-id-error.js';
 
 /**
  * An HTTP answer from a token endpoint. `body` may be the raw text or already-parsed JSON.
@@ -51,9 +44,7 @@ function parseBody(body: unknown): EntraErrorBody | undefined {
 }
 
 function errorCodesOf(body: EntraErrorBody | undefined, description: string | undefined): number[] {
-  const codes = Array.isArray(body?.error_codes)
-    ? body.error_codes.map(Number).filter((n) => Number.isInteger(n) && n > 0)
-    : [];
+  const codes = Array.isArray(body?.error_codes) ? body.error_codes.map(Number).filter((n) => Number.isInteger(n) && n > 0) : [];
   if (codes.length === 0 && description !== undefined) {
     const m = /^AADSTS(\d+)/.exec(description);
     if (m?.[1] !== undefined) codes.push(Number(m[1]));
@@ -167,10 +158,7 @@ export function errorFromTokenResponse(response: TokenErrorResponse): AgentIdErr
   const known = options.aadsts !== undefined ? AADSTS_CODES.get(options.aadsts) : undefined;
   if (known !== undefined) return new OAuthError(known.code, `${known.message}${suffix(options)}`, options);
 
-  const code =
-    (suberror !== undefined ? SUBERROR_CODES[suberror] : undefined) ??
-    (error !== undefined ? ERROR_CODES_BY_OAUTH[error] : undefined) ??
-    'AGENTID_TOKEN_ENDPOINT';
+  const code = (suberror !== undefined ? SUBERROR_CODES[suberror] : undefined) ?? (error !== undefined ? ERROR_CODES_BY_OAUTH[error] : undefined) ?? 'AGENTID_TOKEN_ENDPOINT';
   const base = body === undefined ? `The token endpoint answered HTTP ${status} without an OAuth error body.` : GENERIC_MESSAGES[code];
   return new OAuthError(code, `${base}${detail}${suffix(options)}`, options);
 }

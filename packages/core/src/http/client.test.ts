@@ -85,7 +85,10 @@ describe('createHttpClient: requests', () => {
   it('honours Retry-After as an HTTP-date', async () => {
     const clock = createManualClock(Date.parse('2026-11-23T10:00:00Z'));
     const { client, sleeps } = setup(
-      [{ status: 503, headers: { 'retry-after': 'Mon, 23 Nov 2026 10:00:02 GMT' } }, { status: 200, body: {} }],
+      [
+        { status: 503, headers: { 'retry-after': 'Mon, 23 Nov 2026 10:00:02 GMT' } },
+        { status: 200, body: {} },
+      ],
       { clock },
     );
     await client.request(post);
@@ -212,7 +215,11 @@ describe('createHttpClient: requests', () => {
   });
 
   it('an onAttempt observer that throws changes nothing', async () => {
-    const { client } = setup([{ status: 200, body: {} }], { onAttempt: () => { throw new Error('observer bug'); } });
+    const { client } = setup([{ status: 200, body: {} }], {
+      onAttempt: () => {
+        throw new Error('observer bug');
+      },
+    });
     expect((await client.request(post)).status).toBe(200);
   });
 

@@ -102,8 +102,7 @@ export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOpti
   function toNetworkResponse<T>(res: HttpResponse, method: string, url: string, scope: Scope | undefined): NetworkResponse<T> {
     const ok = res.status >= 200 && res.status < 300;
     const throttled = res.status === 429 || res.status >= 500;
-    const errorOf = (): AgentIdError =>
-      errorFromTokenResponse({ status: res.status, body: res.body, headers: res.headers, now: clock.now() });
+    const errorOf = (): AgentIdError => errorFromTokenResponse({ status: res.status, body: res.body, headers: res.headers, now: clock.now() });
     if (throttled && exhaustedRetries === 'throw') throw errorOf();
     const parsed = parseJson(res.body);
     if (!parsed.ok) {

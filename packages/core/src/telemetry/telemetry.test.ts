@@ -33,14 +33,10 @@ describe('createTelemetry().withSpan', () => {
   const telemetry = createTelemetry({ tracerProvider: tracing.provider });
 
   it('records a span with attributes (dropping undefined) under the @agentid/core tracer', async () => {
-    const result = await telemetry.withSpan(
-      'agentid.agent.token',
-      { [ATTR.AGENT_ID]: 'a1', [ATTR.OBO_USER_ID]: undefined, [ATTR.ACTOR_CHAIN]: ['a0', 'a1'] },
-      (span) => {
-        span.setAttribute(ATTR.CACHE_OUTCOME, 'hit');
-        return 42;
-      },
-    );
+    const result = await telemetry.withSpan('agentid.agent.token', { [ATTR.AGENT_ID]: 'a1', [ATTR.OBO_USER_ID]: undefined, [ATTR.ACTOR_CHAIN]: ['a0', 'a1'] }, (span) => {
+      span.setAttribute(ATTR.CACHE_OUTCOME, 'hit');
+      return 42;
+    });
     expect(result).toBe(42);
     const [span] = tracing.spans();
     expect(span?.name).toBe('agentid.agent.token');

@@ -1,14 +1,4 @@
-import {
-  type Attributes,
-  type AttributeValue,
-  type Link,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-  type TracerProvider,
-} from '@opentelemetry/api';
+import { type Attributes, type AttributeValue, type Link, type Span, SpanKind, SpanStatusCode, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { redact } from '../util/redact.js';
 import { ATTR } from './attributes.js';
 import { createRedactingLogger, type Logger, noopLogger } from './logger.js';
@@ -131,23 +121,21 @@ export function recordSpanError(span: Span, error: unknown): void {
   if (code !== undefined) span.setAttribute(ATTR.ERROR_CODE, code);
 }
 
-async function runInSpan<T>(
-  tracer: Tracer,
-  name: string,
-  attributes: SpanAttributes,
-  fn: (span: Span) => Promise<T> | T,
-  options: WithSpanOptions | undefined,
-): Promise<T> {
-  return tracer.startActiveSpan(name, { kind: options?.kind ?? SpanKind.INTERNAL, attributes: cleanAttributes(attributes), ...(options?.links?.length ? { links: options.links } : {}) }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (error) {
-      recordSpanError(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+async function runInSpan<T>(tracer: Tracer, name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options: WithSpanOptions | undefined): Promise<T> {
+  return tracer.startActiveSpan(
+    name,
+    { kind: options?.kind ?? SpanKind.INTERNAL, attributes: cleanAttributes(attributes), ...(options?.links?.length ? { links: options.links } : {}) },
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (error) {
+        recordSpanError(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /**
@@ -166,8 +154,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   return Object.freeze({
     tracer,
     logger,
-    withSpan: <T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, spanOptions?: WithSpanOptions) =>
-      runInSpan(tracer, name, attributes, fn, spanOptions),
+    withSpan: <T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, spanOptions?: WithSpanOptions) => runInSpan(tracer, name, attributes, fn, spanOptions),
     recordSpan(name: string, attributes: Readonly<Attributes>, outcome: Readonly<Attributes>, spanOptions?: WithSpanOptions) {
       const kind = spanOptions?.kind ?? SpanKind.INTERNAL;
       const links = spanOptions?.links;
@@ -192,11 +179,6 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
  * });
  * ```
  */
-export function withSpan<T>(
-  name: string,
-  attributes: SpanAttributes,
-  fn: (span: Span) => Promise<T> | T,
-  options?: WithSpanOptions & { tracer?: Tracer },
-): Promise<T> {
+export function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions & { tracer?: Tracer }): Promise<T> {
   return runInSpan(options?.tracer ?? trace.getTracer(TRACER_NAME), name, attributes, fn, options);
 }

@@ -7,10 +7,7 @@
  * const reply: FakeReply = { status: 429, headers: { 'retry-after': '1' }, body: { error: 'throttled' } };
  * ```
  */
-export type FakeReply =
-  | { status?: number; headers?: Record<string, string>; body?: string | object }
-  | { error: unknown }
-  | { hang: true };
+export type FakeReply = { status?: number; headers?: Record<string, string>; body?: string | object } | { error: unknown } | { hang: true };
 
 /**
  * A request the fake received.

@@ -53,8 +53,7 @@ export interface ClaimsSummary {
  * ```
  */
 export function parseFacets(value: unknown): number[] {
-  const raw: unknown[] =
-    typeof value === 'string' ? value.split(/[\s,]+/) : Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [v])) : [value];
+  const raw: unknown[] = typeof value === 'string' ? value.split(/[\s,]+/) : Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [v])) : [value];
   const set = new Set<number>();
   for (const item of raw) {
     const n = typeof item === 'number' ? item : typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : NaN;
@@ -80,8 +79,7 @@ function shared<T extends string | number>(list: T[]): readonly T[] {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : typeof v === 'string' ? v.split(' ').filter(Boolean) : [];
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : typeof v === 'string' ? v.split(' ').filter(Boolean) : []);
 
 /**
  * Summarises decoded claims into a frozen {@link ClaimsSummary}. Tolerant of missing or

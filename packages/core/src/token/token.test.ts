@@ -71,12 +71,31 @@ describe('parseFacets / summarizeClaims', () => {
 
   it('summarises an autonomous agent token', () => {
     const s = summarizeClaims({
-      idtyp: 'app', oid: 'agent', azp: 'agent', tid: 't', aud: 'https://graph.microsoft.com',
-      roles: ['User.Read.All'], xms_act_fct: '11', xms_sub_fct: 11, xms_par_app_azp: 'bp', iat: 1, exp: 2,
+      idtyp: 'app',
+      oid: 'agent',
+      azp: 'agent',
+      tid: 't',
+      aud: 'https://graph.microsoft.com',
+      roles: ['User.Read.All'],
+      xms_act_fct: '11',
+      xms_sub_fct: 11,
+      xms_par_app_azp: 'bp',
+      iat: 1,
+      exp: 2,
     });
     expect(s).toEqual({
-      idtyp: 'app', oid: 'agent', azp: 'agent', tid: 't', aud: 'https://graph.microsoft.com', scp: [], roles: ['User.Read.All'],
-      actorFacets: [FACETS.AGENT_IDENTITY], subjectFacets: [FACETS.AGENT_IDENTITY], parentAppId: 'bp', iat: 1, exp: 2,
+      idtyp: 'app',
+      oid: 'agent',
+      azp: 'agent',
+      tid: 't',
+      aud: 'https://graph.microsoft.com',
+      scp: [],
+      roles: ['User.Read.All'],
+      actorFacets: [FACETS.AGENT_IDENTITY],
+      subjectFacets: [FACETS.AGENT_IDENTITY],
+      parentAppId: 'bp',
+      iat: 1,
+      exp: 2,
     });
     expect(Object.isFrozen(s)).toBe(true);
     expect(Object.isFrozen(s.scp)).toBe(true);
@@ -84,8 +103,15 @@ describe('parseFacets / summarizeClaims', () => {
 
   it('summarises an agent user token, v1 appid fallback, multi-audience, and tolerates junk', () => {
     const s = summarizeClaims({
-      idtyp: 'user', oid: 'au', appid: 'agent', aud: ['a', 1, 'b'], scp: 'User.Read  Mail.Send',
-      roles: 'notarray', xms_act_fct: '3 9 11', xms_sub_fct: ['13'], iat: 'x',
+      idtyp: 'user',
+      oid: 'au',
+      appid: 'agent',
+      aud: ['a', 1, 'b'],
+      scp: 'User.Read  Mail.Send',
+      roles: 'notarray',
+      xms_act_fct: '3 9 11',
+      xms_sub_fct: ['13'],
+      iat: 'x',
     });
     expect(s.azp).toBe('agent');
     expect(s.aud).toEqual(['a', 'b']);
@@ -113,8 +139,13 @@ describe('parseFacets / summarizeClaims', () => {
 
 describe('AccessToken', () => {
   const init = {
-    token: SECRET, expiresOn: Date.UTC(2026, 0, 1, 1), refreshOn: new Date(Date.UTC(2026, 0, 1, 0, 30)),
-    scopes: ['https://graph.microsoft.com/.default'], subject: 'agent-oid', actor: 'agent-azp', tenantId: 'tenant',
+    token: SECRET,
+    expiresOn: Date.UTC(2026, 0, 1, 1),
+    refreshOn: new Date(Date.UTC(2026, 0, 1, 0, 30)),
+    scopes: ['https://graph.microsoft.com/.default'],
+    subject: 'agent-oid',
+    actor: 'agent-azp',
+    tenantId: 'tenant',
     claims: summarizeClaims({ oid: 'agent-oid', scp: 'a b' }),
   };
 

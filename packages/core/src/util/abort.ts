@@ -42,10 +42,13 @@ export const realSleep: Sleep = (ms, signal) =>
       clearTimeout(timer);
       reject(abortErrorFrom(signal!));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     timer.unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
   });

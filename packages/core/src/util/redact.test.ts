@@ -25,8 +25,7 @@ describe('redact', () => {
   });
 
   it('removes secret form values but keeps the rest of the form', () => {
-    const form =
-      'client_id=abc&client_secret=s3cr3t%2B&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=opaque&assertion=userjwt&scope=x';
+    const form = 'client_id=abc&client_secret=s3cr3t%2B&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=opaque&assertion=userjwt&scope=x';
     const out = redact(form);
     expect(out).toContain('client_id=abc');
     expect(out).toContain(`client_secret=${REDACTED}`);
@@ -44,8 +43,7 @@ describe('redact', () => {
   });
 
   it('keeps ordinary diagnostic text, including AADSTS descriptions and challenges', () => {
-    const text =
-      "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required. Trace ID: 0f3c Correlation ID: 9a1b Timestamp: 2026-01-01";
+    const text = "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required. Trace ID: 0f3c Correlation ID: 9a1b Timestamp: 2026-01-01";
     expect(redact(text)).toBe(text);
     const challenge = 'Bearer error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="';
     expect(redact(challenge)).toBe(challenge);

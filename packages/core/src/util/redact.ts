@@ -25,11 +25,9 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g;
 const PEM_DANGLING = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*$/g;
 // Form-encoded secrets. `\b` does not match between `_` and a letter, so `assertion=` does not
 // eat `client_assertion_type=`, and `client_assertion_type` itself (a public URN) is kept.
-const FORM_SECRET =
-  /\b(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)=[^&\s"']*/gi;
+const FORM_SECRET = /\b(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)=[^&\s"']*/gi;
 // The same fields inside JSON bodies.
-const JSON_SECRET =
-  /"(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
+const JSON_SECRET = /"(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
 // Opaque bearer tokens in Authorization headers. The length floor keeps challenge text such as
 // `Bearer error="insufficient_claims"` readable.
 const BEARER = /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g;

@@ -11,11 +11,7 @@
  * assertNumber('timeoutMs', options.timeoutMs, { min: 1, integer: true });
  * ```
  */
-export function assertNumber(
-  name: string,
-  value: unknown,
-  { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean } = {},
-): asserts value is number {
+export function assertNumber(name: string, value: unknown, { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean } = {}): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new TypeError(`${name} must be a finite number, got ${describe(value)}`);
   }

@@ -73,24 +73,99 @@ describe('seed validation', () => {
   });
 
   it('an agent identity without a sponsor throws', () => {
-    expectDirectoryError(() => new Directory(seed((t) => { t.agents![0]!.sponsors = []; })), 400, /sponsor/i);
-    expectDirectoryError(() => new Directory(seed((t) => { delete (t.agents![0] as { sponsors?: string[] }).sponsors; })), 400, /sponsor/i);
-    expectDirectoryError(() => new Directory(seed((t) => { t.agents![0]!.sponsors = ['5b000000-0000-4000-8000-00000000dead']; })), 400, /sponsor/i);
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agents![0]!.sponsors = [];
+          }),
+        ),
+      400,
+      /sponsor/i,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            delete (t.agents![0] as { sponsors?: string[] }).sponsors;
+          }),
+        ),
+      400,
+      /sponsor/i,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agents![0]!.sponsors = ['5b000000-0000-4000-8000-00000000dead'];
+          }),
+        ),
+      400,
+      /sponsor/i,
+    );
   });
 
   it('an agent identity must reference a blueprint of its tenant; ids are unique', () => {
-    expectDirectoryError(() => new Directory(seed((t) => { t.agents![0]!.blueprintAppId = 'b0000000-0000-4000-8000-0000000000ff'; })), 400, /blueprint/);
-    expectDirectoryError(() => new Directory(seed((t) => { t.agents!.push({ id: AGENT, blueprintAppId: BP2, sponsors: [SPONSOR] }); })), 409);
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agents![0]!.blueprintAppId = 'b0000000-0000-4000-8000-0000000000ff';
+          }),
+        ),
+      400,
+      /blueprint/,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agents!.push({ id: AGENT, blueprintAppId: BP2, sponsors: [SPONSOR] });
+          }),
+        ),
+      409,
+    );
   });
 
   it('an inheritable high-privilege role throws (any case), an ordinary one is fine', () => {
     for (const role of ['Directory.ReadWrite.All', 'directory.readwrite.all', 'RoleManagement.ReadWrite.Directory', 'Global Administrator']) {
-      expectDirectoryError(() => new Directory(seed((t) => { t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Safe.Role', role] }]; })), 400, /high-privilege/);
+      expectDirectoryError(
+        () =>
+          new Directory(
+            seed((t) => {
+              t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Safe.Role', role] }];
+            }),
+          ),
+        400,
+        /high-privilege/,
+      );
     }
     // A seed's own block-list extends the built-in one.
-    expectDirectoryError(() => new Directory(seed((t) => { t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Custom.Dangerous'] }]; }, { blockedRoles: ['Custom.Dangerous'] })), 400);
-    expect(() => new Directory(seed((t) => { t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Custom.Dangerous'] }]; }))).not.toThrow();
-    const d = new Directory(seed((t) => { t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, scopes: ['Read'], roles: ['Safe.Role'] }]; }));
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed(
+            (t) => {
+              t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Custom.Dangerous'] }];
+            },
+            { blockedRoles: ['Custom.Dangerous'] },
+          ),
+        ),
+      400,
+    );
+    expect(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Custom.Dangerous'] }];
+          }),
+        ),
+    ).not.toThrow();
+    const d = new Directory(
+      seed((t) => {
+        t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, scopes: ['Read'], roles: ['Safe.Role'] }];
+      }),
+    );
     const t = d.tenant(T)!;
     expect(d.appRolesFor(t, AGENT, t.resources.get(API)!)).toEqual(['Safe.Role']);
     expect([...d.delegatedScopesFor(t, AGENT, SPONSOR, t.resources.get(API)!)]).toEqual(['Read']);
@@ -99,9 +174,37 @@ describe('seed validation', () => {
   });
 
   it('an app role assignment of a blocked role to an agent throws; to a non-agent app it does not', () => {
-    expectDirectoryError(() => new Directory(seed((t) => { t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'Directory.ReadWrite.All' }]; })), 400, /high-privilege/);
-    expectDirectoryError(() => new Directory(seed((t) => { t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'GLOBAL ADMINISTRATOR' }]; })), 400);
-    expectDirectoryError(() => new Directory(seed((t) => { t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'Custom.Dangerous' }]; }, { blockedRoles: ['custom.dangerous'] })), 400);
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'Directory.ReadWrite.All' }];
+          }),
+        ),
+      400,
+      /high-privilege/,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'GLOBAL ADMINISTRATOR' }];
+          }),
+        ),
+      400,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed(
+            (t) => {
+              t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'Custom.Dangerous' }];
+            },
+            { blockedRoles: ['custom.dangerous'] },
+          ),
+        ),
+      400,
+    );
     const d = new Directory(seed());
     expectDirectoryError(() => d.assignAppRole(T, { principalId: AGENT2, resourceAppId: API, role: 'Directory.ReadWrite.All' }), 400);
     expect(() => d.assignAppRole(T, { principalId: BP, resourceAppId: API, role: 'Directory.ReadWrite.All' })).not.toThrow();
@@ -110,28 +213,83 @@ describe('seed validation', () => {
   it(`more than ${MAX_INHERITABLE_RESOURCES} inheritable resource apps throws; exactly ${MAX_INHERITABLE_RESOURCES} is fine`, () => {
     const perms = (n: number) => Array.from({ length: n }, (_, i) => ({ resourceAppId: `f0000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`, scopes: ['Read'] }));
     expect(MAX_INHERITABLE_RESOURCES).toBe(10);
-    expect(() => new Directory(seed((t) => { t.blueprints![0]!.inheritablePermissions = perms(10); }))).not.toThrow();
-    expectDirectoryError(() => new Directory(seed((t) => { t.blueprints![0]!.inheritablePermissions = perms(11); })), 400, /at most 10/);
+    expect(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.blueprints![0]!.inheritablePermissions = perms(10);
+          }),
+        ),
+    ).not.toThrow();
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.blueprints![0]!.inheritablePermissions = perms(11);
+          }),
+        ),
+      400,
+      /at most 10/,
+    );
   });
 
   it('an agent user’s parent must exist, be an agent identity, and have no other agent user; UPNs are unique', () => {
-    expectDirectoryError(() => new Directory(seed((t) => { t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'au@t.example', identityParentId: 'a0000000-0000-4000-8000-00000000dead' }]; })), 400, /identityParentId/);
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'au@t.example', identityParentId: 'a0000000-0000-4000-8000-00000000dead' }];
+          }),
+        ),
+      400,
+      /identityParentId/,
+    );
     // A blueprint is not an agent identity.
-    expectDirectoryError(() => new Directory(seed((t) => { t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'au@t.example', identityParentId: BP }]; })), 400);
-    expectDirectoryError(() => new Directory(seed((t) => {
-      t.agentUsers = [
-        { id: randomUUID(), userPrincipalName: 'au1@t.example', identityParentId: AGENT },
-        { id: randomUUID(), userPrincipalName: 'au2@t.example', identityParentId: AGENT },
-      ];
-    })), 400, /at most one/);
-    expectDirectoryError(() => new Directory(seed((t) => { t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'SPONSOR@t.example', identityParentId: AGENT }]; })), 400, /in use/);
-    expectDirectoryError(() => new Directory(seed((t) => {
-      const id = randomUUID();
-      t.agentUsers = [
-        { id, userPrincipalName: 'au1@t.example', identityParentId: AGENT },
-        { id, userPrincipalName: 'au2@t.example', identityParentId: AGENT2 },
-      ];
-    })), 409);
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'au@t.example', identityParentId: BP }];
+          }),
+        ),
+      400,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agentUsers = [
+              { id: randomUUID(), userPrincipalName: 'au1@t.example', identityParentId: AGENT },
+              { id: randomUUID(), userPrincipalName: 'au2@t.example', identityParentId: AGENT },
+            ];
+          }),
+        ),
+      400,
+      /at most one/,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'SPONSOR@t.example', identityParentId: AGENT }];
+          }),
+        ),
+      400,
+      /in use/,
+    );
+    expectDirectoryError(
+      () =>
+        new Directory(
+          seed((t) => {
+            const id = randomUUID();
+            t.agentUsers = [
+              { id, userPrincipalName: 'au1@t.example', identityParentId: AGENT },
+              { id, userPrincipalName: 'au2@t.example', identityParentId: AGENT2 },
+            ];
+          }),
+        ),
+      409,
+    );
     const d = new Directory(seed());
     d.deleteAgentIdentity(T, AGENT);
     expectDirectoryError(() => d.createAgentUser(T, { userPrincipalName: 'late@t.example', identityParentId: AGENT }), 400);
@@ -155,7 +313,11 @@ describe('blueprint enablement cascades to its agents', () => {
   });
 
   it('a seeded disabled blueprint disables its agents at the token endpoint too', async () => {
-    const emu = await createEmulator({ seed: seed((t) => { t.blueprints![0]!.enabled = false; }) });
+    const emu = await createEmulator({
+      seed: seed((t) => {
+        t.blueprints![0]!.enabled = false;
+      }),
+    });
     try {
       const r = await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: AGENT });
       expect(aadsts(r.body)).toBe(7000112);
@@ -205,7 +367,13 @@ describe('blocked roles never reach an agent token', () => {
       for (const agent of [AGENT, AGENT2, late]) {
         const t1 = await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: agent });
         expect(t1.status).toBe(200);
-        const r = await postToken(emu, T, { client_id: agent, grant_type: 'client_credentials', scope: 'api://danger/.default', client_assertion_type: JWT_BEARER, client_assertion: String(t1.body.access_token) });
+        const r = await postToken(emu, T, {
+          client_id: agent,
+          grant_type: 'client_credentials',
+          scope: 'api://danger/.default',
+          client_assertion_type: JWT_BEARER,
+          client_assertion: String(t1.body.access_token),
+        });
         expect(r.status).toBe(200);
         const roles = (claimsOf(r.body.access_token).roles as string[] | undefined) ?? [];
         expect(roles).toContain('Safe.Role');
@@ -234,7 +402,11 @@ describe('blocked roles never reach an agent token', () => {
 
 describe('agent identity lifecycle in the model', () => {
   it('soft delete keeps the place under the limit and removes the agent user; purge frees it; the id stays reserved until purged', () => {
-    const d = new Directory(seed((t) => { t.agentUsers = [{ id: 'd0000000-0000-4000-8000-0000000000d1', userPrincipalName: 'au@t.example', identityParentId: AGENT }]; }));
+    const d = new Directory(
+      seed((t) => {
+        t.agentUsers = [{ id: 'd0000000-0000-4000-8000-0000000000d1', userPrincipalName: 'au@t.example', identityParentId: AGENT }];
+      }),
+    );
     const t = d.tenant(T)!;
     d.deleteAgentIdentity(T, AGENT);
     expect(t.agents.get(AGENT)?.deleted).toBe(true);
@@ -271,10 +443,14 @@ describe('seed files', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const fileSeed = (): DirectorySeed => seed((t) => {
-    t.blueprints![0]!.credentials = { secrets: ['bp-secret'], certificates: ['./bp.pem'] };
-    t.agentUsers = [{ id: 'd0000000-0000-4000-8000-0000000000d1', userPrincipalName: 'au@t.example', identityParentId: AGENT }];
-  }, { externalIssuers: [{ name: 'k8s' }] });
+  const fileSeed = (): DirectorySeed =>
+    seed(
+      (t) => {
+        t.blueprints![0]!.credentials = { secrets: ['bp-secret'], certificates: ['./bp.pem'] };
+        t.agentUsers = [{ id: 'd0000000-0000-4000-8000-0000000000d1', userPrincipalName: 'au@t.example', identityParentId: AGENT }];
+      },
+      { externalIssuers: [{ name: 'k8s' }] },
+    );
 
   async function certificateLeg1(emu: Awaited<ReturnType<typeof createEmulator>>): Promise<number> {
     const aud = `${emu.baseUrl}/${T}/oauth2/v2.0/token`;
@@ -313,11 +489,25 @@ describe('seed files', () => {
 
   it('accepts inline PEM certificates and a UTF-8 BOM; rejects missing files, non-seeds and invalid seeds', async () => {
     const inline = join(dir, 'inline.json');
-    writeFileSync(inline, `\uFEFF${JSON.stringify(seed((t) => { t.blueprints![0]!.credentials = { certificates: [cert.certPem] }; }))}`);
+    writeFileSync(
+      inline,
+      `\uFEFF${JSON.stringify(
+        seed((t) => {
+          t.blueprints![0]!.credentials = { certificates: [cert.certPem] };
+        }),
+      )}`,
+    );
     expect(loadSeedFile(inline).tenants[0]!.blueprints![0]!.credentials!.certificates).toEqual([cert.certPem]);
 
     const missingCert = join(dir, 'missing-cert.yaml');
-    writeFileSync(missingCert, toYaml(seed((t) => { t.blueprints![0]!.credentials = { certificates: ['nope.pem'] }; })));
+    writeFileSync(
+      missingCert,
+      toYaml(
+        seed((t) => {
+          t.blueprints![0]!.credentials = { certificates: ['nope.pem'] };
+        }),
+      ),
+    );
     expect(() => loadSeedFile(missingCert)).toThrow(/nope\.pem/);
 
     expect(() => loadSeedFile(join(dir, 'does-not-exist.yaml'))).toThrow();
@@ -329,7 +519,14 @@ describe('seed files', () => {
     expect(() => loadSeedFile(broken)).toThrow(/broken\.json/);
 
     const noSponsor = join(dir, 'no-sponsor.yaml');
-    writeFileSync(noSponsor, toYaml(seed((t) => { t.agents![0]!.sponsors = []; })));
+    writeFileSync(
+      noSponsor,
+      toYaml(
+        seed((t) => {
+          t.agents![0]!.sponsors = [];
+        }),
+      ),
+    );
     await expect(createEmulator({ seed: noSponsor })).rejects.toBeInstanceOf(DirectoryError);
   });
 });

@@ -52,7 +52,13 @@ export function defaultSeed(): DirectorySeed {
         ],
         apps: [{ appId: DEMO.chatApp.appId, displayName: 'Contoso Chat', publicClient: true }],
         resources: [
-          { appId: r.tools.appId, displayName: 'Tools API', identifierUri: r.tools.uri, scopes: ['Mail.Read', 'Mail.Send', 'Calendars.Read', 'Files.Read'], appRoles: ['Mail.Send.All', 'Tickets.ReadWrite.All', 'Directory.ReadWrite.All'] },
+          {
+            appId: r.tools.appId,
+            displayName: 'Tools API',
+            identifierUri: r.tools.uri,
+            scopes: ['Mail.Read', 'Mail.Send', 'Calendars.Read', 'Files.Read'],
+            appRoles: ['Mail.Send.All', 'Tickets.ReadWrite.All', 'Directory.ReadWrite.All'],
+          },
           { appId: r.reports.appId, displayName: 'Reports API', identifierUri: r.reports.uri, scopes: ['Reports.Read'], appRoles: ['Reports.Generate'] },
         ],
         blueprints: [

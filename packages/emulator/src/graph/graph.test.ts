@@ -100,7 +100,13 @@ describe('Graph: agent identities', () => {
     const t1 = await leg1(emu, id);
     expect(t1.status).toBe(200);
     expect(String(claimsOf(t1.body.access_token).sub).endsWith(`/${id}`)).toBe(true);
-    const t2 = await postToken(emu, T, { client_id: id, grant_type: 'client_credentials', scope: 'api://reports/.default', client_assertion_type: JWT_BEARER, client_assertion: String(t1.body.access_token) });
+    const t2 = await postToken(emu, T, {
+      client_id: id,
+      grant_type: 'client_credentials',
+      scope: 'api://reports/.default',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: String(t1.body.access_token),
+    });
     expect(t2.status).toBe(200);
     // Inherited from the workers blueprint.
     expect(claimsOf(t2.body.access_token)).toMatchObject({ oid: id, azp: id, roles: ['Reports.Generate'], xms_par_app_azp: W.appId });
@@ -116,7 +122,10 @@ describe('Graph: agent identities', () => {
   it('Graph paths are case-insensitive (SDKs send /beta/servicePrincipals/{id})', async () => {
     const id = String((await createAgent(emu, workers)).body.id);
     expect((await graph(emu, 'GET', `/beta/servicePrincipals/${id}`, workers)).status).toBe(200);
-    expect((await graph(emu, 'POST', '/beta/servicePrincipals/microsoft.graph.agentIdentity', workers, { displayName: 'x', agentIdentityBlueprintId: W.appId, 'sponsors@odata.bind': [sponsorBind()] })).status).toBe(201);
+    expect(
+      (await graph(emu, 'POST', '/beta/servicePrincipals/microsoft.graph.agentIdentity', workers, { displayName: 'x', agentIdentityBlueprintId: W.appId, 'sponsors@odata.bind': [sponsorBind()] }))
+        .status,
+    ).toBe(201);
     expect((await graph(emu, 'DELETE', `/beta/servicePrincipals/${id}/`, workers)).status).toBe(204);
   });
 
@@ -295,7 +304,15 @@ describe('Graph: agent users', () => {
     const t1 = String((await leg1(emu, parent)).body.access_token);
     const t2 = await postToken(emu, T, { client_id: parent, grant_type: 'client_credentials', scope: EX, client_assertion_type: JWT_BEARER, client_assertion: t1 });
     expect(t2.status).toBe(200);
-    const fic = await postToken(emu, T, { client_id: parent, grant_type: 'user_fic', scope: 'api://reports/Reports.Read', client_assertion_type: JWT_BEARER, client_assertion: t1, user_federated_identity_credential: String(t2.body.access_token), user_id: id });
+    const fic = await postToken(emu, T, {
+      client_id: parent,
+      grant_type: 'user_fic',
+      scope: 'api://reports/Reports.Read',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: t1,
+      user_federated_identity_credential: String(t2.body.access_token),
+      user_id: id,
+    });
     expect(fic.status).toBe(200);
     expect(claimsOf(fic.body.access_token)).toMatchObject({ oid: id, azp: parent, idtyp: 'user', xms_sub_fct: '13' });
   });

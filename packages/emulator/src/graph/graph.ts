@@ -118,7 +118,8 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
     if (req.method === 'POST' && lower === '/beta/users') {
       const body = parseBody(req);
       if (!body) return graphError(400, 'BadRequest', 'Unable to read JSON request payload.', req);
-      if (text(body['@odata.type'] ?? '').toLowerCase() !== 'microsoft.graph.agentuser') return graphError(400, 'Request_BadRequest', "Only '@odata.type': 'microsoft.graph.agentUser' can be created here.", req);
+      if (text(body['@odata.type'] ?? '').toLowerCase() !== 'microsoft.graph.agentuser')
+        return graphError(400, 'Request_BadRequest', "Only '@odata.type': 'microsoft.graph.agentUser' can be created here.", req);
       if (!hasRole(claims, 'AgentIdUser.ReadWrite.IdentityParentedBy')) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
       const parent = tenant.agents.get(text(body.identityParentId ?? ''));
       if (parent && parent.blueprintAppId !== azp) return graphError(403, 'Authorization_RequestDenied', 'A blueprint can only create agent users for its own agent identities.', req);
@@ -134,7 +135,8 @@ export async function handleGraph(ctx: EmulatorContext, req: EmuRequest): Promis
       const key = safeDecode(m[1]);
       if (key === undefined) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${m[1]}'.`, req);
       const u = tenant.agentUsers.get(key) ?? (d.findUserByUpn(tenant, key) as AgentUser | undefined);
-      if (!u || !('identityParentId' in u)) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`, req);
+      if (!u || !('identityParentId' in u))
+        return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`, req);
       const parent = tenant.agents.get(u.identityParentId);
       if (parent?.blueprintAppId !== azp) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', req);
       if (req.method === 'GET') return json(200, agentUserJson(u));

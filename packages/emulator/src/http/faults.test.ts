@@ -182,7 +182,9 @@ describe('in-process transports with faults', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('gave up')), 30);
     const t1 = performance.now();
-    await expect(emu.fetch(emu.tokenEndpoint(T), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(leg1), signal: ac.signal })).rejects.toThrow('gave up');
+    await expect(
+      emu.fetch(emu.tokenEndpoint(T), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(leg1), signal: ac.signal }),
+    ).rejects.toThrow('gave up');
     expect(performance.now() - t1).toBeLessThan(1_000);
     // An already aborted signal rejects before the emulator sees the request.
     emu.counters.reset();
@@ -213,7 +215,11 @@ describe('in-process transports with faults', () => {
 
   it('204 and HEAD answers have no body', async () => {
     const token = await postToken(emu, T, { client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: 'https://graph.microsoft.com/.default' });
-    const r = await emu.fetch(`${emu.baseUrl}/beta/serviceprincipals/${DEMO.agents.reporter}`, { method: 'PATCH', headers: { authorization: `Bearer ${String(token.body.access_token)}`, 'content-type': 'application/json' }, body: '{"displayName":"x"}' });
+    const r = await emu.fetch(`${emu.baseUrl}/beta/serviceprincipals/${DEMO.agents.reporter}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${String(token.body.access_token)}`, 'content-type': 'application/json' },
+      body: '{"displayName":"x"}',
+    });
     expect(r.status).toBe(204);
     expect(r.body).toBeNull();
     const h = await emu.fetch(`${emu.baseUrl}/healthz`, { method: 'HEAD' });

@@ -7,13 +7,22 @@ const sleep = (ms: number, signal?: AbortSignal | null): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 async function toEmuRequest(input: string | URL | Request, init?: RequestInit): Promise<EmuRequest> {
   const req = new Request(input, init);
   const headers: Record<string, string> = {};
-  req.headers.forEach((v, k) => { headers[k] = v; });
+  req.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
   return { method: req.method, url: new URL(req.url), headers, body: req.method === 'GET' || req.method === 'HEAD' ? '' : await req.text() };
 }
 

@@ -28,7 +28,16 @@ beforeAll(async () => {
 });
 afterAll(() => emu.close());
 
-const ids = [...Object.values(DEMO.agents), W.appId, DEMO.blueprints.orchestrator.appId, DEMO.chatApp.appId, DEMO.users.alice.id, DEMO.agentUsers.digitalWorker.id, DEMO.managedIdentity.clientId, '00000000-0000-0000-0000-000000000000'];
+const ids = [
+  ...Object.values(DEMO.agents),
+  W.appId,
+  DEMO.blueprints.orchestrator.appId,
+  DEMO.chatApp.appId,
+  DEMO.users.alice.id,
+  DEMO.agentUsers.digitalWorker.id,
+  DEMO.managedIdentity.clientId,
+  '00000000-0000-0000-0000-000000000000',
+];
 const grantTypes = ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'user_fic', 'password', 'refresh_token', 'authorization_code', 'device_code', '', 'CLIENT_CREDENTIALS'];
 
 /** Strings that tend to break parsers: lone surrogates, control characters, escapes, huge values. */
@@ -45,16 +54,69 @@ const jwtish = fc.oneof(
   fc.string().map((s) => `${s}.${s}.${s}`),
 );
 const value = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...ids, ...grantTypes, EX, 'api://tools/.default', 'api://tools/Mail.Read openid offline_access', 'https://graph.microsoft.com/.default', '.default', 'api://AzureAdTokenExchange/.default', JWT_BEARER, 'on_behalf_of', W.secret, DEMO.users.alice.upn, DEMO.agentUsers.digitalWorker.upn, '{"access_token":{"xms_cc":{"values":["cp1"]}}}', '1', '2') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      ...ids,
+      ...grantTypes,
+      EX,
+      'api://tools/.default',
+      'api://tools/Mail.Read openid offline_access',
+      'https://graph.microsoft.com/.default',
+      '.default',
+      'api://AzureAdTokenExchange/.default',
+      JWT_BEARER,
+      'on_behalf_of',
+      W.secret,
+      DEMO.users.alice.upn,
+      DEMO.agentUsers.digitalWorker.upn,
+      '{"access_token":{"xms_cc":{"values":["cp1"]}}}',
+      '1',
+      '2',
+    ),
+  },
   { weight: 2, arbitrary: jwtish },
   { weight: 2, arbitrary: nasty },
 );
 const fieldName = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('grant_type', 'client_id', 'client_secret', 'scope', 'fmi_path', 'client_assertion', 'client_assertion_type', 'assertion', 'requested_token_use', 'username', 'user_id', 'password', 'refresh_token', 'claims', 'user_federated_identity_credential', 'client_info', 'client-request-id') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'grant_type',
+      'client_id',
+      'client_secret',
+      'scope',
+      'fmi_path',
+      'client_assertion',
+      'client_assertion_type',
+      'assertion',
+      'requested_token_use',
+      'username',
+      'user_id',
+      'password',
+      'refresh_token',
+      'claims',
+      'user_federated_identity_credential',
+      'client_info',
+      'client-request-id',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
 );
 const scopeValue = fc.oneof(
-  fc.constantFrom(EX, 'api://tools/.default', 'api://reports/.default', 'api://tools/Mail.Read', 'api://tools/Mail.Read openid profile offline_access', `api://${W.appId}/access_agent`, 'https://graph.microsoft.com/.default', 'User.Read', 'api://tools/.default api://reports/.default', 'api://nope/.default', 'openid'),
+  fc.constantFrom(
+    EX,
+    'api://tools/.default',
+    'api://reports/.default',
+    'api://tools/Mail.Read',
+    'api://tools/Mail.Read openid profile offline_access',
+    `api://${W.appId}/access_agent`,
+    'https://graph.microsoft.com/.default',
+    'User.Read',
+    'api://tools/.default api://reports/.default',
+    'api://nope/.default',
+    'openid',
+  ),
   value,
 );
 const maybe = <V>(arb: fc.Arbitrary<V>) => fc.option(arb, { nil: undefined });
@@ -63,12 +125,66 @@ const t1 = () => tokens[0] ?? '';
 const coherent = fc
   .oneof(
     // A valid leg 1 as MSAL sends it, telemetry fields and all.
-    fc.record({ client_id: fc.constant<string>(W.appId), client_secret: fc.constant<string>(W.secret), grant_type: fc.constant('client_credentials'), scope: fc.constantFrom(EX, 'api://AzureAdTokenExchange/.default'), fmi_path: fc.constant<string>(DEMO.agents.digitalWorker), 'x-client-SKU': maybe(fc.string()), 'x-client-VER': maybe(fc.string()), 'client-request-id': maybe(fc.oneof(fc.uuid(), fc.string())), client_info: maybe(fc.constantFrom('1', '2')) }),
-    fc.record({ client_id: fc.constant<string>(W.appId), client_secret: fc.oneof(fc.constant<string>(W.secret), value), grant_type: fc.constant('client_credentials'), scope: scopeValue, fmi_path: maybe(fc.oneof(fc.constantFrom(...ids), value)), claims: maybe(value) }),
-    fc.record({ client_id: fc.constantFrom<string>(DEMO.agents.digitalWorker, DEMO.agents.mail), grant_type: fc.constant('client_credentials'), scope: scopeValue, client_assertion_type: fc.constant(JWT_BEARER), client_assertion: fc.oneof(fc.constant(0).map(t1), jwtish), claims: maybe(value) }),
-    fc.record({ client_id: fc.constant<string>(DEMO.agents.digitalWorker), grant_type: fc.constant('urn:ietf:params:oauth:grant-type:jwt-bearer'), requested_token_use: maybe(fc.constant('on_behalf_of')), assertion: maybe(jwtish), scope: scopeValue, client_assertion_type: fc.constant(JWT_BEARER), client_assertion: fc.oneof(fc.constant(0).map(t1), jwtish), client_info: maybe(fc.constantFrom('1', '2')) }),
-    fc.record({ client_id: fc.constant<string>(DEMO.agents.digitalWorker), grant_type: fc.constant('user_fic'), scope: scopeValue, client_assertion_type: fc.constant(JWT_BEARER), client_assertion: fc.oneof(fc.constant(0).map(t1), jwtish), user_federated_identity_credential: maybe(fc.oneof(fc.constant(1).map((i) => tokens[i] ?? ''), jwtish)), username: maybe(fc.oneof(fc.constant<string>(DEMO.agentUsers.digitalWorker.upn), value)), user_id: maybe(fc.oneof(fc.constant<string>(DEMO.agentUsers.digitalWorker.id), value)) }),
-    fc.record({ client_id: fc.constant<string>(DEMO.chatApp.appId), grant_type: fc.constantFrom('password', 'refresh_token'), username: fc.oneof(fc.constant<string>(DEMO.users.alice.upn), value), password: fc.oneof(fc.constant<string>(DEMO.users.alice.password), value), refresh_token: maybe(value), scope: scopeValue }),
+    fc.record({
+      client_id: fc.constant<string>(W.appId),
+      client_secret: fc.constant<string>(W.secret),
+      grant_type: fc.constant('client_credentials'),
+      scope: fc.constantFrom(EX, 'api://AzureAdTokenExchange/.default'),
+      fmi_path: fc.constant<string>(DEMO.agents.digitalWorker),
+      'x-client-SKU': maybe(fc.string()),
+      'x-client-VER': maybe(fc.string()),
+      'client-request-id': maybe(fc.oneof(fc.uuid(), fc.string())),
+      client_info: maybe(fc.constantFrom('1', '2')),
+    }),
+    fc.record({
+      client_id: fc.constant<string>(W.appId),
+      client_secret: fc.oneof(fc.constant<string>(W.secret), value),
+      grant_type: fc.constant('client_credentials'),
+      scope: scopeValue,
+      fmi_path: maybe(fc.oneof(fc.constantFrom(...ids), value)),
+      claims: maybe(value),
+    }),
+    fc.record({
+      client_id: fc.constantFrom<string>(DEMO.agents.digitalWorker, DEMO.agents.mail),
+      grant_type: fc.constant('client_credentials'),
+      scope: scopeValue,
+      client_assertion_type: fc.constant(JWT_BEARER),
+      client_assertion: fc.oneof(fc.constant(0).map(t1), jwtish),
+      claims: maybe(value),
+    }),
+    fc.record({
+      client_id: fc.constant<string>(DEMO.agents.digitalWorker),
+      grant_type: fc.constant('urn:ietf:params:oauth:grant-type:jwt-bearer'),
+      requested_token_use: maybe(fc.constant('on_behalf_of')),
+      assertion: maybe(jwtish),
+      scope: scopeValue,
+      client_assertion_type: fc.constant(JWT_BEARER),
+      client_assertion: fc.oneof(fc.constant(0).map(t1), jwtish),
+      client_info: maybe(fc.constantFrom('1', '2')),
+    }),
+    fc.record({
+      client_id: fc.constant<string>(DEMO.agents.digitalWorker),
+      grant_type: fc.constant('user_fic'),
+      scope: scopeValue,
+      client_assertion_type: fc.constant(JWT_BEARER),
+      client_assertion: fc.oneof(fc.constant(0).map(t1), jwtish),
+      user_federated_identity_credential: maybe(
+        fc.oneof(
+          fc.constant(1).map((i) => tokens[i] ?? ''),
+          jwtish,
+        ),
+      ),
+      username: maybe(fc.oneof(fc.constant<string>(DEMO.agentUsers.digitalWorker.upn), value)),
+      user_id: maybe(fc.oneof(fc.constant<string>(DEMO.agentUsers.digitalWorker.id), value)),
+    }),
+    fc.record({
+      client_id: fc.constant<string>(DEMO.chatApp.appId),
+      grant_type: fc.constantFrom('password', 'refresh_token'),
+      username: fc.oneof(fc.constant<string>(DEMO.users.alice.upn), value),
+      password: fc.oneof(fc.constant<string>(DEMO.users.alice.password), value),
+      refresh_token: maybe(value),
+      scope: scopeValue,
+    }),
   )
   .map((f): Record<string, string | undefined> => f)
   .chain((f) => fc.dictionary(fieldName, value, { maxKeys: 2 }).map((noise) => (f.fmi_path === DEMO.agents.digitalWorker && f.client_secret === W.secret ? f : { ...noise, ...f })))
@@ -81,19 +197,18 @@ const formBody = fc.oneof(
     .map(({ extra, ...f }) => new URLSearchParams({ ...f, ...extra }).toString()),
   { weight: 3, arbitrary: coherent },
 );
-const body = fc.oneof(
-  { weight: 4, arbitrary: formBody },
-  { weight: 1, arbitrary: fc.json() },
-  { weight: 1, arbitrary: nasty },
-  { weight: 1, arbitrary: fc.constant('') },
-);
+const body = fc.oneof({ weight: 4, arbitrary: formBody }, { weight: 1, arbitrary: fc.json() }, { weight: 1, arbitrary: nasty }, { weight: 1, arbitrary: fc.constant('') });
 
 const tenantSeg = fc.oneof(
   fc.constantFrom(T, DEMO.domain, 'common', 'organizations', 'consumers', '0e000000-0000-4000-8000-0000000000e2', T.toUpperCase()),
   fc.uuid(),
   fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s)),
 );
-const seg = fc.oneof(fc.constantFrom(...ids), fc.string({ maxLength: 30 }).map((s) => encodeURIComponent(s)), fc.constantFrom('%E0%A4%A', '..', '.', '%2F', ''));
+const seg = fc.oneof(
+  fc.constantFrom(...ids),
+  fc.string({ maxLength: 30 }).map((s) => encodeURIComponent(s)),
+  fc.constantFrom('%E0%A4%A', '..', '.', '%2F', ''),
+);
 const path = fc.oneof(
   tenantSeg.map((t) => `/${t}/oauth2/v2.0/token`),
   tenantSeg.map((t) => `/${t}/oauth2/token`),
@@ -108,18 +223,43 @@ const path = fc.oneof(
   seg.map((s) => `/beta/users/${s}`),
   seg.map((s) => `/beta/directory/deletedItems/${s}`),
   fc.tuple(seg, seg).map(([a, b]) => `/beta/${a}/${b}`),
-  fc.tuple(seg, fc.constantFrom('', 'api://AzureADTokenExchange', 'https://graph.microsoft.com/.default'), seg).map(([q, r, c]) => `/_mi/token?resource=${encodeURIComponent(r)}&api-version=2019-08-01&client_id=${q}&x=${c}`),
+  fc
+    .tuple(seg, fc.constantFrom('', 'api://AzureADTokenExchange', 'https://graph.microsoft.com/.default'), seg)
+    .map(([q, r, c]) => `/_mi/token?resource=${encodeURIComponent(r)}&api-version=2019-08-01&client_id=${q}&x=${c}`),
   fc.tuple(seg, fc.constantFrom('', 'api://AzureADTokenExchange')).map(([q, r]) => `/metadata/identity/oauth2/token?resource=${encodeURIComponent(r)}&principal_id=${q}`),
   fc.tuple(fc.constantFrom('k8s', 'github', 'nope'), fc.constantFrom('jwks', '.well-known/openid-configuration', 'x')).map(([n, s]) => `/_issuers/${n}/${s}`),
-  fc.constantFrom('/healthz', '/_emulator/counters', '/_emulator/requests', '/_emulator/directory', '/_emulator/tokens/user', '/_emulator/tokens/external', '/_emulator/counters/reset', '/_emulator/nothing', '/', ''),
+  fc.constantFrom(
+    '/healthz',
+    '/_emulator/counters',
+    '/_emulator/requests',
+    '/_emulator/directory',
+    '/_emulator/tokens/user',
+    '/_emulator/tokens/external',
+    '/_emulator/counters/reset',
+    '/_emulator/nothing',
+    '/',
+    '',
+  ),
   fc.array(seg, { maxLength: 6 }).map((s) => `/${s.join('/')}`),
 );
 const method = fc.oneof({ weight: 5, arbitrary: fc.constantFrom('POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{1,10}$/) });
 const headers = fc
   .record(
     {
-      'content-type': fc.constantFrom('application/x-www-form-urlencoded', 'application/x-www-form-urlencoded;charset=utf-8', 'APPLICATION/X-WWW-FORM-URLENCODED', 'application/json', 'text/plain', '', 'multipart/form-data; boundary=x'),
-      authorization: fc.oneof(jwtish.map((t) => `Bearer ${t}`), nasty, fc.constant('Bearer')),
+      'content-type': fc.constantFrom(
+        'application/x-www-form-urlencoded',
+        'application/x-www-form-urlencoded;charset=utf-8',
+        'APPLICATION/X-WWW-FORM-URLENCODED',
+        'application/json',
+        'text/plain',
+        '',
+        'multipart/form-data; boundary=x',
+      ),
+      authorization: fc.oneof(
+        jwtish.map((t) => `Bearer ${t}`),
+        nasty,
+        fc.constant('Bearer'),
+      ),
       metadata: fc.constantFrom('true', 'True', 'false', ''),
       'x-identity-header': fc.oneof(fc.constant('__identity__'), fc.string()),
       'client-request-id': fc.oneof(fc.uuid(), fc.string()),
@@ -144,9 +284,12 @@ function check(reqPath: string, res: EmuResponse): Checked {
     return { res, body: undefined };
   }
   let parsed: unknown;
-  expect(() => {
-    parsed = JSON.parse(res.body);
-  }, `status ${res.status} body is not JSON: ${res.body.slice(0, 200)}`).not.toThrow();
+  expect(
+    () => {
+      parsed = JSON.parse(res.body);
+    },
+    `status ${res.status} body is not JSON: ${res.body.slice(0, 200)}`,
+  ).not.toThrow();
   expect(res.headers['content-type'] ?? '').toMatch(/^application\/json/);
   const b = parsed as Record<string, unknown>;
   const route = routeOf(new URL(BASE + reqPath).pathname);
@@ -244,7 +387,11 @@ describe('fuzz: the HTTP server survives random token requests', () => {
     );
     expect((await fetch(`${httpUrl!}/healthz`)).status).toBe(200);
     const fresh = emu.directory.createAgentIdentity(T, { blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] });
-    const ok = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: EX, fmi_path: fresh.id }) });
+    const ok = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: EX, fmi_path: fresh.id }),
+    });
     expect(ok.status).toBe(200);
   }, 60_000);
 });
@@ -262,16 +409,35 @@ describe('fuzz: forged client assertions never cause a server error', () => {
   afterAll(() => fic.close());
 
   it('random headers and claims (any JSON type for aud, sub, iss, exp, x5t, x5c) in a client assertion: 4xx, never 5xx', async () => {
-    const claim = fc.oneof(fc.constant<unknown>(undefined), fc.json().map((j) => JSON.parse(j) as unknown), fc.constantFrom<unknown>('sub1', ISSUER, 'api://AzureADTokenExchange', W.appId));
+    const claim = fc.oneof(
+      fc.constant<unknown>(undefined),
+      fc.json().map((j) => JSON.parse(j) as unknown),
+      fc.constantFrom<unknown>('sub1', ISSUER, 'api://AzureADTokenExchange', W.appId),
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
           // Federated: an external issuer's token.
-          fc.record({ iss: fc.oneof(fc.constant<unknown>(ISSUER), claim), sub: fc.oneof(fc.constant<unknown>('sub1'), claim), aud: fc.oneof(fc.constant<unknown>('api://AzureADTokenExchange'), claim), exp: claim, nbf: claim }),
+          fc.record({
+            iss: fc.oneof(fc.constant<unknown>(ISSUER), claim),
+            sub: fc.oneof(fc.constant<unknown>('sub1'), claim),
+            aud: fc.oneof(fc.constant<unknown>('api://AzureADTokenExchange'), claim),
+            exp: claim,
+            nbf: claim,
+          }),
           // Certificate: iss = sub = the client id.
           fc.record({ iss: fc.constant<unknown>(W.appId), sub: fc.constant<unknown>(W.appId), aud: claim, jti: claim, exp: claim }),
         ),
-        fc.record({ alg: fc.oneof(fc.constantFrom<unknown>('RS256', 'PS256', 'none', 'HS256'), claim), typ: fc.constant('JWT'), x5t: claim, 'x5t#S256': claim, x5c: fc.oneof(claim, fc.array(fc.string(), { maxLength: 2 })) }, { requiredKeys: ['alg'] }),
+        fc.record(
+          {
+            alg: fc.oneof(fc.constantFrom<unknown>('RS256', 'PS256', 'none', 'HS256'), claim),
+            typ: fc.constant('JWT'),
+            x5t: claim,
+            'x5t#S256': claim,
+            x5c: fc.oneof(claim, fc.array(fc.string(), { maxLength: 2 })),
+          },
+          { requiredKeys: ['alg'] },
+        ),
         async (claims, header) => {
           const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
           const assertion = `${b64(header)}.${b64(claims)}.AAAA`;
@@ -280,7 +446,14 @@ describe('fuzz: forged client assertions never cause a server error', () => {
             method: 'POST',
             url: new URL(BASE + p),
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ client_id: W.appId, client_assertion_type: JWT_BEARER, client_assertion: assertion, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }).toString(),
+            body: new URLSearchParams({
+              client_id: W.appId,
+              client_assertion_type: JWT_BEARER,
+              client_assertion: assertion,
+              grant_type: 'client_credentials',
+              scope: EX,
+              fmi_path: DEMO.agents.mail,
+            }).toString(),
           });
           check(p, res);
           expect(res.status, `${JSON.stringify(claims)} -> ${res.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
@@ -296,14 +469,27 @@ describe('fuzz: forged client assertions never cause a server error', () => {
     const p = `/${T}/oauth2/v2.0/token`;
     for (const [claims, header] of [
       [{ iss: [{ toString: '' }], sub: 'sub1', aud: 'api://AzureADTokenExchange', nbf: [] }, { typ: 'JWT' }],
-      [{ iss: W.appId, sub: W.appId, aud: { toString: 1 }, jti: { valueOf: '' } }, { alg: { toString: '' }, typ: 'JWT' }],
-      [{ iss: { toString: '' }, sub: { toString: '' }, aud: 'api://AzureADTokenExchange' }, { alg: 'RS256', typ: 'JWT' }],
+      [
+        { iss: W.appId, sub: W.appId, aud: { toString: 1 }, jti: { valueOf: '' } },
+        { alg: { toString: '' }, typ: 'JWT' },
+      ],
+      [
+        { iss: { toString: '' }, sub: { toString: '' }, aud: 'api://AzureADTokenExchange' },
+        { alg: 'RS256', typ: 'JWT' },
+      ],
     ] as const) {
       const res = await fic.handle({
         method: 'POST',
         url: new URL(BASE + p),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ client_id: W.appId, client_assertion_type: JWT_BEARER, client_assertion: `${b64(header)}.${b64(claims)}.AAAA`, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }).toString(),
+        body: new URLSearchParams({
+          client_id: W.appId,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: `${b64(header)}.${b64(claims)}.AAAA`,
+          grant_type: 'client_credentials',
+          scope: EX,
+          fmi_path: DEMO.agents.mail,
+        }).toString(),
       });
       expect(res.status, res.body.slice(0, 200)).toBeGreaterThanOrEqual(400);
       expect(res.status, res.body.slice(0, 200)).toBeLessThan(500);

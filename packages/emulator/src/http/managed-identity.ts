@@ -1,6 +1,6 @@
 import type { EmulatorContext } from '../context.js';
 import { issuerV2 } from '../context.js';
-import type { ManagedIdentitySeed, } from '../directory/types.js';
+import type { ManagedIdentitySeed } from '../directory/types.js';
 import type { Tenant } from '../directory/directory.js';
 import { json, type EmuRequest, type EmuResponse } from './types.js';
 

@@ -39,7 +39,16 @@ function faultResponse(kind: string, status: number | undefined, retryAfterSec: 
   if (kind === 'malformed') return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token": "truncated' };
   const s = status ?? 503;
   const headers: Record<string, string> = retryAfterSec !== undefined ? { 'retry-after': String(retryAfterSec) } : {};
-  if (s === 429) return json(429, { error: 'temporarily_unavailable', error_description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop or too many requests.', error_codes: [50196] }, headers);
+  if (s === 429)
+    return json(
+      429,
+      {
+        error: 'temporarily_unavailable',
+        error_description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop or too many requests.',
+        error_codes: [50196],
+      },
+      headers,
+    );
   return json(s, { error: 'temporarily_unavailable', error_description: `AADSTS90033: A transient error has occurred (injected ${s}). Please try again.`, error_codes: [90033] }, headers);
 }
 
@@ -103,7 +112,8 @@ async function dispatch(deps: RouterDeps, req: EmuRequest, route: RouteName, bas
       const tenant = ctx.directory.tenant(tenantSegment);
       if (!tenant) throw fail.request(90002, `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
       const ct = req.headers['content-type'] ?? '';
-      if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) throw fail.request(900144, "The request body must contain the following parameter: 'grant_type' (send application/x-www-form-urlencoded).");
+      if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded'))
+        throw fail.request(900144, "The request body must contain the following parameter: 'grant_type' (send application/x-www-form-urlencoded).");
       const dup = [...new Set([...params!.keys()])].find((k) => params!.getAll(k).length > 1);
       if (dup) throw fail.request(9002313, `Invalid request. Request is malformed or invalid: parameter '${dup}' was sent more than once.`);
       const r = await handleGrant({ ctx, tenant, tenantSegment, base, params: params! });
@@ -128,7 +138,13 @@ async function dispatch(deps: RouterDeps, req: EmuRequest, route: RouteName, bas
       if (!iss) return json(404, { error: 'not_found' });
       if (segs[2] === 'jwks') return json(200, iss.keys.jwks());
       if (segs.slice(2).join('/') === '.well-known/openid-configuration') {
-        return json(200, { issuer: iss.issuer ?? `${base}/_issuers/${name}`, jwks_uri: `${base}/_issuers/${name}/jwks`, id_token_signing_alg_values_supported: ['RS256'], response_types_supported: ['id_token'], subject_types_supported: ['public'] });
+        return json(200, {
+          issuer: iss.issuer ?? `${base}/_issuers/${name}`,
+          jwks_uri: `${base}/_issuers/${name}/jwks`,
+          id_token_signing_alg_values_supported: ['RS256'],
+          response_types_supported: ['id_token'],
+          subject_types_supported: ['public'],
+        });
       }
       return json(404, { error: 'not_found' });
     }

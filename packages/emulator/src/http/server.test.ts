@@ -45,8 +45,20 @@ const form = (fields: Record<string, string>) => ({
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(fields).toString(),
 });
-const leg1Fields = (agent: string = DEMO.agents.mail, bp: { appId: string; secret: string } = W) => ({ client_id: bp.appId, client_secret: bp.secret, grant_type: 'client_credentials', scope: EX, fmi_path: agent });
-const leg2Fields = (agent: string, t1: string, scope = 'api://tools/.default') => ({ client_id: agent, grant_type: 'client_credentials', scope, client_assertion_type: JWT_BEARER, client_assertion: t1 });
+const leg1Fields = (agent: string = DEMO.agents.mail, bp: { appId: string; secret: string } = W) => ({
+  client_id: bp.appId,
+  client_secret: bp.secret,
+  grant_type: 'client_credentials',
+  scope: EX,
+  fmi_path: agent,
+});
+const leg2Fields = (agent: string, t1: string, scope = 'api://tools/.default') => ({
+  client_id: agent,
+  grant_type: 'client_credentials',
+  scope,
+  client_assertion_type: JWT_BEARER,
+  client_assertion: t1,
+});
 
 /** Token request over a real socket with fetch (HTTP) or node:https (HTTPS + CA). */
 async function token(base: string, fields: Record<string, string>, ca?: string): Promise<{ status: number; body: Record<string, unknown>; headers: Answer['headers']; text: string }> {
@@ -163,7 +175,16 @@ process.stdout.write('RESULT ' + JSON.stringify({
         expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
         const summary = JSON.parse(line!.slice(7)) as Record<string, Record<string, unknown>>;
         expect(summary.leg1).toEqual({ aud: 'api://AzureADTokenExchange', azp: W.appId, iss: `${https}/${T}/v2.0`, subTail: DEMO.agents.mail, cachedSecondTime: true });
-        expect(summary.leg2).toMatchObject({ aud: DEMO.resources.tools.appId, oid: DEMO.agents.mail, azp: DEMO.agents.mail, iss: `${https}/${T}/v2.0`, idtyp: 'app', roles: ['Mail.Send.All'], parent: W.appId, fromCache: false });
+        expect(summary.leg2).toMatchObject({
+          aud: DEMO.resources.tools.appId,
+          oid: DEMO.agents.mail,
+          azp: DEMO.agents.mail,
+          iss: `${https}/${T}/v2.0`,
+          idtyp: 'app',
+          roles: ['Mail.Send.All'],
+          parent: W.appId,
+          fromCache: false,
+        });
         // MSAL used the supplied metadata: no discovery calls, one leg 1 (the second was cached), one leg 2.
         const s = emu.counters.snapshot();
         expect(s.byGrant).toEqual({ leg1: 1, leg2: 1 });
@@ -199,7 +220,11 @@ process.stdout.write('RESULT ' + JSON.stringify({
     });
 
     it('a request body over 1 MiB is 413; exactly 1 MiB is read', async () => {
-      const over = await call(`${http}/${T}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&pad=${'a'.repeat(1024 * 1024)}` });
+      const over = await call(`${http}/${T}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&pad=${'a'.repeat(1024 * 1024)}`,
+      });
       expect(over.status).toBe(413);
       expect(json(over)).toMatchObject({ error: 'invalid_request', error_codes: [90015] });
       expect(json(over).error_description).toMatch(/^AADSTS90015/);
@@ -207,7 +232,11 @@ process.stdout.write('RESULT ' + JSON.stringify({
       expect(viaFetch.status).toBe(413);
       await viaFetch.arrayBuffer();
       const prefix = 'grant_type=client_credentials&pad=';
-      const exact = await call(`${http}/${T}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: prefix + 'a'.repeat(1024 * 1024 - prefix.length) });
+      const exact = await call(`${http}/${T}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: prefix + 'a'.repeat(1024 * 1024 - prefix.length),
+      });
       expect(exact.status).toBe(400);
       expect(aadsts(json(exact))).toBe(900144);
       // The server is still fine.
@@ -331,7 +360,11 @@ process.stdout.write('RESULT ' + JSON.stringify({
 
   describe('admin routes over HTTP', () => {
     it('POST/GET/DELETE /_emulator/faults', async () => {
-      const add = await call(`${http}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: 'token', kind: 'status', status: 503, times: 2 }) });
+      const add = await call(`${http}/_emulator/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ route: 'token', kind: 'status', status: 503, times: 2 }),
+      });
       expect(add.status).toBe(201);
       expect(json(add).id).toMatch(/^[0-9a-f-]{36}$/);
       expect(JSON.parse((await call(`${http}/_emulator/faults`)).text)).toEqual([expect.objectContaining({ kind: 'status', status: 503, times: 2 })]);
@@ -341,7 +374,15 @@ process.stdout.write('RESULT ' + JSON.stringify({
       expect(JSON.parse((await call(`${http}/_emulator/faults`)).text)).toEqual([]);
       expect((await token(http, leg1Fields())).status).toBe(200);
       // Invalid specs are 400, and add nothing.
-      for (const bad of [{ kind: 'explode' }, { kind: 'status', status: 200 }, { kind: 'latency' }, { kind: 'status', status: 503, probability: 2 }, { kind: 'status', status: 503, times: 0 }, { kind: 'drop', route: 'nowhere' }, { kind: 'status', status: 429, retryAfterSec: '2\r\nx-injected: 1' }]) {
+      for (const bad of [
+        { kind: 'explode' },
+        { kind: 'status', status: 200 },
+        { kind: 'latency' },
+        { kind: 'status', status: 503, probability: 2 },
+        { kind: 'status', status: 503, times: 0 },
+        { kind: 'drop', route: 'nowhere' },
+        { kind: 'status', status: 429, retryAfterSec: '2\r\nx-injected: 1' },
+      ]) {
         const r = await call(`${http}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
         expect(r.status, JSON.stringify(bad)).toBe(400);
       }
@@ -381,12 +422,24 @@ process.stdout.write('RESULT ' + JSON.stringify({
     });
 
     it('POST /_emulator/tokens/user mints a user token usable for agent OBO over HTTP', async () => {
-      const r = await call(`${http}/_emulator/tokens/user`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: DEMO.users.alice.upn, scopes: [`api://${O.appId}/access_agent`] }) });
+      const r = await call(`${http}/_emulator/tokens/user`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: DEMO.users.alice.upn, scopes: [`api://${O.appId}/access_agent`] }),
+      });
       expect(r.status).toBe(200);
       const tc = String(json(r).access_token);
       expect(claimsOf(tc)).toMatchObject({ iss: `${http}/${T}/v2.0`, oid: DEMO.users.alice.id, aud: O.appId, scp: 'access_agent', idtyp: 'user' });
       const t1 = String((await token(http, leg1Fields(DEMO.agents.orchestrator, O))).body.access_token);
-      const obo = await token(http, { client_id: DEMO.agents.orchestrator, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', requested_token_use: 'on_behalf_of', assertion: tc, scope: `api://${W.appId}/access_agent`, client_assertion_type: JWT_BEARER, client_assertion: t1 });
+      const obo = await token(http, {
+        client_id: DEMO.agents.orchestrator,
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        requested_token_use: 'on_behalf_of',
+        assertion: tc,
+        scope: `api://${W.appId}/access_agent`,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: t1,
+      });
       expect(obo.status).toBe(200);
       expect(claimsOf(obo.body.access_token)).toMatchObject({ oid: DEMO.users.alice.id, azp: DEMO.agents.orchestrator, scp: 'access_agent' });
       // Unknown users and bad bodies are 400.

@@ -8,8 +8,7 @@ import { fail, OAuthFailure } from './errors.js';
 
 /** Who authenticated at the token endpoint, and how. */
 export type AuthenticatedClient =
-  | { kind: 'blueprint' | 'app'; client: Client; method: 'secret' | 'certificate' | 'federated' | 'none' }
-  | { kind: 'agent'; agent: AgentIdentity; method: 't1'; t1: JWTPayload };
+  { kind: 'blueprint' | 'app'; client: Client; method: 'secret' | 'certificate' | 'federated' | 'none' } | { kind: 'agent'; agent: AgentIdentity; method: 't1'; t1: JWTPayload };
 
 export interface AuthInput {
   ctx: EmulatorContext;
@@ -74,7 +73,10 @@ export async function authenticateClient(input: AuthInput): Promise<Authenticate
   }
   if (secret !== null) {
     if (!client.credentials.secrets.some((s) => safeEqual(s, secret))) {
-      throw fail.client(7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+      throw fail.client(
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      );
     }
     return { kind: client.kind, client, method: 'secret' };
   }

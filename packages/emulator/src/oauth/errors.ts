@@ -28,7 +28,10 @@ export const fail = {
 export function errorBody(f: OAuthFailure, now: Date, correlationId?: string): Record<string, unknown> {
   const traceId = randomUUID();
   const corr = correlationId && /^[0-9a-f-]{36}$/i.test(correlationId) ? correlationId : randomUUID();
-  const ts = now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const ts = now
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return {
     error: f.error,
     error_description: `AADSTS${f.aadsts}: ${f.description} Trace ID: ${traceId} Correlation ID: ${corr} Timestamp: ${ts}`,

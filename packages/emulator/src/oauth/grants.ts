@@ -84,7 +84,10 @@ async function tokenBody(ctx: EmulatorContext, spec: TokenSpec, extras: { scope?
 
 function requireDefault(s: ParsedScopes, raw: string | null): void {
   if (!s.isDefault) {
-    throw fail.scope(1002012, `The provided value for scope '${raw ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    throw fail.scope(
+      1002012,
+      `The provided value for scope '${raw ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    );
   }
 }
 
@@ -173,11 +176,7 @@ async function appToken(input: GrantInput, client: Client, oid: string, resource
   let roles = ctx.directory.appRolesFor(tenant, client.appId, resource);
   // A blueprint may manage its own agent identities and agent users through Graph.
   if (isBlueprint && resource.appId === GRAPH_APP_ID) roles = [...new Set([...roles, 'AgentIdentity.CreateAsManager', 'AgentIdUser.ReadWrite.IdentityParentedBy'])];
-  return tokenBody(
-    ctx,
-    { base: input.base, tenant, resource, idtyp: 'app', oid, azp: client.appId, azpacr: method === 'secret' ? '1' : '2', roles, ...(claimsRequest ? { claimsRequest } : {}) },
-    {},
-  );
+  return tokenBody(ctx, { base: input.base, tenant, resource, idtyp: 'app', oid, azp: client.appId, azpacr: method === 'secret' ? '1' : '2', roles, ...(claimsRequest ? { claimsRequest } : {}) }, {});
 }
 
 /** The delegated permissions to grant: explicit scopes must exist and be consented; `.default` gives all consented. */
@@ -191,7 +190,11 @@ function delegatedScopes(ctx: EmulatorContext, tenant: Tenant, clientId: string,
   }
   const missing = s.values.filter((v) => !consented.has(v));
   if (missing.length) {
-    throw fail.grant(65001, `The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource (missing: ${missing.join(' ')}).`, 'consent_required');
+    throw fail.grant(
+      65001,
+      `The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource (missing: ${missing.join(' ')}).`,
+      'consent_required',
+    );
   }
   return [...new Set(s.values)].sort();
 }
@@ -347,7 +350,12 @@ export async function password(input: GrantInput): Promise<GrantResult> {
   if (!found || 'identityParentId' in found) throw fail.grant(50034, `The user account '${username}' does not exist in the '${tenant.id}' directory (agent users cannot sign in interactively).`);
   const user = tenant.users.get(found.id)!;
   if (!user.password || user.password !== params.get('password')) throw fail.grant(50126, 'Error validating credentials due to invalid username or password.');
-  return userToken(input, { clientId: auth.client.appId, user: { oid: user.id, upn: user.userPrincipalName, name: user.displayName }, scopes: parseScopes(ctx.directory, tenant, params.get('scope')), azpacr: auth.method === 'none' ? '0' : '1' });
+  return userToken(input, {
+    clientId: auth.client.appId,
+    user: { oid: user.id, upn: user.userPrincipalName, name: user.displayName },
+    scopes: parseScopes(ctx.directory, tenant, params.get('scope')),
+    azpacr: auth.method === 'none' ? '0' : '1',
+  });
 }
 
 /** refresh_token: long-running work for a user, with the client's credential (T1 for an agent). */
@@ -362,7 +370,9 @@ export async function refreshToken(input: GrantInput): Promise<GrantResult> {
   if (auth.kind === 'agent') usableAgent(tenant, auth.agent, ctx);
   const user = lookupUser(tenant, grant.userId);
   if (!user) throw fail.grant(50034, 'The user of this refresh token no longer exists.');
-  const scopes = params.get('scope') ? parseScopes(ctx.directory, tenant, params.get('scope')) : parseScopes(ctx.directory, tenant, qualify(ctx.directory.findResource(tenant, grant.resourceAppId)!, grant.scopes).join(' '));
+  const scopes = params.get('scope')
+    ? parseScopes(ctx.directory, tenant, params.get('scope'))
+    : parseScopes(ctx.directory, tenant, qualify(ctx.directory.findResource(tenant, grant.resourceAppId)!, grant.scopes).join(' '));
   ctx.refreshTokens.delete(rt);
   return userToken(input, {
     clientId,

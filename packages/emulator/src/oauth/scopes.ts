@@ -45,7 +45,10 @@ export function parseScopes(directory: Directory, tenant: Tenant, raw: string | 
   if (isExchangeAudience(resourceId)) return { oidc, resource: undefined, exchange: true, values, isDefault };
   const resource = directory.findResource(tenant, resourceId);
   if (!resource) {
-    throw fail.resource(500011, `The resource principal named ${resourceId} was not found in the tenant named ${tenant.id}. This can happen if the application has not been installed by the administrator of the tenant.`);
+    throw fail.resource(
+      500011,
+      `The resource principal named ${resourceId} was not found in the tenant named ${tenant.id}. This can happen if the application has not been installed by the administrator of the tenant.`,
+    );
   }
   return { oidc, resource, exchange: false, values, isDefault };
 }

@@ -58,9 +58,15 @@ describe('token endpoint: leg 1 and leg 2', () => {
   it('checks the client credential: wrong secret, none, both, unknown client, client in another tenant', async () => {
     await expectError(postToken(emu, T, { client_id: W.appId, client_secret: 'nope', grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }), 7000215, 'invalid_client');
     await expectError(postToken(emu, T, { client_id: W.appId, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }), 7000216);
-    await expectError(postToken(emu, T, { ...secretCreds, client_assertion_type: JWT_BEARER, client_assertion: 'a.b.c', grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }), 9002324);
+    await expectError(
+      postToken(emu, T, { ...secretCreds, client_assertion_type: JWT_BEARER, client_assertion: 'a.b.c', grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }),
+      9002324,
+    );
     await expectError(postToken(emu, T, { client_id: '00000000-0000-4000-8000-00000000dead', client_secret: 'x', grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }), 700016);
-    await expectError(postToken(emu, T, { client_id: '0e000000-0000-4000-8000-0000000000b1', client_secret: 'fab-secret', grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }), 700211);
+    await expectError(
+      postToken(emu, T, { client_id: '0e000000-0000-4000-8000-0000000000b1', client_secret: 'fab-secret', grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }),
+      700211,
+    );
   });
   it('leg 2 checks T1: bound to that agent, signature, audience, tenant, expiry', async () => {
     const t1 = await t1For(DEMO.agents.mail);
@@ -121,7 +127,10 @@ describe('token endpoint: leg 1 and leg 2', () => {
     seed.tenants[0]!.blueprints![1]!.credentials = { certificates: [cert.certPem] };
     const strict = await createEmulator({ seed, strictJti: true });
     const lax = await createEmulator({ seed });
-    for (const [e, reuseOk] of [[lax, true], [strict, false]] as const) {
+    for (const [e, reuseOk] of [
+      [lax, true],
+      [strict, false],
+    ] as const) {
       const now = Math.floor(Date.now() / 1000);
       const assertion = await new SignJWT({ aud: e.tokenEndpoint(T), iss: W.appId, sub: W.appId, jti: randomUUID(), iat: now, nbf: now, exp: now + 600 })
         .setProtectedHeader({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.x5tS256 })
@@ -143,7 +152,15 @@ describe('token endpoint: leg 1 and leg 2', () => {
 describe('token endpoint: OBO and user_fic', () => {
   const workersAud = `api://${W.appId}/access_agent`;
   const obo = (agent: string, t1: string, assertion: string, scope = 'api://tools/Mail.Read') =>
-    postToken(emu, T, { client_id: agent, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', requested_token_use: 'on_behalf_of', assertion, scope, client_assertion_type: JWT_BEARER, client_assertion: t1 });
+    postToken(emu, T, {
+      client_id: agent,
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      requested_token_use: 'on_behalf_of',
+      assertion,
+      scope,
+      client_assertion_type: JWT_BEARER,
+      client_assertion: t1,
+    });
 
   it('OBO checks the user token: audience = the blueprint, a user token, not expired, signed', async () => {
     const t1 = await t1For(DEMO.agents.mail);
@@ -176,7 +193,15 @@ describe('token endpoint: OBO and user_fic', () => {
   const userFic = async (fields: Record<string, string>, agent: string = DEMO.agents.digitalWorker) => {
     const t1 = await t1For(agent);
     const t2 = String((await leg2(agent, t1, EX)).body.access_token);
-    return postToken(emu, T, { client_id: agent, grant_type: 'user_fic', scope: 'api://tools/Mail.Read', client_assertion_type: JWT_BEARER, client_assertion: t1, user_federated_identity_credential: t2, ...fields });
+    return postToken(emu, T, {
+      client_id: agent,
+      grant_type: 'user_fic',
+      scope: 'api://tools/Mail.Read',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: t1,
+      user_federated_identity_credential: t2,
+      ...fields,
+    });
   };
   it('user_fic: user_id must be an object id, the user must be linked to the agent, exactly one identifier', async () => {
     expect((await userFic({ user_id: DEMO.agentUsers.digitalWorker.id })).status).toBe(200);
@@ -191,12 +216,28 @@ describe('token endpoint: OBO and user_fic', () => {
     const t1 = await t1For(DEMO.agents.digitalWorker);
     const otherT2 = String((await leg2(DEMO.agents.mail, await t1For(DEMO.agents.mail), EX)).body.access_token);
     await expectError(
-      postToken(emu, T, { client_id: DEMO.agents.digitalWorker, grant_type: 'user_fic', scope: 'api://tools/Mail.Read', client_assertion_type: JWT_BEARER, client_assertion: t1, user_federated_identity_credential: otherT2, username: DEMO.agentUsers.digitalWorker.upn }),
+      postToken(emu, T, {
+        client_id: DEMO.agents.digitalWorker,
+        grant_type: 'user_fic',
+        scope: 'api://tools/Mail.Read',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: t1,
+        user_federated_identity_credential: otherT2,
+        username: DEMO.agentUsers.digitalWorker.upn,
+      }),
       700213,
     );
     // T1 is not an instance token either.
     await expectError(
-      postToken(emu, T, { client_id: DEMO.agents.digitalWorker, grant_type: 'user_fic', scope: 'api://tools/Mail.Read', client_assertion_type: JWT_BEARER, client_assertion: t1, user_federated_identity_credential: t1, username: DEMO.agentUsers.digitalWorker.upn }),
+      postToken(emu, T, {
+        client_id: DEMO.agents.digitalWorker,
+        grant_type: 'user_fic',
+        scope: 'api://tools/Mail.Read',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: t1,
+        user_federated_identity_credential: t1,
+        username: DEMO.agentUsers.digitalWorker.upn,
+      }),
       700213,
     );
   });
@@ -208,7 +249,15 @@ describe('token endpoint: OBO and user_fic', () => {
       const tc = await small.issueUserToken({ user: DEMO.users.alice.upn, scopes: [workersAud] });
       const rts: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const r = await postToken(small, T, { client_id: DEMO.agents.mail, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', requested_token_use: 'on_behalf_of', assertion: tc, scope: 'api://tools/Mail.Read offline_access', client_assertion_type: JWT_BEARER, client_assertion: t1 });
+        const r = await postToken(small, T, {
+          client_id: DEMO.agents.mail,
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          requested_token_use: 'on_behalf_of',
+          assertion: tc,
+          scope: 'api://tools/Mail.Read offline_access',
+          client_assertion_type: JWT_BEARER,
+          client_assertion: t1,
+        });
         rts.push(String(r.body.refresh_token));
       }
       const redeem = (rt: string) => postToken(small, T, { client_id: DEMO.agents.mail, grant_type: 'refresh_token', refresh_token: rt, client_assertion_type: JWT_BEARER, client_assertion: t1 });
@@ -221,19 +270,43 @@ describe('token endpoint: OBO and user_fic', () => {
   });
 
   it('password grant, refresh_token grant for an agent (T1 as credential)', async () => {
-    const pw = await postToken(emu, T, { client_id: DEMO.chatApp.appId, grant_type: 'password', username: DEMO.users.alice.upn, password: DEMO.users.alice.password, scope: `api://${DEMO.blueprints.orchestrator.appId}/access_agent openid` });
+    const pw = await postToken(emu, T, {
+      client_id: DEMO.chatApp.appId,
+      grant_type: 'password',
+      username: DEMO.users.alice.upn,
+      password: DEMO.users.alice.password,
+      scope: `api://${DEMO.blueprints.orchestrator.appId}/access_agent openid`,
+    });
     expect(pw.status).toBe(200);
     expect(claimsOf(pw.body.access_token)).toMatchObject({ oid: DEMO.users.alice.id, azp: DEMO.chatApp.appId, scp: 'access_agent' });
     expect(pw.body.id_token).toBeTypeOf('string');
-    await expectError(postToken(emu, T, { client_id: DEMO.chatApp.appId, grant_type: 'password', username: DEMO.users.alice.upn, password: 'wrong', scope: `api://${DEMO.blueprints.orchestrator.appId}/access_agent` }), 50126);
+    await expectError(
+      postToken(emu, T, {
+        client_id: DEMO.chatApp.appId,
+        grant_type: 'password',
+        username: DEMO.users.alice.upn,
+        password: 'wrong',
+        scope: `api://${DEMO.blueprints.orchestrator.appId}/access_agent`,
+      }),
+      50126,
+    );
     const t1 = await t1For(DEMO.agents.mail);
     const tc = await emu.issueUserToken({ user: DEMO.users.alice.upn, scopes: [workersAud] });
     const first = await obo(DEMO.agents.mail, t1, tc, 'api://tools/Mail.Read offline_access');
     expect(first.body.refresh_token).toBeTypeOf('string');
-    const rt = await postToken(emu, T, { client_id: DEMO.agents.mail, grant_type: 'refresh_token', refresh_token: String(first.body.refresh_token), client_assertion_type: JWT_BEARER, client_assertion: t1 });
+    const rt = await postToken(emu, T, {
+      client_id: DEMO.agents.mail,
+      grant_type: 'refresh_token',
+      refresh_token: String(first.body.refresh_token),
+      client_assertion_type: JWT_BEARER,
+      client_assertion: t1,
+    });
     expect(rt.status).toBe(200);
     expect(claimsOf(rt.body.access_token)).toMatchObject({ oid: DEMO.users.alice.id, azp: DEMO.agents.mail });
-    await expectError(postToken(emu, T, { client_id: DEMO.agents.mail, grant_type: 'refresh_token', refresh_token: String(first.body.refresh_token), client_assertion_type: JWT_BEARER, client_assertion: t1 }), 70000);
+    await expectError(
+      postToken(emu, T, { client_id: DEMO.agents.mail, grant_type: 'refresh_token', refresh_token: String(first.body.refresh_token), client_assertion_type: JWT_BEARER, client_assertion: t1 }),
+      70000,
+    );
   });
 });
 
@@ -241,9 +314,17 @@ describe('token endpoint: malformed requests', () => {
   it('unsupported grant, missing grant, duplicated parameters, wrong content type, unknown tenant, GET', async () => {
     await expectError(postToken(emu, T, { ...secretCreds, grant_type: 'magic' }), 70003, 'unsupported_grant_type');
     await expectError(postToken(emu, T, { ...secretCreds }), 900144);
-    const dup = await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=${W.appId}&client_id=${W.appId}&client_secret=${W.secret}&scope=${encodeURIComponent(EX)}&fmi_path=${DEMO.agents.mail}` });
+    const dup = await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${W.appId}&client_id=${W.appId}&client_secret=${W.secret}&scope=${encodeURIComponent(EX)}&fmi_path=${DEMO.agents.mail}`,
+    });
     expect(aadsts((await dup.json()) as Record<string, unknown>)).toBe(9002313);
-    const json = await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    const json = await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials' }),
+    });
     expect(json.status).toBe(400);
     await expectError(postToken(emu, 'no-such-tenant', { ...secretCreds, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail }), 90002);
     expect((await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`)).status).toBe(405);

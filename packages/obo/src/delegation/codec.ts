@@ -18,9 +18,7 @@ export const DELEGATION_HEADER = 'x-agentid-delegation';
  * const key: DelegationKey = { kid: '2026-11', secret: process.env.AGENTID_DELEGATION_KEY! };
  * ```
  */
-export type DelegationKey =
-  | { kid: string; secret: string | Uint8Array }
-  | { kid: string; alg: 'PS256' | 'ES256'; privateKey?: KeyObject; publicKey: KeyObject };
+export type DelegationKey = { kid: string; secret: string | Uint8Array } | { kid: string; alg: 'PS256' | 'ES256'; privateKey?: KeyObject; publicKey: KeyObject };
 
 /**
  * Options of {@link createDelegationCodec}.
@@ -183,7 +181,13 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
       if (typeof boundToken !== 'string' || boundToken === '') throw new TypeError('encode: boundToken must be the token the header travels with');
       checkChain(ctx.actors, maxHops);
       const t = now();
-      return new SignJWT({ tid: ctx.user.tid, act: [...ctx.actors], ath: hashToken(boundToken), ...(ctx.user.upn ? { upn: ctx.user.upn } : {}), ...((currentTraceparent() ?? ctx.traceparent) ? { tp: currentTraceparent() ?? ctx.traceparent } : {}) })
+      return new SignJWT({
+        tid: ctx.user.tid,
+        act: [...ctx.actors],
+        ath: hashToken(boundToken),
+        ...(ctx.user.upn ? { upn: ctx.user.upn } : {}),
+        ...((currentTraceparent() ?? ctx.traceparent) ? { tp: currentTraceparent() ?? ctx.traceparent } : {}),
+      })
         .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'agentid-delegation+jwt' })
         .setSubject(ctx.user.oid)
         .setIssuedAt(t)

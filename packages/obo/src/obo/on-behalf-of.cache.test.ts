@@ -9,7 +9,14 @@ let emu: Emulator;
 
 const userToken = (user: string) => emu.issueUserToken({ user, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
 const blueprint = (maxEntries: number): Blueprint =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, cache: { l1: { maxEntries } } });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: O.appId,
+    credential: secretCredential(O.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+    cache: { l1: { maxEntries } },
+  });
 
 beforeAll(async () => {
   const seed = defaultSeed();
@@ -61,7 +68,13 @@ describe('onBehalfOf: the per-assertion memo', () => {
 
   it('serves one assertion to two agents and several scope sets, each its own token', async () => {
     const W = DEMO.blueprints.workers;
-    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    const bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
     const mail = bp.agent(DEMO.agents.mail);
     const worker = bp.agent(DEMO.agents.digitalWorker);
     const tc = await emu.issueUserToken({ user: USERS[2]!.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });

@@ -23,7 +23,14 @@ beforeAll(async () => {
     const hit = interceptor?.(String(url), String(init?.body ?? ''));
     return hit ?? emu.fetch(url, init);
   };
-  bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: fetchImpl, retries: 2 }, telemetry: { tracerProvider: tracing.provider } });
+  bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: O.appId,
+    credential: secretCredential(O.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: fetchImpl, retries: 2 },
+    telemetry: { tracerProvider: tracing.provider },
+  });
 });
 afterAll(() => emu.close());
 beforeEach(async () => {
@@ -52,7 +59,7 @@ describe('onBehalfOf', () => {
     for (const s of tracing.spans()) expect(JSON.stringify(s.attributes)).not.toContain(t.token.split('.')[1]);
   });
 
-  it('never returns one user\'s token to another, under concurrent load of 40 users, and keeps MSAL\'s cache empty', async () => {
+  it("never returns one user's token to another, under concurrent load of 40 users, and keeps MSAL's cache empty", async () => {
     const agent = bp.agent(DEMO.agents.orchestrator);
     const tokens = await Promise.all(USERS.map((u) => userToken(u.upn)));
     const calls = Array.from({ length: 200 }, (_, i) => i % USERS.length);
@@ -72,7 +79,15 @@ describe('onBehalfOf', () => {
     interceptor = (url, body) => {
       if (!body.includes('on_behalf_of')) return undefined;
       obo++;
-      return Response.json({ error: 'interaction_required', error_description: 'AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication.', error_codes: [50076], suberror: 'basic_action' }, { status: 400 });
+      return Response.json(
+        {
+          error: 'interaction_required',
+          error_description: 'AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication.',
+          error_codes: [50076],
+          suberror: 'basic_action',
+        },
+        { status: 400 },
+      );
     };
     const events: unknown[] = [];
     await expect(onBehalfOf(agent, tc, ['api://tools/Files.Read'], { audit: (e) => events.push(e) })).rejects.toMatchObject({ code: 'AGENTID_INTERACTION_REQUIRED', aadsts: 50076 });
@@ -111,7 +126,13 @@ describe('onBehalfOf', () => {
   });
 
   it('lets an agent of another blueprint act only with its own grants (workers mail agent)', async () => {
-    const wbp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    const wbp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
     const tc = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
     const ok = await onBehalfOf(wbp.agent(DEMO.agents.mail), tc, ['api://tools/Mail.Send']);
     expect(decodeJwtClaims(ok.token)).toMatchObject({ scp: 'Mail.Send', azp: DEMO.agents.mail });

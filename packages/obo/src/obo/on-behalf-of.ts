@@ -126,7 +126,15 @@ const claimsFactsOf = (assertion: string): AssertionFacts => {
 
 /** A request not kept in the memo, with its user. */
 type PlainRequest = BrokerRequest & { readonly facts: AssertionFacts };
-const requestOf = (f: AssertionFacts, scopes: readonly string[]): PlainRequest => ({ flow: 'obo', scopes, subject: f.subject, assertionHash: f.hash, tags: f.tags, attributes: f.attributes, facts: f });
+const requestOf = (f: AssertionFacts, scopes: readonly string[]): PlainRequest => ({
+  flow: 'obo',
+  scopes,
+  subject: f.subject,
+  assertionHash: f.hash,
+  tags: f.tags,
+  attributes: f.attributes,
+  facts: f,
+});
 
 type Request = PlainRequest | PreparedRequest<AssertionFacts>;
 
@@ -137,7 +145,14 @@ type Request = PlainRequest | PreparedRequest<AssertionFacts>;
  * otherwise the principal's user is keyed for this call only (the memo keeps what the
  * assertion says, so calls without a principal are not led by one).
  */
-const requestFor = (memo: Memo<string, PreparedRequest<AssertionFacts>>, assertion: string, principal: Principal | undefined, broker: AgentBroker, scopes: readonly string[], label: string | undefined): Request => {
+const requestFor = (
+  memo: Memo<string, PreparedRequest<AssertionFacts>>,
+  assertion: string,
+  principal: Principal | undefined,
+  broker: AgentBroker,
+  scopes: readonly string[],
+  label: string | undefined,
+): Request => {
   const first = memo.get(assertion);
   // The hot path: the memo's first request is this one (reads that one object, unless a principal is given).
   if (first !== undefined && first.label === label && broker.owns(first) && (principal === undefined || sameUser(first.data, principal))) return first;
@@ -214,7 +229,8 @@ function exchange(agent: Agent, userAssertion: string, scopes: readonly string[]
     // The agent's MSAL client reads T1 from our cache: refreshing it replaces a rejected one.
     const acquisition = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
       if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
-      return async () => toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
+      return async () =>
+        toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
     });
     if (acquisition.meta.subject?.toLowerCase() !== oid.toLowerCase()) {
       throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
@@ -226,7 +242,19 @@ function exchange(agent: Agent, userAssertion: string, scopes: readonly string[]
   if (audit === undefined) return token;
   const event = (outcome: 'allowed' | 'failed', errorCode?: string) => {
     const { oid, tid } = user();
-    audit(Object.freeze({ type: 'obo' as const, agentId: agent.id, blueprintId: agent.blueprintId, userId: oid, tenantId: tid, scopes: [...scopes], actors: [...(delegation?.actors ?? [])], outcome, ...(errorCode ? { errorCode } : {}) }));
+    audit(
+      Object.freeze({
+        type: 'obo' as const,
+        agentId: agent.id,
+        blueprintId: agent.blueprintId,
+        userId: oid,
+        tenantId: tid,
+        scopes: [...scopes],
+        actors: [...(delegation?.actors ?? [])],
+        outcome,
+        ...(errorCode ? { errorCode } : {}),
+      }),
+    );
   };
   return token.then(
     (t) => {

@@ -40,13 +40,28 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 describe('createTokenValidator', () => {
   it("accepts a user's token for the blueprint and returns a typed principal", async () => {
     const p = await validator.validate(await userToken());
-    expect(p).toMatchObject({ oid: DEMO.users.alice.id, tid: DEMO.tenantId, upn: DEMO.users.alice.upn, idtyp: 'user', azp: DEMO.chatApp.appId, scopes: ['access_agent'], roles: [], audience: O.appId });
+    expect(p).toMatchObject({
+      oid: DEMO.users.alice.id,
+      tid: DEMO.tenantId,
+      upn: DEMO.users.alice.upn,
+      idtyp: 'user',
+      azp: DEMO.chatApp.appId,
+      scopes: ['access_agent'],
+      roles: [],
+      audience: O.appId,
+    });
     expect(p.expiresOn.getTime()).toBeGreaterThan(Date.now());
     expect(Object.isFrozen(p)).toBe(true);
   });
 
   it('validates through validatorForBlueprint with the blueprint settings', async () => {
-    const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    const bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: O.appId,
+      credential: secretCredential(O.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
     const p = await validatorForBlueprint(bp).validate(await userToken());
     expect(p.oid).toBe(DEMO.users.alice.id);
   });

@@ -36,8 +36,7 @@ export interface TokenValidator {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const invalid = (code: TokenValidationErrorCode, message: string, cause?: unknown): TokenValidationError =>
-  new TokenValidationError(code, message, cause === undefined ? {} : { cause });
+const invalid = (code: TokenValidationErrorCode, message: string, cause?: unknown): TokenValidationError => new TokenValidationError(code, message, cause === undefined ? {} : { cause });
 
 /** Maps jose's failures to our codes; messages name the claim, never the token. */
 function fromJose(e: unknown): TokenValidationError {
@@ -47,7 +46,12 @@ function fromJose(e: unknown): TokenValidationError {
     case 'ERR_JWT_EXPIRED':
       return invalid('AGENTID_TOKEN_EXPIRED', 'The token has expired', e);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (err.claim === 'nbf' || err.claim === 'iat') return invalid(err.reason === 'missing' ? 'AGENTID_TOKEN_CLAIMS' : 'AGENTID_TOKEN_NOT_YET_VALID', `The token's ${err.claim} claim ${err.reason === 'missing' ? 'is missing' : 'is in the future'}`, e);
+      if (err.claim === 'nbf' || err.claim === 'iat')
+        return invalid(
+          err.reason === 'missing' ? 'AGENTID_TOKEN_CLAIMS' : 'AGENTID_TOKEN_NOT_YET_VALID',
+          `The token's ${err.claim} claim ${err.reason === 'missing' ? 'is missing' : 'is in the future'}`,
+          e,
+        );
       if (err.claim === 'iss') return invalid('AGENTID_TOKEN_ISSUER', 'The token issuer is not the expected one for its tenant', e);
       if (err.claim === 'aud') return invalid('AGENTID_TOKEN_AUDIENCE', 'The token audience is not this service', e);
       return invalid('AGENTID_TOKEN_CLAIMS', `The token's ${err.claim ?? 'claims'} claim is invalid (${err.reason ?? 'check failed'})`, e);

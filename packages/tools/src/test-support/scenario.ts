@@ -33,9 +33,26 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
 
   beforeAll(async () => {
     emu = await createEmulator();
-    bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, telemetry: { tracerProvider: tracing.provider, logger: { debug: (m) => logs.push(String(m)), info: (m) => logs.push(String(m)), warn: (m) => logs.push(String(m)), error: (m) => logs.push(String(m)) } } });
+    bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+      telemetry: {
+        tracerProvider: tracing.provider,
+        logger: { debug: (m) => logs.push(String(m)), info: (m) => logs.push(String(m)), warn: (m) => logs.push(String(m)), error: (m) => logs.push(String(m)) },
+      },
+    });
     // The downstream API checks every token it receives, as a real resource would.
-    const validator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId, DEMO.resources.reports.appId, 'api://tools', 'api://reports'], authorityHost: emu.baseUrl, requiredScopes: [], requiredRoles: ['Reports.Generate', 'Mail.Send.All'], jwks: { fetch: emu.fetch } });
+    const validator = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [DEMO.resources.tools.appId, DEMO.resources.reports.appId, 'api://tools', 'api://reports'],
+      authorityHost: emu.baseUrl,
+      requiredScopes: [],
+      requiredRoles: ['Reports.Generate', 'Mail.Send.All'],
+      jwks: { fetch: emu.fetch },
+    });
     api = createServer((req, res) => {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
       validator.validate(token).then(
@@ -99,7 +116,11 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       const spans = tracing.spans().filter((s) => s.name.startsWith('execute_tool '));
       expect(spans.map((s) => s.attributes['gen_ai.tool.name']).sort()).toEqual(['generate_report', 'read_mail', 'send_mail']);
       expect(spans[0]!.attributes).toMatchObject({ 'gen_ai.agent.id': DEMO.agents.mail, 'agentid.obo.user.id': DEMO.users.alice.id, 'agentid.tool.outcome': 'ok' });
-      expect(invocations.map((i) => [i.tool, i.outcome, i.status])).toEqual([['read_mail', 'ok', 200], ['send_mail', 'ok', 200], ['generate_report', 'ok', 200]]);
+      expect(invocations.map((i) => [i.tool, i.outcome, i.status])).toEqual([
+        ['read_mail', 'ok', 200],
+        ['send_mail', 'ok', 200],
+        ['generate_report', 'ok', 200],
+      ]);
       expect(decisions.every((d) => d.allowed)).toBe(true);
       // Cache hits the second time: no new token requests.
       emu.counters.reset();
@@ -115,7 +136,10 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       const unknown = await call('delete_mailbox', '/echo', tc);
       expect(unknown.status).toBe(404);
       expect(unknown.body).toMatchObject({ code: 'AGENTID_TOOL_UNKNOWN' });
-      expect(decisions.map((d) => [d.tool, d.allowed, d.reason])).toEqual([['read_calendar', false, `tool not allowed for agent ${DEMO.agents.mail}`], ['delete_mailbox', false, 'unknown tool']]);
+      expect(decisions.map((d) => [d.tool, d.allowed, d.reason])).toEqual([
+        ['read_calendar', false, `tool not allowed for agent ${DEMO.agents.mail}`],
+        ['delete_mailbox', false, 'unknown tool'],
+      ]);
       expect(received).toHaveLength(0);
     });
 
