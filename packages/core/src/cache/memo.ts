@@ -31,7 +31,9 @@ export interface Memo<K, V> {
   get(key: K): V | undefined;
   /** Stores (or replaces) a value. O(1) (amortized: a full generation is dropped whole). */
   set(key: K, value: V): void;
+  /** Forgets one entry; `true` if it was held. */
   delete(key: K): boolean;
+  /** Forgets every entry. */
   clear(): void;
   /** Entries held, in both generations. */
   readonly size: number;
