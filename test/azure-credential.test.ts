@@ -88,7 +88,7 @@ describe('TokenCredential for Azure SDK clients (core-rest-pipeline bearerTokenA
 
   it('claims challenge: the policy retries with the claims and the new token carries them', async () => {
     seen.length = 0;
-    const credential: TokenCredential = agentTokenCredential(bp.agent(DEMO.agents.calendar));
+    const credential: TokenCredential = agentTokenCredential(bp.agent(DEMO.agents.reporter)); // holds an app role on tools: a role-less app token grants nothing and is refused
     const r = await call(credential, 'api://tools/.default', '/challenge');
     expect(r.status).toBe(200);
     expect(seen).toHaveLength(2);

@@ -9,5 +9,5 @@ export { FACETS, isAgentActed, type Principal } from './validate/principal.js';
 export { authorizationHeaderOf, MAX_TOKEN_LENGTH, parseAuthorizationHeader } from './validate/header.js';
 export { onBehalfOf, oboTokenCredential, type OboAuditEvent, type OnBehalfOfOptions } from './obo/on-behalf-of.js';
 export { appendActor, DEFAULT_MAX_HOPS, formatChain, startDelegation, type DelegationContext } from './delegation/context.js';
-export { createDelegationCodec, DELEGATION_HEADER, type DelegationCodec, type DelegationCodecOptions, type DelegationKey } from './delegation/codec.js';
+export { createDelegationCodec, DELEGATION_HEADER, type DelegationCodec, type DelegationCodecOptions, type DelegationDecodeOptions, type DelegationKey } from './delegation/codec.js';
 export { currentTraceparent, linkFromTraceparent } from './util/trace.js';

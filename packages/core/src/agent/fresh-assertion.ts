@@ -15,12 +15,15 @@ class RequestFailure {
  * clears MSAL's cache after it (MSAL keeps every token it receives, even with `skipCache`; the
  * broker's cache is the only one). When Entra rejects the agent's cached assertion (T1), the
  * request is made once more with fresh assertions (`fresh = true`); failures to get the
- * assertions themselves, and every other rejection, are not retried.
+ * assertions themselves, and every other rejection, are not retried. So `prepare` must get every
+ * assertion the request sends (T1, T2) itself, before returning: one first fetched inside the MSAL
+ * call (by the client's assertion callback) would fail there, and a refused blueprint credential
+ * (leg 1 `invalid_client`) would look like a rejected T1 and be sent twice.
  *
  * @example
  * ```ts
  * const acquisition = await withFreshAssertions(agent, agentBroker(agent).runtime, signal, async (fresh) => {
- *   if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
+ *   await agent.getExchangeToken({ forceRefresh: fresh, signal }); // leg 1 here, never retried as "T1 rejected"
  *   return async () => toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion, scopes, skipCache: true }), scopes);
  * });
  * ```

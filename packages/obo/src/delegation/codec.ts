@@ -2,7 +2,7 @@ import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigurationError, DelegationError } from '@agentid/core';
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { Principal } from '../validate/principal.js';
+import { FACETS, type Principal } from '../validate/principal.js';
 import { currentTraceparent } from '../util/trace.js';
 import { checkChain, DEFAULT_MAX_HOPS, type DelegationContext, freeze, startDelegation } from './context.js';
 
@@ -33,6 +33,15 @@ export interface DelegationCodecOptions {
   keys: readonly DelegationKey[];
   /** Default 5. */
   maxHops?: number;
+  /**
+   * Refuse (`AGENTID_DELEGATION_INVALID`) an agent-made token (facet 11 in `xms_act_fct`, or
+   * `xms_par_app_azp` present) that comes without the chain header, instead of starting a new chain
+   * at its agent. Default `false`: an agent outside the fleet (one that does not speak this header)
+   * can then call as a first hop, but anyone forwarding an agent's token can also drop the header
+   * and so reset the chain (its earlier actors, the hop count and the cycle check). Turn it on when
+   * every agent that calls this one sends the header. {@link DelegationDecodeOptions} overrides it per call.
+   */
+  requireChain?: boolean;
   clock?: {
     /** The current time in epoch milliseconds. */
     now(): number;
@@ -56,9 +65,28 @@ export interface DelegationCodec {
   readonly maxHops: number;
   /** Signs `context` bound to `token` (the token sent with it) into a header value. */
   encode(ctx: DelegationContext, boundToken: string): Promise<string>;
-  /** A missing header gives the chain implied by the token ({@link startDelegation}). */
-  decode(header: string | readonly string[] | undefined, principal: Principal, boundToken: string): Promise<DelegationContext>;
+  /**
+   * A missing header gives the chain implied by the token ({@link startDelegation}), unless
+   * `requireChain` is on and the token was made by an agent.
+   */
+  decode(header: string | readonly string[] | undefined, principal: Principal, boundToken: string, options?: DelegationDecodeOptions): Promise<DelegationContext>;
 }
+
+/**
+ * Per-call options of {@link DelegationCodec.decode}.
+ *
+ * @example
+ * ```ts
+ * const ctx = await codec.decode(req.headers[DELEGATION_HEADER], principal, bearer, { requireChain: true });
+ * ```
+ */
+export interface DelegationDecodeOptions {
+  /** Overrides the codec's {@link DelegationCodecOptions.requireChain} for this call. */
+  requireChain?: boolean;
+}
+
+/** Made by an agent identity (agent OBO or agent user), per PROTOCOL.md: facet 11, or a parent blueprint named. */
+const agentMade = (p: Principal): boolean => p.actorFacets.includes(FACETS.AGENT_IDENTITY) || p.parentAppId !== undefined;
 
 const TTL_SEC = 3600;
 const MAX_HEADER = 8 * 1024;
@@ -120,6 +148,8 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
   const byKid = new Map(keys.map((k) => [k.kid, k]));
   const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS;
   if (!Number.isInteger(maxHops) || maxHops < 1) throw new ConfigurationError('createDelegationCodec: maxHops must be a positive integer');
+  if (options.requireChain !== undefined && typeof options.requireChain !== 'boolean') throw new ConfigurationError('createDelegationCodec: requireChain must be a boolean');
+  const requireChain = options.requireChain === true;
   const now = () => Math.floor((options.clock?.now() ?? Date.now()) / 1000);
   const signer = keys[0]!;
   // Verified headers, so that a caller repeating one costs a lookup instead of a signature check and a
@@ -132,7 +162,7 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
     if (v.exp < now() - 60) throw refuse('The delegation header has expired');
     // Equal strings have equal hashes; another token cannot have the SHA-256 that the header signs.
     if (v.boundToken !== boundToken) throw refuse('The delegation header belongs to another token');
-    if (v.sub !== principal.oid || v.tid !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
+    if (v.sub !== principal.oid.toLowerCase() || v.tid !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
     if (!principal.azp || v.actors[v.actors.length - 1] !== principal.azp.toLowerCase()) throw refuse('The last actor of the delegation chain is not the client that obtained the token');
   }
 
@@ -155,15 +185,18 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
     }
     if (typeof claims.exp !== 'number' || claims.exp < now() - 60) throw refuse('The delegation header has expired');
     if (claims.ath !== hashToken(boundToken)) throw refuse('The delegation header belongs to another token');
-    if (typeof claims.sub !== 'string' || claims.sub !== principal.oid || String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
-    const actors = Array.isArray(claims.act) ? claims.act.map(String) : undefined;
+    // Object ids are GUIDs: compared case-insensitively, as the actors are.
+    if (typeof claims.sub !== 'string' || claims.sub.toLowerCase() !== principal.oid.toLowerCase() || String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()) {
+      throw refuse('The delegation header names another user');
+    }
+    const actors = Array.isArray(claims.act) && claims.act.every((a) => typeof a === 'string' && a !== '') ? (claims.act as string[]).map((a) => a.toLowerCase()) : undefined;
     if (!actors || actors.length === 0) throw refuse('The delegation header has no actors');
     checkChain(actors, maxHops);
     const v: Verified = {
       header: value,
       boundToken,
       exp: claims.exp,
-      sub: claims.sub,
+      sub: claims.sub.toLowerCase(),
       tid: String(claims.tid).toLowerCase(),
       actors: Object.freeze(actors),
       upn: typeof claims.upn === 'string' ? claims.upn : undefined,
@@ -183,7 +216,7 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
       const t = now();
       return new SignJWT({
         tid: ctx.user.tid,
-        act: [...ctx.actors],
+        act: ctx.actors.map((a) => a.toLowerCase()),
         ath: hashToken(boundToken),
         ...(ctx.user.upn ? { upn: ctx.user.upn } : {}),
         ...((currentTraceparent() ?? ctx.traceparent) ? { tp: currentTraceparent() ?? ctx.traceparent } : {}),
@@ -194,8 +227,11 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
         .setExpirationTime(t + TTL_SEC)
         .sign(signer.sign);
     },
-    async decode(header, principal, boundToken) {
+    async decode(header, principal, boundToken, call) {
       if (header === undefined || (Array.isArray(header) && header.length === 0)) {
+        if ((call?.requireChain ?? requireChain) && agentMade(principal)) {
+          throw refuse('The token was obtained by an agent but came without its delegation chain header (requireChain)');
+        }
         return startDelegation(principal);
       }
       if (Array.isArray(header) && header.length > 1) throw refuse('More than one delegation header');

@@ -62,17 +62,18 @@ export function appendActor(ctx: DelegationContext, agentId: string, maxHops: nu
   // gives the same result: kept per context, for the agent that last extended it.
   const known = appended.get(ctx);
   if (known !== undefined && known.agentId === agentId && known.maxHops === maxHops) return known.next;
+  // Agent ids are GUIDs: the same agent in another case is the same agent.
   const id = agentId.toLowerCase();
-  if (ctx.actors.includes(id)) throw new DelegationError('AGENTID_DELEGATION_CYCLE', `Agent ${id} already acted in this chain (${ctx.actors.join(' > ')})`);
+  if (ctx.actors.some((a) => a.toLowerCase() === id)) throw new DelegationError('AGENTID_DELEGATION_CYCLE', `Agent ${id} already acted in this chain (${ctx.actors.join(' > ')})`);
   if (ctx.actors.length + 1 > maxHops) throw new DelegationError('AGENTID_HOP_LIMIT', `The chain would have ${ctx.actors.length + 1} agents; at most ${maxHops} are allowed`);
-  const next = freeze(ctx.user, [...ctx.actors, id], ctx.traceparent);
+  const next = freeze(ctx.user, [...ctx.actors.map((a) => a.toLowerCase()), id], ctx.traceparent);
   if (Object.isFrozen(ctx) && Object.isFrozen(ctx.actors) && Object.isFrozen(ctx.user)) appended.set(ctx, { agentId, maxHops, next });
   return next;
 }
 
-/** Checks a decoded chain (no repeats, hop limit). @internal */
+/** Checks a decoded chain (no repeats in any case, hop limit). @internal */
 export function checkChain(actors: readonly string[], maxHops: number): void {
-  if (new Set(actors).size !== actors.length) throw new DelegationError('AGENTID_DELEGATION_CYCLE', 'An agent appears twice in the delegation chain');
+  if (new Set(actors.map((a) => a.toLowerCase())).size !== actors.length) throw new DelegationError('AGENTID_DELEGATION_CYCLE', 'An agent appears twice in the delegation chain');
   if (actors.length > maxHops) throw new DelegationError('AGENTID_HOP_LIMIT', `The chain has ${actors.length} agents; at most ${maxHops} are allowed`);
 }
 

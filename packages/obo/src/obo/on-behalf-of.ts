@@ -226,9 +226,12 @@ function exchange(agent: Agent, userAssertion: string, scopes: readonly string[]
 
   const acquire = async (signal: AbortSignal) => {
     const { oid } = user();
-    // The agent's MSAL client reads T1 from our cache: refreshing it replaces a rejected one.
     const acquisition = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
-      if (fresh) await agent.getExchangeToken({ forceRefresh: true, signal });
+      // T1 is got here, before the MSAL call: a leg-1 failure (the blueprint's credential refused)
+      // is then thrown as it is, never mistaken for Entra rejecting a cached T1 and sent again.
+      // MSAL's OBO request takes no clientAssertion of its own: the agent's client reads T1 from
+      // our cache through its assertion callback, which now finds the one just got (or refreshed).
+      await agent.getExchangeToken({ forceRefresh: fresh, signal });
       return async () =>
         toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
     });

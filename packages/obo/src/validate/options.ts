@@ -17,7 +17,11 @@ export interface ValidatorOptions {
   authorityHost?: string;
   /** Tenants whose tokens are accepted. Default `[tenantId]`; `'*'` accepts any (multi-tenant). */
   allowedTenants?: readonly string[] | '*';
-  /** Any one of these delegated scopes is required. Default `['access_agent']`; `[]` disables. */
+  /**
+   * Any one of these delegated scopes is required. Default `['access_agent']`. `[]` asks for no
+   * particular scope, but never accepts an empty token: a delegated token must still carry a scope,
+   * an app-only token one of `requiredRoles` (or, when none are set, at least one app role).
+   */
   requiredScopes?: readonly string[];
   /** Any one of these app roles is required of app-only tokens. Default: app-only tokens are refused while scopes are required. */
   requiredRoles?: readonly string[];
@@ -38,7 +42,17 @@ export interface ValidatorOptions {
     cacheMaxAgeMs?: number;
     /** Per-request timeout. Default 5 000 ms. */
     timeoutMs?: number;
-    /** JWKS URL of a tenant. Default `<authorityHost>/<tid>/discovery/v2.0/keys`. */
+    /**
+     * A failed fetch is remembered this long: meanwhile, validations that need the keys fail at once
+     * (`AGENTID_JWKS`) instead of fetching again. Default 10 000 ms.
+     */
+    failureCacheMs?: number;
+    /**
+     * JWKS URL for a tenant. Default: the home tenant's `<authorityHost>/<tenantId>/discovery/v2.0/keys`
+     * for every tenant (Entra signs all tenants' tokens with the same keys, so one key set serves a
+     * multi-tenant validator and a token naming an unknown tenant costs no fetch). A function that
+     * returns per-tenant URLs costs one fetch per new tenant.
+     */
     uri?: (tenantId: string) => string;
   };
   clock?: {
@@ -73,7 +87,10 @@ export interface ResolvedOptions {
   cooldownMs: number;
   cacheMaxAgeMs: number;
   timeoutMs: number;
+  failureCacheMs: number;
   jwksUri: (tid: string) => string;
+  /** Whether `jwksUri` was given (it may name per-tenant URLs). */
+  jwksUriPerTenant: boolean;
   /** The current time in epoch milliseconds. */
   now: () => number;
   resultCacheEntries: number;
@@ -104,6 +121,7 @@ export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
   for (const a of algorithms) if (!ASYMMETRIC.test(a)) fail('allowedAlgorithms', `may not include '${a}': only asymmetric algorithms are safe for tokens verified with public keys`);
   const fetchImpl = o.jwks?.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') fail('jwks.fetch', 'must be a fetch function');
+  if (o.jwks?.uri !== undefined && typeof o.jwks.uri !== 'function') fail('jwks.uri', 'must be a function of the tenant id');
   const clock = o.clock ?? { now: () => Date.now() };
   if (typeof clock.now !== 'function') fail('clock', 'must have now()');
   const allowed = o.allowedTenants ?? [o.tenantId];
@@ -122,7 +140,9 @@ export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
     cooldownMs: positive('jwks.cooldownMs', o.jwks?.cooldownMs, 30_000),
     cacheMaxAgeMs: positive('jwks.cacheMaxAgeMs', o.jwks?.cacheMaxAgeMs, 600_000),
     timeoutMs: positive('jwks.timeoutMs', o.jwks?.timeoutMs, 5_000),
-    jwksUri: o.jwks?.uri ?? ((tid) => `${authorityHost}/${tid}/discovery/v2.0/keys`),
+    failureCacheMs: positive('jwks.failureCacheMs', o.jwks?.failureCacheMs, 10_000),
+    jwksUri: o.jwks?.uri ?? (() => `${authorityHost}/${o.tenantId}/discovery/v2.0/keys`),
+    jwksUriPerTenant: o.jwks?.uri !== undefined,
     now: () => clock.now(),
     resultCacheEntries: o.resultCache === false ? 0 : positive('resultCache.maxEntries', o.resultCache?.maxEntries, 10_000),
   };

@@ -1,3 +1,4 @@
+import type { KeySource } from './jwks.js';
 import type { Principal } from './principal.js';
 
 /** A validated token's principal, with what every hit re-checks. @internal */
@@ -5,12 +6,17 @@ export interface ValidatedEntry {
   /** The whole token: a hit requires this exact string. */
   readonly token: string;
   readonly principal: Principal;
-  /** `exp` and `nbf` (or `iat`) in epoch milliseconds. */
+  /** `exp`, and the later of `nbf` and `iat`, in epoch milliseconds. */
   readonly expMs: number;
   readonly nbfMs: number;
   /** Lower-cased scopes and roles, for the per-call any-of checks. */
   readonly scopes: ReadonlySet<string>;
   readonly roles: ReadonlySet<string>;
+  /** The key set and kid that verified the token: a hit needs the key still listed. */
+  readonly keys?: KeySource;
+  readonly kid?: string;
+  /** The key set's generation when the kid was last seen in it (a hit compares it, then looks the kid up when it moved). */
+  keysGeneration?: number;
 }
 
 /** @internal */

@@ -103,6 +103,18 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
   const defaultScopesLower = o.requiredScopes.map((x) => x.toLowerCase());
   const defaultRolesLower = o.requiredRoles?.map((x) => x.toLowerCase());
 
+  // A cached validation is served only while its key is published: the kid is looked up again
+  // whenever the key set changed since (cheap: one comparison otherwise).
+  function keyStillListed(e: ValidatedEntry, now: number): boolean {
+    const keys = e.keys;
+    if (keys === undefined) return true;
+    keys.refreshIfStale(now);
+    if (e.keysGeneration === keys.generation) return true;
+    if (!keys.has(e.kid!)) return false;
+    e.keysGeneration = keys.generation;
+    return true;
+  }
+
   // Scope and role checks depend on the call, so they run on cached results too.
   function authorize(e: ValidatedEntry, call: ValidateOptions): Principal {
     const principal = e.principal;
@@ -115,6 +127,9 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
         if (!anyOf(e.roles, rolesWanted, rolesLower)) throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The app token has none of the required roles: ${rolesWanted.join(', ')}`);
       } else if (scopesWanted.length > 0) {
         throw invalid('AGENTID_INSUFFICIENT_SCOPE', `An app-only token cannot carry the required scope ${scopesWanted.join(' or ')}`);
+      } else if (e.roles.size === 0) {
+        // No particular scope or role asked for is not "anything goes": the token must still grant something of this API.
+        throw invalid('AGENTID_INSUFFICIENT_SCOPE', 'The token carries neither a delegated scope nor an app role of this API');
       }
     } else if (scopesWanted.length > 0 && !anyOf(e.scopes, scopesWanted, scopesLower)) {
       throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The token has none of the required scopes: ${scopesWanted.join(', ')}`);
@@ -128,10 +143,12 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const cached = results?.get(token);
     if (cached) {
       // The signature, issuer, audience and tenant were checked for this exact token; its time
-      // window and the call's scopes are checked again on every hit.
+      // window, its signing key (still published?) and the call's scopes are checked again on every hit.
       const now = o.now();
-      if (cached.expMs + skewMs > now && cached.nbfMs - skewMs <= now) return authorize(cached, call);
-      if (cached.expMs + skewMs <= now) results!.delete(token);
+      const live = cached.expMs + skewMs > now;
+      if (live && cached.nbfMs - skewMs <= now && keyStillListed(cached, now)) return authorize(cached, call);
+      // Expired, or its key was withdrawn: verified afresh below (a token not yet valid stays).
+      if (!live || cached.nbfMs - skewMs <= now) results!.delete(token);
     }
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw invalid('AGENTID_TOKEN_MALFORMED', 'The token is not a compact JWS (three base64url segments)');
     let header: ReturnType<typeof decodeProtectedHeader>;
@@ -149,8 +166,10 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     if (typeof tid !== 'string' || !GUID.test(tid)) throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no tenant (tid) claim');
     if (o.allowedTenants !== '*' && !o.allowedTenants.has(tid.toLowerCase())) throw invalid('AGENTID_TOKEN_TENANT', `Tenant ${tid} is not allowed`);
     let claims: Record<string, unknown>;
+    const keys = jwks(tid);
+    const keysGeneration = keys.generation;
     try {
-      const r = await jwtVerify(token, jwks(tid), {
+      const r = await jwtVerify(token, keys.getKey, {
         algorithms: o.algorithms,
         issuer: [...o.issuers(tid)],
         audience: [...o.audiences],
@@ -163,6 +182,9 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
       throw fromJose(e);
     }
     const exp = Number(claims.exp);
+    const iat = Number(claims.iat);
+    // jose checks iat only against a maximum age: a token issued in the future would also escape maxTokenLifetimeSec.
+    if (!Number.isFinite(iat) || iat * 1000 - skewMs > o.now()) throw invalid('AGENTID_TOKEN_NOT_YET_VALID', "The token's iat claim is in the future");
     const start = Number(claims.nbf ?? claims.iat);
     if (Number.isFinite(start) && exp - Math.min(start, Number(claims.iat)) > o.maxLifetimeSec) {
       throw invalid('AGENTID_TOKEN_TOO_LONG_LIVED', `The token lives longer than the accepted ${o.maxLifetimeSec} s`);
@@ -174,9 +196,13 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
       token,
       principal,
       expMs: exp * 1000,
-      nbfMs: typeof claims.nbf === 'number' ? claims.nbf * 1000 : -Infinity,
+      nbfMs: Math.max(typeof claims.nbf === 'number' ? claims.nbf * 1000 : -Infinity, iat * 1000),
       scopes: lowerSet(principal.scopes),
       roles: lowerSet(principal.roles),
+      keys,
+      kid: header.kid,
+      // The generation before the verification: a load during it makes the first hit look the kid up.
+      keysGeneration,
     };
     results?.set(entry);
     return authorize(entry, call);
