@@ -4,8 +4,9 @@
  * exactly that tool, injected into its calls.
  * @packageDocumentation
  */
+import { isAgentIdError } from '@agentid/core';
 import { type AgentRequestContext, type AgentToolkit, type AgentToolkitOptions, createAgentToolkit, toErrorResponse } from '@agentid/tools';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 export type { AgentRequestContext, AgentToolkit, AgentToolkitOptions, DecisionEvent, InvocationEvent, ToolDefinition, ToolHandle } from '@agentid/tools';
@@ -37,6 +38,12 @@ const sendError = (reply: FastifyReply, error: unknown, realm: string): FastifyR
   return reply.code(r.status).headers(r.headers).send(r.body);
 };
 
+/** Fastify's own body-parsing refusals (bad or empty JSON, too large, unsupported type): the caller's mistake. */
+const isBodyError = (e: unknown): boolean => {
+  const { code, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
+  return typeof code === 'string' && code.startsWith('FST_ERR_CTP_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+};
+
 const plugin: FastifyPluginAsync<AgentIdPluginOptions> = async (fastify, options) => {
   const toolkit = 'toolkit' in options ? options.toolkit : createAgentToolkit(options);
   fastify.decorateRequest('agentid', null);
@@ -50,13 +57,26 @@ const plugin: FastifyPluginAsync<AgentIdPluginOptions> = async (fastify, options
         done();
       },
       (e: unknown) => {
-        sendError(reply, e, toolkit.realm);
+        // A refusal is answered here; any other failure (a validator bug, say) takes Fastify's error path.
+        if (isAgentIdError(e)) sendError(reply, e, toolkit.realm);
+        else done(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });
   // Route errors (unknown or forbidden tool, refused exchange, bad JSON bodies) get the same
-  // clean JSON answers as the Express adapter: never a stack trace or a token.
-  fastify.setErrorHandler((error, _request, reply) => sendError(reply, error, toolkit.realm));
+  // clean JSON answers as the Express adapter: never a stack trace or a token. Any other error is
+  // the application's, untouched: the route's own error handler, if it has one, or else (thrown
+  // on) the error handler of its scope, the application's or Fastify's default (which logs it
+  // with `request.log`). Set per route, so the application's setErrorHandler is never replaced,
+  // in whatever order it is called.
+  fastify.addHook('onRoute', (route) => {
+    const own = route.errorHandler;
+    route.errorHandler = function agentidErrorHandler(this: unknown, error, request, reply) {
+      if (isAgentIdError(error) || isBodyError(error)) return sendError(reply, error, toolkit.realm);
+      if (own) return own.call(this as FastifyInstance, error, request, reply);
+      throw error;
+    };
+  });
 };
 
 /**

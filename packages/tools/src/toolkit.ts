@@ -15,6 +15,7 @@ import {
 } from '@agentid/obo';
 import type { DecisionEvent, InvocationEvent } from './audit.js';
 import { createBearerReader } from './bearer.js';
+import { createCallMemory } from './call-memory.js';
 import { defineTools, type ResolvedTool, type ToolDefinition } from './define.js';
 import { toolFetch } from './tool-fetch.js';
 
@@ -63,7 +64,11 @@ export interface ToolHandle {
   readonly name: string;
   /** The tool's token (for SDK clients). */
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
-  /** `fetch` with the tool's token, `traceparent` and the delegation chain; one retry on a claims challenge. */
+  /**
+   * `fetch` with the tool's token, `traceparent` and the delegation chain. Redirects are followed
+   * within the URL's origin only (another origin: `AGENTID_DOWNSTREAM`, nothing sent there); a
+   * claims challenge gets one re-acquisition and one retry (challenged again: `AGENTID_DOWNSTREAM`).
+   */
   fetch(url: string | URL, init?: RequestInit): Promise<Response>;
 }
 
@@ -125,6 +130,8 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
   const codec = options.delegation;
   const bearer = createBearerReader();
   const agentUsers = new Map<ResolvedTool, AgentUserHandle>();
+  // What tool APIs answered 401 to, per tool and user: bounds the token requests they can cause.
+  const memory = createCallMemory(() => rt.clock.now());
 
   // Autonomous and agent-user tokens (OBO tokens are fetched directly in tokenOf).
   const appOrAgentUserToken = async (tool: ResolvedTool, o: GetTokenOptions | undefined): Promise<AccessToken> => {
@@ -235,13 +242,16 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           try {
             const tool = await resolve();
             const res = await toolFetch({
+              tool: name,
               url,
               init,
               fetch: fetchImpl,
               getToken: (o) => tokenOf(tool, o),
               delegation,
               codec,
-              invalidate: () => blueprint.invalidate(tool.mode === 'autonomous' ? { agent: agent.id } : { user: tool.mode === 'obo' ? principal.oid : agentUserKey(tool) }),
+              memory,
+              // One token per tool and user (autonomous and agent-user tools: one per tool).
+              key: () => (tool.mode === 'obo' ? `${name}\u0000${principal.oid}\u0000${principal.tid}` : name),
             });
             span.setAttribute('agentid.tool.outcome', res.ok ? 'ok' : 'error');
             span.setAttribute(ATTR.HTTP_STATUS, res.status);
@@ -288,8 +298,3 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
 
   return Object.freeze({ agent, realm, tools: Object.freeze([...tools.keys()]), authenticate });
 }
-
-const agentUserKey = (tool: ResolvedTool): string => {
-  const ref = tool.agentUser as { upn?: string; objectId?: string };
-  return (ref.objectId ?? ref.upn ?? '').toLowerCase();
-};
