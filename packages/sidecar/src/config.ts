@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type BlueprintCredential, certificateCredential, ConfigurationError, managedIdentityCredential, PUBLIC_AUTHORITY_HOST, secretCredential, workloadIdentityCredential } from '@agentid/core';
+import { parseHost } from './local.js';
+import { RedisSettings } from './redis-settings.js';
 
 /** One downstream API profile (`DownstreamApis:<name>`). */
 export interface DownstreamApiProfile {
@@ -49,6 +51,13 @@ export interface SidecarConfig {
   readonly listen: { readonly host: string; readonly port: number; readonly socket?: string };
   /** Serve callers that are not on loopback (Microsoft's container refuses them, and so do we by default). */
   readonly allowRemoteCallers: boolean;
+  /** `AgentId:AllowedHosts`: `Host` names served besides loopback ones (`name` or `name:port`). */
+  readonly allowedHosts: readonly string[];
+  /** `AgentId:AllowedAgentIdentities`: when set, the only `AgentIdentity` values served (lower case); others are a 403 without a token request. */
+  readonly allowedAgentIdentities?: readonly string[];
+  /** Agent ids the token endpoint refused as unknown (AADSTS700016) are answered from memory for `ttlMs` (`AgentId:UnknownAgentCacheSeconds`, default 60; 0: off), at most `maxEntries` (`AgentId:UnknownAgentCacheSize`, default 10 000). */
+  readonly unknownAgentCache: { readonly ttlMs: number; readonly maxEntries: number };
+  /** The Redis L2. Its URL and keys are kept out of `util.inspect` and `JSON.stringify`. */
   readonly redis?: { readonly url: string; readonly namespace: string; readonly currentKeyId: string; readonly keys: Readonly<Record<string, string>> };
   /** Downstream API call timeout. Default 30 000 ms. */
   readonly downstreamTimeoutMs: number;
@@ -203,6 +212,13 @@ function credentialFrom(entries: unknown[], env: Readonly<Record<string, string 
 }
 
 const GUID_OR_DOMAIN = /^[0-9a-z][0-9a-z.-]{2,254}$/i;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function listOf(node: unknown, what: string, check: (v: string) => boolean, expected: string): string[] {
+  const values = scopesOf(node, what);
+  for (const v of values) if (!check(v)) throw new ConfigurationError(`sidecar configuration: ${what} entries must be ${expected}, got '${v.slice(0, 60)}'`);
+  return values;
+}
 
 /**
  * Reads and validates the sidecar configuration: Microsoft's `AzureAd`, `DownstreamApis` and
@@ -311,8 +327,17 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     const currentKeyId = text(at(tree, 'AgentId', 'Redis', 'CurrentKeyId'), 'AgentId:Redis:CurrentKeyId') ?? (single ? singleId : Object.keys(keys)[0]);
     if (!currentKeyId || Object.keys(keys).length === 0)
       throw new ConfigurationError('sidecar configuration: AgentId:Redis:EncryptionKey (32 bytes, base64) is required with AgentId:Redis:Url: tokens in Redis are always encrypted');
-    redis = { url: redisUrl, namespace: text(at(tree, 'AgentId', 'Redis', 'Namespace'), 'AgentId:Redis:Namespace') ?? `agentid-sidecar-${clientId.toLowerCase()}`.slice(0, 64), currentKeyId, keys };
+    redis = new RedisSettings(redisUrl, text(at(tree, 'AgentId', 'Redis', 'Namespace'), 'AgentId:Redis:Namespace') ?? `agentid-sidecar-${clientId.toLowerCase()}`.slice(0, 64), currentKeyId, keys);
   }
+  const allowedHosts = listOf(at(tree, 'AgentId', 'AllowedHosts'), 'AgentId:AllowedHosts', (h) => parseHost(h) !== undefined, "host names or 'name:port' (no wildcards)");
+  const agentsNode = at(tree, 'AgentId', 'AllowedAgentIdentities');
+  const allowedAgents =
+    agentsNode === undefined ? undefined : listOf(agentsNode, 'AgentId:AllowedAgentIdentities', (a) => GUID.test(a), 'agent identity client ids (GUIDs)').map((a) => a.toLowerCase());
+  const unknownTtl = Number(text(at(tree, 'AgentId', 'UnknownAgentCacheSeconds'), 'AgentId:UnknownAgentCacheSeconds') ?? 60);
+  if (!(unknownTtl >= 0 && unknownTtl <= 86_400)) throw new ConfigurationError('sidecar configuration: AgentId:UnknownAgentCacheSeconds must be between 0 and 86400');
+  const unknownMax = Number(text(at(tree, 'AgentId', 'UnknownAgentCacheSize'), 'AgentId:UnknownAgentCacheSize') ?? 10_000);
+  if (!Number.isInteger(unknownMax) || unknownMax < 1 || unknownMax > 1_000_000)
+    throw new ConfigurationError('sidecar configuration: AgentId:UnknownAgentCacheSize must be an integer between 1 and 1000000');
 
   return {
     tenantId,
@@ -327,6 +352,9 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     allowOutboundRedirects: bool(at(tree, 'Sidecar', 'AllowOutboundRedirects'), 'Sidecar:AllowOutboundRedirects', false),
     listen: { host: text(at(tree, 'AgentId', 'Listen', 'Host'), 'AgentId:Listen:Host') ?? '127.0.0.1', port, ...(socket ? { socket } : {}) },
     allowRemoteCallers: bool(at(tree, 'AgentId', 'AllowRemoteCallers'), 'AgentId:AllowRemoteCallers', false),
+    allowedHosts,
+    ...(allowedAgents ? { allowedAgentIdentities: allowedAgents } : {}),
+    unknownAgentCache: { ttlMs: unknownTtl * 1000, maxEntries: unknownMax },
     ...(redis ? { redis } : {}),
     downstreamTimeoutMs: timeout,
   };

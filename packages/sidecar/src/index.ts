@@ -5,7 +5,8 @@
  */
 export { loadSidecarConfig, stripJsonComments } from './config.js';
 export type { AllowOverrides, DownstreamApiProfile, LoadConfigOptions, SidecarConfig } from './config.js';
-export { createSidecar, isLoopback } from './sidecar.js';
+export { createSidecar } from './sidecar.js';
+export { isLoopback, isLoopbackHost } from './local.js';
 export type { Sidecar, SidecarOptions } from './sidecar.js';
 export { downstreamUrl, parseRequest } from './request.js';
 export type { ParsedRequest, RouteName } from './request.js';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isAgentIdError } from '@agentid/core';
+import { isAgentIdError, OAuthError } from '@agentid/core';
 import { toErrorResponse } from '@agentid/tools';
 
 /**
@@ -38,14 +38,49 @@ export function problem(status: number, detail: string, code?: string): Problem 
   return { type: `https://tools.ietf.org/html/rfc9110#section-${section}`, title, status, detail, ...(code ? { code } : {}) };
 }
 
-/** A thrown error as a problem: typed agentid errors keep their status and message (which never hold a token). */
+// The token endpoint's refusals, and the agent-user check that precedes them: asking again will
+// not help, so they are 4xx (401, as Microsoft's sidecar answers them), never a 5xx that
+// agents-hosting's client retries for about 14 s. Outages (network, timeout, 429, 5xx) stay 5xx.
+const PERMANENT = new Set<string>([
+  'AGENTID_INVALID_GRANT',
+  'AGENTID_ASSERTION_EXPIRED',
+  'AGENTID_INVALID_CLIENT',
+  'AGENTID_INVALID_SCOPE',
+  'AGENTID_INVALID_REQUEST',
+  'AGENTID_INTERACTION_REQUIRED',
+  'AGENTID_CONSENT_REQUIRED',
+  'AGENTID_MISSING_FMI_PATH',
+  'AGENTID_NO_CLIENT_CREDENTIAL',
+  'AGENTID_FIC_NOT_MATCHED',
+  'AGENTID_WRONG_TENANT',
+  'AGENTID_AGENT_DISABLED',
+  'AGENTID_NOT_FOUND',
+  'AGENTID_TOKEN_ENDPOINT',
+  'AGENTID_AGENT_USER_NOT_LINKED',
+]);
+
+/**
+ * A thrown error as a problem: typed agentid errors keep their message (which never holds a
+ * token). A permanent token failure (unknown or disabled agent, missing consent, Conditional
+ * Access block, invalid grant or client) is a 401; an outage of the token service is a 503 (with
+ * `Retry-After` when known); caller-token failures keep their 401/403.
+ *
+ * @example
+ * ```ts
+ * const { problem, headers } = problemFromError(error);
+ * sendProblem(res, problem, headers);
+ * ```
+ */
 export function problemFromError(error: unknown): { problem: Problem; headers: Record<string, string> } {
   if (!isAgentIdError(error)) return { problem: problem(500, 'An unexpected error occurred.', 'AGENTID_INTERNAL'), headers: {} };
+  if (error.code === 'AGENTID_INVALID_OPTIONS') return { problem: problem(400, error.message, error.code), headers: {} };
+  if (error instanceof OAuthError || PERMANENT.has(error.code)) return { problem: problem(401, error.message, error.code), headers: {} };
   const r = toErrorResponse(error, 'agentid-sidecar');
-  const status = error.code === 'AGENTID_INVALID_OPTIONS' ? 400 : r.status;
-  const detail = error.code === 'AGENTID_INVALID_OPTIONS' ? error.message : r.body.message;
-  return { problem: problem(status, detail, r.body.code), headers: { ...r.headers } };
+  return { problem: problem(r.status, r.body.message, r.body.code), headers: { ...r.headers } };
 }
+
+/** Headers of every answer: never cached (Microsoft's sidecar sends the same three on its 2xx answers). */
+export const NO_CACHE: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache', expires: '0' });
 
 /** Writes a problem (`application/problem+json`, never cached). */
 export function sendProblem(res: ServerResponse, p: Problem, headers: Record<string, string> = {}): void {
@@ -54,13 +89,13 @@ export function sendProblem(res: ServerResponse, p: Problem, headers: Record<str
     return;
   }
   const body = JSON.stringify(p);
-  res.writeHead(p.status, { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(p.status, { 'content-type': 'application/problem+json; charset=utf-8', ...NO_CACHE, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
 /** Writes a JSON answer (never cached: it may carry a token). */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...NO_CACHE, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -8,7 +8,8 @@ import { createTokenValidator } from '@agentid/obo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTracing } from '../../core/src/test-support/otel.js';
 import { loadSidecarConfig } from './config.js';
-import { createSidecar, isLoopback, type Sidecar } from './sidecar.js';
+import { isLoopback } from './local.js';
+import { createSidecar, type Sidecar } from './sidecar.js';
 
 const W = DEMO.blueprints.workers;
 const A = DEMO.agents;
@@ -112,7 +113,9 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     const { url } = await start();
     const r = await get(`${url}/AuthorizationHeaderUnauthenticated/tools`);
     expect(r.status).toBe(200);
-    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(r.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+    expect(r.headers.get('pragma')).toBe('no-cache');
+    expect(r.headers.get('expires')).toBe('0');
     expect(Object.keys(r.json)).toEqual(['authorizationHeader']);
     const c = claimsOfHeader(r.json);
     expect(c.azp).toBe(W.appId);
@@ -239,7 +242,7 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     const seen = JSON.parse(String(r.json['content'])) as Record<string, unknown>;
     expect(seen).toMatchObject({ path: '/v1/me', oid: A.mail, azp: A.mail, method: 'GET' });
     const posted = await get(
-      `${url}/DownstreamApiUnauthenticated/tools?optionsOverride.HttpMethod=POST&optionsOverride.RelativePath=items/1`,
+      `${url}/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}&optionsOverride.HttpMethod=POST&optionsOverride.RelativePath=items/1`,
       { 'content-type': 'application/json' },
       'POST',
       '{"hello":1}',
@@ -260,7 +263,7 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
       expect(r.status, path).toBe(400);
     }
     // BaseUrl overrides are ignored: the call still goes to the configured API.
-    const base = await get(`${url}/DownstreamApiUnauthenticated/tools?optionsOverride.BaseUrl=${encodeURIComponent('http://evil.example/')}`, {}, 'POST');
+    const base = await get(`${url}/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}&optionsOverride.BaseUrl=${encodeURIComponent('http://evil.example/')}`, {}, 'POST');
     expect(JSON.parse(String(base.json['content']))).toMatchObject({ path: '/v1/me' });
   });
 
@@ -284,7 +287,7 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
     hang.closeAllConnections();
     await new Promise((r) => hang.close(r));
-    const big = await get(`${url}/DownstreamApiUnauthenticated/tools`, { 'content-type': 'text/plain' }, 'POST', 'x'.repeat(1024 * 1024 + 10));
+    const big = await get(`${url}/DownstreamApiUnauthenticated/tools`, { 'content-type': 'application/json' }, 'POST', 'x'.repeat(1024 * 1024 + 10));
     expect(big.status).toBe(413);
     const headerOnly = await get(`${url}/DownstreamApiUnauthenticated/agenticblueprint`, {}, 'POST');
     expect(headerOnly.status).toBe(400);
@@ -316,13 +319,15 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
   });
 
   it('loopback only: isLoopback, and a caller on a non-loopback address gets 403 (except /healthz)', async () => {
-    expect(['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1', undefined].every((a) => isLoopback(a))).toBe(true);
-    expect(['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.1', 'fe80::1', '0.0.0.0'].some((a) => isLoopback(a))).toBe(false);
+    expect(['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1'].every((a) => isLoopback(a))).toBe(true);
+    // No address: a TCP socket already gone is not loopback (Unix-socket callers are known by their listener).
+    expect(['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.1', 'fe80::1', '0.0.0.0', undefined, ''].some((a) => isLoopback(a))).toBe(false);
     const external = Object.values(networkInterfaces())
       .flat()
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (external === undefined) return; // No non-loopback interface on this machine: the unit checks above stand.
-    const { url } = await start({ AgentId__Listen__Host: '0.0.0.0' });
+    // The external address is a configured Host name, so the refusal below is the caller's address.
+    const { url } = await start({ AgentId__Listen__Host: '0.0.0.0', AgentId__AllowedHosts__0: external });
     const port = new URL(url).port;
     const refused = await get(`http://${external}:${port}/AuthorizationHeaderUnauthenticated/tools`);
     expect(refused.status).toBe(403);

@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
+import { inspect } from 'node:util';
 import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
-import { type AccessToken, type Blueprint, createBlueprint, type L2Cache, type Logger } from '@agentid/core';
+import { type AccessToken, type Blueprint, type Clock, createBlueprint, type L2Cache, type Logger, systemClock, TokenValidationError } from '@agentid/core';
 import { agentUser } from '@agentid/agent-user';
 import { authorizationHeaderOf, createTokenValidator, onBehalfOf, parseAuthorizationHeader, type Principal, type TokenValidator } from '@agentid/obo';
 import { createRedisL2, type RedisL2 } from '@agentid/redis';
+import { createAgentGate } from './agent-gate.js';
 import type { DownstreamApiProfile, SidecarConfig } from './config.js';
-import { problem, problemFromError, sendJson, sendProblem } from './problem.js';
+import { callDownstream, HttpProblem } from './downstream.js';
+import { bodyProblem, browserProblem, isLoopback } from './local.js';
+import { NO_CACHE, problem, problemFromError, sendJson, sendProblem } from './problem.js';
 import { downstreamUrl, type ParsedRequest, parseRequest, type RouteName } from './request.js';
 
 /**
@@ -31,8 +35,10 @@ export interface SidecarOptions {
   l2?: L2Cache;
   /** Largest accepted request body for `/DownstreamApi`. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Largest downstream response relayed. Default 10 MiB. */
+  /** Largest downstream response relayed; a larger one is cut off at the limit (502). Default 10 MiB. */
   maxResponseBytes?: number;
+  /** The sidecar's own clock (how long an unknown agent id is remembered). Default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -67,36 +73,6 @@ const ROUTES = new Map<string, { route: RouteName | 'Validate' | 'healthz'; meth
 const EXCHANGE_SCOPE = /^api:\/\/azureadtokenexchange[a-z]*\/\.default$/i;
 const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Loopback callers (and Unix-socket callers, which have no address) only. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined || address === '') return true;
-  const a = address.toLowerCase();
-  if (a === '::1') return true;
-  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
-  return isIP(v4) === 4 && v4.startsWith('127.');
-}
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new HttpProblem(413, `The request body is larger than ${max} bytes.`, 'AGENTID_BAD_REQUEST');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Creates the sidecar: Microsoft's Entra SDK for AgentID contract (`/Validate`,
  * `/AuthorizationHeader[Unauthenticated]/{api}`, `/DownstreamApi[Unauthenticated]/{api}`,
@@ -129,18 +105,30 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     tenantId: config.tenantId,
     audiences: config.audiences,
     authorityHost: config.authorityHost,
-    // Any valid token for this app may call (Microsoft's sidecar allows ACL-authorized app tokens
-    // too); /Validate checks AzureAd:Scopes when set.
+    // No particular scope on the token routes (a caller token with any scope of this app, or an app
+    // token with any role, may call); /Validate checks AzureAd:Scopes when set. Never an empty
+    // token: see authenticate().
     requiredScopes: [],
     ...(options.fetch ? { jwks: { fetch: options.fetch } } : {}),
   });
   const downstreamFetch = options.downstreamFetch ?? globalThis.fetch;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const maxResponse = options.maxResponseBytes ?? 10 * 1024 * 1024;
+  const gate = createAgentGate({ allowed: config.allowedAgentIdentities, ttlMs: config.unknownAgentCache.ttlMs, maxEntries: config.unknownAgentCache.maxEntries, clock: options.clock ?? systemClock });
+  // Connections accepted on the sidecar's own Unix socket: local by construction (no browser can reach one).
+  const unixConnections = new WeakSet<Socket>();
 
   async function authenticate(req: IncomingMessage, requiredScopes: readonly string[] = []): Promise<{ token: string; principal: Principal }> {
     const token = parseAuthorizationHeader(authorizationHeaderOf(req));
     const principal = await validator.validate(token, requiredScopes.length ? { requiredScopes } : {});
+    // Fail closed, as Microsoft.Identity.Web does unless told to trust ACLs (IDW10201): a token with
+    // neither a scope nor an app role grants nothing (any app in the tenant can get one for this
+    // audience), yet /Validate would vouch for it and RequestAppToken would hand out the blueprint's
+    // token. @agentid/obo refuses such tokens too when no scope is required; this keeps the sidecar
+    // closed whatever the validator's defaults.
+    if (principal.scopes.length === 0 && principal.roles.length === 0) {
+      throw new TokenValidationError('AGENTID_INSUFFICIENT_SCOPE', 'The token carries neither a delegated scope (scp) nor an app role (roles).');
+    }
     return { token, principal };
   }
 
@@ -191,46 +179,14 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     return url;
   }
 
-  async function callDownstream(req: IncomingMessage, api: DownstreamApiProfile, p: ParsedRequest, url: URL, token: AccessToken): Promise<unknown> {
-    const contentType = req.headers['content-type'];
-    const body = contentType ? await readBody(req, maxBody) : undefined;
-    const headers: Record<string, string> = { authorization: `Bearer ${token.token}` };
-    if (body !== undefined) headers['content-type'] = contentType!;
-    else if (p.contentType) headers['content-type'] = p.contentType;
-    if (p.acceptHeader) headers['accept'] = p.acceptHeader;
-    const traceparent = req.headers['traceparent'];
-    if (typeof traceparent === 'string') headers['traceparent'] = traceparent;
-    let response: Response;
-    try {
-      response = await downstreamFetch(url, {
-        method: p.httpMethod,
-        headers,
-        ...(body !== undefined && p.httpMethod !== 'GET' && p.httpMethod !== 'HEAD' ? { body } : {}),
-        redirect: config.allowOutboundRedirects ? 'follow' : 'manual',
-        signal: AbortSignal.timeout(config.downstreamTimeoutMs),
-      });
-    } catch (error) {
-      const timedOut = (error as { name?: string }).name === 'TimeoutError';
-      throw new HttpProblem(
-        timedOut ? 504 : 502,
-        timedOut ? `The API '${api.name}' did not answer within ${config.downstreamTimeoutMs} ms.` : `The API '${api.name}' could not be reached.`,
-        'AGENTID_DOWNSTREAM',
-      );
-    }
-    const buffer = Buffer.from(await response.arrayBuffer());
-    if (buffer.length > maxResponse) throw new HttpProblem(502, `The API '${api.name}' answered with more than ${maxResponse} bytes.`, 'AGENTID_DOWNSTREAM');
-    // As Microsoft's: the status, the content headers, and the content as text.
-    const out: Record<string, string[]> = {};
-    response.headers.forEach((value, name) => {
-      if (name.startsWith('content-') || name === 'location' || name === 'www-authenticate' || name === 'retry-after') (out[name] ??= []).push(value);
-    });
-    return { statusCode: response.status, headers: out, content: buffer.length > 0 ? buffer.toString('utf8') : null };
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse, span: ReturnType<typeof tracer.startSpan>, info: { route?: string; api?: string }): Promise<void> {
-    if (!config.allowRemoteCallers && !isLoopback(req.socket.remoteAddress) && !/^\/healthz\/?(\?|$)/i.test(req.url ?? '')) {
+    const unixSocket = unixConnections.has(req.socket);
+    if (!config.allowRemoteCallers && !unixSocket && !isLoopback(req.socket.remoteAddress) && !/^\/healthz\/?(\?|$)/i.test(req.url ?? '')) {
       return sendProblem(res, problem(403, 'Only local callers are served.', 'AGENTID_FORBIDDEN'));
     }
+    // DNS rebinding and cross-site requests from a browser on this host: refused before routing.
+    const browser = browserProblem(req, config.allowedHosts, unixSocket);
+    if (browser) return sendProblem(res, browser);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://sidecar');
@@ -248,8 +204,12 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       return sendProblem(res, problem(405, `${entry.route} accepts ${entry.method} only.`, 'AGENTID_INVALID_REQUEST'), { allow: entry.method });
     }
     if (entry.route === 'healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', ...NO_CACHE });
       return void res.end('Healthy');
+    }
+    if (entry.method === 'POST') {
+      const body = bodyProblem(req);
+      if (body) return sendProblem(res, body);
     }
     const caller = entry.authenticated ? await authenticate(req, entry.route === 'Validate' ? config.requiredScopes : []) : undefined;
     if (caller) span.setAttribute('agentid.caller.id', caller.principal.oid);
@@ -269,13 +229,28 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     span.setAttribute('agentid.sidecar.api', api.name);
     const parsed = parseRequest(url.searchParams, entry.route as RouteName, api, config.allowOverrides, config.tenantId);
     if ('status' in parsed) return sendProblem(res, parsed);
+    if (parsed.agentIdentity !== undefined) {
+      const refused = gate.check(parsed.agentIdentity);
+      if (refused) return sendProblem(res, refused);
+    }
     if (entry.route === 'AuthorizationHeader' || entry.route === 'AuthorizationHeaderUnauthenticated') {
-      const token = await tokenFor(parsed, caller, span);
+      const token = await tokenOf(parsed, caller, span);
       return sendJson(res, 200, { authorizationHeader: `Bearer ${token.token}` });
     }
     const target = targetOf(api, parsed);
-    const token = await tokenFor(parsed, caller, span);
-    return sendJson(res, 200, await callDownstream(req, api, parsed, target, token));
+    const token = await tokenOf(parsed, caller, span);
+    const call = { fetch: downstreamFetch, timeoutMs: config.downstreamTimeoutMs, followRedirects: config.allowOutboundRedirects, maxBodyBytes: maxBody, maxResponseBytes: maxResponse };
+    return sendJson(res, 200, await callDownstream(req, api, parsed, target, token, call));
+  }
+
+  /** {@link tokenFor}, remembering agent ids the token endpoint does not know. */
+  async function tokenOf(p: ParsedRequest, caller: { token: string; principal: Principal } | undefined, span: ReturnType<typeof tracer.startSpan>): Promise<AccessToken> {
+    try {
+      return await tokenFor(p, caller, span);
+    } catch (error) {
+      if (p.agentIdentity !== undefined) gate.observe(p.agentIdentity, error);
+      throw error;
+    }
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -299,7 +274,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
   };
 
   let server: Server | undefined;
-  return {
+  const sidecar: Sidecar = {
     blueprint,
     config,
     handler,
@@ -311,6 +286,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       server = s;
       if (config.listen.socket) {
         await rm(config.listen.socket, { force: true });
+        s.on('connection', (socket: Socket) => unixConnections.add(socket));
         await new Promise<void>((resolve, reject) => s.once('error', reject).listen(config.listen.socket, resolve));
         // Only this user (and root) may connect.
         await chmod(config.listen.socket, 0o600);
@@ -336,4 +312,8 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       await ownedL2?.close();
     },
   };
+  // What a log line or a debugger needs (the configuration keeps its secrets private anyway).
+  const summary = () => ({ clientId: config.clientId, tenantId: config.tenantId, listening: server !== undefined });
+  Object.defineProperties(sidecar, { [inspect.custom]: { value: summary }, toJSON: { value: summary } });
+  return sidecar;
 }
