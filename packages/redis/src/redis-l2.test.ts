@@ -58,8 +58,8 @@ describe('createRedisL2 on a real redis-server', () => {
     const [name] = keys as [string];
     for (const clear of ['alice-oid', 'tenant-x', 'Mail.Read', 'client-y']) expect(name).not.toContain(clear);
     const stored = (await raw.get(name)) as string;
-    // <written at (Redis time)>|<hashed tags>|<sealed>: nothing readable but the time.
-    expect(stored).toMatch(/^\d{13}\|\|v1\.k1\./);
+    // v2|<written at>|<expires at> (Redis time)|<hashed tags>|<sealed>: nothing readable but the times.
+    expect(stored).toMatch(/^v2\|\d{13}\|\d{13}\|\|v1\.k1\./);
     expect(stored).not.toContain('secret-token');
     expect(stored).not.toContain('agent-1');
     const ttl = await raw.pTTL(name);
@@ -68,7 +68,7 @@ describe('createRedisL2 on a real redis-server', () => {
     await cache.set('tagged', entry('t', { tags: ['user:alice-oid', 'agent:a-1'] }), 60_000);
     const [taggedName] = (await raw.keys('enc-test:*')).filter((k) => k !== name) as [string];
     const taggedValue = (await raw.get(taggedName)) as string;
-    expect(taggedValue).toMatch(/^\d{13}\|[A-Za-z0-9_-]{43},[A-Za-z0-9_-]{43}\|v1\.k1\./);
+    expect(taggedValue).toMatch(/^v2\|\d{13}\|\d{13}\|[A-Za-z0-9_-]{43},[A-Za-z0-9_-]{43}\|v1\.k1\./);
     expect(taggedValue).not.toContain('alice');
     await cache.delete('tagged');
     await cache.delete(cacheKey);
@@ -90,7 +90,7 @@ describe('createRedisL2 on a real redis-server', () => {
     expect((await rotated.get('k'))?.token).toBe('old-token');
     await rotated.set('k', entry('new-token'), 60_000);
     const [name] = (await raw.keys('rot:*')) as [string];
-    expect((await raw.get(name)) as string).toMatch(/^\d{13}\|\|v1\.k2\./);
+    expect((await raw.get(name)) as string).toMatch(/^v2\|\d{13}\|\d{13}\|\|v1\.k2\./);
     // A replica that only has the old key cannot read the new entry: a miss, not an error.
     expect(await old.get('k')).toBeUndefined();
     // Tampered and foreign values.

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { ConfigurationError, type L2Cache, type L2Entry, type L2Lock } from '@agentid/core';
+import { ConfigurationError, L2UnavailableError, type L2Cache, type L2Entry, type L2Lock } from '@agentid/core';
 import { createClient } from 'redis';
 import { type BreakerState, type CircuitBreakerOptions, createCircuitBreaker } from './breaker.js';
 import { createKeyring, type DecryptFailure, type EncryptionKeys, keyNamer } from './keyring.js';
+import { GET, INVALIDATE, LOCK, RELEASE, RENEW, SET, TIME } from './scripts.js';
+import { boundTo, encodeValue, parseValue } from './value.js';
 
 /**
  * The commands the L2 uses, as a node-redis (v4 or v5) client offers them. Pass your own client
@@ -28,7 +30,7 @@ export interface RedisCommandClient {
 }
 
 /** The L2 operations, as named in events and span attributes. */
-export type RedisL2Operation = 'get' | 'set' | 'delete' | 'lock' | 'release' | 'invalidate';
+export type RedisL2Operation = 'get' | 'set' | 'delete' | 'lock' | 'release' | 'renew' | 'invalidate';
 
 /**
  * What the L2 reports. Errors are Redis or network errors; values in Redis are ciphertext, so
@@ -63,11 +65,13 @@ export interface RedisL2Stats {
   staleWrites: number;
   locksGranted: number;
   locksBusy: number;
+  /** Leases extended by their holder while it acquired. */
+  locksRenewed: number;
   /** Calls that failed (error or timeout). */
   errors: number;
   /** Calls not made because the breaker was open or the client not connected. */
   bypassed: number;
-  /** Entries that did not decrypt (tampered, unknown key id, not ours): treated as misses. */
+  /** Entries that did not decrypt (tampered, unknown key id, not ours, an older layout): treated as misses. */
   decryptFailures: number;
   breakerOpens: number;
 }
@@ -93,6 +97,17 @@ export interface RedisL2Options {
   hashSecret?: string | Uint8Array;
   /** A slower Redis call counts as failed. Default 500. */
   commandTimeoutMs?: number;
+  /**
+   * How long calls wait for the first connection (a fresh process: the client is still
+   * connecting) before they are bypassed, and the default bound of `ready()`. Default 1 000.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * The lease of a lock in Redis, whatever the token store asks (its `lockLeaseMs`, 15 s). The
+   * holder renews it every third of it while it acquires, so a short lease frees the waiters of
+   * a holder that died sooner without letting them repeat a slow acquisition. Default: the store's.
+   */
+  lockLeaseMs?: number;
   breaker?: CircuitBreakerOptions;
   /** Hears breaker changes, errors, bypasses, decrypt failures and stale writes. */
   onEvent?: (event: RedisL2Event) => void;
@@ -112,61 +127,18 @@ export interface RedisL2Options {
  */
 export interface RedisL2 extends L2Cache {
   readonly breakerState: BreakerState;
+  /**
+   * Resolves once the client is connected; rejects with `L2UnavailableError`
+   * (`AGENTID_SHARED_CACHE_UNAVAILABLE`) if it is not within `timeoutMs` (default `connectTimeoutMs`).
+   * Await it at start-up so the first requests share tokens through Redis. (Calls made before
+   * wait for the first connection anyway, for at most `connectTimeoutMs`.)
+   */
+  ready(timeoutMs?: number): Promise<void>;
   /** Counters since creation. */
   stats(): RedisL2Stats;
   /** Closes the client if the L2 created it (from `url`). */
   close(): Promise<void>;
 }
-
-/** The value is a token's lock owner id; returns the new fencing token, or false when held. */
-const LOCK = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local fence = redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  return fence
-end
-return false`;
-
-/** Deletes the lock only if we still own it (a holder whose lease lapsed must not free another's). */
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-/**
- * Refuses a write under a fencing token older than the newest grant for the key. The stored value
- * is `<written at, Redis time ms>|<hashed tag names>|<sealed entry>`: the server's clock, so tag
- * invalidations from replicas with skewed clocks compare correctly.
- */
-const SET = `
-if ARGV[3] ~= '' then
-  local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if current > tonumber(ARGV[3]) then return 0 end
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('SET', KEYS[1], now .. '|' .. ARGV[4] .. '|' .. ARGV[1], 'PX', ARGV[2])
-return 1`;
-
-/** Reads an entry unless one of its tags was invalidated at or after it was written (one round trip). */
-const GET = `
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-local p1 = string.find(v, '|', 1, true)
-if not p1 then return v end
-local p2 = string.find(v, '|', p1 + 1, true)
-if not p2 then return v end
-local written = tonumber(string.sub(v, 1, p1 - 1)) or 0
-for tag in string.gmatch(string.sub(v, p1 + 1, p2 - 1), '[^,]+') do
-  local at = redis.call('GET', ARGV[1] .. tag)
-  if at and tonumber(at) >= written then return false end
-end
-return string.sub(v, p2 + 1)`;
-
-/** Records "every entry with this tag written until now is invalid", on the server's clock. */
-const INVALIDATE = `
-local t = redis.call('TIME')
-redis.call('SET', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), 'PX', ARGV[1])
-return 1`;
 
 /** Longer than any token's lifetime: a tag invalidation must outlive the entries it covers. */
 const TAG_TTL_MS = String(48 * 3600 * 1000);
@@ -189,10 +161,13 @@ function reconnectDelay(retries: number): number {
 
 /**
  * Creates a Redis {@link L2Cache} for `createBlueprint({ cache: { l2 } })`: entries encrypted
- * with AES-256-GCM (key id in every value, AAD binds the value to its key), key names hashed and
- * namespaced, TTL = the token's usable lifetime, a lock with a lease and fencing tokens for
- * distributed single-flight, and a circuit breaker: when Redis fails or is slow, calls are bypassed
- * (a miss, no lock) so requests fall back to L1 and a direct acquisition; never an error to the caller.
+ * with AES-256-GCM (key id in every value; the associated data binds the value to its key name, its
+ * written-at, expiry and tags, so no byte that decides whether it is served can be changed), key
+ * names hashed and namespaced, TTL = the token's usable lifetime, a lock with a renewed lease and
+ * fencing tokens for distributed single-flight, and a circuit breaker: when Redis fails or is slow,
+ * calls are bypassed (a miss, no lock) so requests fall back to L1 and a direct acquisition; never an
+ * error to the caller (but an invalidation that did not reach Redis rejects). Calls made before the
+ * first connection wait for it, for at most `connectTimeoutMs`.
  *
  * @example
  * ```ts
@@ -206,6 +181,10 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
   if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) throw new ConfigurationError('createRedisL2: namespace must be 1-64 characters of A-Z a-z 0-9 . _ -');
   const timeoutMs = options.commandTimeoutMs ?? 500;
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new ConfigurationError('createRedisL2: commandTimeoutMs must be a positive number');
+  const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
+  if (!(Number.isFinite(connectTimeoutMs) && connectTimeoutMs > 0)) throw new ConfigurationError('createRedisL2: connectTimeoutMs must be a positive number');
+  const fixedLeaseMs = options.lockLeaseMs;
+  if (fixedLeaseMs !== undefined && !(Number.isFinite(fixedLeaseMs) && fixedLeaseMs >= 10)) throw new ConfigurationError('createRedisL2: lockLeaseMs must be a number >= 10');
   const ring = createKeyring(options.encryption);
   const name = keyNamer(namespace, options.hashSecret);
   const tagPrefix = `${namespace}:tag:`;
@@ -218,7 +197,7 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       // A listener's failure is not the L2's.
     }
   };
-  const stats: RedisL2Stats = { hits: 0, misses: 0, writes: 0, staleWrites: 0, locksGranted: 0, locksBusy: 0, errors: 0, bypassed: 0, decryptFailures: 0, breakerOpens: 0 };
+  const stats: RedisL2Stats = { hits: 0, misses: 0, writes: 0, staleWrites: 0, locksGranted: 0, locksBusy: 0, locksRenewed: 0, errors: 0, bypassed: 0, decryptFailures: 0, breakerOpens: 0 };
   const breaker = createCircuitBreaker(options.breaker ?? {}, now, (state, previous) => {
     if (state === 'open') stats.breakerOpens += 1;
     emit({ type: 'breaker', state, previous });
@@ -255,6 +234,33 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     }
   }
 
+  /** Whether the client becomes ready within `ms` (polled: a client of the caller's has no events we rely on). */
+  function waitReady(ms: number, stopOnError: boolean): Promise<boolean> {
+    if (client.isReady !== false) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        owned?.off('ready', onReady);
+        owned?.off('error', onError);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      // A refused first connection: Redis is down, waiting longer only delays the fallback.
+      const onError = () => done(false);
+      const timer = setTimeout(() => done(client.isReady !== false), ms);
+      const poll = setInterval(() => client.isReady !== false && done(true), 10);
+      timer.unref?.();
+      poll.unref?.();
+      owned?.on('ready', onReady);
+      if (stopOnError) owned?.on('error', onError);
+    });
+  }
+  // Until the first connection (or `connectTimeoutMs`), calls wait for it instead of bypassing:
+  // otherwise K fresh replicas would each acquire what one of them could have shared.
+  let firstConnect: Promise<boolean> | undefined = waitReady(connectTimeoutMs, true);
+  void firstConnect.then(() => (firstConnect = undefined));
+
   function note(operation: RedisL2Operation, reason: 'breaker-open' | 'not-connected' | 'error') {
     const span = trace.getActiveSpan();
     span?.setAttribute('agentid.l2.degraded', true);
@@ -264,9 +270,10 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
   /** Runs one Redis call under the breaker and the timeout; BYPASS when not attempted. */
   const BYPASS = Symbol('bypass');
   async function run<T>(operation: RedisL2Operation, fn: () => Promise<T>): Promise<T | typeof BYPASS> {
-    // A release is always attempted while connected, even with the breaker open: a lock left
-    // behind makes every peer wait out the lease.
-    if (client.isReady === false || (operation !== 'release' && !breaker.allow())) {
+    if (client.isReady === false && firstConnect !== undefined) await firstConnect;
+    // A release or renewal is always attempted while connected, even with the breaker open: a
+    // lock left behind makes every peer wait out the lease, a lock lost makes them repeat the work.
+    if (client.isReady === false || (operation !== 'release' && operation !== 'renew' && !breaker.allow())) {
       if (client.isReady === false && breaker.state === 'closed') breaker.failure();
       stats.bypassed += 1;
       emit({ type: 'bypass', operation });
@@ -300,6 +307,10 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       return breaker.state;
     },
     stats: () => ({ ...stats }),
+    async ready(ms = connectTimeoutMs) {
+      if (!(Number.isFinite(ms) && ms >= 0)) throw new ConfigurationError('ready: timeoutMs must be a number >= 0');
+      if (!(await waitReady(ms, false))) throw new L2UnavailableError(`Redis did not become ready within ${ms} ms`);
+    },
     async get(key) {
       const entryKey = name(key, 'entry');
       const raw = await run('get', () => client.eval(GET, { keys: [entryKey], arguments: [tagPrefix] }));
@@ -308,11 +319,20 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
         stats.misses += 1;
         return undefined;
       }
-      const opened = ring.open(String(raw), entryKey);
-      if (!opened.ok) {
+      const refuse = (reason: DecryptFailure) => {
         stats.decryptFailures += 1;
         stats.misses += 1;
-        emit({ type: 'decrypt-failed', reason: opened.reason });
+        emit({ type: 'decrypt-failed', reason });
+        return undefined;
+      };
+      const [value, redisNow] = Array.isArray(raw) ? (raw as unknown[]) : [];
+      const fields = typeof value === 'string' ? parseValue(value) : undefined;
+      if (fields === undefined) return refuse('format');
+      // Every field the read script decided on is authenticated here.
+      const opened = ring.open(fields.sealed, boundTo(entryKey, fields));
+      if (!opened.ok) return refuse(opened.reason);
+      if (!(Number(redisNow) < fields.expiresAt)) {
+        stats.misses += 1;
         return undefined;
       }
       try {
@@ -320,19 +340,23 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
         stats.hits += 1;
         return entry;
       } catch {
-        stats.decryptFailures += 1;
-        stats.misses += 1;
-        emit({ type: 'decrypt-failed', reason: 'format' });
-        return undefined;
+        return refuse('format');
       }
     },
     async set(key, entry, ttlMs) {
       if (!(ttlMs > 0)) return;
       const entryKey = name(key, 'entry');
-      const sealed = ring.seal(JSON.stringify(entry), entryKey);
       const fence = entry.fencingToken === undefined ? '' : String(entry.fencingToken);
       const tags = (entry.tags ?? []).map(tagName).join(',');
-      const r = await run('set', () => client.eval(SET, { keys: [entryKey, name(key, 'fence')], arguments: [sealed, String(Math.ceil(ttlMs)), fence, tags] }));
+      const ttl = Math.ceil(ttlMs);
+      const r = await run('set', async () => {
+        // Redis' clock, sealed into the value: a replayed value cannot claim to be newer than it is.
+        const writtenAt = Number(await client.eval(TIME, { keys: [], arguments: [] }));
+        if (!Number.isSafeInteger(writtenAt)) throw new RedisUnavailable('Redis TIME gave no time');
+        const fields = { writtenAt, expiresAt: writtenAt + ttl, tags };
+        const value = encodeValue(fields, ring.seal(JSON.stringify(entry), boundTo(entryKey, fields)));
+        return client.eval(SET, { keys: [entryKey, name(key, 'fence')], arguments: [value, String(ttl), fence, String(writtenAt)] });
+      });
       if (r === BYPASS) return;
       if (Number(r) === 1) stats.writes += 1;
       else {
@@ -352,7 +376,8 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     async lock(key, leaseMs): Promise<L2Lock | undefined> {
       const lockKey = name(key, 'lock');
       const owner = randomBytes(16).toString('hex');
-      const lease = String(Math.max(1, Math.ceil(leaseMs)));
+      const leaseNumber = Math.max(1, Math.ceil(fixedLeaseMs ?? leaseMs));
+      const lease = String(leaseNumber);
       const r = await run('lock', () => client.eval(LOCK, { keys: [lockKey, name(key, 'fence')], arguments: [owner, lease, FENCE_TTL_MS] }));
       // Bypassed: no lock, so the caller acquires directly (the core store treats `undefined` from
       // a failed lock call the same way).
@@ -365,8 +390,16 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       const fencingToken = Number(r);
       return {
         fencingToken,
+        leaseMs: leaseNumber,
         release: async () => {
           await run('release', () => client.eval(RELEASE, { keys: [lockKey], arguments: [owner] }));
+        },
+        renew: async () => {
+          const renewed = await run('renew', () => client.eval(RENEW, { keys: [lockKey], arguments: [owner, lease] }));
+          if (renewed === BYPASS) throw new RedisUnavailable('Redis unavailable: the lock could not be renewed');
+          if (Number(renewed) !== 1) return false;
+          stats.locksRenewed += 1;
+          return true;
         },
       };
     },

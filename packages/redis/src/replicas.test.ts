@@ -1,64 +1,13 @@
 // Several replicas of one agent service, each in its own process with its own L1, sharing one
 // real redis-server and one emulator (over HTTP). Uses the built packages: `npm run build` first.
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from './test-support/redis-server.js';
+import { Replica } from './test-support/replica-process.js';
 
-const REPLICA = fileURLToPath(new URL('./test-support/replica.mjs', import.meta.url));
 const AUTHORITY = 'https://login.agentid.test';
 const SCOPE = 'api://reports/.default';
-
-interface Reply {
-  id: number;
-  ok?: number;
-  failures?: string[];
-  progress?: number;
-  error?: string;
-  store?: { l2Hits: number };
-  l2?: { hits: number; bypassed: number; errors: number; writes: number; breakerOpens: number };
-  breaker?: string;
-  roundMs?: number[];
-}
-
-class Replica {
-  private next = 1;
-  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; onProgress?: (n: number) => void }>();
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: Reply) => {
-      const w = this.waiting.get(m.id);
-      if (w === undefined) return;
-      if (m.progress !== undefined && m.ok === undefined) return w.onProgress?.(m.progress);
-      this.waiting.delete(m.id);
-      w.resolve(m);
-    });
-  }
-  static start(config: object): Promise<Replica> {
-    const { NODE_OPTIONS: _omit, ...env } = process.env;
-    const child = fork(REPLICA, [], { execArgv: [], env: { ...env, AGENTID_REPLICA: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    return new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`replica exited with ${code} before it was ready (did you run npm run build?)`)));
-      child.once('message', () => resolve(new Replica(child)));
-    });
-  }
-  send(msg: object, onProgress?: (n: number) => void): Promise<Reply> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, { resolve, ...(onProgress ? { onProgress } : {}) });
-      this.child.send({ ...msg, id });
-    });
-  }
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.send({ cmd: 'close', id: 0 });
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 let emu: Emulator;
 let redis: TestRedis;

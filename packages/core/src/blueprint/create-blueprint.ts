@@ -65,7 +65,13 @@ export interface Blueprint {
    * call. Cached like agent tokens. Takes exactly one `<resource>/.default` scope.
    */
   getAppToken(scopes: readonly string[], options?: GetTokenOptions): Promise<AccessToken>;
-  /** Drops cached tokens of an agent, of a user, or of the whole blueprint (also in a shared L2). */
+  /**
+   * Drops cached tokens of an agent, of a user, or of the whole blueprint (also in a shared L2).
+   * Resolves once the shared L2 has recorded it. Rejects with `L2UnavailableError`
+   * (`AGENTID_SHARED_CACHE_UNAVAILABLE`, retryable) when the L2 could not be told (Redis down, breaker
+   * open): this replica's L1 is dropped all the same and it refuses the shared entries the
+   * invalidation covers until it has told the L2, but other replicas may still serve them: retry.
+   */
   invalidate(target: InvalidateTarget): Promise<void>;
   /** Cache counters (hits, misses, coalesced, refreshes, L2 hits, size). */
   stats(): TokenStoreStats;

@@ -1,3 +1,4 @@
+import { L2UnavailableError } from '../errors/agent-id-error.js';
 import { createAccessToken } from '../token/access-token.js';
 import type { Sleep } from '../util/abort.js';
 import type { Clock } from '../util/clock.js';
@@ -28,8 +29,9 @@ export interface L2CoordinatorOptions {
 }
 
 /**
- * The L2 half of the token store: read-through, distributed lock, polling a peer's
- * acquisition, write-back. Internal to {@link createTokenStore}.
+ * The L2 half of the token store: read-through, distributed lock (renewed while held), polling a
+ * peer's acquisition, write-back, and tag invalidations that could not be published yet.
+ * Internal to {@link createTokenStore}.
  *
  * @example
  * ```ts
@@ -39,11 +41,23 @@ export interface L2CoordinatorOptions {
 export interface L2Coordinator {
   fill(key: string, tags: readonly string[], mode: FillMode, startEpoch: number, acquire: (tags: readonly string[]) => Promise<StoreEntry>): Promise<Filled>;
   delete(key: string): Promise<void>;
+  /** Rejects with `L2UnavailableError` when the L2 was not told (then remembered and retried). */
   invalidateTag(tag: string): Promise<void>;
 }
 
 const BUSY = Symbol('busy');
 const FAILED = Symbol('failed');
+
+/**
+ * A holder renews its lease for at most this many store leases (5 min by default): a holder
+ * stuck longer is presumed dead. A waiter waits one lease more before it acquires without the
+ * lock (only an L2 whose locks never lapse gets there).
+ */
+const MAX_HOLD_LEASES = 20;
+/** Unpublished tag invalidations remembered; beyond, this replica stops reading L2 entries at all. */
+const MAX_PENDING_TAGS = 10_000;
+
+type L2Operation = 'get' | 'set' | 'delete' | 'lock' | 'release' | 'renew' | 'invalidate';
 
 function isL2Entry(value: unknown): value is L2Entry {
   const e = value as L2Entry | null | undefined;
@@ -92,7 +106,7 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     });
   }
 
-  async function call<T>(key: string, operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'invalidate', fn: () => Promise<T>): Promise<T | typeof FAILED> {
+  async function call<T>(key: string, operation: L2Operation, fn: () => Promise<T>): Promise<T | typeof FAILED> {
     try {
       return await timed(Promise.resolve().then(fn));
     } catch (error) {
@@ -101,14 +115,49 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     }
   }
 
+  // Tag invalidations this replica could not publish: until it has, it refuses every L2 entry
+  // carrying one of them (another replica may have written it before the invalidation).
+  const pending = new Set<string>();
+  let pendingOverflow = false;
+  let flushing: Promise<void> | undefined;
+
+  function remember(tag: string): void {
+    if (pending.size >= MAX_PENDING_TAGS && !pending.has(tag)) pendingOverflow = true;
+    else pending.add(tag);
+  }
+
+  /** Tells the L2 of the invalidations it missed (one flush at a time; stops at the first failure). */
+  function flushPending(): Promise<void> {
+    if (pending.size === 0) return Promise.resolve();
+    flushing ??= (async () => {
+      try {
+        for (const tag of [...pending]) {
+          if ((await call(tag, 'invalidate', () => l2.invalidateTag!(tag))) === FAILED) return;
+          pending.delete(tag);
+        }
+      } finally {
+        flushing = undefined;
+      }
+    })();
+    return flushing;
+  }
+
+  function refused(tags: readonly string[], data: L2Entry): boolean {
+    if (pendingOverflow) return true;
+    if (pending.size === 0) return false;
+    return tags.some((t) => pending.has(t)) || (data.tags ?? []).some((t) => pending.has(t));
+  }
+
   /** A usable (or, when refreshing, fresher) entry from L2; FAILED if L2 failed. */
   async function read(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | undefined | typeof FAILED> {
+    await flushPending();
     const data = await call(key, 'get', () => l2.get(key));
     if (data === FAILED || data === undefined || data === null) return data ?? undefined;
     if (!isL2Entry(data)) {
       emit({ type: 'l2-error', key, operation: 'get', error: new TypeError('L2 returned a malformed entry') });
       return undefined;
     }
+    if (refused(tags, data)) return undefined;
     const now = clock.now();
     if (now >= data.usableUntil) return undefined;
     // A background refresh wants a newer token than the one it is replacing, not the same one.
@@ -128,28 +177,63 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
   }
 
   /**
-   * Polls L2 with exponential backoff until the lock holder's token appears, or the lock is free
-   * again (the holder failed, or its entry was invalidated meanwhile: then we hold the lock and
-   * acquire), or the lease has passed. Returns the token, or the lock to acquire under
-   * (`undefined`: acquire without one).
+   * Polls L2 with exponential backoff until the lock holder's token appears or this waiter gets
+   * the lock itself (the holder failed and released it, its entry was invalidated meanwhile, or
+   * its lease lapsed: it died). A live holder renews its lease, so a slow acquisition is waited
+   * for, not repeated. Returns the token, or the lock to acquire under (`undefined`: the L2
+   * failed, or the lock stayed held longer than any holder may hold it: acquire without one).
    */
   async function waitForPeer(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | { lock: L2Lock | undefined }> {
     emit({ type: 'lock-wait', key });
-    const deadline = clock.now() + lockLeaseMs;
+    const started = clock.now();
+    const leaseEnd = started + lockLeaseMs;
+    const giveUp = started + (MAX_HOLD_LEASES + 1) * lockLeaseMs;
     let delay = lockPollMinMs;
-    while (clock.now() < deadline) {
-      await sleep(Math.min(delay, deadline - clock.now()), signal);
+    for (let now = started; now < giveUp; now = clock.now()) {
+      // Within the first lease, wake up at its end at the latest: the earliest a dead holder frees it.
+      await sleep(Math.min(delay, (now < leaseEnd ? leaseEnd : giveUp) - now), signal);
       const found = await read(key, tags, mode === 'force' ? 'refresh' : mode, startEpoch);
       if (found === FAILED) return { lock: undefined };
       if (found !== undefined) return found;
       const again = await lock(key);
-      if (again !== BUSY) return { lock: again };
+      if (again !== BUSY) {
+        if (again !== undefined && clock.now() >= leaseEnd) emit({ type: 'lock-takeover', key, locked: true });
+        return { lock: again };
+      }
       delay = Math.min(delay * 2, lockPollMaxMs);
     }
-    emit({ type: 'lock-takeover', key });
-    const last = await lock(key);
-    // Still held after a whole lease: the holder is stuck; acquire without the lock.
-    return { lock: last === BUSY ? undefined : last };
+    // Held for longer than a holder renews its lease: the L2's locks do not lapse.
+    emit({ type: 'lock-takeover', key, locked: false });
+    return { lock: undefined };
+  }
+
+  /** Renews a held lock every third of its lease (real time, like the lease) until stopped. */
+  function keepAlive(key: string, held: L2Lock): () => void {
+    if (typeof held.renew !== 'function') return () => undefined;
+    const lease = typeof held.leaseMs === 'number' && held.leaseMs > 0 ? held.leaseMs : lockLeaseMs;
+    const every = Math.max(1, Math.floor(lease / 3));
+    let left = Math.ceil((MAX_HOLD_LEASES * Math.max(lease, lockLeaseMs)) / every);
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async (): Promise<void> => {
+      const renewed = await call(key, 'renew', () => held.renew!());
+      if (stopped) return;
+      if (renewed === false) {
+        // Lapsed before we renewed it (or taken): the fencing token keeps our write from overwriting a newer one.
+        emit({ type: 'lock-lost', key });
+        return;
+      }
+      if (--left > 0) schedule();
+    };
+    const schedule = (): void => {
+      timer = setTimeout(() => void tick(), every);
+      timer.unref?.();
+    };
+    schedule();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   function toL2(entry: StoreEntry, fencingToken: number | undefined): L2Entry {
@@ -187,6 +271,7 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
       } else {
         held = first;
       }
+      const stop = held === undefined ? undefined : keepAlive(key, held);
       try {
         // Double-checked: a peer may have written the token between our read and our lock
         // (it acquired, wrote and released in that gap). Without this read, K replicas that miss
@@ -200,6 +285,7 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
         if (ttlMs > 0) await call(key, 'set', () => l2.set(key, toL2(entry, held?.fencingToken), ttlMs));
         return { entry, result: Object.freeze({ token: entry.value, outcome: 'miss' as const }) };
       } finally {
+        stop?.();
         if (held !== undefined) {
           const lease = held;
           await call(key, 'release', () => lease.release());
@@ -211,7 +297,19 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     },
     async invalidateTag(tag) {
       if (typeof l2.invalidateTag !== 'function') return;
-      await call(tag, 'invalidate', () => l2.invalidateTag!(tag));
+      try {
+        await timed(Promise.resolve().then(() => l2.invalidateTag!(tag)));
+        pending.delete(tag);
+      } catch (error) {
+        emit({ type: 'l2-error', key: tag, operation: 'invalidate', error });
+        remember(tag);
+        throw new L2UnavailableError(
+          'The shared (L2) cache could not be reached: the invalidation did not reach the other replicas (this one refuses the entries it covers until it has told the L2)',
+          {
+            cause: error,
+          },
+        );
+      }
     },
   };
 }

@@ -22,7 +22,9 @@ export interface L2Entry {
 }
 
 /**
- * A held L2 lock. `fencingToken` increases with every grant of the same key.
+ * A held L2 lock. `fencingToken` increases with every grant of the same key. A lock with `renew`
+ * is kept alive by the token store while its holder acquires (every third of `leaseMs`), so a
+ * slow acquisition (a `Retry-After` longer than the lease) does not let a peer take over.
  *
  * @example
  * ```ts
@@ -32,8 +34,15 @@ export interface L2Entry {
  */
 export interface L2Lock {
   readonly fencingToken: number;
+  /** The lease actually granted, when the L2 grants another than the one asked for. */
+  readonly leaseMs?: number;
   /** Releases the lock if still held by this holder. */
   release(): Promise<void>;
+  /**
+   * Extends the lease by `leaseMs` from now, only if this holder still holds the lock (fenced by
+   * the holder's own id); `false` when the lock lapsed or another holder has it.
+   */
+  renew?(): Promise<boolean>;
 }
 
 /**
@@ -53,12 +62,14 @@ export interface L2Cache {
   set(key: string, entry: L2Entry, ttlMs: number): Promise<void>;
   /** Removes an entry. */
   delete(key: string): Promise<void>;
-  /** Takes the lock of `key` for `leaseMs`; `undefined` while another holder has it. */
+  /** Takes the lock of `key` for `leaseMs`; `undefined` while another holder has it (a waiter retries: it must hold the lock to acquire). */
   lock?(key: string, leaseMs: number): Promise<L2Lock | undefined>;
   /**
    * Makes every entry carrying `tag` that was written before now a miss, for every replica
    * (e.g. all tokens of an agent after it was disabled). Optional: without it, a tag
-   * invalidation only reaches this replica's L1.
+   * invalidation only reaches this replica's L1. Rejects when the invalidation did not reach the
+   * shared store: the token store then rejects with `L2UnavailableError`, refuses shared entries
+   * with that tag and tells the L2 again at its next reads.
    */
   invalidateTag?(tag: string): Promise<void>;
 }
@@ -130,6 +141,12 @@ export function createMemoryL2(options: MemoryL2Options = {}): L2Cache & { reado
           // Only the current holder releases: a holder whose lease lapsed must not free a lock
           // someone else has since taken.
           if (locks.get(key) === grant) locks.delete(key);
+        },
+        async renew() {
+          const at = clock.now();
+          if (locks.get(key) !== grant || at >= grant.expiresAt) return false;
+          grant.expiresAt = at + leaseMs;
+          return true;
         },
       };
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { L2UnavailableError } from '../errors/agent-id-error.js';
 import { createManualClock, type ManualClock } from '../util/clock.js';
 import { createMemoryL2, type L2Cache, type L2Entry } from './l2.js';
 import { type Acquire, createTokenStore, type TokenAcquisition, type TokenStoreEvent, type TokenStoreOptions } from './token-store.js';
@@ -228,7 +229,7 @@ describe('createTokenStore with L2', () => {
     expect(((await l2.get('k')) as L2Entry).fencingToken).toBe(2);
   });
 
-  it('acquires without the lock when the lock is still held after a whole lease', async () => {
+  it('acquires without the lock only when the lock stays held longer than any holder may hold it (20 leases)', async () => {
     const clock = createManualClock(T0);
     const base = createMemoryL2({ clock });
     const l2: L2Cache = { ...base, get: base.get, set: base.set, delete: base.delete, lock: async () => undefined };
@@ -236,6 +237,98 @@ describe('createTokenStore with L2', () => {
     const acquire = vi.fn<Acquire>(async () => tokenResponse('b'));
     expect((await b.store.get('k', acquire)).outcome).toBe('miss');
     expect(acquire).toHaveBeenCalledTimes(1);
+    // The holder's 20 renewed leases, plus one.
+    expect(b.sleeps.reduce((s, x) => s + x, 0)).toBe(2_100);
+    expect(b.events).toContainEqual({ type: 'lock-takeover', key: 'k', locked: false });
+  });
+
+  it('a waiter keeps waiting past the lease while the holder still holds the lock: it never acquires without it', async () => {
+    const clock = createManualClock(T0);
+    const base = createMemoryL2({ clock });
+    // A live holder renews its lease: the lock stays busy for several leases, then its token appears.
+    let busy = 0;
+    const l2: L2Cache = {
+      get: base.get,
+      set: base.set,
+      delete: base.delete,
+      lock: async (key, lease) => {
+        if (++busy < 12) return undefined;
+        if (busy === 12)
+          await base.set(key, { token: 'from-holder', expiresOn: T0 + 3_600_000, usableUntil: T0 + 3_300_000, refreshOn: T0 + REFRESH_AT, meta: { scopes: ['api://r/.default'] } }, 3_300_000);
+        return base.lock!(key, lease);
+      },
+    };
+    const b = replica(clock, l2, { lockLeaseMs: 100, lockPollMaxMs: 50 });
+    const acquire = vi.fn<Acquire>(async () => tokenResponse('b'));
+    const r = await b.store.get('k', acquire);
+    expect(b.sleeps.reduce((s, x) => s + x, 0)).toBeGreaterThan(100);
+    expect(acquire).not.toHaveBeenCalled();
+    expect(r.outcome).toBe('l2');
+    expect(r.token.token).toBe('from-holder');
+  });
+
+  it('the holder renews its lease while it acquires: a slow acquisition (longer than the lease) is not repeated by a waiter', async () => {
+    // Real time: leases and renewals are real-time things.
+    const l2 = createMemoryL2();
+    const options = { l1: { maxEntries: 100, maxBytes: 1_000_000 }, l2, lockLeaseMs: 60, lockPollMinMs: 5, lockPollMaxMs: 20 };
+    const events: TokenStoreEvent[] = [];
+    const a = createTokenStore({ ...options, onEvent: (e) => events.push(e) });
+    const b = createTokenStore(options);
+    let calls = 0;
+    const acquire = vi.fn<Acquire>(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return tokenResponse(`t${++calls}`);
+    });
+    const first = a.get('k', acquire);
+    await new Promise((r) => setTimeout(r, 10));
+    const [ra, rb] = await Promise.all([first, b.get('k', acquire)]);
+    expect(acquire).toHaveBeenCalledTimes(1);
+    expect(rb.token.token).toBe(ra.token.token);
+    expect(rb.outcome).toBe('l2');
+    expect(events.filter((e) => e.type === 'l2-error' || e.type === 'lock-lost')).toEqual([]);
+  });
+
+  it('an invalidation the L2 missed rejects with L2UnavailableError; L2 entries with that tag are refused until a retry reaches the L2', async () => {
+    const clock = createManualClock(T0);
+    const base = createMemoryL2({ clock });
+    let down = false;
+    const l2: L2Cache = {
+      get: base.get,
+      set: base.set,
+      delete: base.delete,
+      lock: base.lock!,
+      invalidateTag: async (tag) => {
+        if (down) throw new Error('l2 unreachable');
+        await base.invalidateTag!(tag);
+      },
+    };
+    const a = replica(clock, l2);
+    const b = replica(clock, l2);
+    await a.store.get('k', async () => tokenResponse('old'), { tags: ['agent:x'] });
+    await a.store.get('k2', async () => tokenResponse('old2'), { tags: ['agent:x'] });
+    down = true;
+    clock.advance(1);
+    const rejected = await b.store.invalidate({ tag: 'agent:x' }).catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(L2UnavailableError);
+    expect(rejected).toMatchObject({ code: 'AGENTID_SHARED_CACHE_UNAVAILABLE', retryable: true });
+    expect(b.events).toContainEqual(expect.objectContaining({ type: 'l2-error', operation: 'invalidate' }));
+    // Still down: b does not serve the entry written before its invalidation (L2 reads still work).
+    const acquire = vi.fn<Acquire>(async () => tokenResponse('new'));
+    const r = await b.store.get('k', acquire, { tags: ['agent:x'] });
+    expect(r.token.token).toBe('new');
+    expect(acquire).toHaveBeenCalledTimes(1);
+    // The shared store never heard of it: other replicas would still be served old2.
+    expect((await base.get('k2'))?.token).toBe('old2');
+    // Back: b's next L2 read publishes it first; then nobody is served old2.
+    down = false;
+    clock.advance(1);
+    await b.store.get('k3', async () => tokenResponse('other'), { tags: ['agent:y'] });
+    expect(await base.get('k2')).toBeUndefined();
+    // Published: b reads shared entries with that tag again (written after the invalidation).
+    clock.advance(1);
+    await a.store.get('k4', async () => tokenResponse('after'), { tags: ['agent:x'] });
+    clock.advance(1);
+    expect((await b.store.get('k4', acquire, { tags: ['agent:x'] })).outcome).toBe('l2');
   });
 
   describe('never fails a request because L2 failed', () => {

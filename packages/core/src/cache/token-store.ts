@@ -76,9 +76,12 @@ export type TokenStoreEvent =
   | { type: 'refresh-start'; key: string }
   | { type: 'refresh-error'; key: string; error: unknown }
   | { type: 'l2-hit'; key: string }
-  | { type: 'l2-error'; key: string; operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'invalidate'; error: unknown }
+  | { type: 'l2-error'; key: string; operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'renew' | 'invalidate'; error: unknown }
   | { type: 'lock-wait'; key: string }
-  | { type: 'lock-takeover'; key: string };
+  /** A waiter took the lock after the holder's lease passed (`locked`), or gave up on a lock held longer than any holder may hold it and acquired without it. */
+  | { type: 'lock-takeover'; key: string; locked: boolean }
+  /** The holder's lease lapsed before it could renew it (e.g. a blocked event loop); its write is fenced. */
+  | { type: 'lock-lost'; key: string };
 
 /**
  * Counters since creation, plus the current L1 size.
@@ -124,7 +127,7 @@ export interface TokenStoreOptions {
   sleep?: Sleep;
   /** Aborts acquisitions (and lock waits) in flight, e.g. at shutdown. */
   signal?: AbortSignal;
-  /** L2 lock lease. Default 15 000. */
+  /** L2 lock lease, renewed every third of it while the holder acquires (for at most 20 leases). Default 15 000. */
   lockLeaseMs?: number;
   /** First and longest wait between L2 polls while a peer holds the lock. Default 25 / 1 000. */
   lockPollMinMs?: number;
@@ -159,7 +162,11 @@ export interface TokenStore {
    * slots are never armed: every hit searches it).
    */
   getFresh(target: string | CacheSlot): Promise<AccessToken> | undefined;
-  /** Drops `'all'`, a `{ tag }` (also in L2) or a `{ key }`. */
+  /**
+   * Drops `'all'`, a `{ tag }` (also in L2) or a `{ key }`. A `{ tag }` the L2 could not be told
+   * of rejects with `L2UnavailableError` (L1 is dropped all the same); until a retry reaches the
+   * L2 (at the next L2 reads), this store refuses every L2 entry carrying that tag.
+   */
   invalidate(target: { tag: string } | { key: string } | 'all'): Promise<void>;
   /** Counters and the current L1 size. */
   stats(): TokenStoreStats;
@@ -200,9 +207,10 @@ const spare = (entry: StoreEntry): boolean => {
  *   `refreshRetryMs`.
  * - Otherwise (miss, unusable, or `forceRefresh`): single-flight per key (`miss` for the
  *   caller that starts it, `coalesced` for those who join). With an L2: read it first (`l2`),
- *   then take its lock if it has one; while a peer holds the lock, poll L2 with backoff until
- *   the peer's token appears or the lease passes, then take over. Every L2 failure is
- *   reported (`l2-error`) and bypassed: an L2 never fails a request.
+ *   then take its lock if it has one (renewed while this store acquires); while a peer holds the
+ *   lock, poll L2 with backoff until the peer's token appears or this store gets the lock (the
+ *   peer failed, or died and its lease lapsed). Every L2 failure is reported (`l2-error`) and
+ *   bypassed: an L2 never fails a request (only an invalidation it missed is reported to the caller).
  * - A caller's `signal` rejects that caller only (AbortError).
  * - An expired or unusable token is never returned; if acquisition fails, its error is thrown.
  * - Invalidation during an acquisition keeps the result out of the cache (it is still returned).

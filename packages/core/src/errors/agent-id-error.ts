@@ -293,6 +293,24 @@ export class UnexpectedError extends AgentIdError {
 }
 
 /**
+ * The shared (L2) cache could not be reached for an operation that must not pass silently: an
+ * invalidation that the other replicas did not get (this replica then refuses the shared entries
+ * it covers until it has told the L2, which it retries at its next L2 reads), or an L2's `ready()`
+ * that did not connect in time.
+ *
+ * @example
+ * ```ts
+ * try { await blueprint.invalidate({ agent }); } catch (e) { if (isAgentIdError(e, 'AGENTID_SHARED_CACHE_UNAVAILABLE')) retryLater(); }
+ * ```
+ */
+export class L2UnavailableError extends AgentIdError {
+  declare readonly code: 'AGENTID_SHARED_CACHE_UNAVAILABLE';
+  constructor(message: string, options: AgentIdErrorOptions = {}) {
+    super('AGENTID_SHARED_CACHE_UNAVAILABLE', message, options);
+  }
+}
+
+/**
  * Codes of {@link TokenValidationError}: an inbound token was refused.
  *
  * @example

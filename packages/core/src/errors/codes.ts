@@ -28,6 +28,11 @@ const LIST = [
   { code: 'AGENTID_INVALID_TOKEN', retryable: false, description: 'A string given as a JWT could not be decoded.' },
   { code: 'AGENTID_CREDENTIAL', retryable: false, description: 'A local credential (certificate, key, federated token file) could not be loaded or used.' },
   { code: 'AGENTID_UNEXPECTED', retryable: false, description: 'An unexpected failure inside a dependency (such as MSAL) or this package.' },
+  {
+    code: 'AGENTID_SHARED_CACHE_UNAVAILABLE',
+    retryable: true,
+    description: 'The shared (L2) cache could not be reached where that must not pass silently (an invalidation the other replicas did not get, `ready()`); retry it.',
+  },
   // Inbound token validation (@agentid/obo, middleware, sidecar).
   { code: 'AGENTID_UNAUTHENTICATED', retryable: false, description: 'No bearer token was presented, or the Authorization header is malformed.' },
   { code: 'AGENTID_TOKEN_MALFORMED', retryable: false, description: 'The presented token is not a well-formed JWS (garbage, truncated, oversized, bad header).' },

@@ -69,7 +69,7 @@ describe('ERROR_CODES', () => {
     const retryable = ERROR_CODES.filter((c) => c.retryable)
       .map((c) => c.code)
       .sort();
-    expect(retryable).toEqual(['AGENTID_JWKS', 'AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
+    expect(retryable).toEqual(['AGENTID_JWKS', 'AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_SHARED_CACHE_UNAVAILABLE', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
     expect(isRetryableCode('AGENTID_INVALID_GRANT')).toBe(false);
   });
 });

@@ -71,4 +71,10 @@ process.on('message', async (msg) => {
     process.send({ id: msg.id, error: String(error?.message ?? error) });
   }
 });
-process.send({ ready: true });
+if (cfg.coldAgents) {
+  // A fresh process used at once: its Redis client is still connecting.
+  const r = await round(cfg.coldAgents, cfg.scope);
+  process.send({ ready: true, cold: { ...r, store: blueprint.stats(), l2: l2.stats() } });
+} else {
+  process.send({ ready: true });
+}
