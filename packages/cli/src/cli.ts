@@ -26,6 +26,7 @@ agentid --version | agentid <command> --help`;
 export async function runCli(argv: readonly string[], io: CliIo, options: { now?: () => number; onServe?: (stop: () => Promise<void>) => void } = {}): Promise<number> {
   const [command, ...rest] = argv;
   const now = options.now ?? Date.now;
+  let usage = command === 'decode' ? DECODE_USAGE : command === 'token' ? TOKEN_USAGE : USAGE;
   try {
     switch (command) {
       case undefined:
@@ -45,7 +46,8 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { now?
       case 'token':
         return await tokenCommand(rest, io);
       case 'emulator': {
-        const { startEmulatorFromArgs } = await import('@agentid/emulator');
+        const { startEmulatorFromArgs, EMULATOR_USAGE } = await import('@agentid/emulator');
+        usage = EMULATOR_USAGE;
         const emu = await startEmulatorFromArgs(rest, { out: (l) => io.stdout(`${l}\n`) });
         if (emu) options.onServe?.(() => emu.close());
         return 0;
@@ -57,26 +59,31 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { now?
         } catch {
           mod = {};
         }
-        const start = mod.startSidecarFromArgs as ((a: string[], o: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean }) => Promise<{ close(): Promise<void> }>) | undefined;
+        const start = mod.startSidecarFromArgs as
+          ((a: string[], o: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean }) => Promise<{ close(): Promise<void> } | undefined>) | undefined;
         if (typeof start !== 'function') {
           io.stderr('agentid sidecar: @agentid/sidecar is not available in this version\n');
           return 1;
         }
+        if (typeof mod.SIDECAR_USAGE === 'string') usage = mod.SIDECAR_USAGE;
         // The agentid bin owns SIGTERM/SIGINT (it calls the stop function given to onServe).
         const s = await start(rest, { out: (l) => io.stdout(`${l}\n`), env: io.env, handleSignals: false });
-        options.onServe?.(() => s.close());
+        // undefined: --help was printed.
+        if (s) options.onServe?.(() => s.close());
         return 0;
       }
       default:
         throw new UsageError(`unknown command '${String(command).slice(0, 40)}'`);
     }
   } catch (e) {
-    const usage = command === 'decode' ? DECODE_USAGE : command === 'token' ? TOKEN_USAGE : USAGE;
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // ERR_USAGE: the emulator's and the sidecar's own usage mistakes (a bad port, ...).
+    const code = (e as { code?: unknown } | null)?.code;
+    if (e instanceof UsageError || (typeof code === 'string' && (code === 'ERR_USAGE' || code.startsWith('ERR_PARSE_ARGS')))) {
       io.stderr(`agentid: ${(e as Error).message}\n\n${usage}\n`);
       return 2;
     }
-    io.stderr(`agentid ${command}: ${e instanceof Error ? e.message : 'failed'}\n`);
+    const message = e instanceof Error && e.message !== '' ? e.message : 'failed';
+    io.stderr(`agentid ${command}: ${typeof code === 'string' && code.startsWith('AGENTID_') && !message.includes(code) ? `${code}: ` : ''}${message}\n`);
     return 1;
   }
 }

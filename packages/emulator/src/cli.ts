@@ -7,10 +7,38 @@ export interface EmulatorCliIo {
   out: (line: string) => void;
 }
 
-const USAGE = `usage: agentid-emulator [--seed FILE] [--host 127.0.0.1] [--https-port 0] [--http-port 0] [--lifetime SECONDS] [--no-https] [--no-http] [--json]
+/**
+ * The usage text of `agentid-emulator` and `agentid emulator`.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(`${EMULATOR_USAGE}\n`);
+ * ```
+ */
+export const EMULATOR_USAGE = `usage: agentid-emulator [--seed FILE] [--host 127.0.0.1] [--https-port 0] [--http-port 0] [--lifetime SECONDS] [--no-https] [--no-http] [--json]
 
 Starts the local Entra Agent ID emulator on loopback: HTTPS with a CA it generates, and plain HTTP.
-The default seed is the demo tenant (${DEMO.domain}).`;
+The default seed is the demo tenant (${DEMO.domain}). Ctrl-C or SIGTERM stops it and removes its CA folder.`;
+
+/**
+ * A usage mistake on the command line (exit code 2), as opposed to a failure to start (exit 1).
+ * `code` is `ERR_USAGE`; `node:util` parseArgs mistakes carry `ERR_PARSE_ARGS_*` codes.
+ */
+const usageError = (message: string): TypeError & { code: string } => Object.assign(new TypeError(message), { code: 'ERR_USAGE' });
+
+/**
+ * Whether `error` is a command-line usage mistake of {@link startEmulatorFromArgs} (a bad or
+ * unknown option): exit code 2 with the usage, where other failures are exit code 1.
+ *
+ * @example
+ * ```ts
+ * startEmulatorFromArgs(argv).catch((e) => process.exit(isUsageError(e) ? 2 : 1));
+ * ```
+ */
+export function isUsageError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'ERR_USAGE' || code.startsWith('ERR_PARSE_ARGS'));
+}
 
 /**
  * Starts the emulator from command-line arguments and prints the seeded tenant, the endpoints
@@ -38,25 +66,37 @@ export async function startEmulatorFromArgs(argv: string[], io: EmulatorCliIo = 
     strict: true,
   });
   if (values.help) {
-    io.out(USAGE);
+    io.out(EMULATOR_USAGE);
     return undefined;
   }
+  // Every option is checked before anything starts: a mistake is a usage error, not a half-started emulator.
   const port = (name: string, v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new TypeError(`--${name} must be a port number (0-65535), got '${v}'`);
+    const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw usageError(`--${name} must be a port number (0-65535), got '${v.slice(0, 40)}'`);
     return n;
   };
+  const httpsPort = port('https-port', values['https-port']);
+  const httpPort = port('http-port', values['http-port']);
+  let lifetime: number | undefined;
+  if (values.lifetime !== undefined) {
+    lifetime = /^\d{1,9}$/.test(values.lifetime) ? Number(values.lifetime) : NaN;
+    if (!Number.isInteger(lifetime) || lifetime < 1) throw usageError(`--lifetime must be a whole number of seconds (1 or more), got '${values.lifetime.slice(0, 40)}'`);
+  }
+  if (values.host.trim() === '') throw usageError('--host must not be empty');
+  if (values['no-https'] && values['no-http']) throw usageError('--no-https and --no-http together leave nothing to serve');
+  if (values.seed !== undefined && values.seed.trim() === '') throw usageError('--seed must name a JSON or YAML file');
   const emu = await createEmulator({
     ...(values.seed ? { seed: values.seed } : {}),
-    ...(values.lifetime ? { tokenLifetimeSec: Number(values.lifetime) } : {}),
+    ...(lifetime !== undefined ? { tokenLifetimeSec: lifetime } : {}),
   });
-  const l = await emu.listen({
-    host: values.host,
-    httpsPort: port('https-port', values['https-port']),
-    httpPort: port('http-port', values['http-port']),
-    https: !values['no-https'],
-    http: !values['no-http'],
-  });
+  let l: Awaited<ReturnType<Emulator['listen']>>;
+  try {
+    l = await emu.listen({ host: values.host, httpsPort, httpPort, https: !values['no-https'], http: !values['no-http'] });
+  } catch (error) {
+    // One server may be up (and the CA folder written) when the other fails, e.g. a port in use.
+    await emu.close();
+    throw error;
+  }
   const base = l.httpsUrl ?? l.httpUrl!;
   const info = { ...l, caPem: undefined, ...emu.describe(base), identityHeader: emu.identityHeader };
   if (values.json) {

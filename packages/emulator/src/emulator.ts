@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createAdmin } from './admin.js';
 import { issuerV2, tokenEndpoint, type EmulatorContext } from './context.js';
+import { type CaFile, writeCaFile } from './crypto/certs.js';
 import { KeySet } from './crypto/keys.js';
 import { Directory } from './directory/directory.js';
 import { defaultSeed, loadSeedFile } from './directory/seed.js';
@@ -79,7 +77,7 @@ export interface Emulator {
   readonly identityHeader: string;
   /** Serves over HTTPS (with its own CA) and/or HTTP on loopback. */
   listen(opts?: { host?: string; httpsPort?: number; httpPort?: number; https?: boolean; http?: boolean; caDir?: string }): Promise<ListenResult>;
-  /** Stops the servers started by `listen`. */
+  /** Stops the servers started by `listen` and removes the CA folder it created (`caPath`; a `caDir` of yours keeps all but `ca.pem`). */
   close(): Promise<void>;
   /** Rotates the signing key; returns the new kid. */
   rotateKeys(opts?: { dropRetired?: boolean }): Promise<string>;
@@ -136,8 +134,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const handle = createRouter({ ctx, faults, counters, admin: createAdmin(() => self!) });
   const inProcessBase = (options.inProcessBaseUrl ?? 'https://login.agentid.test').replace(/\/$/, '');
   const servers: Listening[] = [];
-  const instanceId = randomBytes(4).toString('hex');
   let tls: Tls | undefined;
+  let caFile: CaFile | undefined;
   let httpsUrl: string | undefined;
   let httpUrl: string | undefined;
 
@@ -160,10 +158,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         const s = await listen(handle, { protocol: 'https', host, port: o.httpsPort ?? 0, tls });
         servers.push(s);
         httpsUrl = s.url;
-        const dir = o.caDir ?? join(tmpdir(), `agentid-emulator-${process.pid}-${instanceId}`);
-        mkdirSync(dir, { recursive: true });
-        caPath = join(dir, 'ca.pem');
-        writeFileSync(caPath, tls.ca.certPem);
+        caFile ??= writeCaFile(tls.ca.certPem, o.caDir);
+        caPath = caFile.path;
       }
       if (o.http !== false) {
         const s = await listen(handle, { protocol: 'http', host, port: o.httpPort ?? 0 });
@@ -174,6 +170,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     async close() {
       await Promise.all(servers.splice(0).map((s) => close(s.server)));
+      // The CA folder it created goes with the servers (a caller's caDir keeps everything but ca.pem).
+      caFile?.remove();
+      caFile = undefined;
       httpsUrl = undefined;
       httpUrl = undefined;
     },

@@ -11,4 +11,4 @@ export type { EmuRequest, EmuResponse } from './http/types.js';
 export type { MsalNetworkModule } from './http/fetch.js';
 export type { GrantKind } from './oauth/grants.js';
 export { EXCHANGE_AUDIENCE, GRAPH_APP_ID, GRAPH_RESOURCE, DEFAULT_BLOCKED_ROLES } from './ids.js';
-export { startEmulatorFromArgs } from './cli.js';
+export { EMULATOR_USAGE, isUsageError, startEmulatorFromArgs } from './cli.js';

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-import { SIDECAR_USAGE, startSidecarFromArgs } from './cli.js';
+import { isSidecarUsageError, SIDECAR_USAGE, startSidecarFromArgs } from './cli.js';
 
+// Exit codes: 0 stopped by a signal (or --help), 1 failed to start, 2 usage mistake.
 startSidecarFromArgs(process.argv.slice(2)).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : 'failed to start';
-  if (message !== 'help requested') process.stderr.write(`agentid-sidecar: ${message}\n\n${SIDECAR_USAGE}\n`);
-  process.exit(message === 'help requested' ? 0 : 1);
+  if (isSidecarUsageError(error)) {
+    process.stderr.write(`agentid-sidecar: ${message}\n\n${SIDECAR_USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`agentid-sidecar: ${message}\n`);
+  process.exit(1);
 });

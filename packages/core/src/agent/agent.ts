@@ -56,16 +56,25 @@ const GUIDISH = /^[0-9a-z][0-9a-z-]{2,63}$/i;
 
 /**
  * Converts an MSAL result into what the token store caches. MSAL stamps `expiresOn`/`refreshOn`
- * with the real clock, so they are turned back into relative seconds against the real clock;
- * the store then applies them on its own (possibly injected) clock.
+ * with the real clock (`now`), from the answer's `expires_in`, so they are turned back into
+ * relative seconds against the real clock; the store then applies them on its own (possibly
+ * injected) clock. A token's own `exp` wins when it is earlier than `expires_in` says (PROTOCOL.md):
+ * it is compared with `clockNow`, the store's clock (default `now`), and the earlier of the two is kept.
+ *
+ * @example
+ * ```ts
+ * const acquisition = toAcquisition(await msal.acquireTokenByClientCredential({ scopes, skipCache: true }), scopes, Date.now(), clock.now());
+ * ```
  */
-export function toAcquisition(r: AuthenticationResult | null, scopes: readonly string[], now: number = Date.now()): TokenAcquisition {
+export function toAcquisition(r: AuthenticationResult | null, scopes: readonly string[], now: number = Date.now(), clockNow: number = now): TokenAcquisition {
   if (!r?.accessToken) throw new ConfigurationError('MSAL returned no access token');
   const claims = summarizeClaims(decodeJwtClaims(r.accessToken));
-  const expiresOn = r.expiresOn?.getTime() ?? (claims.exp ?? 0) * 1000;
+  const fromExpiresIn = r.expiresOn ? (r.expiresOn.getTime() - now) / 1000 : undefined;
+  const fromExp = claims.exp !== undefined ? claims.exp - clockNow / 1000 : undefined;
+  const expiresIn = fromExpiresIn === undefined ? (fromExp ?? -now / 1000) : fromExp === undefined ? fromExpiresIn : Math.min(fromExpiresIn, fromExp);
   return {
     token: r.accessToken,
-    expiresInSec: Math.floor((expiresOn - now) / 1000),
+    expiresInSec: Math.floor(expiresIn),
     ...(r.refreshOn ? { refreshInSec: Math.max(0, Math.floor((r.refreshOn.getTime() - now) / 1000)) } : {}),
     meta: { scopes: [...scopes], ...(claims.oid ? { subject: claims.oid } : {}), ...(claims.azp ? { actor: claims.azp } : {}), ...(claims.tid ? { tenantId: claims.tid } : {}), claims },
   };
@@ -188,7 +197,7 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
         rt.network.run({ signal }, async () => {
           const r = await rt.blueprintApp.acquireTokenByClientCredential({ scopes: [...exchangeScopes], fmiPath: id, skipCache: true });
           rt.blueprintApp.clearCache();
-          return toAcquisition(r, exchangeScopes);
+          return toAcquisition(r, exchangeScopes, Date.now(), rt.clock.now());
         }),
       o,
     );
@@ -209,7 +218,7 @@ export function createAgent(rt: BlueprintRuntime, id: string): Agent {
             .run({ signal }, async () => {
               const r = await msal.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, clientAssertion: t1.token, ...(o.claims ? { claims: o.claims } : {}) });
               msal.clearCache();
-              return toAcquisition(r, scopes);
+              return toAcquisition(r, scopes, Date.now(), rt.clock.now());
             })
             .catch((e: unknown) => {
               throw Object.assign(new Leg2Failure(), { inner: e });

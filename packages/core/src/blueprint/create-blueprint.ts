@@ -1,4 +1,5 @@
 import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import { LRUCache } from 'lru-cache';
 import type { TracerProvider } from '@opentelemetry/api';
 import { cacheTags, tokenCacheKey } from '../cache/key.js';
 import type { L2Cache } from '../cache/l2.js';
@@ -15,6 +16,8 @@ import type { LifetimePolicyOptions } from '../policy/lifetime-policy.js';
 import { createTelemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { containsSecret, createSecretRedactor } from '../util/redact.js';
+import { assertNumber } from '../util/validate.js';
 import { exchangeAudienceFor, msalAuthority, normalizeAuthorityHost } from './authority.js';
 import type { BlueprintRuntime } from './runtime.js';
 
@@ -26,7 +29,16 @@ export interface BlueprintOptions {
   credential: BlueprintCredential;
   /** Default `https://login.microsoftonline.com`. */
   authorityHost?: string;
-  cache?: { l1?: Partial<MemoryCacheOptions>; l2?: L2Cache };
+  cache?: {
+    l1?: Partial<MemoryCacheOptions>;
+    l2?: L2Cache;
+    /**
+     * Agent handles (each with its MSAL client) kept by `agent(id)`, least recently used first out.
+     * Default 1000 (a blueprint has at most 250 active agent identities per tenant). An evicted
+     * handle is recreated on the next `agent(id)`; its tokens stay in the token cache.
+     */
+    maxAgents?: number;
+  };
   policy?: LifetimePolicyOptions;
   telemetry?: { tracerProvider?: TracerProvider; logger?: Logger };
   network?: {
@@ -57,7 +69,11 @@ export interface Blueprint {
   readonly tenantId: string;
   readonly clientId: string;
   readonly authorityHost: string;
-  /** The agent identity `agentIdentityId` of this blueprint (created once, then reused). */
+  /**
+   * The agent identity `agentIdentityId` of this blueprint. Handles are reused while they stay among
+   * the `cache.maxAgents` most recently used (default 1000); an evicted one is recreated and still
+   * serves its cached tokens.
+   */
   agent(agentIdentityId: string): Agent;
   /**
    * An app-only token of the blueprint itself (plain client credentials, no agent identity): for
@@ -93,13 +109,17 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   if (typeof options.clientId !== 'string' || !ID.test(options.clientId)) throw new ConfigurationError("createBlueprint: clientId must be the blueprint's application id");
   if (!options.credential || typeof options.credential.resolve !== 'function') throw new ConfigurationError('createBlueprint: credential must come from one of the *Credential factories');
   const { tenantId, clientId } = options;
+  const maxAgents = options.cache?.maxAgents ?? 1000;
+  assertNumber('cache.maxAgents', maxAgents, { min: 1, max: 1_000_000, integer: true });
   const clock = options.clock ?? systemClock;
   const authorityHost = normalizeAuthorityHost(options.authorityHost);
   const exchangeAudience = exchangeAudienceFor(authorityHost);
   const telemetry = createTelemetry(options.telemetry ?? {});
   const http = createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer });
   // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
-  const network = toMsalNetworkModule(http, { exhaustedRetries: 'throw', clock });
+  // The blueprint's own secrets, kept out of every error its token requests throw.
+  const secrets = createSecretRedactor();
+  const network = toMsalNetworkModule(http, { exhaustedRetries: 'throw', clock, secrets });
   const lastLogged = new Map<string, { at: number; suppressed: number }>();
   const store = createTokenStore({
     l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ...(options.cache?.l1 ?? {}), clock },
@@ -124,10 +144,24 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   const auth = msalAuthority(authorityHost, tenantId);
   const system = { networkClient: network as INetworkModule, disableInternalRetries: true };
   const caps = options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {};
-  const credential = options.credential.resolve({ exchangeAudience, network, now: () => clock.now(), warn: (m) => telemetry.logger.warn(m) });
+  let credential = options.credential.resolve({ exchangeAudience, network, now: () => clock.now(), warn: (m) => telemetry.logger.warn(m) });
+  if ('clientSecret' in credential) secrets.add(credential.clientSecret);
+  if ('clientAssertion' in credential) {
+    // JWT assertions are redacted by their shape; an opaque one is known only by its value.
+    const assertion = credential.clientAssertion;
+    credential = {
+      clientAssertion: async (config) => {
+        const value = await assertion(config);
+        if (typeof value === 'string' && !containsSecret(value)) secrets.addTransient(value);
+        return value;
+      },
+    };
+  }
   const blueprintApp = new ConfidentialClientApplication({ auth: { clientId, ...auth, ...caps, ...credential }, system });
+  // Bounded: `agent(id)` with ever-new ids (ephemeral agents, ids from requests) must not keep an
+  // Agent and an MSAL client for each one forever. An agent's MSAL client goes with its handle.
   const agentApps = new Map<string, ConfidentialClientApplication>();
-  const agents = new Map<string, Agent>();
+  const agents = new LRUCache<string, Agent>({ max: maxAgents, dispose: (_agent, id) => agentApps.delete(id) });
   const rt: BlueprintRuntime = {
     tenantId,
     clientId,
@@ -163,7 +197,7 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
           network.run({ signal }, async () => {
             const res = await blueprintApp.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, ...(o.claims ? { claims: o.claims } : {}) });
             blueprintApp.clearCache();
-            return toAcquisition(res, scopes);
+            return toAcquisition(res, scopes, Date.now(), clock.now());
           }),
         { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags: appTags },
       );

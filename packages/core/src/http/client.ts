@@ -183,8 +183,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   async function attemptOnce(req: HttpRequest, method: string, safeUrl: string): Promise<Omit<HttpResponse, 'attempts'>> {
     const limit = req.timeoutMs ?? timeoutMs;
     const timeout = new AbortController();
+    // Not unref'd: the attempt is awaited, and a fetch that holds no socket of its own (an
+    // injected one, a request still queued) must still time out instead of the process exiting.
     const timer = setTimeout(() => timeout.abort(), limit);
-    timer.unref?.();
     const signal = req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal;
     try {
       const init: RequestInit = { method, signal };

@@ -4,6 +4,7 @@ import { type AgentIdError, findAgentIdError, MalformedResponseError, Unexpected
 import { errorFromMsalError } from '../errors/from-msal.js';
 import { errorFromTokenResponse } from '../errors/from-token-response.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import type { SecretRedactor } from '../util/redact.js';
 import type { HttpClient, HttpResponse } from './client.js';
 
 /**
@@ -57,6 +58,11 @@ export interface MsalNetworkOptions {
    */
   exhaustedRetries?: 'return' | 'throw';
   clock?: Clock;
+  /**
+   * Known secrets (the blueprint's client secret) to remove from every error `run` throws, cause
+   * chain included: a token endpoint may echo what it was sent in `error_description`.
+   */
+  secrets?: SecretRedactor;
 }
 
 interface Scope {
@@ -89,7 +95,7 @@ function parseJson(text: string): { ok: true; value: object } | { ok: false } {
  */
 export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOptions = {}): MsalNetworkModule {
   if (typeof client?.request !== 'function') throw new TypeError('client must be an HttpClient (with request())');
-  const { exhaustedRetries = 'return', clock = systemClock } = options;
+  const { exhaustedRetries = 'return', clock = systemClock, secrets } = options;
   if (exhaustedRetries !== 'return' && exhaustedRetries !== 'throw') {
     throw new TypeError("exhaustedRetries must be 'return' or 'throw'");
   }
@@ -147,7 +153,8 @@ export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOpti
       } catch (error) {
         // Our own errors (from callbacks such as a client assertion) pass through as they are;
         // otherwise the HTTP failure we saw beats MSAL's rendering of it.
-        throw findAgentIdError(error) ?? scope.failure ?? errorFromMsalError(error);
+        const typed = findAgentIdError(error) ?? scope.failure ?? errorFromMsalError(error);
+        throw secrets !== undefined ? secrets.scrub(typed) : typed;
       } finally {
         if (--running === 0) scopes.disable();
       }

@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { AbortError } from '../errors/agent-id-error.js';
 
 /**
@@ -24,34 +25,25 @@ export function abortErrorFrom(signal: AbortSignal, what = 'The operation'): Abo
 }
 
 /**
- * The real {@link Sleep}: a timer (unref'd, so it never keeps the process alive) that is
- * cleared on abort.
+ * The real {@link Sleep}: `node:timers/promises` `setTimeout`, cleared on abort. The timer keeps
+ * the process alive on purpose: a retry backoff is awaited, and a one-shot script (a cron job,
+ * `agentid token`) whose only pending work is that wait would otherwise exit silently (code 13)
+ * in the middle of a retry instead of getting its token or its typed error.
  *
  * @example
  * ```ts
  * await realSleep(200, signal);
  * ```
  */
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortErrorFrom(signal));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortErrorFrom(signal!));
-    };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    timer.unref?.();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export const realSleep: Sleep = async (ms, signal) => {
+  if (signal?.aborted) throw abortErrorFrom(signal);
+  try {
+    await sleepFor(Math.max(0, ms), undefined, signal ? { signal } : undefined);
+  } catch (error) {
+    if (signal?.aborted) throw abortErrorFrom(signal);
+    throw error;
+  }
+};
 
 /**
  * Settles like `promise`, or rejects with {@link AbortError} as soon as `signal` fires. The

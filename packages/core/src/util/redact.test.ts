@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containsSecret, REDACTED, redact } from './redact.js';
+import { inspect } from 'node:util';
+import { containsSecret, createSecretRedactor, REDACTED, redact } from './redact.js';
 
 const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 const JWT = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'user', scp: 'User.Read' })}.c2lnbmF0dXJlX2J5dGVz`;
@@ -63,5 +64,49 @@ describe('redact (JWE with direct key agreement)', () => {
   it('removes a JWE whose encrypted-key segment is empty', () => {
     const jwe = `${b64({ alg: 'dir', enc: 'A256GCM' })}..aXY.Y3Q.dGFn`;
     expect(redact(`x ${jwe} y`)).toBe(`x ${REDACTED} y`);
+  });
+});
+
+describe('createSecretRedactor', () => {
+  const secret = 'Ab8Q~c.d_e"f/g+h i';
+  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)];
+
+  it('removes a registered secret raw, URL- and form-encoded and JSON-escaped, then redacts as usual', () => {
+    const r = createSecretRedactor();
+    r.add(secret);
+    for (const f of forms) expect(r.redact(`bad secret ${f}!`)).toBe(`bad secret ${REDACTED}!`);
+    expect(r.redact(`x ${JWT}`)).toBe(`x ${REDACTED}`);
+    expect(r.redact('nothing here')).toBe('nothing here');
+  });
+
+  it('ignores values too short to be secrets (they would eat words), and keeps only the last few transient ones', () => {
+    const r = createSecretRedactor();
+    r.add('short');
+    expect(r.redact('a short word')).toBe('a short word');
+    for (let i = 0; i < 6; i++) r.addTransient(`opaque-assertion-${i}`);
+    expect(r.redact('opaque-assertion-0 opaque-assertion-5')).toBe(`opaque-assertion-0 ${REDACTED}`);
+  });
+
+  it('scrubs an error in place: message, stack, own fields, the cause chain and AggregateError members, cycles included', () => {
+    const r = createSecretRedactor();
+    r.add(secret);
+    const msal = Object.assign(new Error(`ServerError: invalid_client - Description: AADSTS7000215: got ${secret}`), { errorMessage: `got ${encodeURIComponent(secret)}`, body: new Uint8Array(16) });
+    const inner = new AggregateError([new Error(`member ${secret}`)], 'several');
+    const outer = Object.assign(new Error(`failed: ${secret}`, { cause: msal }), { errorDescription: `desc ${secret}`, details: { nested: [`deep ${secret}`] } });
+    (msal as { cause?: unknown }).cause = inner;
+    (inner as { cause?: unknown }).cause = outer; // a cycle
+    expect(r.scrub(outer)).toBe(outer);
+    const text = inspect(outer, { depth: Infinity, showHidden: true });
+    for (const f of forms) expect(text).not.toContain(f);
+    expect(outer.message).toBe(`failed: ${REDACTED}`);
+    expect(outer.stack).not.toContain(secret);
+    expect(msal.errorMessage).toBe(`got ${REDACTED}`);
+    expect(text).toContain('Uint8Array');
+  });
+
+  it('leaves values alone when nothing is registered', () => {
+    const e = new Error('Ab8Q~c.d_e');
+    expect(createSecretRedactor().scrub(e).message).toBe('Ab8Q~c.d_e');
+    expect(createSecretRedactor().scrub(null)).toBe(null);
   });
 });

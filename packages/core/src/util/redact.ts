@@ -68,3 +68,117 @@ export function redact(text: string): string {
 export function containsSecret(text: string): boolean {
   return redact(text) !== text;
 }
+
+/**
+ * Known secrets to remove from errors: values no pattern can recognise (a client secret is an
+ * opaque string), registered by whoever holds them. {@link SecretRedactor.redact} removes them
+ * (raw, URL- and form-encoded, JSON-escaped) and then applies {@link redact};
+ * {@link SecretRedactor.scrub} cleans an error and its cause chain in place.
+ *
+ * @example
+ * ```ts
+ * const secrets = createSecretRedactor();
+ * secrets.add(clientSecret);
+ * throw secrets.scrub(error);
+ * ```
+ */
+export interface SecretRedactor {
+  /** Registers a secret for as long as the redactor lives (values shorter than 8 characters are ignored). */
+  add(secret: string): void;
+  /** Registers a short-lived value (an opaque client assertion); only the most recent few are kept. */
+  addTransient(value: string): void;
+  /** `text` without any known secret, then through {@link redact}. */
+  redact(text: string): string;
+  /**
+   * Replaces known secrets in every string an error carries (message, stack, `errorDescription`
+   * and any other own property), through its `cause` chain and `errors`, in place; returns it.
+   */
+  scrub<T>(error: T): T;
+}
+
+// Shorter values would eat ordinary words out of messages; Entra client secrets are 40 characters.
+const MIN_SECRET_LENGTH = 8;
+const MAX_TRANSIENT = 4;
+// Enough for any real error (MSAL's, undici's and ours nest three or four deep), bounded for a cyclic or huge one.
+const MAX_DEPTH = 6;
+const MAX_NODES = 200;
+
+function variantsOf(secret: string): string[] {
+  const form = new URLSearchParams({ v: secret }).toString().slice(2);
+  const json = JSON.stringify(secret).slice(1, -1);
+  return [...new Set([secret, encodeURIComponent(secret), form, json])];
+}
+
+/**
+ * Creates a {@link SecretRedactor}: one per blueprint, told its client secret by `createBlueprint`.
+ *
+ * @example
+ * ```ts
+ * const secrets = createSecretRedactor();
+ * secrets.add('s3cr3t~value.from.entra');
+ * secrets.redact('Invalid client secret s3cr3t~value.from.entra'); // 'Invalid client secret [redacted]'
+ * ```
+ */
+export function createSecretRedactor(): SecretRedactor {
+  const permanent = new Set<string>();
+  const transient: string[] = [];
+  let variants: string[] = [];
+  const rebuild = (): void => {
+    // Longest first, so that an encoded form is replaced whole before a raw part of it.
+    variants = [...new Set([...permanent, ...transient].flatMap(variantsOf))].sort((a, b) => b.length - a.length);
+  };
+  const known = (text: string): string => {
+    let out = text;
+    for (const v of variants) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    return out;
+  };
+
+  function scrubNode(node: object, depth: number, seen: Set<object>): void {
+    if (seen.has(node) || seen.size >= MAX_NODES || depth > MAX_DEPTH) return;
+    seen.add(node);
+    // Binary data has one property per byte and no text.
+    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) return;
+    // Own properties, enumerable or not: `message` and `stack` are not enumerable.
+    for (const key of Object.getOwnPropertyNames(node)) {
+      try {
+        const d = Object.getOwnPropertyDescriptor(node, key);
+        if (d === undefined) continue;
+        // Some engines make `stack` an accessor: read it, and replace it with the clean text.
+        const accessorStack = key === 'stack' && !('value' in d) && d.configurable === true;
+        if (!('value' in d) && !accessorStack) continue;
+        const value: unknown = accessorStack ? Reflect.get(node, key) : d.value;
+        if (typeof value === 'string') {
+          const clean = known(value);
+          if (clean === value) continue;
+          if (accessorStack) Object.defineProperty(node, key, { value: clean, writable: true, enumerable: d.enumerable ?? false, configurable: true });
+          else if (d.writable || d.configurable) Object.defineProperty(node, key, { ...d, value: clean });
+        } else if (value !== null && typeof value === 'object') {
+          scrubNode(value, depth + 1, seen);
+        }
+      } catch {
+        // A frozen or exotic object (a proxy): leave that property (ours never are).
+      }
+    }
+  }
+
+  return {
+    add(secret) {
+      if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH || permanent.has(secret)) return;
+      permanent.add(secret);
+      rebuild();
+    },
+    addTransient(value) {
+      if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || transient.includes(value) || permanent.has(value)) return;
+      transient.push(value);
+      if (transient.length > MAX_TRANSIENT) transient.shift();
+      rebuild();
+    },
+    redact(text) {
+      return redact(variants.length > 0 && typeof text === 'string' ? known(text) : text);
+    },
+    scrub(error) {
+      if (variants.length > 0 && error !== null && typeof error === 'object') scrubNode(error, 0, new Set());
+      return error;
+    },
+  };
+}

@@ -1,5 +1,8 @@
 import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type * as Forge from 'node-forge';
 
 // node-forge is CommonJS whose named exports Node cannot detect statically.
@@ -66,4 +69,50 @@ export function createCertificate(opts: CertificateOptions = {}): GeneratedCerti
   cert.sign(signer, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
   return { certPem, keyPem, ...thumbprints(certPem) };
+}
+
+/** A CA certificate written to disk for NODE_EXTRA_CA_CERTS; `remove()` deletes what was created. */
+export interface CaFile {
+  path: string;
+  remove(): void;
+}
+
+// Folders still to remove if the process exits without close() (process.exit, a thrown error).
+const ownedDirs = new Set<string>();
+let exitHook = false;
+
+/**
+ * Writes a CA certificate as `ca.pem`: into `dir` when given (the caller's folder, left in place by
+ * `remove()`, which deletes only the file), else into a new private folder
+ * `<tmpdir>/agentid-emulator-XXXXXX` (mkdtemp: unpredictable, mode 0700) that `remove()` deletes
+ * whole, as does process exit if nobody called it.
+ */
+export function writeCaFile(certPem: string, dir?: string): CaFile {
+  let folder: string;
+  if (dir !== undefined) {
+    mkdirSync(dir, { recursive: true });
+    folder = dir;
+  } else {
+    folder = mkdtempSync(join(tmpdir(), 'agentid-emulator-'));
+    ownedDirs.add(folder);
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', () => {
+        for (const d of ownedDirs) rmSync(d, { recursive: true, force: true });
+      });
+    }
+  }
+  const path = join(folder, 'ca.pem');
+  writeFileSync(path, certPem);
+  return {
+    path,
+    remove() {
+      if (dir !== undefined) {
+        rmSync(path, { force: true });
+        return;
+      }
+      rmSync(folder, { recursive: true, force: true });
+      ownedDirs.delete(folder);
+    },
+  };
 }
