@@ -3,7 +3,8 @@
 // ever served, and requests succeed once the fault clears.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { type Blueprint, createBlueprint, createManualClock, isAgentIdError, secretCredential } from '@agentid/core';
+import { type Blueprint, createBlueprint, isAgentIdError, secretCredential } from '@agentid/core';
+import { createManualClock } from '@agentid/core/broker';
 import { createEmulator, DEMO, type Emulator, type FaultSpec } from '@agentid/emulator';
 import { agentid, agentidErrors } from '@agentid/express';
 import { validatorForBlueprint } from '@agentid/obo';

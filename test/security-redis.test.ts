@@ -2,7 +2,8 @@
 // should not (an invalidated one, or another key's). Every field of a stored value that decides
 // whether it is served is tampered with in a real redis-server, one at a time.
 import { randomBytes } from 'node:crypto';
-import { cacheTags, createBlueprint, type L2Entry, secretCredential } from '@agentid/core';
+import { createBlueprint, type L2Entry, secretCredential } from '@agentid/core';
+import { cacheTags } from '@agentid/core/broker';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createKeyring, createRedisL2, keyNamer, type RedisL2, type RedisL2Event } from '@agentid/redis';
 import { createClient } from 'redis';

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { inspect } from 'node:util';
 import { agentUser } from '@agentid/agent-user';
-import { type Blueprint, certificateCredential, createBlueprint, createMemoryL2, type Logger, secretCredential } from '@agentid/core';
+import { type Blueprint, certificateCredential, createBlueprint, type Logger, secretCredential } from '@agentid/core';
+import { brokerOf, createMemoryL2 } from '@agentid/core/broker';
 import { createCertificate, createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { agentid, agentidErrors } from '@agentid/express';
 import { createTokenValidator, onBehalfOf, validatorForBlueprint } from '@agentid/obo';
@@ -112,7 +113,7 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
       const orchUser = await emu.issueUserToken({ user: DEMO.users.bob.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
       secrets.add(user).add(orchUser);
       // Flows.
-      const t1 = await attempt(workers.agent(DEMO.agents.mail).getExchangeToken());
+      const t1 = await attempt(brokerOf(workers.agent(DEMO.agents.mail)).exchangeToken());
       expect(t1).toBeDefined();
       await attempt(workers.agent(DEMO.agents.mail).getToken(['api://tools/.default']));
       await attempt(workers.agent(DEMO.agents.reporter).getToken(['api://reports/.default'], { claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' }));

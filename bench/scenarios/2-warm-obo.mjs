@@ -1,6 +1,7 @@
 // Scenario 2: warm OBO cache hits with N distinct users cached (ours flat; raw MSAL scans its cache).
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { createBlueprint, secretCredential } from '@agentid/core';
+import { brokerOf } from '@agentid/core/broker';
 import { DEMO } from '@agentid/emulator';
 import { onBehalfOf } from '@agentid/obo';
 import { createAgentsHosting } from '../lib/agents-hosting.mjs';
@@ -29,7 +30,7 @@ for (const n of sizes) {
   for (let i = 0; i < n; i += 500) await Promise.all(users.slice(i, i + 500).map((u) => onBehalfOf(agent, u, scopes)));
   const fillMs = Date.now() - t0;
   const us = await perOp((i) => onBehalfOf(agent, users[(i * 7919) % n], scopes), { ops: quick ? 2_000 : 20_000 });
-  const msalCacheEntries = Object.keys(JSON.parse(agent.msal.getTokenCache().serialize()).AccessToken ?? {}).length;
+  const msalCacheEntries = Object.keys(JSON.parse(brokerOf(agent).msal.getTokenCache().serialize()).AccessToken ?? {}).length;
   rows.push({ users: n, ours_us: us, fill_ms: fillMs, obo_requests: net.counts.obo, msal_cache_entries_under_ours: msalCacheEntries });
 }
 

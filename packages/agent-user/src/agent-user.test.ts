@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { createBlueprint, decodeJwtClaims, secretCredential, type Blueprint } from '@agentid/core';
+import { brokerOf } from '@agentid/core/broker';
 import { createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTracing } from '../../core/src/test-support/otel.js';
@@ -51,7 +52,7 @@ describe('agentUser(...).getToken', () => {
     // T1 and T2 are shared by both calls; leg 3 once per user reference and scopes, then cached.
     expect((await agentUser(agent, { upn: DWU.upn.toUpperCase() }).getToken(['api://tools/Mail.Read'])).token).toBe(byUpn.token);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1, user_fic: 2 });
-    expect(Object.keys(JSON.parse(agent.msal.getTokenCache().serialize()).AccessToken ?? {})).toHaveLength(0);
+    expect(Object.keys(JSON.parse(brokerOf(agent).msal.getTokenCache().serialize()).AccessToken ?? {})).toHaveLength(0);
     const span = tracing.spans().find((s) => s.name === 'agentid.agent-user' && s.attributes['agentid.agent_user.id'] === DWU.id);
     expect(span?.attributes).toMatchObject({ 'agentid.agent.id': DW, 'agentid.flow': 'agent-user' });
     for (const s of tracing.spans()) expect(JSON.stringify(s.attributes)).not.toContain(byId.token.split('.')[1]);

@@ -1,13 +1,41 @@
 /**
  * @agentid/core: the blueprint credential holder and agent token broker for Microsoft Entra Agent ID.
+ *
+ * What an application needs: a blueprint and its agents, the credentials, an Azure SDK
+ * `TokenCredential`, the errors, and the shapes of a shared (L2) cache, a logger and a clock.
+ * Packages that add flows to an agent use `@agentid/core/broker`.
  * @packageDocumentation
  */
-export { createBlueprint, blueprintRuntime, type Blueprint, type BlueprintOptions, type InvalidateTarget } from './blueprint/create-blueprint.js';
-export { exchangeAudienceFor, msalAuthority, PUBLIC_AUTHORITY_HOST } from './blueprint/authority.js';
-export type { BlueprintRuntime } from './blueprint/runtime.js';
-export { createAgent, toAcquisition, type Agent, type GetTokenOptions } from './agent/agent.js';
-export { withFreshAssertions } from './agent/fresh-assertion.js';
-export { agentBroker, PreparedRequest, type AgentBroker, type BrokerCall, type BrokerRequest } from './agent/broker.js';
-export * from './credentials/index.js';
-export { agentTokenCredential, createTokenCredential, type AgentTokenCredential, type AzureGetTokenOptions, type TokenSource } from './azure/token-credential.js';
-export * from './internal.js';
+export { createBlueprint, type Blueprint, type BlueprintOptions, type InvalidateTarget } from './blueprint/create-blueprint.js';
+export type { Agent, GetTokenOptions } from './agent/agent.js';
+export type { AccessToken } from './token/access-token.js';
+export {
+  certificateCredential,
+  federatedCredential,
+  managedIdentityCredential,
+  secretCredential,
+  workloadIdentityCredential,
+  type BlueprintCredential,
+  type CertificateCredentialOptions,
+  type FederatedTokenRequest,
+  type ManagedIdentityCredentialOptions,
+  type WorkloadIdentityCredentialOptions,
+} from './credentials/index.js';
+export { agentTokenCredential, type AgentTokenCredential, type AzureGetTokenOptions } from './azure/token-credential.js';
+export {
+  AgentIdError,
+  AuthorizationError,
+  ConfigurationError,
+  DelegationError,
+  DownstreamError,
+  isAgentIdError,
+  L2UnavailableError,
+  OAuthError,
+  ProvisioningError,
+  TokenValidationError,
+} from './errors/agent-id-error.js';
+export { ERROR_CODES, type AgentIdErrorCode } from './errors/codes.js';
+export type { L2Cache, L2Entry, L2Lock } from './cache/l2.js';
+export type { Logger } from './telemetry/logger.js';
+export type { Clock } from './util/clock.js';
+export { decodeJwtClaims } from './token/jwt.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type BlueprintCredential, certificateCredential, ConfigurationError, managedIdentityCredential, PUBLIC_AUTHORITY_HOST, secretCredential, workloadIdentityCredential } from '@agentid/core';
+import { type BlueprintCredential, certificateCredential, ConfigurationError, managedIdentityCredential, secretCredential, workloadIdentityCredential } from '@agentid/core';
+import { PUBLIC_AUTHORITY_HOST } from '@agentid/core/broker';
 import { parseHost } from './local.js';
 import { RedisSettings } from './redis-settings.js';
 

@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
-import { type AccessToken, type Blueprint, type Clock, createBlueprint, type L2Cache, type Logger, systemClock, TokenValidationError } from '@agentid/core';
+import { type AccessToken, type Blueprint, type Clock, createBlueprint, type L2Cache, type Logger, TokenValidationError } from '@agentid/core';
+import { brokerOf, systemClock } from '@agentid/core/broker';
 import { agentUser } from '@agentid/agent-user';
 import { authorizationHeaderOf, createTokenValidator, onBehalfOf, parseAuthorizationHeader, type Principal, type TokenValidator } from '@agentid/obo';
 import { createRedisL2, type RedisL2 } from '@agentid/redis';
@@ -152,7 +153,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
         // The blueprint's exchange token for this agent (leg 1): what agents-hosting's
         // getAgenticApplicationToken asks the 'agenticblueprint' profile for.
         span.setAttribute('agentid.flow', 'agent_exchange');
-        return agent.getExchangeToken(opts);
+        return brokerOf(agent).exchangeToken(opts);
       }
       span.setAttribute('agentid.flow', 'agent_app');
       return agent.getToken(p.scopes, opts);

@@ -1,4 +1,5 @@
-import { createMemo, type GetTokenOptions } from '@agentid/core';
+import type { GetTokenOptions } from '@agentid/core';
+import { createMemo } from '@agentid/core/broker';
 
 /** A tool whose token it refused gets a fresh one on its next call, at most once per this interval. */
 export const REFUSED_REFRESH_INTERVAL_MS = 60_000;

@@ -1,5 +1,6 @@
 import { agentUser, type AgentUserHandle } from '@agentid/agent-user';
-import { type AccessToken, type Agent, ATTR, AuthorizationError, type Blueprint, blueprintRuntime, ConfigurationError, type GetTokenOptions, isAgentIdError } from '@agentid/core';
+import { type AccessToken, type Agent, AuthorizationError, type Blueprint, ConfigurationError, type GetTokenOptions, isAgentIdError } from '@agentid/core';
+import { ATTR, servicesOf } from '@agentid/core/broker';
 import {
   appendActor,
   type DelegationCodec,
@@ -116,7 +117,7 @@ export interface AgentToolkit {
 export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
   if (!options || typeof options !== 'object') throw new ConfigurationError('createAgentToolkit: options are required');
   const { blueprint } = options;
-  const rt = blueprintRuntime(blueprint);
+  const services = servicesOf(blueprint);
   const agent = blueprint.agent(options.agentId);
   const tools = defineTools(options.tools);
   const allowed = new Set(options.allowedTools ?? tools.keys());
@@ -131,7 +132,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
   const bearer = createBearerReader();
   const agentUsers = new Map<ResolvedTool, AgentUserHandle>();
   // What tool APIs answered 401 to, per tool and user: bounds the token requests they can cause.
-  const memory = createCallMemory(() => rt.clock.now());
+  const memory = createCallMemory(() => services.clock.now());
 
   // Autonomous and agent-user tokens (OBO tokens are fetched directly in tokenOf).
   const appOrAgentUserToken = async (tool: ResolvedTool, o: GetTokenOptions | undefined): Promise<AccessToken> => {
@@ -222,8 +223,8 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           [ATTR.ACTOR_CHAIN]: formatChain(delegation),
           'gen_ai.operation.name': 'execute_tool',
         };
-        return rt.telemetry.withSpan(`execute_tool ${name}`, attrs, async (span) => {
-          const started = rt.clock.now();
+        return services.telemetry.withSpan(`execute_tool ${name}`, attrs, async (span) => {
+          const started = services.clock.now();
           const event = (outcome: InvocationEvent['outcome'], status?: number, errorCode?: string) =>
             audit.invocation?.(
               Object.freeze({
@@ -234,7 +235,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
                 tenantId: principal.tid,
                 actors: delegation.actors,
                 outcome,
-                durationMs: rt.clock.now() - started,
+                durationMs: services.clock.now() - started,
                 ...(status !== undefined ? { status } : {}),
                 ...(errorCode ? { errorCode } : {}),
               }),

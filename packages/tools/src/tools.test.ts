@@ -1,4 +1,5 @@
-import { AuthorizationError, ConfigurationError, DelegationError, OAuthError, ThrottledError, TokenValidationError } from '@agentid/core';
+import { AuthorizationError, ConfigurationError, DelegationError, OAuthError, TokenValidationError } from '@agentid/core';
+import { ThrottledError } from '@agentid/core/broker';
 import { describe, expect, it } from 'vitest';
 import { claimsFromChallenge, defineTools, parseBearerChallenge, toErrorResponse } from './index.js';
 

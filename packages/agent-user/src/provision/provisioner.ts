@@ -1,4 +1,5 @@
-import { type Blueprint, blueprintRuntime, ConfigurationError, ProvisioningError } from '@agentid/core';
+import { type Blueprint, ConfigurationError, ProvisioningError } from '@agentid/core';
+import { servicesOf } from '@agentid/core/broker';
 
 /**
  * Options of {@link createProvisioner}.
@@ -74,13 +75,13 @@ const SAFE_ID = /^[0-9A-Za-z@._-]{1,200}$/;
  * ```
  */
 export function createProvisioner(blueprint: Blueprint, options: ProvisionerOptions = {}): Provisioner {
-  const rt = blueprintRuntime(blueprint);
+  const services = servicesOf(blueprint);
   const base = (options.graphBaseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(base)) throw new ConfigurationError('createProvisioner: graphBaseUrl must be an origin such as https://graph.microsoft.com');
 
   async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const token = await blueprint.getAppToken(GRAPH_SCOPE);
-    const res = await rt.http.request({
+    const res = await services.http.request({
       url: `${base}${path}`,
       method,
       headers: { authorization: `Bearer ${token.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },

@@ -1,20 +1,5 @@
-import {
-  type AccessToken,
-  type Agent,
-  type AgentTokenCredential,
-  agentBroker,
-  createTokenCredential,
-  ATTR,
-  cacheTags,
-  ConfigurationError,
-  decodeJwtClaims,
-  type GetTokenOptions,
-  isAgentIdError,
-  OAuthError,
-  ProvisioningError,
-  toAcquisition,
-  withFreshAssertions,
-} from '@agentid/core';
+import { type AccessToken, type Agent, type AgentTokenCredential, ConfigurationError, decodeJwtClaims, type GetTokenOptions, isAgentIdError, OAuthError, ProvisioningError } from '@agentid/core';
+import { ATTR, brokerOf, cacheTags, createTokenCredential, type Exchange, type TokenAcquisition } from '@agentid/core/broker';
 
 /**
  * Which agent user: by UPN (`username` on the wire) or by object id (`user_id`). Exactly one.
@@ -82,41 +67,42 @@ function refine(e: unknown, agentId: string): unknown {
  */
 export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
   const { kind, value } = checkRef(ref);
-  const broker = agentBroker(agent);
+  const broker = brokerOf(agent);
   const attributes = { [kind === 'upn' ? 'agentid.agent_user.upn' : 'agentid.agent_user.id']: value, [ATTR.OBO_USER_TENANT]: agent.tenantId };
+  const tags = [cacheTags.user(value)];
+
+  /** Keeps only a token of this agent user, acted by this agent. */
+  const verify = (issued: TokenAcquisition): void => {
+    const subjectFacets = issued.meta.claims?.subjectFacets ?? [];
+    const oid = issued.meta.subject?.toLowerCase();
+    const raw = decodeJwtClaims(issued.token) as Record<string, unknown>;
+    const upnClaim = raw.upn ?? raw.preferred_username;
+    const upn = typeof upnClaim === 'string' ? upnClaim.toLowerCase() : undefined;
+    const mismatch =
+      issued.meta.actor?.toLowerCase() !== agent.id.toLowerCase() || !subjectFacets.includes(AGENT_USER_FACET) || (kind === 'objectId' ? oid !== value : upn !== undefined && upn !== value);
+    if (mismatch) throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The agent user token names another subject or actor than requested; it was discarded');
+  };
 
   const getToken = async (scopes: readonly string[], options: GetTokenOptions = {}): Promise<AccessToken> => {
     if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s.trim() === '')) {
       throw new ConfigurationError('agentUser.getToken: scopes must be a non-empty array of scope strings');
     }
-    const acquire = async (signal: AbortSignal) => {
-      const a = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
-        const t1 = await agent.getExchangeToken({ forceRefresh: fresh, signal });
-        const t2 = await agent.getInstanceToken({ forceRefresh: fresh, signal });
-        return async () => {
-          const r = await agent.msal.acquireTokenByUserFederatedIdentityCredential({
-            scopes: [...scopes],
-            assertion: t2.token,
-            clientAssertion: t1.token,
-            ...(kind === 'upn' ? { username: value } : { userObjectId: value }),
-            ...(options.claims ? { claims: options.claims } : {}),
-          });
-          return toAcquisition(r, scopes);
-        };
-      }).catch((e: unknown) => {
-        throw refine(e, agent.id);
-      });
-      const subjectFacets = a.meta.claims?.subjectFacets ?? [];
-      const oid = a.meta.subject?.toLowerCase();
-      const raw = decodeJwtClaims(a.token) as Record<string, unknown>;
-      const upnClaim = raw.upn ?? raw.preferred_username;
-      const upn = typeof upnClaim === 'string' ? upnClaim.toLowerCase() : undefined;
-      const mismatch =
-        a.meta.actor?.toLowerCase() !== agent.id.toLowerCase() || !subjectFacets.includes(AGENT_USER_FACET) || (kind === 'objectId' ? oid !== value : upn !== undefined && upn !== value);
-      if (mismatch) throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The agent user token names another subject or actor than requested; it was discarded');
-      return a;
+    // Leg 3 (user_fic): T1 as the client assertion, T2 as the user federated credential.
+    const exchange: Exchange = {
+      withInstanceToken: true,
+      send: ({ msal, clientAssertion, instanceToken, claims }) =>
+        msal.acquireTokenByUserFederatedIdentityCredential({
+          scopes: [...scopes],
+          assertion: instanceToken as string,
+          clientAssertion,
+          ...(kind === 'upn' ? { username: value } : { userObjectId: value }),
+          ...(claims ? { claims } : {}),
+        }),
+      verify,
     };
-    return broker.get({ flow: 'agent-user', scopes, subject: value, tags: [cacheTags.user(value)], attributes }, acquire, options);
+    return broker.acquire({ flow: 'agent-user', scopes, subject: value, tags, attributes }, exchange, options).catch((e: unknown) => {
+      throw refine(e, agent.id);
+    });
   };
 
   return Object.freeze({ agent, ref: Object.freeze({ ...ref }) as AgentUserRef, getToken, toString: () => `AgentUser(${value}, agent=${agent.id})` });

@@ -1,4 +1,5 @@
-import { decodeJwtClaims, isAgentIdError, parseFacets } from '@agentid/core';
+import { decodeJwtClaims, isAgentIdError } from '@agentid/core';
+import { parseFacets } from '@agentid/core/broker';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from '../io.js';
 

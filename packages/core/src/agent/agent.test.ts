@@ -1,7 +1,9 @@
 import type { AuthenticationResult } from '@azure/msal-node';
 import { createEmulator, DEMO } from '@agentid/emulator';
 import { describe, expect, it } from 'vitest';
-import { createBlueprint, createManualClock, secretCredential, toAcquisition } from '../index.js';
+import { createBlueprint, secretCredential } from '../index.js';
+import { toAcquisition } from '../broker/broker.js';
+import { createManualClock } from '../util/clock.js';
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = (claims: object) => `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.c2ln`;

@@ -45,19 +45,19 @@ export type TokenSource = (scopes: readonly string[], options: { claims?: string
  *
  * @example
  * ```ts
- * const credential = createTokenCredential((scopes, o) => agent.getToken(scopes, o), { tenantId });
+ * const credential = createTokenCredential((scopes, options) => agent.getToken(scopes, options), { tenantId });
  * ```
  */
 export function createTokenCredential(source: TokenSource, options: { tenantId?: string } = {}): AgentTokenCredential {
   return {
-    async getToken(scopes, o = {}) {
+    async getToken(scopes, getOptions = {}) {
       const list = (typeof scopes === 'string' ? [scopes] : Array.isArray(scopes) ? scopes : []).filter((s) => typeof s === 'string' && s.trim() !== '');
       if (list.length === 0) throw new ConfigurationError('getToken: at least one scope is required');
-      if (o.tenantId !== undefined && options.tenantId !== undefined && o.tenantId.toLowerCase() !== options.tenantId.toLowerCase()) {
-        throw new ConfigurationError(`getToken: this credential acts in tenant ${options.tenantId}, not ${o.tenantId}`);
+      if (getOptions.tenantId !== undefined && options.tenantId !== undefined && getOptions.tenantId.toLowerCase() !== options.tenantId.toLowerCase()) {
+        throw new ConfigurationError(`getToken: this credential acts in tenant ${options.tenantId}, not ${getOptions.tenantId}`);
       }
-      o.abortSignal?.throwIfAborted();
-      return source(list, { ...(o.claims ? { claims: o.claims } : {}), ...(o.abortSignal ? { signal: o.abortSignal } : {}) });
+      getOptions.abortSignal?.throwIfAborted();
+      return source(list, { ...(getOptions.claims ? { claims: getOptions.claims } : {}), ...(getOptions.abortSignal ? { signal: getOptions.abortSignal } : {}) });
     },
   };
 }
@@ -73,5 +73,5 @@ export function createTokenCredential(source: TokenSource, options: { tenantId?:
  * ```
  */
 export function agentTokenCredential(agent: Agent): AgentTokenCredential {
-  return createTokenCredential((scopes, o) => agent.getToken(scopes, o), { tenantId: agent.tenantId });
+  return createTokenCredential((scopes, options) => agent.getToken(scopes, options), { tenantId: agent.tenantId });
 }

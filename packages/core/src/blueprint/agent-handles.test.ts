@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBlueprint, secretCredential } from '../index.js';
+import { brokerOf } from '../broker.js';
 
 const W = DEMO.blueprints.workers;
 let emu: Emulator;
@@ -45,7 +46,7 @@ describe('blueprint.agent(id) handles are bounded (cache.maxAgents)', () => {
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 5000; i++) {
       const agent = bp.agent(id(i));
-      refs.push(new WeakRef(agent), new WeakRef(agent.msal));
+      refs.push(new WeakRef(agent), new WeakRef(brokerOf(agent).msal));
     }
     // A WeakRef keeps its target alive until the current job ends.
     await new Promise((resolve) => setImmediate(resolve));
@@ -62,8 +63,8 @@ describe('blueprint.agent(id) handles are bounded (cache.maxAgents)', () => {
     const first = bp.agent(DEMO.agents.mail);
     const t = await first.getToken(['api://reports/.default']);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
-    bp.agent(DEMO.agents.calendar);
-    bp.agent(DEMO.agents.reporter); // evicts the mail agent's handle
+    // At most twice maxAgents handles are kept: four more push the mail agent's out.
+    for (let i = 1; i <= 4; i++) bp.agent(id(i));
     const again = bp.agent(DEMO.agents.mail);
     expect(again).not.toBe(first);
     const t2 = await again.getToken(['api://reports/.default']);

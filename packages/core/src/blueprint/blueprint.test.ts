@@ -5,7 +5,8 @@ import { inspect } from 'node:util';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTracing } from '../test-support/otel.js';
-import { agentBroker, blueprintRuntime, certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
+import { certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
+import { brokerOf, servicesOf } from '../broker.js';
 
 const W = DEMO.blueprints.workers;
 const cert = createCertificate({ subject: 'core-test' });
@@ -76,12 +77,12 @@ describe('createBlueprint against the emulator', () => {
   it('gets T1 and T2 for sibling packages, and invalidates per agent', async () => {
     const bp = make(secretCredential(W.secret, { silenceWarning: true }));
     const agent = bp.agent(DEMO.agents.digitalWorker);
-    const t1 = await agent.getExchangeToken();
+    const t1 = await brokerOf(agent).exchangeToken();
     expect(t1.claims?.aud).toBe('api://AzureADTokenExchange');
-    const t2 = await agent.getInstanceToken();
+    const t2 = await brokerOf(agent).instanceToken();
     expect(t2.subject).toBe(DEMO.agents.digitalWorker);
     await bp.invalidate({ agent: DEMO.agents.digitalWorker });
-    await agent.getInstanceToken();
+    await brokerOf(agent).instanceToken();
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 2, leg2: 2 });
   });
 
@@ -221,32 +222,37 @@ describe('freshness with an injected clock', () => {
     expect((await bp.getAppToken(['https://graph.microsoft.com/.default'])).token).toBe(t.token);
     expect(emu.counters.snapshot().byGrant).toEqual({ client_credentials: 1 });
     expect(() => bp.getAppToken(['User.Read'])).toThrow(/\.default/);
-    expect(blueprintRuntime(bp).tenantId).toBe(DEMO.tenantId);
+    expect(servicesOf(bp).tenantId).toBe(DEMO.tenantId);
+    expect(() => servicesOf({} as never)).toThrow(TypeError);
   });
 
-  it('lets sibling packages add cached, single-flight flows through agentBroker', async () => {
+  it('lets sibling packages add cached, single-flight flows through brokerOf(agent).acquire', async () => {
     const bp = make(secretCredential(W.secret, { silenceWarning: true }));
     const agent = bp.agent(DEMO.agents.mail);
-    const broker = agentBroker(agent);
+    const broker = brokerOf(agent);
     let calls = 0;
-    const acquire = async () => {
-      calls++;
-      await new Promise((r) => setTimeout(r, 5));
-      const t1 = await agent.getExchangeToken();
-      return { token: t1.token, expiresInSec: 3600, meta: { scopes: ['x/.default'], subject: 'user-1' } };
+    // A flow of its own: a client-credentials request as the agent (T1 from the broker).
+    const exchange = {
+      send: async ({ msal, clientAssertion }: { msal: typeof broker.msal; clientAssertion: string }) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 5));
+        return msal.acquireTokenByClientCredential({ scopes: ['api://reports/.default'], skipCache: true, clientAssertion });
+      },
     };
-    const req = { flow: 'custom', scopes: ['x/.default'], subject: 'user-1', tags: ['user:user-1'], attributes: { 'agentid.obo.user.id': 'user-1' } };
-    const [a, b] = await Promise.all([broker.get(req, acquire), broker.get(req, acquire)]);
+    const req = { flow: 'custom', scopes: ['api://reports/.default'], subject: 'user-1', tags: ['user:user-1'], attributes: { 'agentid.obo.user.id': 'user-1' } };
+    const [a, b] = await Promise.all([broker.acquire(req, exchange), broker.acquire(req, exchange)]);
     expect(calls).toBe(1);
     expect(a.token).toBe(b.token);
-    const other = await broker.get({ ...req, subject: 'user-2' }, acquire);
+    await broker.acquire({ ...req, subject: 'user-2' }, exchange);
     expect(calls).toBe(2);
-    expect(other.subject).toBe('user-1');
     await bp.invalidate({ user: 'user-1' });
-    await broker.get(req, acquire);
+    await broker.acquire(req, exchange);
     expect(calls).toBe(3);
     const span = tracing.spans().find((s) => s.name === 'agentid.custom');
     expect(span?.attributes['agentid.obo.user.id']).toBe('user-1');
-    expect(() => agentBroker({} as never)).toThrow(TypeError);
+    expect(() => brokerOf({} as never)).toThrow(TypeError);
+    // The broker is not part of the agent's enumerable surface (JSON, inspect, keys).
+    expect(Object.keys(agent)).toEqual(['id', 'blueprintId', 'tenantId', 'getToken', 'toString']);
+    expect(JSON.stringify(agent)).not.toMatch(/msal|broker/i);
   });
 });

@@ -1,15 +1,17 @@
 import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
-import { LRUCache } from 'lru-cache';
 import type { TracerProvider } from '@opentelemetry/api';
-import { cacheTags, tokenCacheKey } from '../cache/key.js';
+import { attachServices } from '../broker/access.js';
+import { createRequester } from '../broker/broker.js';
+import type { BlueprintServices } from '../broker/types.js';
+import { cacheTags } from '../cache/key.js';
+import { createMemo } from '../cache/memo.js';
 import type { L2Cache } from '../cache/l2.js';
 import type { MemoryCacheOptions } from '../cache/memory-cache.js';
 import { createTokenStore, type TokenStoreStats } from '../cache/token-store.js';
-import { createAgent, toAcquisition, type Agent, type GetTokenOptions } from '../agent/agent.js';
-import { ATTR } from '../telemetry/attributes.js';
+import { createAgent, type Agent, type GetTokenOptions } from '../agent/agent.js';
 import type { AccessToken } from '../token/access-token.js';
 import type { BlueprintCredential } from '../credentials/types.js';
-import { ConfigurationError } from '../errors/agent-id-error.js';
+import { ConfigurationError, UnexpectedError } from '../errors/agent-id-error.js';
 import { createHttpClient } from '../http/client.js';
 import { toMsalNetworkModule } from '../http/msal-network.js';
 import type { LifetimePolicyOptions } from '../policy/lifetime-policy.js';
@@ -33,9 +35,10 @@ export interface BlueprintOptions {
     l1?: Partial<MemoryCacheOptions>;
     l2?: L2Cache;
     /**
-     * Agent handles (each with its MSAL client) kept by `agent(id)`, least recently used first out.
-     * Default 1000 (a blueprint has at most 250 active agent identities per tenant). An evicted
-     * handle is recreated on the next `agent(id)`; its tokens stay in the token cache.
+     * Agent handles (each with its MSAL client) kept by `agent(id)`: at least the `maxAgents` most
+     * recently used, at most twice as many. Default 1000 (a blueprint has at most 250 active
+     * agent identities per tenant). An evicted handle is recreated on the next `agent(id)`; its
+     * tokens stay in the token cache.
      */
     maxAgents?: number;
   };
@@ -71,8 +74,8 @@ export interface Blueprint {
   readonly authorityHost: string;
   /**
    * The agent identity `agentIdentityId` of this blueprint. Handles are reused while they stay among
-   * the `cache.maxAgents` most recently used (default 1000); an evicted one is recreated and still
-   * serves its cached tokens.
+   * the `cache.maxAgents` most recently used (default 1000; at most twice as many are kept); an
+   * evicted one is recreated and still serves its cached tokens.
    */
   agent(agentIdentityId: string): Agent;
   /**
@@ -144,7 +147,7 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   const auth = msalAuthority(authorityHost, tenantId);
   const system = { networkClient: network as INetworkModule, disableInternalRetries: true };
   const caps = options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {};
-  let credential = options.credential.resolve({ exchangeAudience, network, now: () => clock.now(), warn: (m) => telemetry.logger.warn(m) });
+  let credential = options.credential.resolve({ exchangeAudience, network, clock, warn: (m) => telemetry.logger.warn(m) });
   if ('clientSecret' in credential) secrets.add(credential.clientSecret);
   if ('clientAssertion' in credential) {
     // JWT assertions are redacted by their shape; an opaque one is known only by its value.
@@ -158,11 +161,13 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     };
   }
   const blueprintApp = new ConfidentialClientApplication({ auth: { clientId, ...auth, ...caps, ...credential }, system });
-  // Bounded: `agent(id)` with ever-new ids (ephemeral agents, ids from requests) must not keep an
-  // Agent and an MSAL client for each one forever. An agent's MSAL client goes with its handle.
-  const agentApps = new Map<string, ConfidentialClientApplication>();
-  const agents = new LRUCache<string, Agent>({ max: maxAgents, dispose: (_agent, id) => agentApps.delete(id) });
-  const rt: BlueprintRuntime = {
+  // An agent's client sends, as its assertion, the T1 of the request in flight (the broker sets it
+  // in the network context before every call): never one MSAL would fetch on its own.
+  const agentAssertion = () => {
+    const t1 = network.clientAssertion();
+    return t1 !== undefined ? Promise.resolve(t1) : Promise.reject(new UnexpectedError("An agent identity's MSAL client was used outside the broker (no T1 in flight)"));
+  };
+  const runtime: BlueprintRuntime = {
     tenantId,
     clientId,
     authorityHost,
@@ -174,38 +179,41 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     telemetry,
     clock,
     blueprintApp,
-    agentApp(agentId, t1) {
-      let app = agentApps.get(agentId);
-      if (!app) {
-        app = new ConfidentialClientApplication({ auth: { clientId: agentId, ...auth, ...caps, clientAssertion: () => t1() }, system });
-        agentApps.set(agentId, app);
+    newAgentApp: (agentId) => new ConfidentialClientApplication({ auth: { clientId: agentId, ...auth, ...caps, clientAssertion: agentAssertion }, system }),
+  };
+  const services: BlueprintServices = Object.freeze({
+    tenantId,
+    clientId,
+    authorityHost,
+    http,
+    fetch: runtime.fetch,
+    telemetry,
+    clock,
+    cache: Object.freeze({ maxEntries: store.maxEntries, maxBytes: store.maxBytes }),
+  });
+  // Bounded: `agent(id)` with ever-new ids (ephemeral agents, ids from requests) must not keep an
+  // Agent and an MSAL client for each one forever. An agent's MSAL client goes with its handle.
+  const agents = createMemo<string, Agent>({ maxEntries: maxAgents });
+  // App tokens: the same acquisition path, as the blueprint's own client.
+  const self = createRequester(runtime, {});
+  const appTokens = createMemo<string, ReturnType<typeof self.prepare>>({ maxEntries: store.maxEntries });
+  const getAppToken = (scopes: readonly string[], getOptions: GetTokenOptions = {}): Promise<AccessToken> => {
+    const scope: unknown = Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined;
+    let prepared = typeof scope === 'string' ? appTokens.get(scope) : undefined;
+    if (prepared === undefined) {
+      if (typeof scope !== 'string' || !/\/\.default$/i.test(scope)) {
+        throw new ConfigurationError(`getAppToken: takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`);
       }
-      return app;
-    },
-  };
-  const appTags = [cacheTags.blueprint(clientId), cacheTags.tenant(tenantId), cacheTags.client(clientId)];
-  const getAppToken = (scopes: readonly string[], o: GetTokenOptions = {}) => {
-    if (!Array.isArray(scopes) || scopes.length !== 1 || typeof scopes[0] !== 'string' || !/\/\.default$/i.test(scopes[0])) {
-      throw new ConfigurationError(`getAppToken: takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`);
+      appTokens.set(scope, (prepared = self.prepare({ flow: 'app', scopes: [scope] })));
     }
-    const attrs = { [ATTR.BLUEPRINT_ID]: clientId, [ATTR.TENANT_ID]: tenantId, [ATTR.FLOW]: 'app' };
-    return telemetry.withSpan('agentid.app', attrs, async (s) => {
-      const key = tokenCacheKey({ tenantId, clientId, flow: 'app', scopes, ...(o.claims ? { claims: o.claims } : {}) });
-      const r = await store.get(
-        key,
-        (signal) =>
-          network.run({ signal }, async () => {
-            const res = await blueprintApp.acquireTokenByClientCredential({ scopes: [...scopes], skipCache: true, ...(o.claims ? { claims: o.claims } : {}) });
-            blueprintApp.clearCache();
-            return toAcquisition(res, scopes, Date.now(), clock.now());
-          }),
-        { forceRefresh: !!(o.forceRefresh || o.claims), ...(o.signal ? { signal: o.signal } : {}), tags: appTags },
-      );
-      s.setAttribute(ATTR.CACHE_OUTCOME, r.outcome);
-      return r.token;
-    });
+    const resource = prepared.request.scopes;
+    return self.acquireAsBlueprint(
+      prepared,
+      { send: ({ msal, claims }) => msal.acquireTokenByClientCredential({ scopes: [...resource], skipCache: true, ...(claims ? { claims } : {}) }) },
+      getOptions,
+    );
   };
-  const blueprint: Blueprint = Object.freeze({
+  const blueprint: Blueprint & { toString(): string } = {
     tenantId,
     clientId,
     authorityHost,
@@ -213,7 +221,7 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     agent(id: string) {
       let a = agents.get(id);
       if (!a) {
-        a = createAgent(rt, id);
+        a = createAgent(runtime, services, id);
         agents.set(id, a);
       }
       return a;
@@ -229,24 +237,6 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     },
     stats: () => store.stats(),
     toString: () => `Blueprint(${clientId}, tenant=${tenantId})`,
-  });
-  runtimes.set(blueprint, rt);
-  return blueprint;
-}
-
-const runtimes = new WeakMap<Blueprint, BlueprintRuntime>();
-
-/**
- * The runtime a blueprint shares with its agents (network, telemetry, clock, store), for sibling
- * packages that add flows (Graph provisioning, the sidecar).
- *
- * @example
- * ```ts
- * const { network, telemetry } = blueprintRuntime(blueprint);
- * ```
- */
-export function blueprintRuntime(blueprint: Blueprint): BlueprintRuntime {
-  const rt = runtimes.get(blueprint);
-  if (!rt) throw new TypeError('blueprintRuntime: not a blueprint from createBlueprint()');
-  return rt;
+  };
+  return Object.freeze(attachServices(blueprint, services));
 }

@@ -5,21 +5,22 @@ import type { MsalNetworkModule } from '../http/msal-network.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Clock } from '../util/clock.js';
 
-/** What a blueprint shares with its agents (internal). */
+/** What a blueprint shares with its agents' requesters. Internal: packages see `BlueprintServices`. */
 export interface BlueprintRuntime {
-  tenantId: string;
-  clientId: string;
-  authorityHost: string;
-  exchangeAudience: string;
-  store: TokenStore;
-  network: MsalNetworkModule;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly authorityHost: string;
+  readonly exchangeAudience: string;
+  readonly store: TokenStore;
+  readonly network: MsalNetworkModule;
   /** The retrying HTTP client (timeouts, Retry-After, spans) for other calls such as Graph. */
-  http: HttpClient;
+  readonly http: HttpClient;
   /** The `fetch` the blueprint was configured with (the global one by default). */
-  fetch: typeof fetch;
-  telemetry: Telemetry;
-  clock: Clock;
-  blueprintApp: ConfidentialClientApplication;
-  /** The MSAL client of an agent identity (created once per agent). */
-  agentApp(agentId: string, t1: () => Promise<string>): ConfidentialClientApplication;
+  readonly fetch: typeof fetch;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  /** The blueprint's own MSAL client (leg 1, app tokens). */
+  readonly blueprintApp: ConfidentialClientApplication;
+  /** A new MSAL client for an agent identity: its client assertion is the T1 of the request in flight. */
+  newAgentApp(agentId: string): ConfidentialClientApplication;
 }

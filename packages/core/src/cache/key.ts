@@ -136,7 +136,7 @@ export function tokenCacheKey(parts: TokenCacheKeyParts): string {
 }
 
 /**
- * Conventional tags for {@link tokenCacheKey}'d entries, for invalidation with
+ * Conventional tags for `tokenCacheKey`'d entries, for invalidation with
  * `store.invalidate({ tag })`.
  *
  * @example

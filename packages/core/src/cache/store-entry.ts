@@ -42,7 +42,7 @@ export interface StoreEntry extends L1Entry<AccessToken> {
   readonly freshUntil: number;
   /** {@link ENTRY_NEW}, then {@link ENTRY_CACHED} once L1 took it, {@link ENTRY_GONE} once it left L1. */
   state: EntryState;
-  /** The {@link CacheSlot} armed with this entry, if any (at most one). */
+  /** The {@link CacheSlot} bound with this entry, if any (at most one). */
   slot: CacheSlot | undefined;
   /** See {@link resolvedOf} and {@link resultOf}. */
   resolved: Promise<AccessToken> | undefined;
@@ -85,9 +85,9 @@ export const ENTRY_GONE = 2;
 
 /**
  * A remembered L1 lookup for one key, for `store.get(slot, ...)` and `store.getFresh(slot)`.
- * The store arms a slot with the entry it found or filled for the key, and disarms it the moment
+ * The store binds a slot with the entry it found or filled for the key, and unbinds it the moment
  * that entry leaves L1 (replaced, refreshed, evicted, invalidated) or another slot takes it
- * over; a fresh hit through an armed slot then reads only the slot: no L1 search, and the entry
+ * over; a fresh hit through a bound slot then reads only the slot: no L1 search, and the entry
  * is not touched (the slot is marked used instead, and L1 spares the entry once when it comes up
  * for eviction: CLOCK's second chance). Keep one per repeating request (`PreparedRequest` is one).
  *
@@ -99,17 +99,17 @@ export const ENTRY_GONE = 2;
  */
 export class CacheSlot {
   // Only the store writes these; the hit path reads the first ones (keep them together).
-  /** @internal The store that armed the slot. */
+  /** @internal The store that bound the slot. */
   store: object | undefined = undefined;
-  /** @internal The store's invalidation count when the slot was armed. */
+  /** @internal The store's invalidation count when the slot was bound. */
   epoch = -1;
   /** @internal Whole seconds from the store's base before which the entry is surely fresh (a small integer). */
   freshSec = 0;
-  /** @internal Hit since the entry was last spared or armed. */
+  /** @internal Hit since the entry was last spared or bound. */
   used = false;
   /** @internal The entry's resolved token. */
   resolved: Promise<AccessToken> | undefined = undefined;
-  /** @internal The entry the slot is armed with (`undefined`: disarmed). */
+  /** @internal The entry the slot is bound with (`undefined`: unbound). */
   entry: StoreEntry | undefined = undefined;
   /** The cache key. */
   readonly key: string;

@@ -98,7 +98,7 @@ describe('createTokenStore: cache slots', () => {
     expect(await tokenOf(store.get(a, acquire))).toBe('tok-6');
   });
 
-  it('never arms a slot for another store, nor with a MemoryCache given in the options', async () => {
+  it('never binds a slot for another store, nor with a MemoryCache given in the options', async () => {
     const one = setup();
     const two = setup();
     const slot = new CacheSlot('k');

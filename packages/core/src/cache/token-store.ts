@@ -150,7 +150,7 @@ export interface TokenStoreOptions {
 export interface TokenStore {
   /**
    * A usable token for the key from L1, L2 or `acquire` (single-flight, refresh-ahead). Given a
-   * {@link CacheSlot}, the store arms it with the entry found or filled, for `getFresh(slot)`.
+   * {@link CacheSlot}, the store binds it with the entry found or filled, for `getFresh(slot)`.
    */
   get(target: string | CacheSlot, acquire: Acquire, options?: TokenStoreGetOptions): Promise<TokenResult>;
   /**
@@ -158,8 +158,8 @@ export interface TokenStore {
    * and before its refresh-ahead window, both checked now; outcome `hit`), that token as a
    * resolved promise (one per entry, shared by its hits), else `undefined` (then call `get`,
    * which handles the refresh window, misses and L2). Counted as a hit when found. Through an
-   * armed {@link CacheSlot}, a hit reads only the slot (with a MemoryCache given in the options,
-   * slots are never armed: every hit searches it).
+   * bound {@link CacheSlot}, a hit reads only the slot (with a MemoryCache given in the options,
+   * slots are never bound: every hit searches it).
    */
   getFresh(target: string | CacheSlot): Promise<AccessToken> | undefined;
   /**
@@ -176,20 +176,20 @@ export interface TokenStore {
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
-const disarm = (slot: CacheSlot): void => {
+const unbind = (slot: CacheSlot): void => {
   const entry = slot.entry;
   if (entry === undefined) return;
   if (entry.slot === slot) entry.slot = undefined;
   slot.entry = undefined;
   slot.resolved = undefined;
 };
-// An entry leaving L1 (our own L1 reports every way out) disarms its slot at once.
+// An entry leaving L1 (our own L1 reports every way out) unbinds its slot at once.
 const leave = (entry: StoreEntry): void => {
   entry.state = ENTRY_GONE;
-  if (entry.slot !== undefined) disarm(entry.slot);
+  if (entry.slot !== undefined) unbind(entry.slot);
 };
 // CLOCK's second chance for entries hit through a slot (those hits do not move them in the LRU).
-const spare = (entry: StoreEntry): boolean => {
+const secondChance = (entry: StoreEntry): boolean => {
   const slot = entry.slot;
   if (slot === undefined || !slot.used) return false;
   slot.used = false;
@@ -199,7 +199,7 @@ const spare = (entry: StoreEntry): boolean => {
 /**
  * Creates a {@link TokenStore}. Behaviour of `get(key, acquire, options)`:
  * - L1 fresh (before `refreshOn`): returned at once (`hit`): one LRU lookup, one clock read,
- *   no allocation but the resolved promise. `getFresh(slot)` with an armed {@link CacheSlot}:
+ *   no allocation but the resolved promise. `getFresh(slot)` with a bound {@link CacheSlot}:
  *   one clock read and the slot, nothing else.
  * - L1 in the refresh-ahead window (still usable): returned at once (`refresh`), and exactly
  *   one background refresh starts for the key. Its failure is reported (`refresh-error`) and
@@ -228,7 +228,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   // Our own L1 tells us when an entry leaves it and spares entries hit through a CacheSlot, so a
   // slot may skip the L1 lookup; with a given MemoryCache, every hit looks the key up.
   const ownL1 = typeof (options.l1 as MemoryCache).get !== 'function';
-  const l1 = (ownL1 ? createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance: spare }) : options.l1) as unknown as MemoryCache<StoreEntry>;
+  const l1 = (ownL1 ? createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance }) : options.l1) as unknown as MemoryCache<StoreEntry>;
   const policy =
     options.policy !== undefined && typeof (options.policy as LifetimePolicy).compute === 'function'
       ? (options.policy as LifetimePolicy)
@@ -263,12 +263,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   // Slots compare times in whole seconds from here (small integers, stored unboxed).
   const base = clock.now();
   const self = {};
-  /** Arms `slot` with `entry` (epoch: the store's when the entry was found), if L1 holds it. */
-  const arm = (slot: CacheSlot | undefined, entry: StoreEntry | undefined, at: number): void => {
+  /** Binds `slot` with `entry` (epoch: the store's when the entry was found), if L1 holds it. */
+  const bindSlot = (slot: CacheSlot | undefined, entry: StoreEntry | undefined, at: number): void => {
     if (slot === undefined) return;
-    if (slot.entry !== entry) disarm(slot);
+    if (slot.entry !== entry) unbind(slot);
     if (!ownL1 || entry === undefined || entry.state !== ENTRY_CACHED) return;
-    if (entry.slot !== undefined && entry.slot !== slot) disarm(entry.slot);
+    if (entry.slot !== undefined && entry.slot !== slot) unbind(entry.slot);
     entry.slot = slot;
     slot.store = self;
     slot.epoch = at;
@@ -348,11 +348,11 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     const at = epoch;
     const result = flight.shared
       ? flight.promise.then((filled) => {
-          arm(slot, filled.entry, at);
+          bindSlot(slot, filled.entry, at);
           return resultOf(filled.entry, 'coalesced');
         })
       : flight.promise.then((filled) => {
-          arm(slot, filled.entry, at);
+          bindSlot(slot, filled.entry, at);
           return filled.result;
         });
     return raceAbort(result, signal, 'The token request');
@@ -369,10 +369,10 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         }
         const entry = l1.get(target.key, now);
         if (entry === undefined || now >= entry.freshUntil) {
-          disarm(target);
+          unbind(target);
           return undefined;
         }
-        arm(target, entry, epoch);
+        bindSlot(target, entry, epoch);
         counters.hits++;
         const resolved = resolvedOf(entry);
         if (target.entry === entry) target.resolved = resolved;
@@ -391,7 +391,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         const entry = l1.get(key, now);
         if (entry !== undefined) {
           counters.hits++;
-          arm(slot, entry, epoch);
+          bindSlot(slot, entry, epoch);
           if (now < entry.refreshOn) return Promise.resolve(resultOf(entry, 'hit'));
           if (now >= entry.refreshBlockedUntil && !flights.has(key)) {
             refreshInBackground(key, acquire, options?.tags ?? entry.tags, entry);

@@ -57,7 +57,10 @@ export function federatedCredential(provider: (request: FederatedTokenRequest) =
   return {
     kind: options.kind ?? 'federated',
     resolve(ctx: CredentialContext) {
-      const get = assertionCache(() => provider({ audience: ctx.exchangeAudience }), ctx.now);
+      const get = assertionCache(
+        () => provider({ audience: ctx.exchangeAudience }),
+        () => ctx.clock.now(),
+      );
       return { clientAssertion: () => get() };
     },
     toString: () => options.describe ?? 'federatedCredential(provider)',

@@ -1,4 +1,5 @@
 import type { INetworkModule } from '@azure/msal-node';
+import type { Clock } from '../util/clock.js';
 
 /** What MSAL's `auth` needs to authenticate the blueprint: exactly one of these. */
 export type MsalClientCredential =
@@ -15,8 +16,7 @@ export interface CredentialContext {
   exchangeAudience: string;
   /** The broker's network client (timeouts, retries) in MSAL's shape. */
   network: INetworkModule;
-  /** Clock in ms. */
-  now: () => number;
+  clock: Clock;
   /** Logs a warning (never with secret material). */
   warn: (message: string) => void;
 }

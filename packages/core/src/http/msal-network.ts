@@ -18,6 +18,12 @@ import type { HttpClient, HttpResponse } from './client.js';
 export interface MsalRequestContext {
   /** Aborts the HTTP requests MSAL makes inside `run` (MSAL itself takes no signal). */
   signal?: AbortSignal;
+  /**
+   * The client assertion of the request made inside `run`, for an MSAL client whose
+   * `clientAssertion` callback reads {@link MsalNetworkModule.clientAssertion} (an agent identity's:
+   * its T1 comes from the broker, never from a request MSAL would make on its own).
+   */
+  clientAssertion?: string;
 }
 
 /**
@@ -39,6 +45,8 @@ export interface MsalNetworkModule extends INetworkModule {
    * own `ServerError`). Other MSAL errors are mapped with {@link errorFromMsalError}.
    */
   run<T>(context: MsalRequestContext, fn: () => Promise<T>): Promise<T>;
+  /** The `clientAssertion` of the innermost `run` this call is inside, if any. */
+  clientAssertion(): string | undefined;
 }
 
 /**
@@ -67,6 +75,7 @@ export interface MsalNetworkOptions {
 
 interface Scope {
   readonly signal: AbortSignal | undefined;
+  readonly clientAssertion: string | undefined;
   failure: AgentIdError | undefined;
 }
 
@@ -145,8 +154,9 @@ export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOpti
   return {
     sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions, timeout?: number) => send<T>('GET', url, options, timeout),
     sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => send<T>('POST', url, options),
+    clientAssertion: () => (running > 0 ? scopes.getStore()?.clientAssertion : undefined),
     async run<T>(context: MsalRequestContext, fn: () => Promise<T>): Promise<T> {
-      const scope: Scope = { signal: context?.signal, failure: undefined };
+      const scope: Scope = { signal: context?.signal, clientAssertion: context?.clientAssertion, failure: undefined };
       running++;
       try {
         return await scopes.run(scope, fn);

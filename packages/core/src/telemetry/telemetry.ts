@@ -55,7 +55,7 @@ export interface Telemetry {
   /**
    * Records a span for work that is already done and was synchronous (a cache hit): started and
    * ended at once, never made active, so it costs no context switch. `attributes` come from
-   * {@link spanAttributes}, built once and shared by every span (frozen: SDKs copy them; an old
+   * `spanAttributes`, built once and shared by every span (frozen: SDKs copy them; an old
    * one that merges sampler attributes into them throws instead of changing them); `outcome`
    * are set last.
    */

@@ -44,7 +44,7 @@ export interface AccessTokenMeta {
 }
 
 /**
- * Input of {@link createAccessToken}. Times are `Date`s or epoch milliseconds.
+ * Input of `createAccessToken`. Times are `Date`s or epoch milliseconds.
  *
  * @example
  * ```ts
@@ -63,7 +63,7 @@ export interface AccessTokenInit extends AccessTokenMeta {
  * getter: it is kept in a private field, so it never shows up in `toString()`,
  * `JSON.stringify`, `console.log`/`util.inspect`, `Object.keys` or `{ ...spread }`.
  * `expiresOnTimestamp`/`refreshAfterTimestamp` make it usable where `@azure/core-auth`'s
- * `AccessToken` is expected. Create it with {@link createAccessToken}.
+ * `AccessToken` is expected. Create it with `createAccessToken`.
  *
  * @example
  * ```ts
@@ -85,7 +85,7 @@ export class AccessToken implements AccessTokenMeta {
   declare readonly tenantId?: string;
   declare readonly claims?: ClaimsSummary;
 
-  /** @internal Use {@link createAccessToken}. */
+  /** @internal Use `createAccessToken`. */
   constructor(init: AccessTokenInit) {
     if (typeof init?.token !== 'string' || init.token === '') throw new TypeError('token must be a non-empty string');
     const expires = +init.expiresOn;
@@ -158,7 +158,7 @@ export function createAccessToken(init: AccessTokenInit): AccessToken {
 }
 
 /**
- * Type guard for tokens made by {@link createAccessToken}.
+ * Type guard for tokens made by `createAccessToken`.
  *
  * @example
  * ```ts

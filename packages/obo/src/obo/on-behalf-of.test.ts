@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { createBlueprint, decodeJwtClaims, secretCredential, type Blueprint } from '@agentid/core';
+import { brokerOf } from '@agentid/core/broker';
 import { createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTracing } from '../../../core/src/test-support/otel.js';
@@ -69,7 +70,7 @@ describe('onBehalfOf', () => {
       expect(t.subject).toBe(USERS[i]!.id);
     }
     expect(emu.counters.snapshot().byGrant.obo).toBe(USERS.length);
-    expect(Object.keys(JSON.parse(agent.msal.getTokenCache().serialize()).AccessToken ?? {})).toHaveLength(0);
+    expect(Object.keys(JSON.parse(brokerOf(agent).msal.getTokenCache().serialize()).AccessToken ?? {})).toHaveLength(0);
   });
 
   it('surfaces interaction_required without retrying it', async () => {
@@ -98,7 +99,7 @@ describe('onBehalfOf', () => {
   it('replaces a rejected T1 once, and fails with a typed error for a bad assertion', async () => {
     const agent = bp.agent(DEMO.agents.orchestrator);
     const tc = await userToken(DEMO.users.bob.upn);
-    await agent.getExchangeToken();
+    await brokerOf(agent).exchangeToken();
     let rejected = 0;
     interceptor = (_url, body) => {
       if (!body.includes('on_behalf_of') || rejected > 0) return undefined;

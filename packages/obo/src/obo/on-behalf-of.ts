@@ -1,28 +1,20 @@
+import { type AccessToken, type Agent, type AgentTokenCredential, decodeJwtClaims, type GetTokenOptions, isAgentIdError, OAuthError, TokenValidationError } from '@agentid/core';
 import {
-  type AccessToken,
-  type Agent,
+  ATTR,
   type AgentBroker,
-  type AgentTokenCredential,
-  agentBroker,
-  type BlueprintRuntime,
+  type BlueprintServices,
+  brokerOf,
   type BrokerCall,
   type BrokerRequest,
+  cacheTags,
   createMemo,
   createTokenCredential,
-  ATTR,
-  cacheTags,
-  decodeJwtClaims,
-  type GetTokenOptions,
+  type Exchange,
   hashAssertion,
-  isAgentIdError,
   type Memo,
-  OAuthError,
-  PreparedRequest,
+  type PreparedRequest,
   type SpanAttributes,
-  toAcquisition,
-  withFreshAssertions,
-  TokenValidationError,
-} from '@agentid/core';
+} from '@agentid/core/broker';
 import { formatChain, type DelegationContext } from '../delegation/context.js';
 import { MAX_TOKEN_LENGTH } from '../validate/header.js';
 import type { Principal } from '../validate/principal.js';
@@ -89,13 +81,13 @@ const FACTS_OVERHEAD_BYTES = 1024;
 // assertion (the facts are its data): a hit of one agent and one set of scopes, the common case,
 // reads the memo and that one object. Keyed by the exact assertion string: a lookup, never
 // logged, and bounded by entries and bytes.
-const memos = new WeakMap<BlueprintRuntime, Memo<string, PreparedRequest<AssertionFacts>>>();
+const memos = new WeakMap<BlueprintServices, Memo<string, PreparedRequest<AssertionFacts>>>();
 
-const memoOf = (runtime: BlueprintRuntime): Memo<string, PreparedRequest<AssertionFacts>> => {
-  let memo = memos.get(runtime);
+const memoOf = (services: BlueprintServices): Memo<string, PreparedRequest<AssertionFacts>> => {
+  let memo = memos.get(services);
   if (memo === undefined) {
-    memo = createMemo({ maxEntries: runtime.store.maxEntries, maxBytes: runtime.store.maxBytes, sizeOf: (assertion) => assertion.length + FACTS_OVERHEAD_BYTES });
-    memos.set(runtime, memo);
+    memo = createMemo({ maxEntries: services.cache.maxEntries, maxBytes: services.cache.maxBytes, sizeOf: (assertion) => assertion.length + FACTS_OVERHEAD_BYTES });
+    memos.set(services, memo);
   }
   return memo;
 };
@@ -212,36 +204,30 @@ function exchange(agent: Agent, userAssertion: string, scopes: readonly string[]
     if (typeof s !== 'string' || s.trim() === '') throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
     if (s.includes('\u0000')) memoizable = false;
   }
-  const broker = agentBroker(agent);
+  const broker = brokerOf(agent);
   const { principal, delegation, audit } = options;
   const label = memoizable ? (scopes.length === 1 ? (scopes[0] as string) : scopes.join('\u0000')) : undefined;
-  const request = requestFor(memoOf(broker.runtime), userAssertion, principal, broker, scopes, label);
+  const request = requestFor(memoOf(broker.services), userAssertion, principal, broker, scopes, label);
   // The user, read only when needed (a miss, an audit): on a hit the request is enough.
-  const user = (): AssertionFacts => (request instanceof PreparedRequest ? request.data : request.facts);
+  const user = (): AssertionFacts => ('facts' in request ? request.facts : request.data);
   let call: BrokerCall | undefined;
   if (delegation) {
     const links = linkFromTraceparent(delegation.traceparent);
     call = { attributes: { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops }, ...(links.length ? { links } : {}) };
   }
 
-  const acquire = async (signal: AbortSignal) => {
-    const { oid } = user();
-    const acquisition = await withFreshAssertions(agent, broker.runtime, signal, async (fresh) => {
-      // T1 is got here, before the MSAL call: a leg-1 failure (the blueprint's credential refused)
-      // is then thrown as it is, never mistaken for Entra rejecting a cached T1 and sent again.
-      // MSAL's OBO request takes no clientAssertion of its own: the agent's client reads T1 from
-      // our cache through its assertion callback, which now finds the one just got (or refreshed).
-      await agent.getExchangeToken({ forceRefresh: fresh, signal });
-      return async () =>
-        toAcquisition(await agent.msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(options.claims ? { claims: options.claims } : {}) }), scopes);
-    });
-    if (acquisition.meta.subject?.toLowerCase() !== oid.toLowerCase()) {
-      throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
-    }
-    return acquisition;
+  // MSAL's OBO request takes no client assertion of its own: the agent's client sends the T1 the
+  // broker got for this request (leg-1 failures are thrown before this call, never retried here).
+  const exchange: Exchange = {
+    send: ({ msal, claims }) => msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(claims ? { claims } : {}) }),
+    verify: (issued) => {
+      if (issued.meta.subject?.toLowerCase() !== user().oid.toLowerCase()) {
+        throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
+      }
+    },
   };
   // The broker reads only forceRefresh, claims and signal: principal, delegation and audit are ours.
-  const token = broker.get(request, acquire, options, call);
+  const token = broker.acquire(request, exchange, options, call);
   if (audit === undefined) return token;
   const event = (outcome: 'allowed' | 'failed', errorCode?: string) => {
     const { oid, tid } = user();

@@ -1,4 +1,4 @@
-import { parseFacets } from '@agentid/core';
+import { parseFacets } from '@agentid/core/broker';
 
 /**
  * Who an inbound token speaks for, after validation. Holds claims, never the token itself.

@@ -1,4 +1,5 @@
-import { blueprintRuntime, type Blueprint, TokenValidationError, type TokenValidationErrorCode } from '@agentid/core';
+import { type Blueprint, TokenValidationError } from '@agentid/core';
+import { servicesOf, type TokenValidationErrorCode } from '@agentid/core/broker';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { MAX_TOKEN_LENGTH } from './header.js';
 import { createJwksResolver } from './jwks.js';
@@ -222,12 +223,12 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
  * ```
  */
 export function validatorForBlueprint(blueprint: Blueprint, options: Partial<ValidatorOptions> = {}): TokenValidator {
-  const rt = blueprintRuntime(blueprint);
+  const services = servicesOf(blueprint);
   return createTokenValidator({
     tenantId: blueprint.tenantId,
     audiences: [blueprint.clientId, `api://${blueprint.clientId}`],
     authorityHost: blueprint.authorityHost,
     ...options,
-    jwks: { fetch: rt.fetch, ...(options.jwks ?? {}) },
+    jwks: { fetch: services.fetch, ...(options.jwks ?? {}) },
   });
 }
