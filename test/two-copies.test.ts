@@ -37,6 +37,32 @@ describe('two copies of @agentid/core', () => {
     expect(other.createBlueprint).not.toBe(ours.createBlueprint);
   });
 
+  it('errors of the other copy are `instanceof` ours and isAgentIdError, both ways', async () => {
+    const ours = await import('@agentid/core');
+    const theirs = new other.OAuthError('AGENTID_INVALID_GRANT', 'refused', { status: 400 });
+    expect(theirs).toBeInstanceOf(ours.AgentIdError);
+    expect(theirs).toBeInstanceOf(ours.OAuthError);
+    expect(theirs).not.toBeInstanceOf(ours.ConfigurationError);
+    expect(ours.isAgentIdError(theirs, 'AGENTID_INVALID_GRANT')).toBe(true);
+    const mine = new ours.ConfigurationError('bad');
+    expect(mine).toBeInstanceOf(other.AgentIdError);
+    expect(other.isAgentIdError(mine)).toBe(true);
+    expect(new Error('plain')).not.toBeInstanceOf(ours.AgentIdError);
+    // A failure the other copy throws reaches our code as a typed error.
+    const bp = other.createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: O.appId,
+      credential: other.secretCredential('wrong', { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
+    const failure = await bp
+      .agent(DEMO.agents.orchestrator)
+      .getToken(['api://tools/.default'])
+      .catch((e: unknown) => e);
+    expect(ours.isAgentIdError(failure, 'AGENTID_INVALID_CLIENT')).toBe(true);
+  });
+
   it('validatorForBlueprint, onBehalfOf and agentUser accept a blueprint and agents of the other copy', async () => {
     const bp = other.createBlueprint({
       tenantId: DEMO.tenantId,

@@ -39,5 +39,5 @@ export {
   type ProvisioningErrorCode,
   type TokenValidationErrorCode,
 } from './errors/agent-id-error.js';
-export { isAgentIdErrorCode, isRetryableCode, type ErrorCodeInfo } from './errors/codes.js';
+export { errorCodeInfo, isAgentIdErrorCode, isRetryableCode, type ErrorCodeInfo } from './errors/codes.js';
 export { errorFromTokenResponse, type TokenErrorResponse } from './errors/from-token-response.js';

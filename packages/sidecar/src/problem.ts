@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { isAgentIdError, OAuthError } from '@agentid/core';
+import { errorCodeInfo } from '@agentid/core/broker';
 import { toErrorResponse } from '@agentid/tools';
 
 /**
@@ -38,27 +39,10 @@ export function problem(status: number, detail: string, code?: string): Problem 
   return { type: `https://tools.ietf.org/html/rfc9110#section-${section}`, title, status, detail, ...(code ? { code } : {}) };
 }
 
-// The token endpoint's refusals, and the agent-user check that precedes them: asking again will
-// not help, so they are 4xx (401, as Microsoft's sidecar answers them), never a 5xx that
-// agents-hosting's client retries for about 14 s. Outages (network, timeout, 429, 5xx) stay 5xx.
-const PERMANENT = new Set<string>([
-  'AGENTID_INVALID_GRANT',
-  'AGENTID_ASSERTION_EXPIRED',
-  'AGENTID_INVALID_CLIENT',
-  'AGENTID_INVALID_SCOPE',
-  'AGENTID_INVALID_REQUEST',
-  'AGENTID_INTERACTION_REQUIRED',
-  'AGENTID_CONSENT_REQUIRED',
-  'AGENTID_MISSING_FMI_PATH',
-  'AGENTID_NO_CLIENT_CREDENTIAL',
-  'AGENTID_FIC_NOT_MATCHED',
-  'AGENTID_WRONG_TENANT',
-  'AGENTID_AGENT_DISABLED',
-  'AGENTID_NOT_FOUND',
-  'AGENTID_TOKEN_ENDPOINT',
-  'AGENTID_AGENT_USER_NOT_LINKED',
-]);
-
+// The token endpoint's refusals, and the agent-user check that precedes them (`refused` in the
+// one table of codes): asking again will not help, so they are 4xx (401, as Microsoft's sidecar
+// answers them), never a 5xx that agents-hosting's client retries for about 14 s. Outages
+// (network, timeout, 429, 5xx) stay 5xx.
 /**
  * A thrown error as a problem: typed agentid errors keep their message (which never holds a
  * token). A permanent token failure (unknown or disabled agent, missing consent, Conditional
@@ -74,7 +58,7 @@ const PERMANENT = new Set<string>([
 export function problemFromError(error: unknown): { problem: Problem; headers: Record<string, string> } {
   if (!isAgentIdError(error)) return { problem: problem(500, 'An unexpected error occurred.', 'AGENTID_INTERNAL'), headers: {} };
   if (error.code === 'AGENTID_INVALID_OPTIONS') return { problem: problem(400, error.message, error.code), headers: {} };
-  if (error instanceof OAuthError || PERMANENT.has(error.code)) return { problem: problem(401, error.message, error.code), headers: {} };
+  if (error instanceof OAuthError || errorCodeInfo(error.code).refused === true) return { problem: problem(401, error.message, error.code), headers: {} };
   const r = toErrorResponse(error, 'agentid-sidecar');
   return { problem: problem(r.status, r.body.message, r.body.code), headers: { ...r.headers } };
 }

@@ -1,4 +1,5 @@
 import { isAgentIdError } from '@agentid/core';
+import { errorCodeInfo } from '@agentid/core/broker';
 
 /**
  * An HTTP answer for a failure: status, headers (e.g. `WWW-Authenticate`) and a JSON body with
@@ -33,42 +34,17 @@ export function toErrorResponse(error: unknown, realm = 'agentid'): ErrorRespons
   const make = (status: number, err: string, code: string, message: string, headers: Record<string, string> = {}): ErrorResponse =>
     Object.freeze({ status, headers: Object.freeze(headers), body: Object.freeze({ error: err, code, message }) });
   if (isAgentIdError(error)) {
-    const msg = error.message;
+    // Status and `error` come from the one table of codes (@agentid/core's ERROR_CODES).
+    const row = errorCodeInfo(error.code);
+    const msg = error.code === 'AGENTID_INVALID_OPTIONS' ? 'The agent is misconfigured' : error.message;
     const bearer = (params: string) => ({ 'www-authenticate': `Bearer realm="${quote(realm)}"${params}` });
-    switch (error.code) {
-      case 'AGENTID_UNAUTHENTICATED':
-        return make(401, 'invalid_request', error.code, msg, bearer(msg.startsWith('No Authorization') ? '' : `, error="invalid_request", error_description="${quote(msg)}"`));
-      case 'AGENTID_INSUFFICIENT_SCOPE':
-        return make(403, 'insufficient_scope', error.code, msg, bearer(`, error="insufficient_scope", error_description="${quote(msg)}"`));
-      case 'AGENTID_JWKS':
-        return make(503, 'temporarily_unavailable', error.code, msg, { 'retry-after': '5' });
-      case 'AGENTID_TOOL_UNKNOWN':
-        return make(404, 'unknown_tool', error.code, msg);
-      case 'AGENTID_FORBIDDEN':
-        return make(403, 'forbidden', error.code, msg);
-      case 'AGENTID_DELEGATION_INVALID':
-        return make(401, 'invalid_token', error.code, msg, bearer(`, error="invalid_token", error_description="${quote(msg)}"`));
-      case 'AGENTID_HOP_LIMIT':
-      case 'AGENTID_DELEGATION_CYCLE':
-      case 'AGENTID_CONSENT_REQUIRED':
-      case 'AGENTID_INTERACTION_REQUIRED':
-      case 'AGENTID_AGENT_DISABLED':
-        return make(403, 'forbidden', error.code, msg);
-      case 'AGENTID_INVALID_OPTIONS':
-        return make(500, 'server_error', error.code, 'The agent is misconfigured');
-      case 'AGENTID_DOWNSTREAM':
-        return make(502, 'bad_gateway', error.code, msg);
-      default:
-        if (error.code.startsWith('AGENTID_TOKEN_')) {
-          if (error.code === 'AGENTID_TOKEN_ENDPOINT' || error.code === 'AGENTID_TOKEN_LIFETIME') return make(502, 'bad_gateway', error.code, msg);
-          return make(401, 'invalid_token', error.code, msg, bearer(`, error="invalid_token", error_description="${quote(msg)}"`));
-        }
-        if (error.retryable) {
-          const after: Record<string, string> = error.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) } : {};
-          return make(503, 'temporarily_unavailable', error.code, msg, after);
-        }
-        return make(502, 'bad_gateway', error.code, msg);
-    }
+    const described = `, error="${row.httpError}", error_description="${quote(msg)}"`;
+    let headers: Record<string, string> = {};
+    if (row.status === 401) headers = bearer(error.code === 'AGENTID_UNAUTHENTICATED' && msg.startsWith('No Authorization') ? '' : described);
+    else if (row.httpError === 'insufficient_scope') headers = bearer(described);
+    else if (row.status === 503 && error.code === 'AGENTID_JWKS') headers = { 'retry-after': '5' };
+    else if (row.status === 503 && error.retryAfterMs !== undefined) headers = { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
+    return make(row.status, row.httpError, error.code, msg, headers);
   }
   // Body parsers (Express's body-parser, Fastify's content-type parsers) mark caller mistakes with a 4xx status.
   const status = (error as { status?: unknown; statusCode?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status;

@@ -19,7 +19,7 @@ import { createTelemetry } from '../telemetry/telemetry.js';
 import type { Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { containsSecret, createSecretRedactor } from '../util/redact.js';
-import { assertNumber } from '../util/validate.js';
+import { assertNumber, withOptionPath } from '../util/validate.js';
 import { exchangeAudienceFor, msalAuthority, normalizeAuthorityHost } from './authority.js';
 import type { BlueprintRuntime } from './runtime.js';
 
@@ -113,37 +113,40 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   if (!options.credential || typeof options.credential.resolve !== 'function') throw new ConfigurationError('createBlueprint: credential must come from one of the *Credential factories');
   const { tenantId, clientId } = options;
   const maxAgents = options.cache?.maxAgents ?? 1000;
-  assertNumber('cache.maxAgents', maxAgents, { min: 1, max: 1_000_000, integer: true });
+  assertNumber('createBlueprint: cache.maxAgents', maxAgents, { min: 1, max: 1_000_000, integer: true });
   const clock = options.clock ?? systemClock;
   const authorityHost = normalizeAuthorityHost(options.authorityHost);
   const exchangeAudience = exchangeAudienceFor(authorityHost);
-  const telemetry = createTelemetry(options.telemetry ?? {});
-  const http = createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer });
+  const telemetry = withOptionPath('createBlueprint: telemetry.', () => createTelemetry(options.telemetry ?? {}));
+  const http = withOptionPath('createBlueprint: network.', () => createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer }));
   // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
   // The blueprint's own secrets, kept out of every error its token requests throw.
   const secrets = createSecretRedactor();
   const network = toMsalNetworkModule(http, { exhaustedRetries: 'throw', clock, secrets });
   const lastLogged = new Map<string, { at: number; suppressed: number }>();
-  const store = createTokenStore({
-    l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ...(options.cache?.l1 ?? {}), clock },
-    ...(options.cache?.l2 ? { l2: options.cache.l2 } : {}),
-    ...(options.policy ? { policy: options.policy } : {}),
-    clock,
-    onEvent: (e) => {
-      if (!e.type.endsWith('error')) return;
-      // While an L2 is down, every miss reports an l2-error: log the first, then one summary
-      // line per 30 s with the count, not one line per miss.
-      const now = clock.now();
-      const last = lastLogged.get(e.type);
-      if (last !== undefined && now - last.at < 30_000) {
-        last.suppressed += 1;
-        return;
-      }
-      const suppressed = last?.suppressed ?? 0;
-      lastLogged.set(e.type, { at: now, suppressed: 0 });
-      telemetry.logger.warn(`agentid token store: ${e.type}${'operation' in e ? ` (${e.operation})` : ''}${suppressed > 0 ? `; ${suppressed} more since the last report` : ''}`);
-    },
-  });
+  const store = withOptionPath('createBlueprint: ', () =>
+    createTokenStore({
+      optionPaths: { l1: 'cache.l1.', policy: 'policy.' },
+      l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ...(options.cache?.l1 ?? {}), clock },
+      ...(options.cache?.l2 ? { l2: options.cache.l2 } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+      clock,
+      onEvent: (e) => {
+        if (!e.type.endsWith('error')) return;
+        // While an L2 is down, every miss reports an l2-error: log the first, then one summary
+        // line per 30 s with the count, not one line per miss.
+        const now = clock.now();
+        const last = lastLogged.get(e.type);
+        if (last !== undefined && now - last.at < 30_000) {
+          last.suppressed += 1;
+          return;
+        }
+        const suppressed = last?.suppressed ?? 0;
+        lastLogged.set(e.type, { at: now, suppressed: 0 });
+        telemetry.logger.warn(`agentid token store: ${e.type}${'operation' in e ? ` (${e.operation})` : ''}${suppressed > 0 ? `; ${suppressed} more since the last report` : ''}`);
+      },
+    }),
+  );
   const auth = msalAuthority(authorityHost, tenantId);
   const system = { networkClient: network as INetworkModule, disableInternalRetries: true };
   const caps = options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {};

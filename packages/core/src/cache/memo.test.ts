@@ -1,9 +1,10 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { describe, expect, it } from 'vitest';
 import { createMemo } from './memo.js';
 
 describe('createMemo', () => {
-  it('refuses invalid bounds with TypeError naming the option', () => {
-    expect(() => createMemo(undefined as never)).toThrow(TypeError);
+  it('refuses invalid bounds with ConfigurationError naming the option', () => {
+    expect(() => createMemo(undefined as never)).toThrow(ConfigurationError);
     expect(() => createMemo({} as never)).toThrow(/maxEntries/);
     expect(() => createMemo({ maxEntries: 0 })).toThrow(/maxEntries must be >= 1/);
     expect(() => createMemo({ maxEntries: 1.5 })).toThrow(/maxEntries must be an integer/);

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { assertFunction, assertNumber } from '../util/validate.js';
 
 /**
@@ -55,7 +56,7 @@ export interface Memo<K, V> {
  * ```
  */
 export function createMemo<K, V>(options: MemoOptions<K, V>): Memo<K, V> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw new ConfigurationError('options must be an object');
   const { maxEntries, maxBytes = Infinity, sizeOf } = options;
   assertNumber('maxEntries', maxEntries, { min: 1, integer: true });
   if (maxBytes !== Infinity) assertNumber('maxBytes', maxBytes, { min: 1 });

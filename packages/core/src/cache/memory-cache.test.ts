@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../util/clock.js';
 import { createMemoryCache, entryBytes, type L1Entry } from './memory-cache.js';
@@ -10,14 +11,14 @@ const entry = (token = 'x'.repeat(100), usableUntil = 10_000, tags: string[] = [
 });
 
 describe('createMemoryCache: options', () => {
-  it('refuses unbounded or invalid configurations with TypeError naming the option', () => {
+  it('refuses unbounded or invalid configurations with ConfigurationError naming the option', () => {
     expect(() => createMemoryCache({ maxBytes: 1e6 } as never)).toThrow(/maxEntries is required/);
     expect(() => createMemoryCache({ maxEntries: 10 } as never)).toThrow(/maxBytes is required/);
     expect(() => createMemoryCache({ maxEntries: 0, maxBytes: 1e6 })).toThrow(/maxEntries must be >= 1/);
     expect(() => createMemoryCache({ maxEntries: Infinity, maxBytes: 1e6 })).toThrow(/maxEntries/);
     expect(() => createMemoryCache({ maxEntries: 1.5, maxBytes: 1e6 })).toThrow(/maxEntries must be an integer/);
     expect(() => createMemoryCache({ maxEntries: 10, maxBytes: 10 })).toThrow(/maxBytes must be >= 512/);
-    expect(() => createMemoryCache(undefined as never)).toThrow(TypeError);
+    expect(() => createMemoryCache(undefined as never)).toThrow(ConfigurationError);
     expect(() => createMemoryCache({ maxEntries: 10, maxBytes: 1e6, clock: {} as never })).toThrow(/clock/);
   });
 });

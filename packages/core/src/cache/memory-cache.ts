@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { type Clock, systemClock } from '../util/clock.js';
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { assertFunction, assertNumber } from '../util/validate.js';
 
 /**
@@ -118,14 +119,14 @@ export function entryBytes(key: string, entry: L1Entry): number {
  * ```
  */
 export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCacheOptions, hooks: MemoryCacheHooks<E> = {}): MemoryCache<E> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw new ConfigurationError('options must be an object');
   const { maxEntries, maxBytes, clock = systemClock } = options;
   const { onRemove, secondChance } = hooks ?? {};
-  if (maxEntries === undefined) throw new TypeError('maxEntries is required: an unbounded token cache grows without limit');
-  if (maxBytes === undefined) throw new TypeError('maxBytes is required: an unbounded token cache grows without limit');
+  if (maxEntries === undefined) throw new ConfigurationError('maxEntries is required: an unbounded token cache grows without limit');
+  if (maxBytes === undefined) throw new ConfigurationError('maxBytes is required: an unbounded token cache grows without limit');
   assertNumber('maxEntries', maxEntries, { min: 1, integer: true });
   assertNumber('maxBytes', maxBytes, { min: ENTRY_OVERHEAD_BYTES, integer: true });
-  if (typeof clock?.now !== 'function') throw new TypeError('clock must have a now() method');
+  if (typeof clock?.now !== 'function') throw new ConfigurationError('clock must have a now() method');
   assertFunction('onRemove', onRemove, true);
   assertFunction('secondChance', secondChance, true);
 

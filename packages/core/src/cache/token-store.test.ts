@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { describe, expect, it, vi } from 'vitest';
 import { AbortError, MalformedResponseError, NetworkError, TokenPolicyError } from '../errors/agent-id-error.js';
 import { createLifetimePolicy } from '../policy/lifetime-policy.js';
@@ -43,8 +44,8 @@ function setup(overrides: Partial<TokenStoreOptions> = {}) {
 const flush = () => new Promise((r) => setImmediate(r));
 
 describe('createTokenStore: options', () => {
-  it('validates up front with TypeErrors naming the option', () => {
-    expect(() => createTokenStore(undefined as never)).toThrow(TypeError);
+  it('validates up front with ConfigurationErrors naming the option', () => {
+    expect(() => createTokenStore(undefined as never)).toThrow(ConfigurationError);
     expect(() => createTokenStore({} as never)).toThrow(/l1 is required/);
     expect(() => createTokenStore({ l1: { maxEntries: 1 } as never })).toThrow(/maxBytes is required/);
     const l1 = { maxEntries: 1, maxBytes: 10_000 };

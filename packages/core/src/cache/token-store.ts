@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import { MalformedResponseError } from '../errors/agent-id-error.js';
+import { ConfigurationError, MalformedResponseError } from '../errors/agent-id-error.js';
 import { createLifetimePolicy, type LifetimePolicy, type LifetimePolicyOptions } from '../policy/lifetime-policy.js';
 import { type AccessToken, type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
 import { abortErrorFrom, raceAbort, realSleep, type Sleep } from '../util/abort.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { assertFunction, assertNumber } from '../util/validate.js';
+import { assertFunction, assertNumber, withOptionPath } from '../util/validate.js';
 import type { L2Cache } from './l2.js';
 import { createL2Coordinator } from './l2-coordinator.js';
 import { createMemoryCache, type MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
@@ -120,6 +120,8 @@ export interface TokenStoreOptions {
   l2?: L2Cache;
   /** A {@link LifetimePolicy} or its options. Default: the default policy. */
   policy?: LifetimePolicy | LifetimePolicyOptions;
+  /** How option errors name `l1` and `policy` (the blueprint's `cache.l1.` and `policy.`). Default `l1.`, `policy.`. */
+  optionPaths?: { readonly l1: string; readonly policy: string };
   clock?: Clock;
   /** Hears acquisitions, refreshes, L2 hits and errors, lock waits. */
   onEvent?: (event: TokenStoreEvent) => void;
@@ -222,18 +224,21 @@ const secondChance = (entry: StoreEntry): boolean => {
  * ```
  */
 export function createTokenStore(options: TokenStoreOptions): TokenStore {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (options === null || typeof options !== 'object') throw new ConfigurationError('options must be an object');
   const { clock = systemClock, onEvent, sleep = realSleep, lockLeaseMs = 15_000, lockPollMinMs = 25, lockPollMaxMs = 1_000, l2TimeoutMs = 2_000, refreshRetryMs = 5_000 } = options;
-  if (options.l1 === undefined) throw new TypeError('l1 is required (a memory cache or its options)');
+  if (options.l1 === undefined) throw new ConfigurationError('l1 is required (a memory cache or its options)');
   // Our own L1 tells us when an entry leaves it and spares entries hit through a CacheSlot, so a
   // slot may skip the L1 lookup; with a given MemoryCache, every hit looks the key up.
   const ownL1 = typeof (options.l1 as MemoryCache).get !== 'function';
-  const l1 = (ownL1 ? createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance }) : options.l1) as unknown as MemoryCache<StoreEntry>;
+  const paths = options.optionPaths ?? { l1: 'l1.', policy: 'policy.' };
+  const l1 = (ownL1
+    ? withOptionPath(paths.l1, () => createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance }))
+    : options.l1) as unknown as MemoryCache<StoreEntry>;
   const policy =
     options.policy !== undefined && typeof (options.policy as LifetimePolicy).compute === 'function'
       ? (options.policy as LifetimePolicy)
-      : createLifetimePolicy(options.policy as LifetimePolicyOptions | undefined);
-  if (typeof clock?.now !== 'function') throw new TypeError('clock must have a now() method');
+      : withOptionPath(paths.policy, () => createLifetimePolicy(options.policy as LifetimePolicyOptions | undefined));
+  if (typeof clock?.now !== 'function') throw new ConfigurationError('clock must have a now() method');
   assertFunction('onEvent', onEvent, true);
   assertFunction('sleep', sleep);
   assertNumber('lockLeaseMs', lockLeaseMs, { min: 1 });

@@ -1,6 +1,11 @@
 import { redact } from '../util/redact.js';
 import { type AgentIdErrorCode, isRetryableCode } from './codes.js';
 
+// A registered symbol, so that an error made by another copy of @agentid/core (two copies in one
+// app are a common npm outcome) is still recognised: `instanceof` and `isAgentIdError` check it.
+const BRAND = Symbol.for('@agentid/core.error');
+const nativeInstanceOf = Function.prototype[Symbol.hasInstance];
+
 /**
  * Details an {@link AgentIdError} may carry. HTTP fields are set when the failure came from an
  * HTTP answer.
@@ -75,6 +80,19 @@ export class AgentIdError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
+  /**
+   * `instanceof` that also accepts an error of another copy of this package: one branded as
+   * ours whose class chain has a class of the same name (`AgentIdError`, `OAuthError`, ...).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (nativeInstanceOf.call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
+    for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && proto !== undefined; proto = Object.getPrototypeOf(proto)) {
+      if ((proto as { constructor?: { name?: string } }).constructor?.name === this.name) return true;
+    }
+    return false;
+  }
+
   /** A log-safe plain object (no cause, no stack). */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message, retryable: this.retryable };
@@ -84,6 +102,8 @@ export class AgentIdError extends Error {
     return out;
   }
 }
+
+Object.defineProperty(AgentIdError.prototype, BRAND, { value: true });
 
 /**
  * Codes an {@link OAuthError} can have: the token endpoint said no, and asking again unchanged

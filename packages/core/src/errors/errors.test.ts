@@ -160,10 +160,65 @@ describe('AgentIdError family', () => {
   });
 });
 
-describe('README', () => {
-  it('lists every error code of the registry', async () => {
+describe('the one table of codes', () => {
+  it('the README lists every row with its class and HTTP status, and no code that is not in the table', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const { code } of ERROR_CODES) expect(readme, code).toContain(`\`${code}\``);
+    for (const row of ERROR_CODES) {
+      const line = readme.split('\n').find((l) => l.startsWith(`| \`${row.code}\` |`));
+      expect(line, row.code).toBeDefined();
+      expect(line, row.code).toContain(`| \`${row.class}\` | ${row.status}`);
+    }
+    const listed = [...readme.matchAll(/^\| `(AGENTID_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+    for (const code of listed) expect(isAgentIdErrorCode(code), code).toBe(true);
+  });
+
+  it('every AGENTID_ code used in any package source is in the table', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const packages = new URL('../../../', import.meta.url).pathname;
+    const used = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/'(AGENTID_[A-Z][A-Z_]*[A-Z])'/g)) used.add(m[1]!);
+      }
+    };
+    for (const pkg of readdirSync(packages)) if (statSync(join(packages, pkg, 'src'), { throwIfNoEntry: false })?.isDirectory()) walk(join(packages, pkg, 'src'));
+    expect(used.size).toBeGreaterThan(30);
+    // Not codes: environment variables and the like that share the prefix.
+    const unregistered = [...used].filter((c) => !isAgentIdErrorCode(c) && !/^AGENTID_(EMULATOR|TEST_|CA_|LOG)/.test(c));
+    expect(unregistered).toEqual([]);
+  });
+
+  it("each row's class is the class that carries the code; every row has an HTTP status and error", () => {
+    const classes: Record<string, new (...args: never[]) => AgentIdError> = {
+      AgentIdError,
+      ConfigurationError,
+      OAuthError,
+      NetworkError,
+      TimeoutError,
+      AbortError,
+      ThrottledError,
+      ServiceError,
+      TokenPolicyError,
+      CredentialError,
+      MalformedResponseError,
+      InvalidTokenError,
+      UnexpectedError,
+    };
+    for (const row of ERROR_CODES) {
+      expect(row.status, row.code).toBeGreaterThanOrEqual(400);
+      expect(row.httpError, row.code).toMatch(/^[a-z_]+$/);
+      const Class = classes[row.class];
+      if (Class === undefined) continue; // multi-code classes of other modules: below
+      const made =
+        row.class === 'AgentIdError' || Class.length >= 2
+          ? new (Class as unknown as new (c: string, m: string) => AgentIdError)(row.code, 'x')
+          : new (Class as unknown as new (m: string) => AgentIdError)('x');
+      if (row.class !== 'AgentIdError' && Class.length < 2) expect(made.code, row.class).toBe(row.code);
+      expect(made.name, row.code).toBe(row.class);
+    }
   });
 });

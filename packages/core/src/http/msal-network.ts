@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { type AgentIdError, findAgentIdError, MalformedResponseError, UnexpectedError } from '../errors/agent-id-error.js';
+import { type AgentIdError, ConfigurationError, findAgentIdError, MalformedResponseError, UnexpectedError } from '../errors/agent-id-error.js';
 import { errorFromMsalError } from '../errors/from-msal.js';
 import { errorFromTokenResponse } from '../errors/from-token-response.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -106,7 +106,7 @@ export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOpti
   if (typeof client?.request !== 'function') throw new TypeError('client must be an HttpClient (with request())');
   const { exhaustedRetries = 'return', clock = systemClock, secrets } = options;
   if (exhaustedRetries !== 'return' && exhaustedRetries !== 'throw') {
-    throw new TypeError("exhaustedRetries must be 'return' or 'throw'");
+    throw new ConfigurationError("exhaustedRetries must be 'return' or 'throw'");
   }
   const scopes = new AsyncLocalStorage<Scope>();
   // Enabled only while a run() is in flight: on Node 20 an enabled AsyncLocalStorage installs

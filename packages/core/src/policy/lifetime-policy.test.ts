@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError, TokenPolicyError } from '../errors/agent-id-error.js';
 import { createLifetimePolicy } from './lifetime-policy.js';
@@ -18,8 +19,8 @@ describe('createLifetimePolicy: validation', () => {
     [{ refreshAheadFraction: -0.1 }, /refreshAheadFraction/],
     [{ maxLifetimeSec: 300, minRemainingSec: 240, clockSkewSec: 60 }, /maxLifetimeSec \(300\) must exceed/],
   ];
-  it.each(bad)('rejects %j with a TypeError naming the option', (options, message) => {
-    expect(() => createLifetimePolicy(options as never)).toThrow(TypeError);
+  it.each(bad)('rejects %j with a ConfigurationError naming the option', (options, message) => {
+    expect(() => createLifetimePolicy(options as never)).toThrow(ConfigurationError);
     expect(() => createLifetimePolicy(options as never)).toThrow(message);
   });
 

@@ -1,4 +1,4 @@
-import { MalformedResponseError, TokenPolicyError } from '../errors/agent-id-error.js';
+import { ConfigurationError, MalformedResponseError, TokenPolicyError } from '../errors/agent-id-error.js';
 import { assertNumber } from '../util/validate.js';
 
 /**
@@ -99,7 +99,7 @@ export function createLifetimePolicy(options: LifetimePolicyOptions = {}): Lifet
   assertNumber('clockSkewSec', clockSkewSec, { min: 0 });
   assertNumber('refreshAheadFraction', refreshAheadFraction, { min: 0, max: 1 });
   if (minRemainingSec + clockSkewSec >= maxLifetimeSec) {
-    throw new TypeError(`maxLifetimeSec (${maxLifetimeSec}) must exceed minRemainingSec + clockSkewSec (${minRemainingSec + clockSkewSec}): no token could ever be used`);
+    throw new ConfigurationError(`maxLifetimeSec (${maxLifetimeSec}) must exceed minRemainingSec + clockSkewSec (${minRemainingSec + clockSkewSec}): no token could ever be used`);
   }
   const maxLifetimeMs = maxLifetimeSec * 1000;
   const marginMs = (minRemainingSec + clockSkewSec) * 1000;

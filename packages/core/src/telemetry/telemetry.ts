@@ -1,4 +1,5 @@
 import { type Attributes, type AttributeValue, type Link, type Span, SpanKind, SpanStatusCode, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { redact } from '../util/redact.js';
 import { ATTR } from './attributes.js';
 import { createRedactingLogger, type Logger, noopLogger } from './logger.js';
@@ -148,7 +149,7 @@ async function runInSpan<T>(tracer: Tracer, name: string, attributes: SpanAttrib
  */
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const provider = options.tracerProvider ?? trace.getTracerProvider();
-  if (typeof provider?.getTracer !== 'function') throw new TypeError('tracerProvider must have a getTracer() method');
+  if (typeof provider?.getTracer !== 'function') throw new ConfigurationError('tracerProvider must have a getTracer() method');
   const tracer = provider.getTracer(TRACER_NAME);
   const logger = options.logger === undefined ? noopLogger : createRedactingLogger(options.logger);
   return Object.freeze({

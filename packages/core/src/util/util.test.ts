@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
 import { describe, expect, it } from 'vitest';
 import { AbortError } from '../errors/agent-id-error.js';
 import { abortErrorFrom, raceAbort, realSleep } from './abort.js';
@@ -90,7 +91,7 @@ describe('abort helpers', () => {
 describe('validators', () => {
   it('name the option', () => {
     expect(() => assertNumber('timeoutMs', 'x')).toThrow(/timeoutMs must be a finite number, got a string/);
-    expect(() => assertNumber('timeoutMs', NaN)).toThrow(TypeError);
+    expect(() => assertNumber('timeoutMs', NaN)).toThrow(ConfigurationError);
     expect(() => assertNumber('retries', 1.5, { integer: true })).toThrow(/retries must be an integer/);
     expect(() => assertNumber('retries', -1, { min: 0 })).toThrow(/retries must be >= 0/);
     expect(() => assertNumber('f', 2, { max: 1 })).toThrow(/f must be <= 1/);

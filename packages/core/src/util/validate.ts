@@ -1,7 +1,28 @@
+import { ConfigurationError } from '../errors/agent-id-error.js';
+
 /**
- * Option validators that throw a `TypeError` naming the option, as every factory in this
- * package does up front.
+ * Option validators that throw a `ConfigurationError` (`AGENTID_INVALID_OPTIONS`) naming the
+ * option by its full path as the user wrote it (`createBlueprint: network.timeoutMs`), as every
+ * factory in this package does up front.
  */
+
+/**
+ * Runs `make` (a factory that validates its options) so that an option error names the option
+ * by its full path: `prefix` is put before the factory's own name for it.
+ *
+ * @example
+ * ```ts
+ * const http = withOptionPath('createBlueprint: network.', () => createHttpClient(options.network));
+ * ```
+ */
+export function withOptionPath<T>(prefix: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof ConfigurationError && error.code === 'AGENTID_INVALID_OPTIONS') throw new ConfigurationError(`${prefix}${error.message}`);
+    throw error;
+  }
+}
 
 /**
  * Asserts a finite number within `[min, max]` (and an integer if asked).
@@ -13,11 +34,11 @@
  */
 export function assertNumber(name: string, value: unknown, { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean } = {}): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`${name} must be a finite number, got ${describe(value)}`);
+    throw new ConfigurationError(`${name} must be a finite number, got ${describe(value)}`);
   }
-  if (integer && !Number.isInteger(value)) throw new TypeError(`${name} must be an integer, got ${value}`);
-  if (value < min) throw new TypeError(`${name} must be >= ${min}, got ${value}`);
-  if (value > max) throw new TypeError(`${name} must be <= ${max}, got ${value}`);
+  if (integer && !Number.isInteger(value)) throw new ConfigurationError(`${name} must be an integer, got ${value}`);
+  if (value < min) throw new ConfigurationError(`${name} must be >= ${min}, got ${value}`);
+  if (value > max) throw new ConfigurationError(`${name} must be <= ${max}, got ${value}`);
 }
 
 /**
@@ -30,7 +51,7 @@ export function assertNumber(name: string, value: unknown, { min = -Infinity, ma
  */
 export function assertFunction(name: string, value: unknown, optional = false): void {
   if (optional && value === undefined) return;
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  if (typeof value !== 'function') throw new ConfigurationError(`${name} must be a function, got ${describe(value)}`);
 }
 
 /**
