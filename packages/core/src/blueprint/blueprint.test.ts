@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
 import { brokerOf, servicesOf } from '../broker.js';
 

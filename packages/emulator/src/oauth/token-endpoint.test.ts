@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, DEMO, defaultSeed, type Emulator } from '../index.js';
-import { aadsts, claimsOf, postToken } from '../test-support/token.js';
+import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
 
 const T = DEMO.tenantId;
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
