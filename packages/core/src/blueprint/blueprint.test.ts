@@ -128,7 +128,7 @@ describe('freshness with an injected clock', () => {
   it('refreshes ahead in the background, and never serves an expired token during an outage', async () => {
     const { createManualClock } = await import('../util/clock.js');
     const clock = createManualClock(Date.now());
-    const e = await createEmulator({ now: () => clock.now() });
+    const e = await createEmulator({ clock });
     const bp = createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: W.appId,
@@ -165,7 +165,7 @@ describe('freshness with an injected clock', () => {
   it('caps a long-lived token at the maximum lifetime and hands out none with less than the minimum left', async () => {
     const { createManualClock } = await import('../util/clock.js');
     const clock = createManualClock(Date.now());
-    const e = await createEmulator({ now: () => clock.now(), tokenLifetimeSec: 24 * 3600, refreshIn: 'none' });
+    const e = await createEmulator({ clock, tokenLifetimeSec: 24 * 3600, refreshIn: 'none' });
     const bp = createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: W.appId,

@@ -72,7 +72,7 @@ describe('Graph: agent identities', () => {
   let workers: string;
   let orchestrator: string;
   beforeAll(async () => {
-    emu = await createEmulator({ now: () => clock });
+    emu = await createEmulator({ clock: { now: () => clock } });
   });
   beforeEach(async () => {
     clock = Date.now();

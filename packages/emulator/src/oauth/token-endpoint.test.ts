@@ -19,7 +19,7 @@ beforeAll(async () => {
     blueprints: [{ appId: '0e000000-0000-4000-8000-0000000000b1', credentials: { secrets: ['fab-secret'] } }],
     agents: [{ id: '0e000000-0000-4000-8000-0000000000a1', blueprintAppId: '0e000000-0000-4000-8000-0000000000b1', sponsors: ['0e000000-0000-4000-8000-000000000001'] }],
   });
-  emu = await createEmulator({ seed, now: () => clock });
+  emu = await createEmulator({ seed, clock: { now: () => clock } });
 });
 afterAll(() => emu.close());
 
