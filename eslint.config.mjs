@@ -50,7 +50,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/test-support/**', 'test/**', 'bench/**', 'examples/**', 'scripts/**'],
+    files: ['**/*.test.ts', 'packages/test-support/**', 'test/**', 'bench/**', 'examples/**', 'scripts/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 );

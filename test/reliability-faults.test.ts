@@ -103,7 +103,7 @@ describe('faults at the token endpoint', () => {
 
   it('no expired token is ever served: past its usable time, a cached token is refused while the endpoint fails, and replaced once it recovers', async () => {
     const clock = createManualClock(Date.now());
-    const timedEmu = await createEmulator({ now: () => clock.now(), tokenLifetimeSec: 1200 });
+    const timedEmu = await createEmulator({ clock, tokenLifetimeSec: 1200 });
     try {
       const bp = createBlueprint({
         tenantId: DEMO.tenantId,

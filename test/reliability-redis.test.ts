@@ -7,9 +7,7 @@ import { type Blueprint, createBlueprint, L2UnavailableError, secretCredential }
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createRedisL2, type RedisL2, type RedisL2Event, type RedisL2Options } from '@agentid/redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../packages/redis/src/test-support/redis-server.js';
-import { Replica } from '../packages/redis/src/test-support/replica-process.js';
-import { startTcpProxy, type TcpProxy } from '../packages/redis/src/test-support/tcp-proxy.js';
+import { freePort, Replica, startRedis, startTcpProxy, type TcpProxy, type TestRedis } from '@agentid/test-support/redis';
 
 const W = DEMO.blueprints.workers;
 const SCOPE = ['api://tools/.default'];
@@ -159,7 +157,6 @@ describe('fresh replica processes used at once (cold start)', () => {
 describe('ready()', () => {
   it('resolves once connected; rejects with AGENTID_SHARED_CACHE_UNAVAILABLE when Redis cannot be reached within the bound', async () => {
     await expect(l2({ namespace: 'ready' }).ready()).resolves.toBeUndefined();
-    const { freePort } = await import('../packages/redis/src/test-support/redis-server.js');
     const down = l2({ url: `redis://127.0.0.1:${await freePort()}`, connectTimeoutMs: 200 });
     const t0 = Date.now();
     const error = await down.ready().catch((e: unknown) => e);

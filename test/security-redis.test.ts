@@ -8,7 +8,7 @@ import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createKeyring, createRedisL2, keyNamer, type RedisL2, type RedisL2Event } from '@agentid/redis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../packages/redis/src/test-support/redis-server.js';
+import { startRedis, type TestRedis } from '@agentid/test-support/redis';
 
 const encryption = { currentKeyId: 'k1', keys: { k1: randomBytes(32) } };
 const entry = (token: string, tags: string[]): L2Entry => ({

@@ -15,7 +15,7 @@ import { createTokenValidator, onBehalfOf, validatorForBlueprint } from '@agenti
 import { createSidecar, loadSidecarConfig } from '@agentid/sidecar';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestTracing } from '../packages/core/src/test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 
 const W = DEMO.blueprints.workers;
 const O = DEMO.blueprints.orchestrator;

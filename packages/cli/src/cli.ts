@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { Clock } from '@agentid/core';
+import { systemClock } from '@agentid/core/broker';
 import { decodeCommand, DECODE_USAGE } from './commands/decode.js';
 import { TOKEN_USAGE, tokenCommand } from './commands/token.js';
 import { type CliIo, UsageError } from './io.js';
@@ -16,16 +18,17 @@ agentid --version | agentid <command> --help`;
 
 /**
  * Runs the `agentid` command with the given arguments and returns its exit code (0 ok, 1 failed,
- * 2 usage). Long-running commands (`emulator`, `sidecar`) call `onServe` with a stop function.
+ * 2 usage). Long-running commands (`emulator`, `sidecar`) call `onServe` with a stop function;
+ * `clock` is the time `decode` measures a token's lifetime against (default: the system clock).
  *
  * @example
  * ```ts
  * const code = await runCli(['decode', jwt, '--json'], { stdout: (s) => out.push(s), stderr: console.error, env: process.env, readStdin: async () => '' });
  * ```
  */
-export async function runCli(argv: readonly string[], io: CliIo, options: { now?: () => number; onServe?: (stop: () => Promise<void>) => void } = {}): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, options: { clock?: Clock; onServe?: (stop: () => Promise<void>) => void } = {}): Promise<number> {
   const [command, ...rest] = argv;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   let usage = command === 'decode' ? DECODE_USAGE : command === 'token' ? TOKEN_USAGE : USAGE;
   try {
     switch (command) {
@@ -42,7 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { now?
         return 0;
       }
       case 'decode':
-        return await decodeCommand(rest, io, now);
+        return await decodeCommand(rest, io, clock);
       case 'token':
         return await tokenCommand(rest, io);
       case 'emulator': {

@@ -1,6 +1,21 @@
 import type { Directory } from './directory/directory.js';
 import type { KeySet } from './crypto/keys.js';
 
+/**
+ * A source of time in epoch milliseconds: structurally the same as `Clock` of `@agentid/core`
+ * (the emulator does not depend on core), so one clock object serves both.
+ *
+ * @example
+ * ```ts
+ * let t = Date.UTC(2026, 0, 1);
+ * const emu = await createEmulator({ clock: { now: () => t } });
+ * ```
+ */
+export interface Clock {
+  /** The current time in epoch milliseconds. */
+  now(): number;
+}
+
 /** Everything the emulator's handlers share. */
 export interface EmulatorContext {
   directory: Directory;
@@ -8,7 +23,7 @@ export interface EmulatorContext {
   keys: KeySet;
   /** External OIDC issuers (workload identity, GitHub, ...) by name. */
   issuers: Map<string, { issuer: string | undefined; keys: KeySet }>;
-  now: () => number;
+  clock: Clock;
   tokenLifetimeSec: number;
   /** `refresh_in` sent with tokens: 'half' of the lifetime, a number of seconds, or 'none'. */
   refreshIn: 'half' | 'none' | number;

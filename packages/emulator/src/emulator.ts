@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createAdmin } from './admin.js';
-import { issuerV2, tokenEndpoint, type EmulatorContext } from './context.js';
+import { type Clock, issuerV2, tokenEndpoint, type EmulatorContext } from './context.js';
 import { type CaFile, writeCaFile } from './crypto/certs.js';
 import { KeySet } from './crypto/keys.js';
 import { Directory } from './directory/directory.js';
@@ -8,7 +8,7 @@ import { defaultSeed, loadSeedFile } from './directory/seed.js';
 import type { DirectorySeed } from './directory/types.js';
 import { Counters } from './http/counters.js';
 import { Faults } from './http/faults.js';
-import { createInProcessFetch, createMsalNetworkModule, type MsalNetworkModule } from './http/fetch.js';
+import { createInProcessFetch, createEmulatorNetworkModule, type EmulatorNetworkModule } from './http/fetch.js';
 import { createRouter } from './http/router.js';
 import { close, createTls, listen, type Listening, type Tls } from './http/server.js';
 import type { EmuRequest, EmuResponse } from './http/types.js';
@@ -21,8 +21,8 @@ import { parseScopes } from './oauth/scopes.js';
 export interface EmulatorOptions {
   /** The directory: a seed object, or the path of a JSON/YAML seed file. Default: the demo tenant ({@link DEMO}). */
   seed?: DirectorySeed | string;
-  /** Clock in ms (inject for tests). */
-  now?: () => number;
+  /** The source of time (epoch ms) of everything the emulator issues and checks; inject one for tests. Default: the system clock. */
+  clock?: Clock;
   /** Lifetime of issued access tokens, seconds. Default 3600. */
   tokenLifetimeSec?: number;
   /** Refresh tokens remembered (the oldest are forgotten beyond this). Default 10 000. */
@@ -72,7 +72,7 @@ export interface Emulator {
   /** `fetch` served in-process by the emulator. */
   readonly fetch: typeof fetch;
   /** MSAL Node network client served in-process. */
-  readonly networkModule: MsalNetworkModule;
+  readonly networkModule: EmulatorNetworkModule;
   /** Secret for the managed-identity endpoint (`IDENTITY_HEADER`). */
   readonly identityHeader: string;
   /** Serves over HTTPS (with its own CA) and/or HTTP on loopback. */
@@ -107,18 +107,19 @@ export interface Emulator {
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const seed = typeof options.seed === 'string' ? loadSeedFile(options.seed) : (options.seed ?? defaultSeed());
-  const now = options.now ?? Date.now;
+  if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new TypeError('clock must be an object with a now() method');
+  const clock: Clock = options.clock ?? { now: () => Date.now() };
   const lifetime = options.tokenLifetimeSec ?? 3600;
   if (!(Number.isInteger(lifetime) && lifetime > 0)) throw new TypeError('tokenLifetimeSec must be a positive integer');
   if (options.maxRefreshTokens !== undefined && !(Number.isInteger(options.maxRefreshTokens) && options.maxRefreshTokens > 0)) throw new TypeError('maxRefreshTokens must be a positive integer');
   const directory = new Directory(seed);
   const issuers = new Map<string, { issuer: string | undefined; keys: KeySet }>();
-  for (const i of directory.externalIssuers) issuers.set(i.name, { issuer: i.issuer, keys: await KeySet.create({ now }) });
+  for (const i of directory.externalIssuers) issuers.set(i.name, { issuer: i.issuer, keys: await KeySet.create({ clock }) });
   const ctx: EmulatorContext = {
     directory,
-    keys: await KeySet.create({ now }),
+    keys: await KeySet.create({ clock }),
     issuers,
-    now,
+    clock,
     tokenLifetimeSec: lifetime,
     refreshIn: options.refreshIn ?? 'half',
     strictJti: options.strictJti ?? false,
@@ -148,7 +149,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     handle,
     fetch: createInProcessFetch(handle),
-    networkModule: createMsalNetworkModule(handle),
+    networkModule: createEmulatorNetworkModule(handle),
     identityHeader: ctx.identityHeader,
     async listen(o = {}) {
       const host = o.host ?? '127.0.0.1';
@@ -207,7 +208,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     async issueExternalToken(name, o) {
       const iss = issuers.get(name);
       if (!iss) throw new TypeError(`unknown external issuer '${name}'`);
-      const t = Math.floor(now() / 1000);
+      const t = Math.floor(clock.now() / 1000);
       const base = (o.baseUrl ?? emu.baseUrl).replace(/\/$/, '');
       return iss.keys.sign({
         iss: iss.issuer ?? `${base}/_issuers/${name}`,

@@ -1,7 +1,7 @@
 import { ConfidentialClientApplication, ManagedIdentityApplication, type INetworkModule } from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from './index.js';
-import { claimsOf } from './test-support/token.js';
+import { claimsOf } from '@agentid/test-support/emulator';
 
 // Unmodified MSAL Node 7 against the emulator, through an injected network client.
 const EXCHANGE = ['api://AzureADTokenExchange/.default'];

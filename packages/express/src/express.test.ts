@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { middlewareScenario } from '../../tools/src/test-support/scenario.js';
+import { middlewareScenario } from '@agentid/test-support/scenario';
 import { agentid, agentidErrors } from './index.js';
 
 middlewareScenario('Express 5', async (options) => {

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { middlewareScenario } from '../../tools/src/test-support/scenario.js';
+import { middlewareScenario } from '@agentid/test-support/scenario';
 import { agentidPlugin } from './index.js';
 
 middlewareScenario('Fastify 5', async (options) => {

@@ -5,7 +5,7 @@ import { createBlueprint, decodeJwtClaims, isAgentIdError, secretCredential, typ
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../../core/src/test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import {
   appendActor,
   createDelegationCodec,

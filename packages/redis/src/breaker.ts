@@ -1,3 +1,5 @@
+import type { Clock } from '@agentid/core';
+
 /** The state of a {@link CircuitBreaker}. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -42,10 +44,10 @@ export interface CircuitBreaker {
  *
  * @example
  * ```ts
- * const breaker = createCircuitBreaker({ failureThreshold: 5, cooldownMs: 5_000 }, () => Date.now(), (s) => log(s));
+ * const breaker = createCircuitBreaker({ failureThreshold: 5, cooldownMs: 5_000 }, { now: () => Date.now() }, (s) => log(s));
  * ```
  */
-export function createCircuitBreaker(options: CircuitBreakerOptions, now: () => number, onChange: (state: BreakerState, previous: BreakerState) => void): CircuitBreaker {
+export function createCircuitBreaker(options: CircuitBreakerOptions, clock: Clock, onChange: (state: BreakerState, previous: BreakerState) => void): CircuitBreaker {
   const threshold = options.failureThreshold ?? 5;
   const cooldownMs = options.cooldownMs ?? 5_000;
   let state: BreakerState = 'closed';
@@ -65,7 +67,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions, now: () => 
     allow() {
       if (state === 'closed') return true;
       if (state === 'open') {
-        if (now() - openedAt < cooldownMs) return false;
+        if (clock.now() - openedAt < cooldownMs) return false;
         move('half-open');
       }
       if (trialInFlight) return false;
@@ -81,7 +83,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions, now: () => 
       trialInFlight = false;
       failures += 1;
       if (state === 'half-open' || failures >= threshold) {
-        openedAt = now();
+        openedAt = clock.now();
         move('open');
       }
     },

@@ -83,11 +83,7 @@ describe('createCircuitBreaker', () => {
   it('opens after N consecutive failures, lets one trial through after the cooldown, and closes on success', () => {
     let t = 0;
     const changes: string[] = [];
-    const b = createCircuitBreaker(
-      { failureThreshold: 3, cooldownMs: 100 },
-      () => t,
-      (s, p) => changes.push(`${p}->${s}`),
-    );
+    const b = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 100 }, { now: () => t }, (s, p) => changes.push(`${p}->${s}`));
     b.failure();
     b.failure();
     b.success(); // resets the count

@@ -3,9 +3,9 @@ import { createBlueprint, type L2Entry, secretCredential } from '@agentid/core';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../../core/src/test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { createRedisL2, type RedisL2, type RedisL2Event } from './redis-l2.js';
-import { freePort, startRedis, type TestRedis } from './test-support/redis-server.js';
+import { freePort, startRedis, type TestRedis } from '@agentid/test-support/redis';
 
 const encryption = { currentKeyId: 'k1', keys: { k1: randomBytes(32) } };
 const entry = (token: string, extra: Partial<L2Entry> = {}): L2Entry => ({

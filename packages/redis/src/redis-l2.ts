@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { ConfigurationError, L2UnavailableError, type L2Cache, type L2Entry, type L2Lock } from '@agentid/core';
+import { type Clock, ConfigurationError, L2UnavailableError, type L2Cache, type L2Entry, type L2Lock } from '@agentid/core';
 import { createClient } from 'redis';
 import { type BreakerState, type CircuitBreakerOptions, createCircuitBreaker } from './breaker.js';
 import { createKeyring, type DecryptFailure, type EncryptionKeys, keyNamer } from './keyring.js';
@@ -111,8 +111,8 @@ export interface RedisL2Options {
   breaker?: CircuitBreakerOptions;
   /** Hears breaker changes, errors, bypasses, decrypt failures and stale writes. */
   onEvent?: (event: RedisL2Event) => void;
-  /** Time source of the breaker. Default `Date.now`. */
-  now?: () => number;
+  /** Time source of the breaker (its cooldown). Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -189,7 +189,8 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
   const name = keyNamer(namespace, options.hashSecret);
   const tagPrefix = `${namespace}:tag:`;
   const tagName = (tag: string) => name(`tag\0${tag}`, 'entry').slice(namespace.length + 2, -3);
-  const now = options.now ?? Date.now;
+  if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ConfigurationError('createRedisL2: clock must be an object with a now() method');
+  const clock: Clock = options.clock ?? { now: () => Date.now() };
   const emit = (event: RedisL2Event) => {
     try {
       options.onEvent?.(event);
@@ -198,7 +199,7 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     }
   };
   const stats: RedisL2Stats = { hits: 0, misses: 0, writes: 0, staleWrites: 0, locksGranted: 0, locksBusy: 0, locksRenewed: 0, errors: 0, bypassed: 0, decryptFailures: 0, breakerOpens: 0 };
-  const breaker = createCircuitBreaker(options.breaker ?? {}, now, (state, previous) => {
+  const breaker = createCircuitBreaker(options.breaker ?? {}, clock, (state, previous) => {
     if (state === 'open') stats.breakerOpens += 1;
     emit({ type: 'breaker', state, previous });
   });

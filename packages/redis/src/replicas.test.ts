@@ -3,8 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from './test-support/redis-server.js';
-import { Replica } from './test-support/replica-process.js';
+import { Replica, startRedis, type TestRedis } from '@agentid/test-support/redis';
 
 const AUTHORITY = 'https://login.agentid.test';
 const SCOPE = 'api://reports/.default';

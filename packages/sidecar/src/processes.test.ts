@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeJwtClaims } from '@agentid/core';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startRedis, type TestRedis } from '../../redis/src/test-support/redis-server.js';
+import { freePort, startRedis, type TestRedis } from '@agentid/test-support/redis';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const CLI = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));

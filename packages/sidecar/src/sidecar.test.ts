@@ -6,7 +6,7 @@ import { decodeJwtClaims } from '@agentid/core';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createTokenValidator } from '@agentid/obo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../../core/src/test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { loadSidecarConfig } from './config.js';
 import { isLoopback } from './local.js';
 import { createSidecar, type Sidecar } from './sidecar.js';

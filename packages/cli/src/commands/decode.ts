@@ -1,4 +1,4 @@
-import { decodeJwtClaims, isAgentIdError } from '@agentid/core';
+import { type Clock, decodeJwtClaims, isAgentIdError } from '@agentid/core';
 import { parseFacets } from '@agentid/core/broker';
 import { parseArgs } from 'node:util';
 import { type CliIo, UsageError } from '../io.js';
@@ -43,7 +43,7 @@ export function explainClaims(c: Record<string, unknown>, nowSec: number): Recor
 }
 
 /** `agentid decode`. @internal */
-export async function decodeCommand(argv: string[], io: CliIo, now: () => number): Promise<number> {
+export async function decodeCommand(argv: string[], io: CliIo, clock: Clock): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
@@ -63,7 +63,7 @@ export async function decodeCommand(argv: string[], io: CliIo, now: () => number
     io.stderr(`agentid decode: not a JWT (${isAgentIdError(e) ? e.message : 'cannot decode'})\n`);
     return 2;
   }
-  const x = explainClaims(claims, Math.floor(now() / 1000));
+  const x = explainClaims(claims, Math.floor(clock.now() / 1000));
   if (values.json) {
     io.stdout(`${JSON.stringify(x, null, 2)}\n`);
     return 0;

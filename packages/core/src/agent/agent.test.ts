@@ -38,7 +38,7 @@ describe("toAcquisition: the token's own exp wins over expires_in when it is ear
 describe('an endpoint whose expires_in outlives the token (against the emulator)', () => {
   it('is never served past the exp the token carries', async () => {
     const clock = createManualClock(Date.now());
-    const emu = await createEmulator({ now: () => clock.now(), refreshIn: 'none' });
+    const emu = await createEmulator({ clock, refreshIn: 'none' });
     try {
       // The emulator's answers, with expires_in 10 minutes longer than the token's own exp.
       const lying: typeof fetch = async (input, init) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
 import { brokerOf, servicesOf } from '../broker.js';
 
@@ -128,7 +128,7 @@ describe('freshness with an injected clock', () => {
   it('refreshes ahead in the background, and never serves an expired token during an outage', async () => {
     const { createManualClock } = await import('../util/clock.js');
     const clock = createManualClock(Date.now());
-    const e = await createEmulator({ now: () => clock.now() });
+    const e = await createEmulator({ clock });
     const bp = createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: W.appId,
@@ -165,7 +165,7 @@ describe('freshness with an injected clock', () => {
   it('caps a long-lived token at the maximum lifetime and hands out none with less than the minimum left', async () => {
     const { createManualClock } = await import('../util/clock.js');
     const clock = createManualClock(Date.now());
-    const e = await createEmulator({ now: () => clock.now(), tokenLifetimeSec: 24 * 3600, refreshIn: 'none' });
+    const e = await createEmulator({ clock, tokenLifetimeSec: 24 * 3600, refreshIn: 'none' });
     const bp = createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: W.appId,

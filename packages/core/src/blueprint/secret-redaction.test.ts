@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createFakeFetch, type FakeCall } from '../test-support/fake-fetch.js';
-import { createTestTracing } from '../test-support/otel.js';
+import { createFakeFetch, type FakeCall } from '@agentid/test-support/fake-fetch';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { type BlueprintCredential, createBlueprint, isAgentIdError, secretCredential } from '../index.js';
 
 // An Entra-shaped client secret, with the characters that encode differently in a form, a URL and JSON.

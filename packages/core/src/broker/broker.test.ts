@@ -1,7 +1,7 @@
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthenticationResult } from '@azure/msal-node';
-import { createTestTracing } from '../test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { createBlueprint, OAuthError, secretCredential } from '../index.js';
 import { brokerOf, type Exchange, type SendContext } from '../broker.js';
 

@@ -2,8 +2,8 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, NetworkError, ServiceError, ThrottledError, TimeoutError } from '../errors/agent-id-error.js';
 import { ATTR } from '../telemetry/attributes.js';
-import { createFakeFetch, type FakeFetch } from '../test-support/fake-fetch.js';
-import { createTestTracing } from '../test-support/otel.js';
+import { createFakeFetch, type FakeFetch } from '@agentid/test-support/fake-fetch';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { createManualClock } from '../util/clock.js';
 import { createHttpClient, type HttpAttempt, type HttpClientOptions } from './client.js';
 

@@ -1,7 +1,7 @@
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, CredentialError, MalformedResponseError, NetworkError, OAuthError, ServiceError, ThrottledError } from '../errors/agent-id-error.js';
-import { createFakeFetch, type FakeFetch, type FakeReply } from '../test-support/fake-fetch.js';
+import { createFakeFetch, type FakeFetch, type FakeReply } from '@agentid/test-support/fake-fetch';
 import { createHttpClient, type HttpClientOptions } from './client.js';
 import { type MsalNetworkOptions, toMsalNetworkModule } from './msal-network.js';
 

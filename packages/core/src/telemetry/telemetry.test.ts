@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { OAuthError } from '../errors/agent-id-error.js';
-import { createTestTracing } from '../test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { ATTR } from './attributes.js';
 import { createRedactingLogger, type Logger, noopLogger } from './logger.js';
 import { createTelemetry, recordSpanError, TRACER_NAME, withSpan } from './telemetry.js';

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, exportJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { Clock } from '../context.js';
 
 interface SigningKey {
   kid: string;
@@ -12,7 +13,8 @@ interface SigningKey {
 export interface KeySetOptions {
   /** How many retired keys stay in the JWKS after a rotation (tokens they signed stay verifiable). */
   keepRetired?: number;
-  now?: () => number;
+  /** Time of the certificate checks (`currentDate`). Default: the system clock. */
+  clock?: Clock;
 }
 
 function makeKey(): SigningKey {
@@ -28,11 +30,11 @@ function makeKey(): SigningKey {
 export class KeySet {
   private keys: SigningKey[] = [];
   private readonly keepRetired: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   private constructor(opts: KeySetOptions) {
     this.keepRetired = opts.keepRetired ?? 1;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? { now: () => Date.now() };
   }
 
   static async create(opts: KeySetOptions = {}): Promise<KeySet> {
@@ -75,7 +77,7 @@ export class KeySet {
     if (!k) throw new Error('unknown signing key');
     const { payload } = await jwtVerify(token, k.publicKey, {
       algorithms: ['RS256'],
-      currentDate: new Date(this.now()),
+      currentDate: new Date(this.clock.now()),
       clockTolerance: opts.clockToleranceSec ?? 0,
       ...(opts.audience ? { audience: opts.audience } : {}),
     });

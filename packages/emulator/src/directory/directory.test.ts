@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SignJWT, importPKCS8 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { aadsts, claimsOf, postToken } from '../test-support/token.js';
+import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
 
 const T = '11111111-0000-4000-8000-000000000001';
 const BP = 'b0000000-0000-4000-8000-0000000000b1';

@@ -1,6 +1,6 @@
 import { createEmulator, DEMO, MAX_AGENTS_PER_BLUEPRINT, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { aadsts, claimsOf, postToken } from '../test-support/token.js';
+import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
 
 // The Graph subset, in-process, authorized by blueprint app tokens from the token endpoint.
 const T = DEMO.tenantId;
@@ -72,7 +72,7 @@ describe('Graph: agent identities', () => {
   let workers: string;
   let orchestrator: string;
   beforeAll(async () => {
-    emu = await createEmulator({ now: () => clock });
+    emu = await createEmulator({ clock: { now: () => clock } });
   });
   beforeEach(async () => {
     clock = Date.now();

@@ -1,6 +1,6 @@
 import { createEmulator, DEMO, type Emulator, type FaultSpec } from '@agentid/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { postToken } from '../test-support/token.js';
+import { postToken } from '@agentid/test-support/emulator';
 import { Counters, type RequestRecord } from './counters.js';
 import { Faults } from './faults.js';
 

@@ -48,8 +48,17 @@ export function createInProcessFetch(handler: Handler): typeof fetch {
   }) as typeof fetch;
 }
 
-/** MSAL Node's INetworkModule shape, structurally (the emulator does not depend on MSAL). */
-export interface MsalNetworkModule {
+/**
+ * The emulator's in-process network client for MSAL Node: MSAL's `INetworkModule` shape,
+ * structurally (the emulator does not depend on MSAL). Named apart from `@agentid/core`'s own
+ * MSAL network module, which wraps core's HTTP client.
+ *
+ * @example
+ * ```ts
+ * const app = new ConfidentialClientApplication({ auth, system: { networkClient: emu.networkModule } });
+ * ```
+ */
+export interface EmulatorNetworkModule {
   /** MSAL's GET (discovery, metadata). */
   sendGetRequestAsync<T>(url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number): Promise<{ headers: Record<string, string>; body: T; status: number }>;
   /** MSAL's POST (token requests). */
@@ -57,7 +66,7 @@ export interface MsalNetworkModule {
 }
 
 /** An MSAL network client that talks to the emulator in-process: MSAL itself stays unmodified. */
-export function createMsalNetworkModule(handler: Handler): MsalNetworkModule {
+export function createEmulatorNetworkModule(handler: Handler): EmulatorNetworkModule {
   const send = async <T>(method: string, url: string, options?: { headers?: Record<string, string>; body?: string }) => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(options?.headers ?? {})) headers[k.toLowerCase()] = v;

@@ -1,7 +1,7 @@
 import { createEmulator, DEMO, defaultSeed, type EmuResponse, type Emulator } from '@agentid/emulator';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postToken } from '../test-support/token.js';
+import { postToken } from '@agentid/test-support/emulator';
 import { routeOf } from './router.js';
 
 // Property-based: whatever arrives, the emulator answers (never throws, never hangs up unless a

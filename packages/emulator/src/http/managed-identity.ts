@@ -31,7 +31,7 @@ export async function handleManagedIdentity(ctx: EmulatorContext, req: EmuReques
   if (!resource) return json(400, { error: 'invalid_request', error_description: 'resource is required' });
   const found = findIdentity(ctx, q);
   if (!found) return json(400, { error: 'invalid_request', error_description: 'No managed identity matches the request (client_id / principal_id).' });
-  const now = Math.floor(ctx.now() / 1000);
+  const now = Math.floor(ctx.clock.now() / 1000);
   const lifetime = ctx.tokenLifetimeSec;
   const token = await ctx.keys.sign({
     aud: resource,

@@ -59,7 +59,7 @@ export function createRouter(deps: RouterDeps): (req: EmuRequest) => Promise<Emu
     const base = `${req.url.protocol}//${req.url.host}`;
     const path = req.url.pathname;
     const route = routeOf(path);
-    const rec: RequestRecord = { at: ctx.now(), route, method: req.method, path, status: 0 };
+    const rec: RequestRecord = { at: ctx.clock.now(), route, method: req.method, path, status: 0 };
     let params: URLSearchParams | undefined;
     let tenantSegment = '';
     if (route === 'token') {
@@ -87,7 +87,7 @@ export function createRouter(deps: RouterDeps): (req: EmuRequest) => Promise<Emu
       } catch (e) {
         // Never crash on garbage input: anything unexpected is a 500 in Entra's shape.
         const f = e instanceof OAuthFailure ? e : new OAuthFailure(500, 'server_error', 90033, 'A transient error has occurred. Please try again.');
-        res = json(f.status, errorBody(f, new Date(ctx.now()), params?.get('client-request-id') ?? req.headers['client-request-id']));
+        res = json(f.status, errorBody(f, new Date(ctx.clock.now()), params?.get('client-request-id') ?? req.headers['client-request-id']));
         rec.aadsts = f.aadsts;
       }
     }

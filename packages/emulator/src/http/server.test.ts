@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { aadsts, claimsOf } from '../test-support/token.js';
+import { aadsts, claimsOf } from '@agentid/test-support/emulator';
 
 // Real sockets on loopback: HTTPS with the emulator's CA, plain HTTP, faults, admin routes.
 const T = DEMO.tenantId;

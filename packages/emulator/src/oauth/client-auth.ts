@@ -137,7 +137,7 @@ async function verifyCertificateAssertion(input: AuthInput, client: Client, asse
   try {
     await jwtVerify(assertion, createPublicKey(certPem), {
       algorithms: ['PS256', 'RS256'],
-      currentDate: new Date(ctx.now()),
+      currentDate: new Date(ctx.clock.now()),
       clockTolerance: ctx.clockSkewSec,
       requiredClaims: ['exp', 'jti'],
     });

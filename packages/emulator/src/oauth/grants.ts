@@ -211,7 +211,14 @@ async function userToken(
   let refreshToken: string | undefined;
   if (args.scopes.oidc.has('offline_access')) {
     refreshToken = randomBytes(32).toString('base64url');
-    ctx.refreshTokens.set(refreshToken, { tenantId: tenant.id, clientId: args.clientId, userId: args.user.oid, resourceAppId: resource.appId, scopes: values, expiresAt: ctx.now() + 24 * 3600_000 });
+    ctx.refreshTokens.set(refreshToken, {
+      tenantId: tenant.id,
+      clientId: args.clientId,
+      userId: args.user.oid,
+      resourceAppId: resource.appId,
+      scopes: values,
+      expiresAt: ctx.clock.now() + 24 * 3600_000,
+    });
     // A long-running emulator (soak tests, a shared dev instance) must not grow without bound:
     // keep the newest refresh tokens only (Maps iterate in insertion order).
     if (ctx.refreshTokens.size > ctx.maxRefreshTokens) {
@@ -366,7 +373,7 @@ export async function refreshToken(input: GrantInput): Promise<GrantResult> {
   const grant = ctx.refreshTokens.get(rt);
   const clientId = auth.kind === 'agent' ? auth.agent.id : auth.client.appId;
   if (!grant || grant.clientId !== clientId || grant.tenantId !== tenant.id) throw fail.grant(70000, 'The provided refresh token is invalid or was issued to another client.');
-  if (grant.expiresAt <= ctx.now()) throw fail.grant(700082, 'The refresh token has expired due to inactivity.');
+  if (grant.expiresAt <= ctx.clock.now()) throw fail.grant(700082, 'The refresh token has expired due to inactivity.');
   if (auth.kind === 'agent') usableAgent(tenant, auth.agent, ctx);
   const user = lookupUser(tenant, grant.userId);
   if (!user) throw fail.grant(50034, 'The user of this refresh token no longer exists.');

@@ -63,7 +63,7 @@ export interface IssuedToken {
 
 /** Mints a signed access token as Entra would for the given spec. */
 export async function issueAccessToken(ctx: EmulatorContext, spec: TokenSpec): Promise<IssuedToken> {
-  const now = Math.floor(ctx.now() / 1000);
+  const now = Math.floor(ctx.clock.now() / 1000);
   const lifetime = spec.lifetimeSec ?? spec.resource?.tokenLifetimeSec ?? ctx.tokenLifetimeSec;
   const v1 = spec.resource?.tokenVersion === 1;
   const claims: Record<string, unknown> = {
@@ -98,7 +98,7 @@ export async function issueAccessToken(ctx: EmulatorContext, spec: TokenSpec): P
 
 /** An OIDC id token for the client that asked with `openid`. */
 export async function issueIdToken(ctx: EmulatorContext, base: string, tenant: Tenant, clientId: string, user: { oid: string; upn?: string; name?: string }): Promise<string> {
-  const now = Math.floor(ctx.now() / 1000);
+  const now = Math.floor(ctx.clock.now() / 1000);
   return ctx.keys.sign({
     aud: clientId,
     iss: issuerV2(base, tenant.id),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, DEMO, defaultSeed, type Emulator } from '../index.js';
-import { aadsts, claimsOf, postToken } from '../test-support/token.js';
+import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
 
 const T = DEMO.tenantId;
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -19,7 +19,7 @@ beforeAll(async () => {
     blueprints: [{ appId: '0e000000-0000-4000-8000-0000000000b1', credentials: { secrets: ['fab-secret'] } }],
     agents: [{ id: '0e000000-0000-4000-8000-0000000000a1', blueprintAppId: '0e000000-0000-4000-8000-0000000000b1', sponsors: ['0e000000-0000-4000-8000-000000000001'] }],
   });
-  emu = await createEmulator({ seed, now: () => clock });
+  emu = await createEmulator({ seed, clock: { now: () => clock } });
 });
 afterAll(() => emu.close());
 

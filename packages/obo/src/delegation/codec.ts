@@ -1,7 +1,7 @@
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigurationError, DelegationError } from '@agentid/core';
+import { createMemo } from '@agentid/core/broker';
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
-import { LRUCache } from 'lru-cache';
 import { FACETS, type Principal } from '../validate/principal.js';
 import { currentTraceparent } from '../util/trace.js';
 import { checkChain, DEFAULT_MAX_HOPS, type DelegationContext, freeze, startDelegation } from './context.js';
@@ -153,8 +153,9 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
   const now = () => Math.floor((options.clock?.now() ?? Date.now()) / 1000);
   const signer = keys[0]!;
   // Verified headers, so that a caller repeating one costs a lookup instead of a signature check and a
-  // token hash; bounded by count and bytes. Only headers that verified are kept.
-  const verified = new LRUCache<string, Verified>({ max: 10_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (v) => v.header.length + v.boundToken.length + 256 });
+  // token hash; bounded by count and bytes (two generations of 5,000 entries and 32 MiB each).
+  // Only headers that verified are kept.
+  const verified = createMemo<string, Verified>({ maxEntries: 5_000, maxBytes: 32 * 1024 * 1024, sizeOf: (_index, v) => v.header.length + v.boundToken.length + 256 });
 
   // Checked on every use of a header, verified just now or before: its lifetime, the token it
   // travels with, the user and the sender (in the order of a first verification).

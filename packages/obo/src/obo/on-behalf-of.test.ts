@@ -3,7 +3,7 @@ import { createBlueprint, decodeJwtClaims, secretCredential, type Blueprint } fr
 import { brokerOf } from '@agentid/core/broker';
 import { createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../../../core/src/test-support/otel.js';
+import { createTestTracing } from '@agentid/test-support/otel';
 import { onBehalfOf, validatorForBlueprint } from '../index.js';
 
 const O = DEMO.blueprints.orchestrator;

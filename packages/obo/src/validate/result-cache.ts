@@ -1,3 +1,4 @@
+import { createMemo } from '@agentid/core/broker';
 import type { KeySource } from './jwks.js';
 import type { Principal } from './principal.js';
 
@@ -34,44 +35,25 @@ const INDEX_CHARS = 32;
 const indexOf = (token: string): string => (token.length > INDEX_CHARS ? token.slice(-INDEX_CHARS) : token);
 
 /**
- * A bounded cache of validations, keyed (in effect) by the full token: two generations of Maps
- * (lookups read the young one, then the old one, moving what they find there to the young one;
- * when the young one holds half the entries it becomes the old one and the previous old one is
- * dropped whole). Every operation is O(1), at most `maxEntries` are held, and a token in use
- * survives every rotation.
+ * A bounded cache of validations, keyed (in effect) by the full token: core's bounded memo
+ * (`createMemo`: two generations, every operation O(1), a token in use survives every rotation),
+ * indexed by the token's signature, each entry holding the whole token a hit must equal. Each
+ * generation holds half of `maxEntries`, so at most `maxEntries` are held.
  * @internal
  */
 export function createResultCache(maxEntries: number): ResultCache {
-  const perGeneration = Math.max(1, Math.floor(maxEntries / 2));
-  let young = new Map<string, ValidatedEntry>();
-  let old = new Map<string, ValidatedEntry>();
-  const put = (key: string, entry: ValidatedEntry) => {
-    if (young.size >= perGeneration && !young.has(key)) {
-      old = young;
-      young = new Map();
-    }
-    old.delete(key);
-    young.set(key, entry);
-  };
+  const memo = createMemo<string, ValidatedEntry>({ maxEntries: Math.max(1, Math.floor(maxEntries / 2)) });
   return {
     get(token) {
-      const key = indexOf(token);
-      let e = young.get(key);
-      if (e === undefined) {
-        e = old.get(key);
-        if (e === undefined || e.token !== token) return undefined;
-        put(key, e);
-        return e;
-      }
-      return e.token === token ? e : undefined;
+      const entry = memo.get(indexOf(token));
+      return entry !== undefined && entry.token === token ? entry : undefined;
     },
     set(entry) {
-      put(indexOf(entry.token), entry);
+      memo.set(indexOf(entry.token), entry);
     },
     delete(token) {
       const key = indexOf(token);
-      if (young.get(key)?.token === token) young.delete(key);
-      if (old.get(key)?.token === token) old.delete(key);
+      if (memo.get(key)?.token === token) memo.delete(key);
     },
   };
 }

@@ -5,8 +5,8 @@ import { createBlueprint, decodeJwtClaims, secretCredential, type Blueprint } fr
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createTokenValidator } from '@agentid/obo';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestTracing } from '../../../core/src/test-support/otel.js';
-import type { AgentToolkitOptions, DecisionEvent, InvocationEvent } from '../index.js';
+import { createTestTracing } from './otel.js';
+import type { AgentToolkitOptions, DecisionEvent, InvocationEvent } from '@agentid/tools';
 
 const W = DEMO.blueprints.workers;
 export const TOOLS = {

@@ -1,4 +1,4 @@
-import type { Emulator } from '../emulator.js';
+import type { Emulator } from '@agentid/emulator';
 
 /** Posts a form to the emulator's token endpoint in-process and returns status + JSON body. */
 export async function postToken(emu: Emulator, tenant: string, fields: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
