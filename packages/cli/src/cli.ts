@@ -63,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { cloc
           mod = {};
         }
         const start = mod.startSidecarFromArgs as
-          ((a: string[], o: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean }) => Promise<{ close(): Promise<void> } | undefined>) | undefined;
+          ((args: string[], options: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean }) => Promise<{ close(): Promise<void> } | undefined>) | undefined;
         if (typeof start !== 'function') {
           io.stderr('agentid sidecar: @agentid/sidecar is not available in this version\n');
           return 1;

@@ -151,19 +151,19 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     fetch: createInProcessFetch(handle),
     networkModule: createEmulatorNetworkModule(handle),
     identityHeader: ctx.identityHeader,
-    async listen(o = {}) {
-      const host = o.host ?? '127.0.0.1';
+    async listen(listenOptions = {}) {
+      const host = listenOptions.host ?? '127.0.0.1';
       let caPath: string | undefined;
-      if (o.https !== false) {
+      if (listenOptions.https !== false) {
         tls ??= createTls();
-        const s = await listen(handle, { protocol: 'https', host, port: o.httpsPort ?? 0, tls });
+        const s = await listen(handle, { protocol: 'https', host, port: listenOptions.httpsPort ?? 0, tls });
         servers.push(s);
         httpsUrl = s.url;
-        caFile ??= writeCaFile(tls.ca.certPem, o.caDir);
+        caFile ??= writeCaFile(tls.ca.certPem, listenOptions.caDir);
         caPath = caFile.path;
       }
-      if (o.http !== false) {
-        const s = await listen(handle, { protocol: 'http', host, port: o.httpPort ?? 0 });
+      if (listenOptions.http !== false) {
+        const s = await listen(handle, { protocol: 'http', host, port: listenOptions.httpPort ?? 0 });
         servers.push(s);
         httpUrl = s.url;
       }
@@ -177,20 +177,20 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       httpsUrl = undefined;
       httpUrl = undefined;
     },
-    rotateKeys: (o) => ctx.keys.rotate(o),
-    async issueUserToken(o) {
-      const tenant = o.tenantId ? directory.tenant(o.tenantId) : directory.tenants.values().next().value;
-      if (!tenant) throw new TypeError(`unknown tenant ${o.tenantId ?? ''}`);
-      const user = tenant.users.get(o.user) ?? tenant.agentUsers.get(o.user) ?? directory.findUserByUpn(tenant, o.user);
-      if (!user) throw new TypeError(`unknown user ${o.user}`);
-      const clientId = o.clientId ?? tenant.apps.keys().next().value;
+    rotateKeys: (rotateOptions) => ctx.keys.rotate(rotateOptions),
+    async issueUserToken(request) {
+      const tenant = request.tenantId ? directory.tenant(request.tenantId) : directory.tenants.values().next().value;
+      if (!tenant) throw new TypeError(`unknown tenant ${request.tenantId ?? ''}`);
+      const user = tenant.users.get(request.user) ?? tenant.agentUsers.get(request.user) ?? directory.findUserByUpn(tenant, request.user);
+      if (!user) throw new TypeError(`unknown user ${request.user}`);
+      const clientId = request.clientId ?? tenant.apps.keys().next().value;
       if (!clientId) throw new TypeError('clientId is required: the tenant has no app');
-      const parsed = parseScopes(directory, tenant, o.scopes.join(' '));
+      const parsed = parseScopes(directory, tenant, request.scopes.join(' '));
       if (!parsed.resource) throw new TypeError('scopes must name a resource');
       const resource = parsed.resource;
       const scp = parsed.isDefault ? [...resource.scopes] : parsed.values;
       const t = await issueAccessToken(ctx, {
-        base: (o.baseUrl ?? emu.baseUrl).replace(/\/$/, ''),
+        base: (request.baseUrl ?? emu.baseUrl).replace(/\/$/, ''),
         tenant,
         resource,
         idtyp: 'user',
@@ -200,23 +200,23 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         scp,
         upn: user.userPrincipalName,
         name: user.displayName,
-        ...(o.lifetimeSec ? { lifetimeSec: o.lifetimeSec } : {}),
-        ...(o.extraClaims ? { extra: o.extraClaims } : {}),
+        ...(request.lifetimeSec ? { lifetimeSec: request.lifetimeSec } : {}),
+        ...(request.extraClaims ? { extra: request.extraClaims } : {}),
       });
       return t.accessToken;
     },
-    async issueExternalToken(name, o) {
+    async issueExternalToken(name, request) {
       const iss = issuers.get(name);
       if (!iss) throw new TypeError(`unknown external issuer '${name}'`);
       const t = Math.floor(clock.now() / 1000);
-      const base = (o.baseUrl ?? emu.baseUrl).replace(/\/$/, '');
+      const base = (request.baseUrl ?? emu.baseUrl).replace(/\/$/, '');
       return iss.keys.sign({
         iss: iss.issuer ?? `${base}/_issuers/${name}`,
-        sub: o.subject,
-        aud: o.audience ?? EXCHANGE_AUDIENCE,
+        sub: request.subject,
+        aud: request.audience ?? EXCHANGE_AUDIENCE,
         iat: t,
         nbf: t,
-        exp: t + (o.lifetimeSec ?? 3600),
+        exp: t + (request.lifetimeSec ?? 3600),
         jti: randomBytes(8).toString('hex'),
       });
     },

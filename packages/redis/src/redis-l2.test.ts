@@ -144,6 +144,7 @@ describe('createRedisL2 on a real redis-server', () => {
     expect(() => createRedisL2({ url: 'http://x', encryption })).toThrow(/redis:\/\//);
     expect(() => createRedisL2({ url: redis.url, encryption, namespace: 'a:b' })).toThrow(/namespace/);
     expect(() => createRedisL2({ url: redis.url, encryption, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
+    expect(() => createRedisL2({ url: redis.url, encryption, clock: { now: 0 } as never })).toThrow(/clock must be an object with a now\(\) method/);
     expect(() => createRedisL2({ client: {} as never, encryption })).toThrow(/node-redis client/);
     expect(() => createRedisL2({ url: redis.url } as never)).toThrow(expect.objectContaining({ code: 'AGENTID_INVALID_OPTIONS' }));
   });

@@ -29,8 +29,8 @@ export interface CounterSnapshot {
   byStatus: Record<string, number>;
 }
 
-const bump = (o: Record<string, number>, k: string): void => {
-  o[k] = (o[k] ?? 0) + 1;
+const bump = (counts: Record<string, number>, name: string): void => {
+  counts[name] = (counts[name] ?? 0) + 1;
 };
 
 /** Request counters per route, grant, client and status, plus a bounded log of records. */

@@ -369,8 +369,8 @@ export async function password(input: GrantInput): Promise<GrantResult> {
 export async function refreshToken(input: GrantInput): Promise<GrantResult> {
   const { ctx, tenant, params } = input;
   const auth = await authenticateClient({ ...input, allowPublic: true });
-  const rt = params.get('refresh_token') ?? '';
-  const grant = ctx.refreshTokens.get(rt);
+  const refreshToken = params.get('refresh_token') ?? '';
+  const grant = ctx.refreshTokens.get(refreshToken);
   const clientId = auth.kind === 'agent' ? auth.agent.id : auth.client.appId;
   if (!grant || grant.clientId !== clientId || grant.tenantId !== tenant.id) throw fail.grant(70000, 'The provided refresh token is invalid or was issued to another client.');
   if (grant.expiresAt <= ctx.clock.now()) throw fail.grant(700082, 'The refresh token has expired due to inactivity.');
@@ -380,7 +380,7 @@ export async function refreshToken(input: GrantInput): Promise<GrantResult> {
   const scopes = params.get('scope')
     ? parseScopes(ctx.directory, tenant, params.get('scope'))
     : parseScopes(ctx.directory, tenant, qualify(ctx.directory.findResource(tenant, grant.resourceAppId)!, grant.scopes).join(' '));
-  ctx.refreshTokens.delete(rt);
+  ctx.refreshTokens.delete(refreshToken);
   return userToken(input, {
     clientId,
     user,

@@ -264,6 +264,7 @@ describe('token endpoint: OBO and user_fic', () => {
       expect((await redeem(rts[0]!)).status).toBe(400);
       expect((await redeem(rts[2]!)).status).toBe(200);
       await expect(createEmulator({ maxRefreshTokens: 0 })).rejects.toThrow(/maxRefreshTokens/);
+      await expect(createEmulator({ clock: (() => 0) as never })).rejects.toThrow(/clock must be an object with a now\(\) method/);
     } finally {
       await small.close();
     }
