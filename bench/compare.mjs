@@ -42,9 +42,14 @@ if (process.argv.includes('--worker')) {
   } else {
     const { onBehalfOf } = await dist('obo');
     const scopes = ['api://tools/Mail.Read'];
-    const assertions = Array.from({ length: users }, (_, i) => userAssertion(i, DEMO.blueprints.workers.appId));
-    for (let i = 0; i < users; i += 500) await Promise.all(assertions.slice(i, i + 500).map((u) => onBehalfOf(agent, u, scopes)));
-    us = await perOp((i) => onBehalfOf(agent, assertions[(i * 7919) % users], scopes), { ops: quick ? 2_000 : 20_000 });
+    const assertions = Array.from({ length: users }, (_, i) =>
+      userAssertion(i, DEMO.blueprints.workers.appId),
+    );
+    for (let i = 0; i < users; i += 500)
+      await Promise.all(assertions.slice(i, i + 500).map((u) => onBehalfOf(agent, u, scopes)));
+    us = await perOp((i) => onBehalfOf(agent, assertions[(i * 7919) % users], scopes), {
+      ops: quick ? 2_000 : 20_000,
+    });
   }
   process.stdout.write(`RESULT ${JSON.stringify({ us })}\n`);
   process.exit(0);
@@ -57,24 +62,39 @@ if (!before || !existsSync(join(before, 'packages', 'core', 'dist', 'index.js'))
 }
 const sides = { before: resolve(before), after: resolve(here, '..') };
 const rounds = Number(arg('rounds') ?? 3);
-const cases = arg('cases')?.split(',') ?? ['autonomous', ...(quick ? ['obo:1', 'obo:1000'] : ['obo:1', 'obo:1000', 'obo:10000', 'obo:100000'])];
+const cases = arg('cases')?.split(',') ?? [
+  'autonomous',
+  ...(quick ? ['obo:1', 'obo:1000'] : ['obo:1', 'obo:1000', 'obo:10000', 'obo:100000']),
+];
 const samples = Object.fromEntries(cases.map((c) => [c, { before: [], after: [] }]));
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
   for (const kase of cases) {
     for (const side of order) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', `--root=${sides[side]}`, `--case=${kase}`, ...(quick ? ['--quick'] : [])], {
-        encoding: 'utf8',
-        cwd: here,
-        timeout: 600_000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        [
+          fileURLToPath(import.meta.url),
+          '--worker',
+          `--root=${sides[side]}`,
+          `--case=${kase}`,
+          ...(quick ? ['--quick'] : []),
+        ],
+        {
+          encoding: 'utf8',
+          cwd: here,
+          timeout: 600_000,
+        },
+      );
       const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (r.status !== 0 || !line) {
         console.error(`compare: ${kase} on ${side} failed (exit ${r.status})\n${r.stderr.slice(-2000)}`);
         process.exit(1);
       }
       samples[kase][side].push(JSON.parse(line.slice(7)).us);
-      process.stderr.write(`compare: round ${round + 1} ${kase} ${side} ${JSON.parse(line.slice(7)).us.toFixed(2)} µs\n`);
+      process.stderr.write(
+        `compare: round ${round + 1} ${kase} ${side} ${JSON.parse(line.slice(7)).us.toFixed(2)} µs\n`,
+      );
     }
   }
 }
@@ -84,5 +104,7 @@ console.log('|---|---|---|---|');
 for (const kase of cases) {
   const b = median(samples[kase].before);
   const a = median(samples[kase].after);
-  console.log(`| ${kase === 'autonomous' ? '1 warm autonomous hit' : `2 warm OBO hit, ${kase.split(':')[1]} users`} | ${b.toFixed(2)} µs | ${a.toFixed(2)} µs | ${(a / b).toFixed(2)} |`);
+  console.log(
+    `| ${kase === 'autonomous' ? '1 warm autonomous hit' : `2 warm OBO hit, ${kase.split(':')[1]} users`} | ${b.toFixed(2)} µs | ${a.toFixed(2)} µs | ${(a / b).toFixed(2)} |`,
+  );
 }

@@ -10,15 +10,28 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => /^--only=/.test(a))?.slice(7);
 for (const pkg of ['core', 'obo', 'agent-user', 'tools', 'express', 'fastify', 'emulator']) {
   if (!existsSync(join(here, '..', 'packages', pkg, 'dist', 'index.js'))) {
-    console.error(`bench: packages/${pkg}/dist is missing: run \`npm run build\` first (npm run bench does).`);
+    console.error(
+      `bench: packages/${pkg}/dist is missing: run \`npm run build\` first (npm run bench does).`,
+    );
     process.exit(2);
   }
 }
-const scenarios = ['1-warm-autonomous', '2-warm-obo', '3-herd', '4-mixed', '5-middleware', '6-sidecar'].filter((s) => !only || s.startsWith(only));
+const scenarios = [
+  '1-warm-autonomous',
+  '2-warm-obo',
+  '3-herd',
+  '4-mixed',
+  '5-middleware',
+  '6-sidecar',
+].filter((s) => !only || s.startsWith(only));
 const results = [];
 for (const s of scenarios) {
   process.stderr.write(`bench: ${s}${quick ? ' (quick)' : ''} ...\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'scenarios', `${s}.mjs`), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', cwd: here, timeout: 600_000 });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', join(here, 'scenarios', `${s}.mjs`), ...(quick ? ['--quick'] : [])],
+    { encoding: 'utf8', cwd: here, timeout: 600_000 },
+  );
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (r.status !== 0 || !line) {
     console.error(`bench: ${s} failed (exit ${r.status})\n${r.stderr.slice(-2000)}`);
@@ -31,24 +44,58 @@ const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(2)} 
 const rows = [];
 for (const r of results) {
   if (r.scenario === 1) {
-    rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `raw MSAL ${us(r.msal_us)}/op`, `${r.ratio_vs_msal.toFixed(1)}× faster`]);
+    rows.push([
+      '1 warm autonomous hit',
+      `ours ${us(r.ours_us)}/op`,
+      `raw MSAL ${us(r.msal_us)}/op`,
+      `${r.ratio_vs_msal.toFixed(1)}× faster`,
+    ]);
     if (r.agents_hosting_us !== undefined)
-      rows.push(['1 warm autonomous hit', `ours ${us(r.ours_us)}/op`, `agents-hosting ${us(r.agents_hosting_us)}/op`, `${r.ratio_vs_agents_hosting.toFixed(1)}× faster`]);
+      rows.push([
+        '1 warm autonomous hit',
+        `ours ${us(r.ours_us)}/op`,
+        `agents-hosting ${us(r.agents_hosting_us)}/op`,
+        `${r.ratio_vs_agents_hosting.toFixed(1)}× faster`,
+      ]);
   }
   if (r.scenario === 2) {
-    for (const o of r.ours) rows.push([`2 warm OBO hit, ${o.users} users`, `ours ${us(o.ours_us)}/op`, '', `MSAL cache under ours: ${o.msal_cache_entries_under_ours} entries`]);
-    for (const m of r.msal) rows.push([`2 warm OBO hit, ${m.users} users`, '', `raw MSAL ${us(m.msal_us)}/op`, '']);
-    for (const a of r.agents_hosting ?? []) rows.push([`2 warm OBO hit, ${a.users} users`, '', `agents-hosting ${us(a.agents_hosting_us)}/op`, '']);
+    for (const o of r.ours)
+      rows.push([
+        `2 warm OBO hit, ${o.users} users`,
+        `ours ${us(o.ours_us)}/op`,
+        '',
+        `MSAL cache under ours: ${o.msal_cache_entries_under_ours} entries`,
+      ]);
+    for (const m of r.msal)
+      rows.push([`2 warm OBO hit, ${m.users} users`, '', `raw MSAL ${us(m.msal_us)}/op`, '']);
+    for (const a of r.agents_hosting ?? [])
+      rows.push([`2 warm OBO hit, ${a.users} users`, '', `agents-hosting ${us(a.agents_hosting_us)}/op`, '']);
   }
   if (r.scenario === 3) {
     const legs = (c) => c.leg1 + c.leg2 + c.user_fic;
     const ours = `ours leg1/leg2/leg3: ${r.ours.leg1}/${r.ours.leg2}/${r.ours.user_fic}`;
-    rows.push([r.name, ours, `raw MSAL: ${r.msal.leg1}/${r.msal.leg2}/${r.msal.user_fic}`, `${legs(r.msal) / legs(r.ours)}× fewer requests`]);
+    rows.push([
+      r.name,
+      ours,
+      `raw MSAL: ${r.msal.leg1}/${r.msal.leg2}/${r.msal.user_fic}`,
+      `${legs(r.msal) / legs(r.ours)}× fewer requests`,
+    ]);
     const a = r.agents_hosting;
-    if (a) rows.push([r.name, ours, `agents-hosting: ${a.leg1}/${a.leg2}/${a.user_fic}`, `${legs(a) / legs(r.ours)}× fewer requests`]);
+    if (a)
+      rows.push([
+        r.name,
+        ours,
+        `agents-hosting: ${a.leg1}/${a.leg2}/${a.user_fic}`,
+        `${legs(a) / legs(r.ours)}× fewer requests`,
+      ]);
   }
   if (r.scenario === 4)
-    rows.push(['4 mixed load, simulated hour', `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`, '', `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`]);
+    rows.push([
+      '4 mixed load, simulated hour',
+      `${JSON.stringify(r.requests)} p50 ${us(r.p50_us)} p99 ${us(r.p99_us)}`,
+      '',
+      `${r.cached_tokens} cached, ${r.bytes_per_cached_token ?? '?'} B/token`,
+    ]);
   if (r.scenario === 6)
     for (const h of r.http)
       rows.push([

@@ -15,9 +15,14 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   const pkgDir = join(root, 'packages', dir);
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   if (pkg.private) continue;
-  const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkgDir, encoding: 'utf8' });
+  const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: pkgDir,
+    encoding: 'utf8',
+  });
   const packed = pack.status === 0 ? JSON.parse(pack.stdout)[0].files.map((file) => file.path) : undefined;
-  const shipped = packed?.filter((path) => /(^|\/)test-support(\/|$)|\.test\.[cm]?[jt]s$|\.test\.d\.ts/.test(path)) ?? ['(npm pack failed)'];
+  const shipped = packed?.filter((path) =>
+    /(^|\/)test-support(\/|$)|\.test\.[cm]?[jt]s$|\.test\.d\.ts/.test(path),
+  ) ?? ['(npm pack failed)'];
   console.log(`${shipped.length ? 'FAIL' : 'ok  '} ${'pack'.padEnd(8)} ${pkg.name}`);
   if (shipped.length) {
     failed++;
@@ -27,7 +32,10 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
     ['publint', ['--strict', pkgDir]],
     ['attw', ['--pack', pkgDir, '--profile', 'esm-only', '--format', 'table-flipped']],
   ]) {
-    const r = spawnSync(bin(tool), args, { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const r = spawnSync(bin(tool), args, {
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
     const ok = r.status === 0;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${tool.padEnd(8)} ${pkg.name}`);
     if (!ok) {

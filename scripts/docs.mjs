@@ -20,11 +20,25 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   const pkg = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
   if (pkg.private) continue;
   const out = join(root, 'docs', 'api', dir);
-  const r = spawnSync(typedoc, ['--options', join(root, 'typedoc.json'), ...entryPointsOf(dir, pkg), '--name', pkg.name, '--readme', join(root, 'packages', dir, 'README.md'), '--out', out], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-  });
+  const r = spawnSync(
+    typedoc,
+    [
+      '--options',
+      join(root, 'typedoc.json'),
+      ...entryPointsOf(dir, pkg),
+      '--name',
+      pkg.name,
+      '--readme',
+      join(root, 'packages', dir, 'README.md'),
+      '--out',
+      out,
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    },
+  );
   const text = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l && !/nodedir|^\[info\]/.test(l));
   const warnings = text.filter((l) => /warning|error/i.test(l) && !/Found 0 errors and 0 warnings/.test(l));
   const ok = r.status === 0 && warnings.length === 0;
@@ -36,6 +50,13 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   index.push(`<li><a href="${dir}/index.html">${pkg.name}</a>: ${pkg.description}</li>`);
 }
 mkdirSync(join(root, 'docs', 'api'), { recursive: true });
-writeFileSync(join(root, 'docs', 'api', 'index.html'), `<!doctype html><meta charset="utf-8"><title>agentid API reference</title><h1>agentid API reference</h1><ul>${index.join('')}</ul>\n`);
-console.log(failed ? `\n${failed} package(s) have undocumented exports or doc warnings` : '\nAPI reference built in docs/api (every export documented)');
+writeFileSync(
+  join(root, 'docs', 'api', 'index.html'),
+  `<!doctype html><meta charset="utf-8"><title>agentid API reference</title><h1>agentid API reference</h1><ul>${index.join('')}</ul>\n`,
+);
+console.log(
+  failed
+    ? `\n${failed} package(s) have undocumented exports or doc warnings`
+    : '\nAPI reference built in docs/api (every export documented)',
+);
 process.exit(failed ? 1 : 0);

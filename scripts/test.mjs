@@ -9,7 +9,10 @@ import { dirname, join } from 'node:path';
 // Some tests run the built packages as users would (examples, child-process replicas): build
 // first, unless the caller just did (.ci/run sets AGENTID_TEST_NO_BUILD=1).
 if (process.env.AGENTID_TEST_NO_BUILD !== '1') {
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit', shell: process.platform === 'win32' });
+  const build = spawnSync('npm', ['run', 'build', '--silent'], {
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (build.status !== 0) {
     console.log('\n0 passed, 1 failed (the build failed)');
     process.exit(1);
@@ -23,9 +26,14 @@ if (spawnSync('redis-server', ['--version']).status !== 0) {
   if (root && spawnSync('apt-get', ['--version']).status === 0) {
     console.log('== redis-server is missing: installing it (apt-get install redis-server)');
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } else {
-    console.log('== redis-server is not on PATH: the @agentid/redis tests will fail. Install it (e.g. apt-get install redis-server).');
+    console.log(
+      '== redis-server is not on PATH: the @agentid/redis tests will fail. Install it (e.g. apt-get install redis-server).',
+    );
   }
 }
 
@@ -33,7 +41,14 @@ const out = '.test-results.json';
 rmSync(out, { force: true });
 // vitest's bin is not in its exports map: resolve it next to its package.json.
 const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-const args = [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
+const args = [
+  vitest,
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync(process.execPath, args, { stdio: 'inherit' });
 let passed = 0;
 let failed = 0;

@@ -2,7 +2,12 @@
 // bearerTokenAuthenticationPolicy calls a local API that validates every token it receives.
 import { Agent as HttpsAgent, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createEmptyPipeline, createPipelineRequest } from '@azure/core-rest-pipeline';
+import {
+  bearerTokenAuthenticationPolicy,
+  createDefaultHttpClient,
+  createEmptyPipeline,
+  createPipelineRequest,
+} from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/core-auth';
 import { agentTokenCredential, type Blueprint, createBlueprint, secretCredential } from '@agentid/core';
 import { agentUser, agentUserTokenCredential } from '@agentid/agent-user';
@@ -42,8 +47,14 @@ beforeAll(async () => {
         const acrs = p.claims.acrs;
         seen.push({ path: req.url!, oid: p.oid, azp: p.azp, idtyp: p.idtyp, acrs });
         if (req.url === '/challenge' && !(Array.isArray(acrs) && acrs.includes('c1'))) {
-          const claims = Buffer.from(JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } })).toString('base64');
-          return res.writeHead(401, { 'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${claims}"` }).end();
+          const claims = Buffer.from(
+            JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }),
+          ).toString('base64');
+          return res
+            .writeHead(401, {
+              'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${claims}"`,
+            })
+            .end();
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ oid: p.oid }));
       },
@@ -97,12 +108,24 @@ describe('TokenCredential for Azure SDK clients (core-rest-pipeline bearerTokenA
 
   it('agent on behalf of a user, and an agent user (by object id)', async () => {
     seen.length = 0;
-    const userToken = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${DEMO.blueprints.workers.appId}/access_agent`] });
-    const obo = await call(oboTokenCredential(bp.agent(DEMO.agents.mail), userToken), 'api://tools/Mail.Read', '/obo');
+    const userToken = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${DEMO.blueprints.workers.appId}/access_agent`],
+    });
+    const obo = await call(
+      oboTokenCredential(bp.agent(DEMO.agents.mail), userToken),
+      'api://tools/Mail.Read',
+      '/obo',
+    );
     expect(obo.status).toBe(200);
     expect(seen[0]).toMatchObject({ oid: DEMO.users.alice.id, azp: DEMO.agents.mail });
     const au = DEMO.agentUsers.digitalWorker;
-    const user = await call(agentUserTokenCredential(agentUser(bp.agent(DEMO.agents.digitalWorker), { objectId: au.id })), 'api://tools/Mail.Read', '/agent-user');
+    const user = await call(
+      agentUserTokenCredential(agentUser(bp.agent(DEMO.agents.digitalWorker), { objectId: au.id })),
+      'api://tools/Mail.Read',
+      '/agent-user',
+    );
     expect(user.status).toBe(200);
     expect(seen[1]).toMatchObject({ oid: au.id, azp: DEMO.agents.digitalWorker });
   });
@@ -112,7 +135,9 @@ describe('TokenCredential for Azure SDK clients (core-rest-pipeline bearerTokenA
     const ac = new AbortController();
     ac.abort();
     await expect(credential.getToken('api://tools/.default', { abortSignal: ac.signal })).rejects.toThrow();
-    await expect(credential.getToken('api://tools/.default', { tenantId: '00000000-0000-0000-0000-000000000000' })).rejects.toMatchObject({ code: 'AGENTID_INVALID_OPTIONS' });
+    await expect(
+      credential.getToken('api://tools/.default', { tenantId: '00000000-0000-0000-0000-000000000000' }),
+    ).rejects.toMatchObject({ code: 'AGENTID_INVALID_OPTIONS' });
     await expect(credential.getToken([])).rejects.toMatchObject({ code: 'AGENTID_INVALID_OPTIONS' });
   });
 });

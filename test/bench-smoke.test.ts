@@ -8,8 +8,13 @@ const results = new Map<string, Record<string, Record<string, number>>>();
 const scenario = (name: string) => {
   const cached = results.get(name);
   if (cached) return cached;
-  if (!existsSync(`${root}packages/agent-user/dist/index.js`)) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  const r = spawnSync(process.execPath, [`${root}bench/scenarios/${name}.mjs`, '--quick'], { cwd: `${root}bench`, encoding: 'utf8', timeout: 120_000 });
+  if (!existsSync(`${root}packages/agent-user/dist/index.js`))
+    spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [`${root}bench/scenarios/${name}.mjs`, '--quick'], {
+    cwd: `${root}bench`,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   const result = JSON.parse(
     r.stdout
@@ -35,7 +40,13 @@ describe('bench smoke (quick mode, counts only)', () => {
     expect(r.agents_hosting).toMatchObject({ leg1: n, leg2: n, obo: 0, user_fic: n, discovery: 0, other: 0 });
     // On the bench host: each new MSAL client (one per leg-2 call) also GETs instance discovery and
     // openid-configuration, answered by the fake network and never counted as a leg.
-    expect(r.agents_hosting_bench_authority).toMatchObject({ leg1: n, leg2: n, user_fic: n, discovery: 2 * n, other: 0 });
+    expect(r.agents_hosting_bench_authority).toMatchObject({
+      leg1: n,
+      leg2: n,
+      user_fic: n,
+      discovery: 2 * n,
+      other: 0,
+    });
   });
   it('warm autonomous hits make no further requests', () => {
     const r = scenario('1-warm-autonomous');

@@ -13,7 +13,12 @@ const root = new URL('../', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'agentid-consumer-'));
 const project = join(work, 'app');
 const { NODE_OPTIONS: _omit, ...cleanEnv } = process.env;
-const env = { ...cleanEnv, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
+const env = {
+  ...cleanEnv,
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+  npm_config_update_notifier: 'false',
+};
 
 function run(cmd: string, args: string[], cwd: string) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
@@ -21,7 +26,13 @@ function run(cmd: string, args: string[], cwd: string) {
 }
 
 const packages = readdirSync(join(root, 'packages'))
-  .map((d) => ({ dir: join(root, 'packages', d), pkg: JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')) as { name: string; private?: boolean } }))
+  .map((d) => ({
+    dir: join(root, 'packages', d),
+    pkg: JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')) as {
+      name: string;
+      private?: boolean;
+    },
+  }))
   .filter((p) => !p.pkg.private);
 
 beforeAll(() => {
@@ -32,11 +43,25 @@ beforeAll(() => {
     const r = run('npm', ['pack', '--silent', '--pack-destination', tarballs], p.dir);
     if (r.status !== 0) throw new Error(`npm pack ${p.pkg.name} failed:\n${r.out}`);
   }
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),
+  );
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
   // All tarballs at once: their @agentid/* dependencies (exact versions) resolve to each other;
   // third-party dependencies come from the registry (or npm's cache).
-  const r = run('npm', ['install', '--prefer-offline', '--no-package-lock', '@types/node@^20', '@opentelemetry/api@^1.9.0', ...files], project);
+  const r = run(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-package-lock',
+      '@types/node@^20',
+      '@opentelemetry/api@^1.9.0',
+      ...files,
+    ],
+    project,
+  );
   if (r.status !== 0) throw new Error(`npm install failed:\n${r.out}`);
 }, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -69,15 +94,24 @@ describe('the packed packages, installed outside the workspace', () => {
     writeFileSync(join(project, 'esm.mjs'), `const load = (n) => import(n);\n${SCRIPT}`);
     const r = run(process.execPath, ['esm.mjs'], project);
     expect(r.status, r.out).toBe(0);
-    const line = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{"subject"'))!) as Record<string, string>;
+    const line = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{"subject"'))!) as Record<
+      string,
+      string
+    >;
     expect([line['subject'], line['actor']]).toEqual([line['expected'], line['expected']]);
   });
 
   it('CommonJS: require() the packages (require(esm), Node >= 20.19) and get a token', () => {
-    writeFileSync(join(project, 'cjs.cjs'), `const load = async (n) => require(n);\n(async () => {${SCRIPT}})().catch((e) => { console.error(e); process.exit(1); });`);
+    writeFileSync(
+      join(project, 'cjs.cjs'),
+      `const load = async (n) => require(n);\n(async () => {${SCRIPT}})().catch((e) => { console.error(e); process.exit(1); });`,
+    );
     const r = run(process.execPath, ['cjs.cjs'], project);
     expect(r.status, r.out).toBe(0);
-    const line = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{"subject"'))!) as Record<string, string>;
+    const line = JSON.parse(r.out.split('\n').find((l) => l.startsWith('{"subject"'))!) as Record<
+      string,
+      string
+    >;
     expect([line['subject'], line['actor']]).toEqual([line['expected'], line['expected']]);
   });
 

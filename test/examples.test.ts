@@ -6,9 +6,21 @@ const root = new URL('../', import.meta.url).pathname;
 const env = { ...process.env, AZURE_TENANT_ID: '' };
 
 describe('examples', () => {
-  for (const name of ['singleton', 'domain-workers', 'orchestrator', 'per-user', 'digital-worker', 'ephemeral']) {
+  for (const name of [
+    'singleton',
+    'domain-workers',
+    'orchestrator',
+    'per-user',
+    'digital-worker',
+    'ephemeral',
+  ]) {
     it(`${name} runs and prints who acted for whom, never a token`, () => {
-      const r = spawnSync(process.execPath, [`${root}examples/${name}/main.mjs`], { cwd: root, encoding: 'utf8', env, timeout: 60_000 });
+      const r = spawnSync(process.execPath, [`${root}examples/${name}/main.mjs`], {
+        cwd: root,
+        encoding: 'utf8',
+        env,
+        timeout: 60_000,
+      });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/subject=[0-9a-f-]{36} actor=[0-9a-f-]{36}/);
       expect(r.stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);

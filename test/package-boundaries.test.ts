@@ -29,7 +29,8 @@ function filesUnder(dir: string): string[] {
 /** The module specifiers a source text imports or re-exports (static and dynamic). */
 function specifiersIn(text: string): string[] {
   const found: string[] = [];
-  const pattern = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const pattern =
+    /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const match of text.matchAll(pattern)) found.push((match[1] ?? match[2] ?? match[3])!);
   return found;
 }
@@ -44,7 +45,13 @@ function packageOf(path: string): string | undefined {
 
 const packages = readdirSync(packagesDir, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
-  .map((entry) => ({ dir: entry.name, manifest: JSON.parse(readFileSync(join(packagesDir, entry.name, 'package.json'), 'utf8')) as { name: string; private?: boolean } }));
+  .map((entry) => ({
+    dir: entry.name,
+    manifest: JSON.parse(readFileSync(join(packagesDir, entry.name, 'package.json'), 'utf8')) as {
+      name: string;
+      private?: boolean;
+    },
+  }));
 
 describe('package boundaries', () => {
   it('test support is a private package, and no published package ships or imports it outside its tests', () => {
@@ -56,7 +63,12 @@ describe('package boundaries', () => {
       for (const file of filesUnder(join(packagesDir, dir, 'src'))) {
         if (/\.test\.[cm]?[jt]s$/.test(file)) continue;
         for (const specifier of specifiersOf(file)) {
-          if (specifier === 'vitest' || specifier.startsWith('vitest/') || specifier.startsWith('@agentid/test-support')) offenders.push(`${relative(root, file)} imports ${specifier}`);
+          if (
+            specifier === 'vitest' ||
+            specifier.startsWith('vitest/') ||
+            specifier.startsWith('@agentid/test-support')
+          )
+            offenders.push(`${relative(root, file)} imports ${specifier}`);
         }
       }
     }
@@ -65,21 +77,31 @@ describe('package boundaries', () => {
 
   it("no file imports another package's files by a relative path (src or dist)", () => {
     const offenders: string[] = [];
-    const files = [...filesUnder(packagesDir), ...['test', 'examples', 'bench', 'scripts'].flatMap((dir) => filesUnder(join(root, dir)))];
+    const files = [
+      ...filesUnder(packagesDir),
+      ...['test', 'examples', 'bench', 'scripts'].flatMap((dir) => filesUnder(join(root, dir))),
+    ];
     expect(files.length).toBeGreaterThan(100);
     for (const file of files) {
       const own = packageOf(file);
       for (const specifier of specifiersOf(file)) {
         if (!specifier.startsWith('.')) continue;
         const target = packageOf(resolve(dirname(file), specifier));
-        if (target !== undefined && target !== own) offenders.push(`${relative(root, file)} imports ${specifier}`);
+        if (target !== undefined && target !== own)
+          offenders.push(`${relative(root, file)} imports ${specifier}`);
       }
     }
     expect(offenders).toEqual([]);
   });
 
   it('the check sees every form of import (it is not vacuous)', () => {
-    const text = ["import { a } from '../../core/src/a.js';", "import type {\n  B,\n} from '../b.js';", "export * from './c.js';", "import './d.js';", "const e = await import('../e.js');"].join('\n');
+    const text = [
+      "import { a } from '../../core/src/a.js';",
+      "import type {\n  B,\n} from '../b.js';",
+      "export * from './c.js';",
+      "import './d.js';",
+      "const e = await import('../e.js');",
+    ].join('\n');
     expect(specifiersIn(text)).toEqual(['../../core/src/a.js', '../b.js', './c.js', './d.js', '../e.js']);
     const file = join(packagesDir, 'obo', 'src', 'x.test.ts');
     expect(packageOf(file)).toBe('obo');

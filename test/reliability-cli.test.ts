@@ -11,7 +11,11 @@ import { createEmulator } from '@agentid/emulator';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BINS = { agentid: 'packages/cli', 'agentid-emulator': 'packages/emulator', 'agentid-sidecar': 'packages/sidecar' } as const;
+const BINS = {
+  agentid: 'packages/cli',
+  'agentid-emulator': 'packages/emulator',
+  'agentid-sidecar': 'packages/sidecar',
+} as const;
 type Bin = keyof typeof BINS;
 const binPath = (bin: Bin): string => join(ROOT, BINS[bin], 'bin', `${bin}.js`);
 const { NODE_OPTIONS: _omit, ...baseEnv } = process.env;
@@ -27,7 +31,12 @@ afterAll(() => {
 });
 
 function runSync(bin: Bin, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [binPath(bin), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...baseEnv, TMPDIR: privateTmp(), ...env }, timeout: 15_000 });
+  const r = spawnSync(process.execPath, [binPath(bin), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...baseEnv, TMPDIR: privateTmp(), ...env },
+    timeout: 15_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,13 +50,23 @@ async function startServing(
   bin: Bin,
   args: string[],
   tmp: string,
-): Promise<{ child: ChildProcess; info: Record<string, unknown>; exited: Promise<{ code: number | null; signal: string | null; output: string }> }> {
-  const child = spawn(process.execPath, [binPath(bin), ...args], { cwd: ROOT, env: { ...baseEnv, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+): Promise<{
+  child: ChildProcess;
+  info: Record<string, unknown>;
+  exited: Promise<{ code: number | null; signal: string | null; output: string }>;
+}> {
+  const child = spawn(process.execPath, [binPath(bin), ...args], {
+    cwd: ROOT,
+    env: { ...baseEnv, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, output })));
+  const exited = new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, output })),
+  );
   for (let i = 0; i < 300; i++) {
     const line = output.split('\n').find((l) => l.startsWith('{'));
     if (line) return { child, info: JSON.parse(line) as Record<string, unknown>, exited };
@@ -73,7 +92,11 @@ describe('usage: --help is exit 0, a usage mistake exit 2 with a message, a fail
 
   it('bad ports and other bad options of the emulator and the sidecar exit 2 and name the option', () => {
     const cases: Array<[Bin, string[], RegExp]> = [
-      ['agentid', ['emulator', '--https-port', '99999'], /--https-port must be a port number \(0-65535\), got '99999'/],
+      [
+        'agentid',
+        ['emulator', '--https-port', '99999'],
+        /--https-port must be a port number \(0-65535\), got '99999'/,
+      ],
       ['agentid-emulator', ['--https-port', '99999'], /--https-port must be a port number/],
       ['agentid-emulator', ['--http-port=-1'], /--http-port must be a port number/],
       ['agentid-emulator', ['--http-port', '8080.5'], /--http-port must be a port number/],
@@ -103,12 +126,16 @@ describe('usage: --help is exit 0, a usage mistake exit 2 with a message, a fail
     try {
       const port = String((busy.address() as { port: number }).port);
       const tmp = privateTmp();
-      const r = spawnSync(process.execPath, [binPath('agentid-emulator'), '--https-port', '0', '--http-port', port], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: { ...baseEnv, TMPDIR: tmp },
-        timeout: 15_000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        [binPath('agentid-emulator'), '--https-port', '0', '--http-port', port],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...baseEnv, TMPDIR: tmp },
+          timeout: 15_000,
+        },
+      );
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/^agentid-emulator: .*EADDRINUSE/);
       // The HTTPS server had started and written its CA: gone with the failed start.
@@ -160,7 +187,10 @@ describe("the emulator's CA folder does not outlive it", () => {
 describe('bins: committed shims that npm links at install time, before dist/ exists', () => {
   it('every package bin points at a committed shim that is published and runs the built bin', () => {
     for (const [bin, dir] of Object.entries(BINS) as Array<[Bin, string]>) {
-      const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+      const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as {
+        bin: Record<string, string>;
+        files: string[];
+      };
       expect(pkg.bin).toEqual({ [bin]: `./bin/${bin}.js` });
       expect(pkg.files).toContain('bin');
       expect(readFileSync(binPath(bin), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
@@ -169,16 +199,27 @@ describe('bins: committed shims that npm links at install time, before dist/ exi
       expect(r.stdout).toMatch(/^usage: agentid/);
     }
     // The git index must have them executable (npm chmods links, a checkout does not).
-    const ls = spawnSync('git', ['ls-files', '-s', '--', ...Object.keys(BINS).map((b) => binPath(b as Bin))], { cwd: ROOT, encoding: 'utf8' });
-    if (ls.status === 0 && ls.stdout.trim() !== '') for (const line of ls.stdout.trim().split('\n')) expect(line.startsWith('100755')).toBe(true);
+    const ls = spawnSync(
+      'git',
+      ['ls-files', '-s', '--', ...Object.keys(BINS).map((b) => binPath(b as Bin))],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (ls.status === 0 && ls.stdout.trim() !== '')
+      for (const line of ls.stdout.trim().split('\n')) expect(line.startsWith('100755')).toBe(true);
   });
 
   it('a shim without dist/ says to build first and exits 1', () => {
     const pkgDir = join(privateTmp(), 'pkg');
     mkdirSync(join(pkgDir, 'bin'), { recursive: true });
     copyFileSync(binPath('agentid'), join(pkgDir, 'bin', 'agentid.js'));
-    const r = spawnSync(process.execPath, [join(pkgDir, 'bin', 'agentid.js'), '--help'], { encoding: 'utf8', env: baseEnv, timeout: 15_000 });
+    const r = spawnSync(process.execPath, [join(pkgDir, 'bin', 'agentid.js'), '--help'], {
+      encoding: 'utf8',
+      env: baseEnv,
+      timeout: 15_000,
+    });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('agentid: @agentid/cli is not built yet (no dist/bin.js): run `npm run build` first');
+    expect(r.stderr).toContain(
+      'agentid: @agentid/cli is not built yet (no dist/bin.js): run `npm run build` first',
+    );
   });
 });

@@ -77,7 +77,9 @@ describe('faults at the token endpoint', () => {
     expect(spike.error).toBeUndefined();
     expect(spike.ms).toBeLessThan(2_500);
     fault({ kind: 'latency', latencyMs: 5_000 });
-    const hung = await timed(blueprint({ timeoutMs: 200, retries: 1 }).agent(DEMO.agents.calendar).getToken(REPORTS));
+    const hung = await timed(
+      blueprint({ timeoutMs: 200, retries: 1 }).agent(DEMO.agents.calendar).getToken(REPORTS),
+    );
     expect((hung.error as { code?: string }).code).toBe('AGENTID_TIMEOUT');
     expect(hung.ms).toBeLessThan(2_000);
     const aborted = await timed(
@@ -110,7 +112,10 @@ describe('faults at the token endpoint', () => {
         clientId: W.appId,
         credential: secretCredential(W.secret, { silenceWarning: true }),
         authorityHost: timedEmu.baseUrl,
-        network: { fetch: timedEmu.fetch, retries: 1, minRetryDelayMs: 1 } as { fetch: typeof fetch; retries: number },
+        network: { fetch: timedEmu.fetch, retries: 1, minRetryDelayMs: 1 } as {
+          fetch: typeof fetch;
+          retries: number;
+        },
         clock,
       });
       const agent = bp.agent(DEMO.agents.mail);
@@ -151,7 +156,14 @@ describe('JWKS rotation mid-run, through the Express middleware', () => {
     // A short JWKS cooldown (default 30 s): the emulator signs with a new key the moment it rotates,
     // where Entra announces keys ahead; an unknown kid reloads the keys at most once per cooldown.
     const validator = validatorForBlueprint(bp, { jwks: { cooldownMs: 200 } });
-    app.use(agentid({ blueprint: bp, agentId: DEMO.agents.orchestrator, validator, tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' } } }));
+    app.use(
+      agentid({
+        blueprint: bp,
+        agentId: DEMO.agents.orchestrator,
+        validator,
+        tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' } },
+      }),
+    );
     app.get('/', (req, res) => res.json({ oid: req.agentid!.principal.oid }));
     app.use(agentidErrors());
     server = app.listen(0, '127.0.0.1');
@@ -162,13 +174,22 @@ describe('JWKS rotation mid-run, through the Express middleware', () => {
 
   it('tokens signed before and after each rotation are accepted, under load, with no 5xx', async () => {
     faultTotals.kinds.add('jwks-rotation');
-    const token = () => emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`] });
+    const token = () =>
+      emu.issueUserToken({
+        user: DEMO.users.alice.upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`],
+      });
     const statuses: number[] = [];
     let oldest = await token();
     for (let round = 0; round < 3; round++) {
       const batch = await Promise.all(Array.from({ length: 20 }, () => token()));
       const rotated = emu.rotateKeys();
-      const results = await Promise.all([...batch, oldest].map((t) => fetch(url, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status)));
+      const results = await Promise.all(
+        [...batch, oldest].map((t) =>
+          fetch(url, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status),
+        ),
+      );
       await rotated;
       statuses.push(...results);
       await new Promise((r) => setTimeout(r, 250));

@@ -11,8 +11,14 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const W = DEMO.blueprints.workers;
-const USERS = Array.from({ length: 12 }, (_, i) => ({ id: `0e000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, upn: `user${i + 1}@${DEMO.domain}` }));
-const AGENTS = Array.from({ length: 6 }, (_, i) => `0a000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
+const USERS = Array.from({ length: 12 }, (_, i) => ({
+  id: `0e000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+  upn: `user${i + 1}@${DEMO.domain}`,
+}));
+const AGENTS = Array.from(
+  { length: 6 },
+  (_, i) => `0a000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+);
 const SCOPES = ['Mail.Read', 'Mail.Send', 'Calendars.Read', 'Files.Read'];
 let emu: Emulator;
 let bp: Blueprint;
@@ -23,11 +29,18 @@ beforeAll(async () => {
   const seed = defaultSeed();
   const t = seed.tenants[0]!;
   t.users = [...(t.users ?? []), ...USERS.map((u) => ({ id: u.id, userPrincipalName: u.upn }))];
-  t.agents = [...(t.agents ?? []), ...AGENTS.map((id) => ({ id, blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] }))];
+  t.agents = [
+    ...(t.agents ?? []),
+    ...AGENTS.map((id) => ({ id, blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] })),
+  ];
   // Each agent is consented a different subset of scopes: a wrong-scope mix-up would show.
   t.delegatedGrants = [
     ...(t.delegatedGrants ?? []),
-    ...AGENTS.map((id, i) => ({ clientId: id, resourceAppId: DEMO.resources.tools.appId, scopes: SCOPES.filter((_, j) => (i + j) % 2 === 0 || j === i % 4) })),
+    ...AGENTS.map((id, i) => ({
+      clientId: id,
+      resourceAppId: DEMO.resources.tools.appId,
+      scopes: SCOPES.filter((_, j) => (i + j) % 2 === 0 || j === i % 4),
+    })),
   ];
   emu = await createEmulator({ seed });
   // Small L1: entries are evicted and re-acquired while others are in flight.
@@ -39,11 +52,20 @@ beforeAll(async () => {
     network: { fetch: emu.fetch },
     cache: { l1: { maxEntries: 24 } },
   });
-  for (const u of USERS) userTokens.set(u.id, await emu.issueUserToken({ user: u.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] }));
+  for (const u of USERS)
+    userTokens.set(
+      u.id,
+      await emu.issueUserToken({
+        user: u.upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${W.appId}/access_agent`],
+      }),
+    );
 });
 afterAll(() => emu.close());
 
-const granted = (agentIndex: number) => SCOPES.filter((_, j) => (agentIndex + j) % 2 === 0 || j === agentIndex % 4);
+const granted = (agentIndex: number) =>
+  SCOPES.filter((_, j) => (agentIndex + j) % 2 === 0 || j === agentIndex % 4);
 
 type Op =
   | { kind: 'obo'; user: number; agent: number; scope: number; force: boolean }
@@ -54,11 +76,30 @@ type Op =
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 6,
-    arbitrary: fc.record({ kind: fc.constant('obo' as const), user: fc.nat({ max: USERS.length - 1 }), agent: fc.nat({ max: AGENTS.length - 1 }), scope: fc.nat({ max: 3 }), force: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('obo' as const),
+      user: fc.nat({ max: USERS.length - 1 }),
+      agent: fc.nat({ max: AGENTS.length - 1 }),
+      scope: fc.nat({ max: 3 }),
+      force: fc.boolean(),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('app' as const), agent: fc.nat({ max: AGENTS.length - 1 }), force: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('app' as const),
+      agent: fc.nat({ max: AGENTS.length - 1 }),
+      force: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('agent-user' as const), force: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('invalidate' as const), user: fc.nat({ max: USERS.length - 1 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('invalidate' as const),
+      user: fc.nat({ max: USERS.length - 1 }),
+    }),
+  },
 );
 
 async function check(o: Op): Promise<void> {
@@ -74,7 +115,10 @@ async function check(o: Op): Promise<void> {
   }
   if (o.kind === 'agent-user') {
     const au = DEMO.agentUsers.digitalWorker;
-    const t = await agentUser(bp.agent(DEMO.agents.digitalWorker), { objectId: au.id }).getToken(['api://tools/Mail.Read'], opts);
+    const t = await agentUser(bp.agent(DEMO.agents.digitalWorker), { objectId: au.id }).getToken(
+      ['api://tools/Mail.Read'],
+      opts,
+    );
     const c = decodeJwtClaims(t.token);
     expect([c.oid, c.azp]).toEqual([au.id, DEMO.agents.digitalWorker]);
     return;
@@ -83,7 +127,12 @@ async function check(o: Op): Promise<void> {
   const agentIndex = o.agent;
   const scopes = granted(agentIndex);
   const scope = scopes[o.scope % scopes.length]!;
-  const t = await onBehalfOf(bp.agent(AGENTS[agentIndex]!), userTokens.get(user.id)!, [`api://tools/${scope}`], opts);
+  const t = await onBehalfOf(
+    bp.agent(AGENTS[agentIndex]!),
+    userTokens.get(user.id)!,
+    [`api://tools/${scope}`],
+    opts,
+  );
   const c = decodeJwtClaims(t.token);
   // The token is this user's, acted by this agent, for this scope: never another caller's.
   expect(c.oid).toBe(user.id);

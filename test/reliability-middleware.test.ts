@@ -29,16 +29,39 @@ const brokenValidator: TokenValidator = {
 
 beforeAll(async () => {
   emu = await createEmulator();
-  bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
-  tc = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+  bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+  });
+  tc = await emu.issueUserToken({
+    user: DEMO.users.alice.upn,
+    clientId: DEMO.chatApp.appId,
+    scopes: [`api://${W.appId}/access_agent`],
+  });
 });
 afterAll(() => emu.close());
 
-const options = (o: Partial<AgentToolkitOptions> = {}): AgentToolkitOptions => ({ blueprint: bp, agentId: DEMO.agents.mail, tools: TOOLS, ...o });
+const options = (o: Partial<AgentToolkitOptions> = {}): AgentToolkitOptions => ({
+  blueprint: bp,
+  agentId: DEMO.agents.mail,
+  tools: TOOLS,
+  ...o,
+});
 const post = async (url: string, body = '{}', token: string | null = tc) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
   const text = await res.text();
-  return { status: res.status, text, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: res.status,
+    text,
+    body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 };
 
 describe('Express: agentidErrors() passes the application’s errors on', () => {
@@ -53,7 +76,10 @@ describe('Express: agentidErrors() passes the application’s errors on', () => 
   const listen = async (app: express.Express) => {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
   };
   const appHandler = (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     seen.push(err);
@@ -91,24 +117,39 @@ describe('Express: agentidErrors() passes the application’s errors on', () => 
   });
 
   it('hands a route’s thrown or rejected error to the app’s error handler, the same object', async () => {
-    expect(await post(`${url}/throws`)).toMatchObject({ status: 503, body: { app: 'handled', message: 'database down' } });
-    expect(await post(`${url}/rejects`)).toMatchObject({ status: 503, body: { app: 'handled', message: 'async database down' } });
+    expect(await post(`${url}/throws`)).toMatchObject({
+      status: 503,
+      body: { app: 'handled', message: 'database down' },
+    });
+    expect(await post(`${url}/rejects`)).toMatchObject({
+      status: 503,
+      body: { app: 'handled', message: 'async database down' },
+    });
     expect(seen).toEqual([thrown, rejected]);
     expect(seen[0]).toBe(thrown);
     expect(seen[1]).toBe(rejected);
   });
 
   it('hands an authentication failure that is not a refusal (a validator bug) to the app’s error handler', async () => {
-    expect(await post(`${brokenUrl}/x`)).toMatchObject({ status: 503, body: { app: 'handled', message: 'validator bug' } });
+    expect(await post(`${brokenUrl}/x`)).toMatchObject({
+      status: 503,
+      body: { app: 'handled', message: 'validator bug' },
+    });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBeInstanceOf(TypeError);
   });
 
   it('still answers agentid errors and body-parser refusals itself, with clean JSON', async () => {
     expect(await post(`${url}/tool`)).toMatchObject({ status: 404, body: { code: 'AGENTID_TOOL_UNKNOWN' } });
-    expect(await post(`${url}/throws`, '{}', null)).toMatchObject({ status: 401, body: { code: 'AGENTID_UNAUTHENTICATED' } });
+    expect(await post(`${url}/throws`, '{}', null)).toMatchObject({
+      status: 401,
+      body: { code: 'AGENTID_UNAUTHENTICATED' },
+    });
     const bad = await post(`${url}/throws`, '{not json');
-    expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_request', code: 'AGENTID_BAD_REQUEST' } });
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', code: 'AGENTID_BAD_REQUEST' },
+    });
     expect(bad.text).not.toMatch(/at .*\.(ts|js):\d+/);
     expect(seen).toEqual([]);
   });
@@ -118,7 +159,8 @@ describe('Fastify: the plugin leaves the application’s errors to Fastify', () 
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
@@ -157,7 +199,11 @@ describe('Fastify: the plugin leaves the application’s errors to Fastify', () 
     expect(r.body.code).not.toBe('AGENTID_INTERNAL');
     const logged = errorsLogged();
     expect(logged).toHaveLength(1);
-    expect(logged[0]!.err).toMatchObject({ type: 'AppFailure', message: 'database down', detail: 'the application knows what this is' });
+    expect(logged[0]!.err).toMatchObject({
+      type: 'AppFailure',
+      message: 'database down',
+      detail: 'the application knows what this is',
+    });
     expect(String((logged[0]!.err as { stack?: string }).stack)).toContain('reliability-middleware.test.ts');
   });
 
@@ -167,8 +213,15 @@ describe('Fastify: the plugin leaves the application’s errors to Fastify', () 
       const warnings: Error[] = [];
       const onWarning = (w: Error) => warnings.push(w);
       process.on('warning', onWarning);
-      const app = Fastify({ logger: { level: 'info', stream: destination }, allowErrorHandlerOverride: false });
-      const handler = (err: unknown, _req: unknown, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+      const app = Fastify({
+        logger: { level: 'info', stream: destination },
+        allowErrorHandlerOverride: false,
+      });
+      const handler = (
+        err: unknown,
+        _req: unknown,
+        reply: { code(n: number): { send(b: unknown): unknown } },
+      ) => {
         seen.push(err);
         return reply.code(503).send({ app: 'handled' });
       };
@@ -180,7 +233,9 @@ describe('Fastify: the plugin leaves the application’s errors to Fastify', () 
       const inChild: unknown[] = [];
       await app.register(
         async (child) => {
-          child.setErrorHandler((err, _req, reply) => (inChild.push(err), reply.code(502).send({ child: 'handled' })));
+          child.setErrorHandler(
+            (err, _req, reply) => (inChild.push(err), reply.code(502).send({ child: 'handled' })),
+          );
           routes(child as unknown as FastifyInstance);
         },
         { prefix: '/child' },
@@ -192,8 +247,14 @@ describe('Fastify: the plugin leaves the application’s errors to Fastify', () 
       expect(await post(`${url}/child/throws`)).toMatchObject({ status: 502, body: { child: 'handled' } });
       expect(inChild).toEqual([thrown]);
       // agentid errors are still the plugin's: the app's handlers never see them.
-      expect(await post(`${url}/tool`)).toMatchObject({ status: 404, body: { code: 'AGENTID_TOOL_UNKNOWN' } });
-      expect(await post(`${url}/child/tool`)).toMatchObject({ status: 404, body: { code: 'AGENTID_TOOL_UNKNOWN' } });
+      expect(await post(`${url}/tool`)).toMatchObject({
+        status: 404,
+        body: { code: 'AGENTID_TOOL_UNKNOWN' },
+      });
+      expect(await post(`${url}/child/tool`)).toMatchObject({
+        status: 404,
+        body: { code: 'AGENTID_TOOL_UNKNOWN' },
+      });
       expect(seen).toHaveLength(1);
       expect(inChild).toHaveLength(1);
       await new Promise((r) => setImmediate(r));
@@ -217,9 +278,15 @@ describe('Fastify: the plugin leaves the application’s errors to Fastify', () 
     routes(app);
     const url = await start(app);
     expect(await post(`${url}/tool`)).toMatchObject({ status: 404, body: { code: 'AGENTID_TOOL_UNKNOWN' } });
-    expect(await post(`${url}/throws`, '{}', null)).toMatchObject({ status: 401, body: { code: 'AGENTID_UNAUTHENTICATED' } });
+    expect(await post(`${url}/throws`, '{}', null)).toMatchObject({
+      status: 401,
+      body: { code: 'AGENTID_UNAUTHENTICATED' },
+    });
     const bad = await post(`${url}/throws`, '{not json');
-    expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_request', code: 'AGENTID_BAD_REQUEST' } });
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', code: 'AGENTID_BAD_REQUEST' },
+    });
     expect(errorsLogged()).toEqual([]);
     for (const l of lines) expect(JSON.stringify(l)).not.toContain(tc.split('.')[1]);
   });

@@ -45,7 +45,11 @@ function run(args: string[], env: Record<string, string>): Promise<Run> {
   const { NODE_OPTIONS: _omit, ...base } = process.env;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...base, NODE_EXTRA_CA_CERTS: caPath, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...base, NODE_EXTRA_CA_CERTS: caPath, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -70,9 +74,27 @@ const script = (base: string, network = ''): Promise<Run> =>
   });
 
 const cli = (base: string): Promise<Run> =>
-  run([CLI, 'token', '--agent', DEMO.agents.calendar, '--scope', SCOPE, '--tenant', DEMO.tenantId, '--blueprint', W.appId, '--authority-host', base, '--secret-env', 'T_SECRET'], {
-    T_SECRET: W.secret,
-  });
+  run(
+    [
+      CLI,
+      'token',
+      '--agent',
+      DEMO.agents.calendar,
+      '--scope',
+      SCOPE,
+      '--tenant',
+      DEMO.tenantId,
+      '--blueprint',
+      W.appId,
+      '--authority-host',
+      base,
+      '--secret-env',
+      'T_SECRET',
+    ],
+    {
+      T_SECRET: W.secret,
+    },
+  );
 
 async function closedPortUrl(): Promise<string> {
   const s = createServer();

@@ -7,7 +7,14 @@ import { type Blueprint, createBlueprint, L2UnavailableError, secretCredential }
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createRedisL2, type RedisL2, type RedisL2Event, type RedisL2Options } from '@agentid/redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, Replica, startRedis, startTcpProxy, type TcpProxy, type TestRedis } from '@agentid/test-support/redis';
+import {
+  freePort,
+  Replica,
+  startRedis,
+  startTcpProxy,
+  type TcpProxy,
+  type TestRedis,
+} from '@agentid/test-support/redis';
 
 const W = DEMO.blueprints.workers;
 const SCOPE = ['api://tools/.default'];
@@ -32,7 +39,11 @@ const blueprint = (cache: RedisL2, network: { retries?: number } = {}): Blueprin
     cache: { l2: cache },
     telemetry: { logger: { debug() {}, info() {}, warn() {}, error() {} } },
   });
-const newAgent = () => emu.directory.createAgentIdentity(DEMO.tenantId, { blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] }).id;
+const newAgent = () =>
+  emu.directory.createAgentIdentity(DEMO.tenantId, {
+    blueprintAppId: W.appId,
+    sponsors: [DEMO.users.sponsor.id],
+  }).id;
 const statuses = (grant: 'leg1' | 'leg2') => emu.counters.requests({ grant }).map((r) => r.status);
 
 beforeAll(async () => {
@@ -60,7 +71,12 @@ describe('an invalidation that cannot reach Redis', () => {
     const agent = newAgent();
     // B reaches Redis through a proxy we can cut; A and the later replicas directly.
     const events: RedisL2Event[] = [];
-    const lb = l2({ url: proxy.url, namespace, breaker: { failureThreshold: 1, cooldownMs: 200 }, onEvent: (e) => events.push(e) });
+    const lb = l2({
+      url: proxy.url,
+      namespace,
+      breaker: { failureThreshold: 1, cooldownMs: 200 },
+      onEvent: (e) => events.push(e),
+    });
     const [la, lc] = [l2({ namespace }), l2({ namespace })];
     await Promise.all([la.ready(), lb.ready(), lc.ready()]);
     const [a, b, c] = [blueprint(la), blueprint(lb), blueprint(lc)];
@@ -70,7 +86,8 @@ describe('an invalidation that cannot reach Redis', () => {
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
 
     proxy.cut();
-    for (let i = 0; i < 200 && !events.some((e) => e.type === 'connection' && e.state === 'lost'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !events.some((e) => e.type === 'connection' && e.state === 'lost'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     const failed = await b.invalidate({ agent }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(L2UnavailableError);
     expect(failed).toMatchObject({ code: 'AGENTID_SHARED_CACHE_UNAVAILABLE', retryable: true });
@@ -130,7 +147,14 @@ describe('fresh replica processes used at once (cold start)', () => {
 
   it('4 processes created from a url and used at once: one request per leg per agent, nothing bypassed', async () => {
     const emulatorUrl = (await httpEmu.listen({ https: false })).httpUrl!;
-    const agents = Array.from({ length: 5 }, () => httpEmu.directory.createAgentIdentity(DEMO.tenantId, { blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] }).id);
+    const agents = Array.from(
+      { length: 5 },
+      () =>
+        httpEmu.directory.createAgentIdentity(DEMO.tenantId, {
+          blueprintAppId: W.appId,
+          sponsors: [DEMO.users.sponsor.id],
+        }).id,
+    );
     const config = {
       redisUrl: redis.url,
       encryption,
@@ -164,7 +188,9 @@ describe('ready()', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
     // First use of an L2 that cannot connect waits at most the bound, then bypasses (a miss).
     const t1 = Date.now();
-    expect(await l2({ url: `redis://127.0.0.1:${await freePort()}`, connectTimeoutMs: 200 }).get('k')).toBeUndefined();
+    expect(
+      await l2({ url: `redis://127.0.0.1:${await freePort()}`, connectTimeoutMs: 200 }).get('k'),
+    ).toBeUndefined();
     expect(Date.now() - t1).toBeLessThan(1_000);
     expect(() => l2({ connectTimeoutMs: 0 })).toThrow(/connectTimeoutMs/);
     expect(() => l2({ lockLeaseMs: 1 })).toThrow(/lockLeaseMs/);

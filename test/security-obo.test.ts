@@ -3,9 +3,23 @@
 // cached under a withdrawn key, a refused blueprint credential during OBO, case-variant actors in the
 // delegation chain and a dropped chain header. Real emulator tokens; forgeries signed with jose.
 import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createBlueprint, decodeJwtClaims, DelegationError, isAgentIdError, secretCredential, type Blueprint } from '@agentid/core';
+import {
+  createBlueprint,
+  decodeJwtClaims,
+  DelegationError,
+  isAgentIdError,
+  secretCredential,
+  type Blueprint,
+} from '@agentid/core';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
-import { appendActor, createDelegationCodec, createTokenValidator, onBehalfOf, validatorForBlueprint, type Principal } from '@agentid/obo';
+import {
+  appendActor,
+  createDelegationCodec,
+  createTokenValidator,
+  onBehalfOf,
+  validatorForBlueprint,
+  type Principal,
+} from '@agentid/obo';
 import { exportJWK, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -27,7 +41,13 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
     return isAgentIdError(e) ? e.code : `untyped: ${String(e)}`;
   }
 };
-const userToken = (extra: Record<string, unknown> = {}) => emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [SCOPE], extraClaims: extra });
+const userToken = (extra: Record<string, unknown> = {}) =>
+  emu.issueUserToken({
+    user: DEMO.users.alice.upn,
+    clientId: DEMO.chatApp.appId,
+    scopes: [SCOPE],
+    extraClaims: extra,
+  });
 /** A fetch that counts the JWKS requests it forwards to the emulator. */
 const countingJwks = (inner: typeof fetch = emu.fetch): { calls: number; fetch: typeof fetch } => {
   const counter: { calls: number; fetch: typeof fetch } = {
@@ -44,7 +64,14 @@ describe('JWKS: one key set per authority, failures cached (item 14)', () => {
   it("1,000 tokens naming random tenants cost at most 2 JWKS fetches, and the home tenant's keys stay", async () => {
     const jwks = countingJwks();
     const now = Date.now();
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, allowedTenants: '*', clock: { now: () => now }, jwks: { fetch: jwks.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      allowedTenants: '*',
+      clock: { now: () => now },
+      jwks: { fetch: jwks.fetch },
+    });
     expect((await v.validate(await userToken())).oid).toBe(DEMO.users.alice.id);
     expect(jwks.calls).toBe(1);
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -56,7 +83,14 @@ describe('JWKS: one key set per authority, failures cached (item 14)', () => {
       // Half forged (random kid, the attacker's key), half real emulator tokens of other tenants.
       const token =
         i % 2 === 0
-          ? await new SignJWT({ tid, oid: randomUUID(), aud: O.appId, iss: `${emu.baseUrl}/${tid}/v2.0`, iat: t, exp: t + 600 })
+          ? await new SignJWT({
+              tid,
+              oid: randomUUID(),
+              aud: O.appId,
+              iss: `${emu.baseUrl}/${tid}/v2.0`,
+              iat: t,
+              exp: t + 600,
+            })
               .setProtectedHeader({ alg: 'RS256', kid: randomBytes(8).toString('hex') })
               .sign(attacker)
           : await userToken({ tid, iss: `${emu.baseUrl}/${tid}/v2.0` });
@@ -73,12 +107,23 @@ describe('JWKS: one key set per authority, failures cached (item 14)', () => {
 
   it('while the JWKS is down, many requests cost a bounded number of fetches, and it recovers after the failure period', async () => {
     let down = true;
-    const jwks = countingJwks(async (url, init) => (down ? new Response('unavailable', { status: 503 }) : emu.fetch(url, init)));
+    const jwks = countingJwks(async (url, init) =>
+      down ? new Response('unavailable', { status: 503 }) : emu.fetch(url, init),
+    );
     let now = Date.now();
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, allowedTenants: '*', clock: { now: () => now }, jwks: { fetch: jwks.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      allowedTenants: '*',
+      clock: { now: () => now },
+      jwks: { fetch: jwks.fetch },
+    });
     const tokens = await Promise.all(Array.from({ length: 20 }, () => userToken()));
     // 100 concurrent requests share one fetch.
-    const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => codeOf(v.validate(tokens[i % tokens.length]!))));
+    const burst = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => codeOf(v.validate(tokens[i % tokens.length]!))),
+    );
     expect(new Set(burst)).toEqual(new Set(['AGENTID_JWKS']));
     expect(jwks.calls).toBe(1);
     // 300 requests spread over 30 s (one each 100 ms): one fetch per failure period (10 s), not one each.
@@ -96,11 +141,23 @@ describe('JWKS: one key set per authority, failures cached (item 14)', () => {
 describe('required scopes: [] is not "anything goes" (item 16)', () => {
   let bp: Blueprint;
   beforeAll(() => {
-    bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    bp = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: W.appId,
+      credential: secretCredential(W.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
   });
 
   it('refuses an app-only token that carries no app role, accepts one with a role and a delegated token', async () => {
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [DEMO.resources.tools.appId], authorityHost: emu.baseUrl, requiredScopes: [], jwks: { fetch: emu.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [DEMO.resources.tools.appId],
+      authorityHost: emu.baseUrl,
+      requiredScopes: [],
+      jwks: { fetch: emu.fetch },
+    });
     // A real autonomous token with an app role (the reporter holds Tickets.ReadWrite.All on tools).
     const withRole = await bp.agent(DEMO.agents.reporter).getToken(['api://tools/.default']);
     expect(decodeJwtClaims(withRole.token)).toMatchObject({ idtyp: 'app', roles: ['Tickets.ReadWrite.All'] });
@@ -116,15 +173,27 @@ describe('required scopes: [] is not "anything goes" (item 16)', () => {
     expect(await codeOf(v.validate(bare))).toBe('AGENTID_INSUFFICIENT_SCOPE');
     expect(await codeOf(v.validate(bare, { requiredScopes: [] }))).toBe('AGENTID_INSUFFICIENT_SCOPE');
     // With required roles, a role-less token is refused as before; a delegated token with a scope passes [].
-    expect(await codeOf(v.validate(bare, { requiredRoles: ['Tickets.ReadWrite.All'] }))).toBe('AGENTID_INSUFFICIENT_SCOPE');
-    const delegated = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.agents.calendar, scopes: ['api://tools/Calendars.Read'] });
+    expect(await codeOf(v.validate(bare, { requiredRoles: ['Tickets.ReadWrite.All'] }))).toBe(
+      'AGENTID_INSUFFICIENT_SCOPE',
+    );
+    const delegated = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.agents.calendar,
+      scopes: ['api://tools/Calendars.Read'],
+    });
     expect((await v.validate(delegated)).scopes).toEqual(['Calendars.Read']);
   });
 });
 
 describe('token lifetime and withdrawn keys (item 18)', () => {
   it('refuses a token issued in the future (beyond the skew), which would escape maxTokenLifetimeSec', async () => {
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, maxTokenLifetimeSec: 3600, jwks: { fetch: emu.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      maxTokenLifetimeSec: 3600,
+      jwks: { fetch: emu.fetch },
+    });
     const now = Math.floor(Date.now() / 1000);
     // Lives 30 days from now: exp - iat is only an hour because iat is set 29 days ahead.
     const future = await userToken({ iat: now + 29 * 86_400, nbf: undefined, exp: now + 30 * 86_400 });
@@ -140,8 +209,15 @@ describe('token lifetime and withdrawn keys (item 18)', () => {
     try {
       const jwks = countingJwks(own.fetch);
       let now = Date.now();
-      const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: own.baseUrl, clock: { now: () => now }, jwks: { fetch: jwks.fetch, cooldownMs: 0 } });
-      const mint = () => own.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [SCOPE] });
+      const v = createTokenValidator({
+        tenantId: DEMO.tenantId,
+        audiences: [O.appId],
+        authorityHost: own.baseUrl,
+        clock: { now: () => now },
+        jwks: { fetch: jwks.fetch, cooldownMs: 0 },
+      });
+      const mint = () =>
+        own.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [SCOPE] });
       const old = await mint();
       const first = await v.validate(old);
       expect(await v.validate(old)).toBe(first); // served from the cache
@@ -178,7 +254,9 @@ describe('onBehalfOf with a refused blueprint credential (item 17)', () => {
     const tc = await userToken();
     const principal = await validatorForBlueprint(bad).validate(tc);
     emu.counters.reset();
-    const e = await onBehalfOf(bad.agent(DEMO.agents.orchestrator), tc, ['api://tools/Files.Read'], { principal }).catch((x: unknown) => x);
+    const e = await onBehalfOf(bad.agent(DEMO.agents.orchestrator), tc, ['api://tools/Files.Read'], {
+      principal,
+    }).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'AGENTID_INVALID_CLIENT' });
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1 });
   });
@@ -200,7 +278,13 @@ describe('delegation chain hardening (item 18)', () => {
       .sign(secret);
 
   beforeAll(async () => {
-    bpO = createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+    bpO = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: O.appId,
+      credential: secretCredential(O.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
     const bpW = createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: W.appId,
@@ -210,7 +294,12 @@ describe('delegation chain hardening (item 18)', () => {
     });
     // A real agent-made token: the orchestrator agent's OBO token for the workers' blueprint.
     const tc = await userToken();
-    const onward = await onBehalfOf(bpO.agent(DEMO.agents.orchestrator), tc, [`api://${W.appId}/access_agent`], { principal: await validatorForBlueprint(bpO).validate(tc) });
+    const onward = await onBehalfOf(
+      bpO.agent(DEMO.agents.orchestrator),
+      tc,
+      [`api://${W.appId}/access_agent`],
+      { principal: await validatorForBlueprint(bpO).validate(tc) },
+    );
     inbound = { token: onward.token, principal: await validatorForBlueprint(bpW).validate(onward.token) };
     expect(inbound.principal).toMatchObject({ azp: DEMO.agents.orchestrator, actorFacets: [11] });
   });
@@ -218,44 +307,98 @@ describe('delegation chain hardening (item 18)', () => {
   it('finds a cycle whatever the case of the agent ids', async () => {
     const mail = DEMO.agents.mail;
     // mail > orchestrator, with mail written in upper case upstream: mail may not act again.
-    const ctx = await codec.decode(await header({ act: [mail.toUpperCase(), DEMO.agents.orchestrator] }), inbound.principal, inbound.token);
-    expect(ctx.actors).toEqual([mail, DEMO.agents.orchestrator]);
-    expect(() => appendActor(ctx, mail)).toThrow(expect.objectContaining({ code: 'AGENTID_DELEGATION_CYCLE' }));
-    // A chain naming one agent twice in two cases is a cycle.
-    expect(await codeOf(codec.decode(await header({ act: [DEMO.agents.orchestrator.toUpperCase(), mail, DEMO.agents.orchestrator] }), inbound.principal, inbound.token))).toBe(
-      'AGENTID_DELEGATION_CYCLE',
+    const ctx = await codec.decode(
+      await header({ act: [mail.toUpperCase(), DEMO.agents.orchestrator] }),
+      inbound.principal,
+      inbound.token,
     );
+    expect(ctx.actors).toEqual([mail, DEMO.agents.orchestrator]);
+    expect(() => appendActor(ctx, mail)).toThrow(
+      expect.objectContaining({ code: 'AGENTID_DELEGATION_CYCLE' }),
+    );
+    // A chain naming one agent twice in two cases is a cycle.
+    expect(
+      await codeOf(
+        codec.decode(
+          await header({ act: [DEMO.agents.orchestrator.toUpperCase(), mail, DEMO.agents.orchestrator] }),
+          inbound.principal,
+          inbound.token,
+        ),
+      ),
+    ).toBe('AGENTID_DELEGATION_CYCLE');
     // A context built by hand with an upper-case id is checked the same way.
-    const byHand = { user: { oid: DEMO.users.alice.id, tid: DEMO.tenantId }, actors: [mail.toUpperCase()], hops: 1 };
-    expect(() => appendActor(byHand, mail)).toThrow(expect.objectContaining({ code: 'AGENTID_DELEGATION_CYCLE' }));
-    await expect(codec.encode({ ...byHand, actors: [mail.toUpperCase(), mail], hops: 2 }, inbound.token)).rejects.toMatchObject({ code: 'AGENTID_DELEGATION_CYCLE' });
+    const byHand = {
+      user: { oid: DEMO.users.alice.id, tid: DEMO.tenantId },
+      actors: [mail.toUpperCase()],
+      hops: 1,
+    };
+    expect(() => appendActor(byHand, mail)).toThrow(
+      expect.objectContaining({ code: 'AGENTID_DELEGATION_CYCLE' }),
+    );
+    await expect(
+      codec.encode({ ...byHand, actors: [mail.toUpperCase(), mail], hops: 2 }, inbound.token),
+    ).rejects.toMatchObject({ code: 'AGENTID_DELEGATION_CYCLE' });
   });
 
   it('matches the last actor and the bound user case-insensitively', async () => {
-    const ctx = await codec.decode(await header({ act: [DEMO.agents.orchestrator.toUpperCase()], sub: DEMO.users.alice.id.toUpperCase() }), inbound.principal, inbound.token);
+    const ctx = await codec.decode(
+      await header({ act: [DEMO.agents.orchestrator.toUpperCase()], sub: DEMO.users.alice.id.toUpperCase() }),
+      inbound.principal,
+      inbound.token,
+    );
     expect(ctx.actors).toEqual([DEMO.agents.orchestrator]);
     expect(ctx.user.oid).toBe(DEMO.users.alice.id);
     // Another user, in any case, is still refused.
-    expect(await codeOf(codec.decode(await header({ act: [DEMO.agents.orchestrator], sub: DEMO.users.bob.id.toUpperCase() }), inbound.principal, inbound.token))).toBe('AGENTID_DELEGATION_INVALID');
+    expect(
+      await codeOf(
+        codec.decode(
+          await header({ act: [DEMO.agents.orchestrator], sub: DEMO.users.bob.id.toUpperCase() }),
+          inbound.principal,
+          inbound.token,
+        ),
+      ),
+    ).toBe('AGENTID_DELEGATION_INVALID');
   });
 
   it('requireChain refuses an agent-made token that comes without its chain header; off by default', async () => {
     // Default: a first hop from an agent outside the fleet starts the chain at that agent.
-    expect((await codec.decode(undefined, inbound.principal, inbound.token)).actors).toEqual([DEMO.agents.orchestrator]);
+    expect((await codec.decode(undefined, inbound.principal, inbound.token)).actors).toEqual([
+      DEMO.agents.orchestrator,
+    ]);
     const strict = createDelegationCodec({ keys: [{ kid: 'fleet-1', secret }], requireChain: true });
     const e = await strict.decode(undefined, inbound.principal, inbound.token).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DelegationError);
     expect(e).toMatchObject({ code: 'AGENTID_DELEGATION_INVALID' });
     expect(String((e as Error).message)).toMatch(/requireChain/);
-    expect(await codeOf(strict.decode([], inbound.principal, inbound.token))).toBe('AGENTID_DELEGATION_INVALID');
+    expect(await codeOf(strict.decode([], inbound.principal, inbound.token))).toBe(
+      'AGENTID_DELEGATION_INVALID',
+    );
     // xms_par_app_azp alone marks an agent-made token too.
-    const byParent = { ...inbound.principal, actorFacets: Object.freeze([]), parentAppId: O.appId } as Principal;
-    expect(await codeOf(strict.decode(undefined, byParent, inbound.token))).toBe('AGENTID_DELEGATION_INVALID');
+    const byParent = {
+      ...inbound.principal,
+      actorFacets: Object.freeze([]),
+      parentAppId: O.appId,
+    } as Principal;
+    expect(await codeOf(strict.decode(undefined, byParent, inbound.token))).toBe(
+      'AGENTID_DELEGATION_INVALID',
+    );
     // Per call, either way.
-    expect(await codeOf(codec.decode(undefined, inbound.principal, inbound.token, { requireChain: true }))).toBe('AGENTID_DELEGATION_INVALID');
-    expect((await strict.decode(undefined, inbound.principal, inbound.token, { requireChain: false })).actors).toEqual([DEMO.agents.orchestrator]);
+    expect(
+      await codeOf(codec.decode(undefined, inbound.principal, inbound.token, { requireChain: true })),
+    ).toBe('AGENTID_DELEGATION_INVALID');
+    expect(
+      (await strict.decode(undefined, inbound.principal, inbound.token, { requireChain: false })).actors,
+    ).toEqual([DEMO.agents.orchestrator]);
     // With the header, the strict codec accepts the chain; a user's own token needs none.
-    expect((await strict.decode(await codec.encode(startFrom(inbound.principal), inbound.token), inbound.principal, inbound.token)).actors).toEqual([DEMO.agents.orchestrator]);
+    expect(
+      (
+        await strict.decode(
+          await codec.encode(startFrom(inbound.principal), inbound.token),
+          inbound.principal,
+          inbound.token,
+        )
+      ).actors,
+    ).toEqual([DEMO.agents.orchestrator]);
     const user = await validatorForBlueprint(bpO).validate(await userToken());
     expect((await strict.decode(undefined, user, 'user-token')).actors).toEqual([]);
   });

@@ -26,7 +26,12 @@ const made: RedisL2[] = [];
 let ns = 0;
 
 async function replica(namespace: string, events?: RedisL2Event[]): Promise<RedisL2> {
-  const l2 = createRedisL2({ url: redis.url, encryption, namespace, ...(events ? { onEvent: (e: RedisL2Event) => events.push(e) } : {}) });
+  const l2 = createRedisL2({
+    url: redis.url,
+    encryption,
+    namespace,
+    ...(events ? { onEvent: (e: RedisL2Event) => events.push(e) } : {}),
+  });
   made.push(l2);
   await l2.ready();
   return l2;
@@ -37,12 +42,16 @@ async function replica(namespace: string, events?: RedisL2Event[]): Promise<Redi
  * `v2|<written>|<expires>|<tags>|<sealed>`. Lets each tamper work on either, so that these tests
  * also show what the old layout let through.
  */
-function edit(value: string, change: { written?: (w: number) => number; tags?: string; expires?: (e: number) => number }): string {
+function edit(
+  value: string,
+  change: { written?: (w: number) => number; tags?: string; expires?: (e: number) => number },
+): string {
   const parts = value.split('|');
   const at = parts[0] === 'v2' ? { written: 1, expires: 2, tags: 3 } : { written: 0, expires: -1, tags: 1 };
   if (change.written) parts[at.written] = String(change.written(Number(parts[at.written])));
   if (change.tags !== undefined) parts[at.tags] = change.tags;
-  if (change.expires && at.expires >= 0) parts[at.expires] = String(change.expires(Number(parts[at.expires])));
+  if (change.expires && at.expires >= 0)
+    parts[at.expires] = String(change.expires(Number(parts[at.expires])));
   return parts.join('|');
 }
 
@@ -110,7 +119,9 @@ describe('a tampered value in the shared Redis is never served', () => {
     await writer.set('agent-x-key', entry('token-of-x', []), 60_000);
     await writer.set('agent-y-key', entry('token-of-y', []), 60_000);
     const name = keyNamer(namespace);
-    await raw.set(name('agent-y-key', 'entry'), (await raw.get(name('agent-x-key', 'entry'))) as string, { PX: 60_000 });
+    await raw.set(name('agent-y-key', 'entry'), (await raw.get(name('agent-x-key', 'entry'))) as string, {
+      PX: 60_000,
+    });
     const fresh = await replica(namespace);
     expect(await fresh.get('agent-y-key')).toBeUndefined();
     expect((await fresh.get('agent-x-key'))?.token).toBe('token-of-x');
@@ -156,14 +167,16 @@ describe('a tampered value in the shared Redis is never served', () => {
       const values = await Promise.all(names.map(async (n) => [n, (await raw.get(n)) as string] as const));
       await new Promise((r) => setTimeout(r, 5));
       await a.invalidate({ agent: DEMO.agents.mail });
-      for (const [n, v] of values) await raw.set(n, edit(v, { written: (w) => w + 3_600_000, tags: '' }), { PX: 60_000 });
+      for (const [n, v] of values)
+        await raw.set(n, edit(v, { written: (w) => w + 3_600_000, tags: '' }), { PX: 60_000 });
       const l2 = await replica(namespace);
       const fresh = await blueprint(l2).agent(DEMO.agents.mail).getToken(['api://tools/.default']);
       expect(fresh.token).not.toBe(old.token);
       expect(l2.stats().hits).toBe(0);
       expect(l2.stats().decryptFailures).toBeGreaterThanOrEqual(2);
       // The invalidation itself is recorded under a hashed tag name: no agent id in Redis.
-      for (const k of (await raw.keys(`${namespace}:*`)) as string[]) expect(k).not.toContain(cacheTags.agent(DEMO.agents.mail));
+      for (const k of (await raw.keys(`${namespace}:*`)) as string[])
+        expect(k).not.toContain(cacheTags.agent(DEMO.agents.mail));
     });
   });
 });

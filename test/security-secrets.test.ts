@@ -7,7 +7,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { inspect } from 'node:util';
 import { agentUser } from '@agentid/agent-user';
-import { type Blueprint, certificateCredential, createBlueprint, type Logger, secretCredential } from '@agentid/core';
+import {
+  type Blueprint,
+  certificateCredential,
+  createBlueprint,
+  type Logger,
+  secretCredential,
+} from '@agentid/core';
 import { brokerOf, createMemoryL2 } from '@agentid/core/broker';
 import { createCertificate, createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { agentid, agentidErrors } from '@agentid/express';
@@ -39,13 +45,21 @@ function captureError(e: unknown): void {
   let cur: unknown = e;
   for (let depth = 0; cur && depth < 6; depth++) {
     const err = cur as { message?: unknown; stack?: unknown; cause?: unknown };
-    captured.push(String(err.message ?? ''), String(err.stack ?? ''), inspect(cur, { depth: 6 }), JSON.stringify(cur) ?? '');
+    captured.push(
+      String(err.message ?? ''),
+      String(err.stack ?? ''),
+      inspect(cur, { depth: 6 }),
+      JSON.stringify(cur) ?? '',
+    );
     cur = err.cause;
   }
 }
 async function attempt<T>(p: Promise<T>): Promise<T | undefined> {
   try {
-    const v = await Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('attempt timed out')), 10_000))]);
+    const v = await Promise.race([
+      p,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('attempt timed out')), 10_000)),
+    ]);
     captured.push(inspect(v, { depth: 6 }), String(v), JSON.stringify(v) ?? '');
     const token = (v as { token?: unknown }).token;
     if (typeof token === 'string') secrets.add(token);
@@ -55,7 +69,11 @@ async function attempt<T>(p: Promise<T>): Promise<T | undefined> {
     return undefined;
   }
 }
-const bp = (clientId: string, secret: string, extra: Partial<Parameters<typeof createBlueprint>[0]> = {}): Blueprint =>
+const bp = (
+  clientId: string,
+  secret: string,
+  extra: Partial<Parameters<typeof createBlueprint>[0]> = {},
+): Blueprint =>
   createBlueprint({
     tenantId: DEMO.tenantId,
     clientId,
@@ -68,7 +86,8 @@ const bp = (clientId: string, secret: string, extra: Partial<Parameters<typeof c
 
 beforeAll(async () => {
   emu = await createEmulator();
-  for (const s of [W.secret, O.secret, cert.keyPem, redisKey.toString('base64'), redisKey.toString('hex')]) secrets.add(s);
+  for (const s of [W.secret, O.secret, cert.keyPem, redisKey.toString('base64'), redisKey.toString('hex')])
+    secrets.add(s);
   // Every token the emulator issues during the run is a secret (recorded from its answers).
   const validator = createTokenValidator({
     tenantId: DEMO.tenantId,
@@ -97,9 +116,18 @@ afterAll(async () => {
 describe('no token, assertion, secret or private key in logs, spans, errors or inspect output', () => {
   it('a broad run of every flow, failure and fault, then the scan', async () => {
     const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
-      vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void captured.push(a.map((x) => (typeof x === 'string' ? x : inspect(x, { depth: 6 }))).join(' '))),
+      vi
+        .spyOn(console, m)
+        .mockImplementation(
+          (...a: unknown[]) =>
+            void captured.push(
+              a.map((x) => (typeof x === 'string' ? x : inspect(x, { depth: 6 }))).join(' '),
+            ),
+        ),
     );
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (captured.push(String(chunk)), true));
+    const stderr = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: unknown) => (captured.push(String(chunk)), true));
     try {
       const workers = bp(W.appId, W.secret, { cache: { l2: createMemoryL2() } });
       const orchestrator = bp(O.appId, O.secret);
@@ -109,22 +137,45 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
         inspect(secretCredential(W.secret)),
         inspect(certificateCredential({ certificate: cert.certPem, privateKey: cert.keyPem })),
       );
-      const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
-      const orchUser = await emu.issueUserToken({ user: DEMO.users.bob.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
+      const user = await emu.issueUserToken({
+        user: DEMO.users.alice.upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${W.appId}/access_agent`],
+      });
+      const orchUser = await emu.issueUserToken({
+        user: DEMO.users.bob.upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${O.appId}/access_agent`],
+      });
       secrets.add(user).add(orchUser);
       // Flows.
       const t1 = await attempt(brokerOf(workers.agent(DEMO.agents.mail)).exchangeToken());
       expect(t1).toBeDefined();
       await attempt(workers.agent(DEMO.agents.mail).getToken(['api://tools/.default']));
-      await attempt(workers.agent(DEMO.agents.reporter).getToken(['api://reports/.default'], { claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' }));
+      await attempt(
+        workers.agent(DEMO.agents.reporter).getToken(['api://reports/.default'], {
+          claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
+        }),
+      );
       await attempt(workers.getAppToken(['api://reports/.default']));
       const principal = await attempt(validatorForBlueprint(workers).validate(user));
       captured.push(inspect(principal, { depth: 6 }));
-      await attempt(onBehalfOf(workers.agent(DEMO.agents.mail), user, ['api://tools/Mail.Read'], { principal: principal!, audit: (e) => captured.push(JSON.stringify(e)) }));
-      await attempt(agentUser(workers.agent(DEMO.agents.digitalWorker), { upn: DEMO.agentUsers.digitalWorker.upn }).getToken(['api://tools/Mail.Read']));
+      await attempt(
+        onBehalfOf(workers.agent(DEMO.agents.mail), user, ['api://tools/Mail.Read'], {
+          principal: principal!,
+          audit: (e) => captured.push(JSON.stringify(e)),
+        }),
+      );
+      await attempt(
+        agentUser(workers.agent(DEMO.agents.digitalWorker), {
+          upn: DEMO.agentUsers.digitalWorker.upn,
+        }).getToken(['api://tools/Mail.Read']),
+      );
       // Failures: wrong secret, unregistered certificate (a signed assertion is sent), unknown agent,
       // consent missing, a bad user token, an expired one, a forged one.
-      await attempt(bp(W.appId, 'wrong-secret-value-1234').agent(DEMO.agents.mail).getToken(['api://tools/.default']));
+      await attempt(
+        bp(W.appId, 'wrong-secret-value-1234').agent(DEMO.agents.mail).getToken(['api://tools/.default']),
+      );
       secrets.add('wrong-secret-value-1234');
       await attempt(
         createBlueprint({
@@ -155,7 +206,10 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
           blueprint: orchestrator,
           agentId: DEMO.agents.orchestrator,
           tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' } },
-          audit: { decision: (e) => captured.push(JSON.stringify(e)), invocation: (e) => captured.push(JSON.stringify(e)) },
+          audit: {
+            decision: (e) => captured.push(JSON.stringify(e)),
+            invocation: (e) => captured.push(JSON.stringify(e)),
+          },
         }),
       );
       app.get('/files', async (req, res, next) => {
@@ -184,7 +238,10 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
         ['/files', user],
         ['/files', 'garbage'],
       ] as const) {
-        const r = await fetch(base + path, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+        const r = await fetch(base + path, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(10_000),
+        });
         captured.push(await r.text(), JSON.stringify([...r.headers]));
       }
       await new Promise((r) => server.close(r));
@@ -210,7 +267,10 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
         '/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=00000000-0000-4000-8000-00000000dead',
         '/Validate',
       ]) {
-        const r = await fetch(url + path, { headers: { authorization: `Bearer ${user}` }, signal: AbortSignal.timeout(10_000) });
+        const r = await fetch(url + path, {
+          headers: { authorization: `Bearer ${user}` },
+          signal: AbortSignal.timeout(10_000),
+        });
         const text = await r.text();
         const header = /"authorizationHeader":"Bearer ([^"]+)"/.exec(text)?.[1];
         if (header) secrets.add(header);
@@ -224,7 +284,14 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
     }
 
     // Spans: names, attributes, events, status messages, links.
-    for (const s of tracing.spans()) captured.push(s.name, JSON.stringify(s.attributes), JSON.stringify(s.events), JSON.stringify(s.status), JSON.stringify(s.links));
+    for (const s of tracing.spans())
+      captured.push(
+        s.name,
+        JSON.stringify(s.attributes),
+        JSON.stringify(s.events),
+        JSON.stringify(s.status),
+        JSON.stringify(s.links),
+      );
     const haystack = captured.join('\n');
     expect(tracing.spans().length).toBeGreaterThan(20);
     expect(captured.length).toBeGreaterThan(100);
@@ -235,9 +302,11 @@ describe('no token, assertion, secret or private key in logs, spans, errors or i
       if (haystack.includes(s)) found.push(`secret of length ${s.length}`);
       // A JWT's signature alone identifies it (and a payload part would reveal claims + be replayable with it).
       const parts = s.split('.');
-      if (parts.length === 3 && parts[2]!.length > 20 && haystack.includes(parts[2]!)) found.push('a token signature');
+      if (parts.length === 3 && parts[2]!.length > 20 && haystack.includes(parts[2]!))
+        found.push('a token signature');
     }
-    if (/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./.test(haystack)) found.push('something shaped like a JWT');
+    if (/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./.test(haystack))
+      found.push('something shaped like a JWT');
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(haystack)) found.push('private key PEM');
     if (/client_assertion=|client_secret=/.test(haystack)) found.push('a token request body');
     expect(found).toEqual([]);

@@ -12,7 +12,13 @@ import { inspect } from 'node:util';
 import { SidecarAuthProvider } from '@microsoft/agents-hosting';
 import { createCertificate, createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSidecar, isLoopbackHost, loadSidecarConfig, type Sidecar, type SidecarOptions } from '@agentid/sidecar';
+import {
+  createSidecar,
+  isLoopbackHost,
+  loadSidecarConfig,
+  type Sidecar,
+  type SidecarOptions,
+} from '@agentid/sidecar';
 
 const W = DEMO.blueprints.workers;
 const A = DEMO.agents;
@@ -41,7 +47,10 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-async function start(extra: Record<string, string> = {}, options: SidecarOptions = {}): Promise<{ url: string; port: number; sidecar: Sidecar }> {
+async function start(
+  extra: Record<string, string> = {},
+  options: SidecarOptions = {},
+): Promise<{ url: string; port: number; sidecar: Sidecar }> {
   const sidecar = createSidecar(loadSidecarConfig({ env: env(extra) }), { fetch: emu.fetch, ...options });
   sidecars.push(sidecar);
   const { url } = await sidecar.listen();
@@ -56,22 +65,38 @@ interface Answer {
 }
 
 /** A raw HTTP/1.1 request (fetch would not let us choose Host, Origin or Sec-Fetch-Site). */
-function send(target: { port?: number; socketPath?: string }, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string | Buffer): Promise<Answer> {
+function send(
+  target: { port?: number; socketPath?: string },
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+  body?: string | Buffer,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', ...target, path, method, headers: { host: `127.0.0.1:${target.port ?? 0}`, ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> = {};
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, json, text });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        ...target,
+        path,
+        method,
+        headers: { host: `127.0.0.1:${target.port ?? 0}`, ...headers },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, json, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -82,7 +107,11 @@ beforeAll(async () => {
   api = createServer((req, res) => {
     apiHits++;
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, method: req.method })));
+    req.on('end', () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ path: req.url, method: req.method })),
+    );
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
@@ -103,7 +132,11 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
   it('a Host that is not loopback (or configured) is a 400 on every route, /healthz included, and costs no token request', async () => {
     const { port } = await start();
     emu.counters.reset();
-    for (const path of ['/healthz', `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`, '/Validate']) {
+    for (const path of [
+      '/healthz',
+      `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`,
+      '/Validate',
+    ]) {
       for (const host of [
         `attacker.example:${port}`,
         'attacker.example',
@@ -127,7 +160,9 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
   it('a request without any Host header (HTTP/1.0) is refused too', async () => {
     const { port } = await start();
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => socket.end(`GET /AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail} HTTP/1.0\r\n\r\n`));
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.end(`GET /AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail} HTTP/1.0\r\n\r\n`),
+      );
       let text = '';
       socket.on('data', (c: Buffer) => (text += c.toString()));
       socket.on('end', () => resolve(text));
@@ -138,7 +173,10 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
   });
 
   it('loopback names and addresses, with or without a port, are served; AgentId:AllowedHosts adds names', async () => {
-    const { port } = await start({ AgentId__AllowedHosts__0: 'sidecar.internal', AgentId__AllowedHosts__1: 'pinned.internal:1234' });
+    const { port } = await start({
+      AgentId__AllowedHosts__0: 'sidecar.internal',
+      AgentId__AllowedHosts__1: 'pinned.internal:1234',
+    });
     for (const host of [
       'localhost',
       `localhost:${port}`,
@@ -151,13 +189,17 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
       'SIDECAR.internal',
       'pinned.internal:1234',
     ]) {
-      const r = await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`, { host });
+      const r = await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`, {
+        host,
+      });
       expect(r.status, host).toBe(200);
     }
     expect((await send({ port }, '/healthz', { host: 'pinned.internal:80' })).status).toBe(400);
     expect(isLoopbackHost('127.0.0.1')).toBe(true);
     expect(isLoopbackHost('127.0.0.1.attacker.example')).toBe(false);
-    expect(() => loadSidecarConfig({ env: env({ AgentId__AllowedHosts__0: '*' }) })).toThrow(/AgentId:AllowedHosts/);
+    expect(() => loadSidecarConfig({ env: env({ AgentId__AllowedHosts__0: '*' }) })).toThrow(
+      /AgentId:AllowedHosts/,
+    );
   });
 
   it('any Origin header, or a Sec-Fetch-Site other than none, is a 403: a page on another localhost port is refused too', async () => {
@@ -181,8 +223,20 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
     }
     expect(emu.counters.tokenRequests()).toBe(0);
     // A user typing the URL (Sec-Fetch-Site: none) and Node's fetch (Sec-Fetch-Mode: cors, no Origin) are served.
-    expect((await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`, { 'sec-fetch-site': 'none' })).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${port}/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`)).status).toBe(200);
+    expect(
+      (
+        await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`, {
+          'sec-fetch-site': 'none',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await fetch(
+          `http://127.0.0.1:${port}/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('a cross-site form post (text/plain, form encodings, no type) to /DownstreamApiUnauthenticated is a 415: no token, no downstream call', async () => {
@@ -190,15 +244,33 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
     emu.counters.reset();
     apiHits = 0;
     const path = `/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}&optionsOverride.HttpMethod=POST`;
-    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', 'text/json', undefined]) {
-      const r = await send({ port }, path, type === undefined ? {} : { 'content-type': type }, 'POST', '{"to":"attacker"}');
+    for (const type of [
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonp',
+      'text/json',
+      undefined,
+    ]) {
+      const r = await send(
+        { port },
+        path,
+        type === undefined ? {} : { 'content-type': type },
+        'POST',
+        '{"to":"attacker"}',
+      );
       expect(r.status, String(type)).toBe(415);
       expect(r.json).toMatchObject({ status: 415, title: 'Unsupported Media Type' });
     }
     expect(emu.counters.tokenRequests()).toBe(0);
     expect(apiHits).toBe(0);
     // JSON bodies, and POSTs without a body, are served.
-    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/json; charset=utf-8' }, { 'content-type': 'application/merge-patch+json' }]) {
+    for (const headers of [
+      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json; charset=utf-8' },
+      { 'content-type': 'application/merge-patch+json' },
+    ]) {
       const r = await send({ port }, path, headers, 'POST', '{"a":1}');
       expect(r.status, headers['content-type']).toBe(200);
       expect(r.json['statusCode']).toBe(200);
@@ -213,19 +285,27 @@ describe('item 5: DNS rebinding and cross-site requests from a browser on the sa
     const path = `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`;
     expect((await send({ socketPath }, path, { host: 'localhost' })).status).toBe(200);
     expect((await send({ socketPath }, path, { host: 'docker' })).status).toBe(200);
-    expect((await send({ socketPath }, path, { host: 'localhost', origin: 'https://attacker.example' })).status).toBe(403);
+    expect(
+      (await send({ socketPath }, path, { host: 'localhost', origin: 'https://attacker.example' })).status,
+    ).toBe(403);
   });
 });
 
 describe('item 6: a downstream answer larger than the limit is cut off, not buffered', () => {
   /** A downstream API that streams `total` bytes (respecting backpressure) and counts what it got to send. */
-  async function streamingApi(total: number, declareLength: boolean): Promise<{ url: string; sent: () => number; closed: Promise<void> }> {
+  async function streamingApi(
+    total: number,
+    declareLength: boolean,
+  ): Promise<{ url: string; sent: () => number; closed: Promise<void> }> {
     let sent = 0;
     let resolveClosed!: () => void;
     const closed = new Promise<void>((r) => (resolveClosed = r));
     const server = createServer((req, res) => {
       req.resume();
-      res.writeHead(200, { 'content-type': 'application/octet-stream', ...(declareLength ? { 'content-length': String(total) } : {}) });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        ...(declareLength ? { 'content-length': String(total) } : {}),
+      });
       const chunk = Buffer.alloc(64 * 1024, 0x61);
       let open = true;
       res.on('close', () => {
@@ -250,7 +330,10 @@ describe('item 6: a downstream answer larger than the limit is cut off, not buff
     it(`a 128 MiB answer (${declareLength ? 'with' : 'without'} Content-Length) is a 502 after at most the limit is read; the downstream socket is closed`, async () => {
       const total = 128 * 1024 * 1024;
       const big = await streamingApi(total, declareLength);
-      const { port } = await start({ DownstreamApis__big__BaseUrl: big.url, DownstreamApis__big__Scopes__0: 'api://tools/.default' });
+      const { port } = await start({
+        DownstreamApis__big__BaseUrl: big.url,
+        DownstreamApis__big__Scopes__0: 'api://tools/.default',
+      });
       const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
       const r = await send({ port }, `/DownstreamApiUnauthenticated/big?AgentIdentity=${A.mail}`, {}, 'POST');
       expect(r.status).toBe(502);
@@ -266,7 +349,10 @@ describe('item 6: a downstream answer larger than the limit is cut off, not buff
 
   it('an answer within the limit is relayed whole', async () => {
     const small = await streamingApi(256 * 1024, false);
-    const { port } = await start({ DownstreamApis__small__BaseUrl: small.url, DownstreamApis__small__Scopes__0: 'api://tools/.default' });
+    const { port } = await start({
+      DownstreamApis__small__BaseUrl: small.url,
+      DownstreamApis__small__Scopes__0: 'api://tools/.default',
+    });
     const r = await send({ port }, `/DownstreamApiUnauthenticated/small?AgentIdentity=${A.mail}`, {}, 'POST');
     expect(r.status).toBe(200);
     expect(String(r.json['content']).length).toBe(256 * 1024);
@@ -281,8 +367,14 @@ describe('item 7: permanent token failures are 4xx (401, as Microsoft), outages 
       const cases: [string, string[]][] = [
         [`tools?AgentIdentity=${randomUUID()}`, ['AGENTID_NOT_FOUND']],
         [`tools?AgentIdentity=${A.calendar}`, ['AGENTID_AGENT_DISABLED']],
-        [`mail?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}&optionsOverride.Scopes=api://tools/Calendars.Read`, ['AGENTID_CONSENT_REQUIRED']],
-        [`mail?AgentIdentity=${A.mail}&AgentUserId=${AU.id}`, ['AGENTID_TOKEN_ENDPOINT', 'AGENTID_INVALID_GRANT', 'AGENTID_AGENT_USER_NOT_LINKED']],
+        [
+          `mail?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}&optionsOverride.Scopes=api://tools/Calendars.Read`,
+          ['AGENTID_CONSENT_REQUIRED'],
+        ],
+        [
+          `mail?AgentIdentity=${A.mail}&AgentUserId=${AU.id}`,
+          ['AGENTID_TOKEN_ENDPOINT', 'AGENTID_INVALID_GRANT', 'AGENTID_AGENT_USER_NOT_LINKED'],
+        ],
       ];
       for (const [q, codes] of cases) {
         const r = await send({ port }, `/AuthorizationHeaderUnauthenticated/${q}`);
@@ -307,12 +399,23 @@ describe('item 7: permanent token failures are 4xx (401, as Microsoft), outages 
     const served: string[] = [];
     const logger = { debug() {}, info: (m: string) => served.push(m), warn() {}, error() {} };
     // The cache of unknown agents off: each attempt would reach the token endpoint.
-    const { url } = await start({ DownstreamApis__default__Scopes__0: 'api://reports/.default', AgentId__UnknownAgentCacheSeconds: '0' }, { logger });
-    const provider = new SidecarAuthProvider({ sidecarBaseUrl: url, scopes: ['api://reports/.default'] } as ConstructorParameters<typeof SidecarAuthProvider>[0]);
+    const { url } = await start(
+      {
+        DownstreamApis__default__Scopes__0: 'api://reports/.default',
+        AgentId__UnknownAgentCacheSeconds: '0',
+      },
+      { logger },
+    );
+    const provider = new SidecarAuthProvider({
+      sidecarBaseUrl: url,
+      scopes: ['api://reports/.default'],
+    } as ConstructorParameters<typeof SidecarAuthProvider>[0]);
     emu.counters.reset();
     await expect(provider.getAgenticInstanceToken(DEMO.tenantId, randomUUID())).rejects.toThrow();
     // One request, one token request: a 5xx would have been retried (with backoff) by the client.
-    expect(served.filter((l) => l.startsWith('sidecar GET AuthorizationHeaderUnauthenticated'))).toHaveLength(1);
+    expect(served.filter((l) => l.startsWith('sidecar GET AuthorizationHeaderUnauthenticated'))).toHaveLength(
+      1,
+    );
     expect(emu.counters.tokenRequests('leg1')).toBe(1);
   });
 
@@ -339,8 +442,15 @@ describe('item 8: secrets never show in util.inspect or JSON.stringify of the co
     const key2 = randomBytes(32).toString('base64');
     const password = `pw-${randomBytes(12).toString('hex')}`;
     const secret = `secret-${randomBytes(12).toString('hex')}`;
-    const redis = { AgentId__Redis__Url: `redis://default:${password}@127.0.0.1:1/0`, AgentId__Redis__Keys__k1: key1, AgentId__Redis__Keys__k2: key2, AgentId__Redis__CurrentKeyId: 'k2' };
-    const withSecret = loadSidecarConfig({ env: env({ ...redis, AzureAd__ClientCredentials__0__ClientSecret: secret }) });
+    const redis = {
+      AgentId__Redis__Url: `redis://default:${password}@127.0.0.1:1/0`,
+      AgentId__Redis__Keys__k1: key1,
+      AgentId__Redis__Keys__k2: key2,
+      AgentId__Redis__CurrentKeyId: 'k2',
+    };
+    const withSecret = loadSidecarConfig({
+      env: env({ ...redis, AzureAd__ClientCredentials__0__ClientSecret: secret }),
+    });
     const cert = createCertificate();
     const dir = mkdtempSync(join(tmpdir(), 'agentid-sec-sidecar-'));
     writeFileSync(join(dir, 'bp.pem'), cert.certPem + cert.keyPem);
@@ -367,7 +477,8 @@ describe('item 8: secrets never show in util.inspect or JSON.stringify of the co
         JSON.stringify({ ...config }),
         String(config.redis),
       ].join('\n');
-      for (const s of [password, key1, key2, secret, keyBody, 'PRIVATE KEY']) expect(dumps, s.slice(0, 8)).not.toContain(s);
+      for (const s of [password, key1, key2, secret, keyBody, 'PRIVATE KEY'])
+        expect(dumps, s.slice(0, 8)).not.toContain(s);
       expect(dumps).toContain('127.0.0.1:1'); // The Redis host is still shown.
       // The values are still there for the sidecar itself.
       expect(config.redis!.url).toContain(password);
@@ -396,13 +507,20 @@ describe('item 13: random AgentIdentity values cost bounded token requests', () 
       expect(r.json['code']).toBe('AGENTID_FORBIDDEN');
     });
     expect(emu.counters.tokenRequests()).toBe(0);
-    expect((await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`)).status).toBe(200);
-    expect(() => loadSidecarConfig({ env: env({ AgentId__AllowedAgentIdentities__0: 'not-a-guid' }) })).toThrow(/AllowedAgentIdentities/);
+    expect(
+      (await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`)).status,
+    ).toBe(200);
+    expect(() =>
+      loadSidecarConfig({ env: env({ AgentId__AllowedAgentIdentities__0: 'not-a-guid' }) }),
+    ).toThrow(/AllowedAgentIdentities/);
   });
 
   it('without one, the unknown-agent cache: one request per distinct id, repeats cost nothing until it expires; it is bounded', async () => {
     let now = Date.now();
-    const { port } = await start({ AgentId__UnknownAgentCacheSeconds: '60', AgentId__UnknownAgentCacheSize: '500' }, { clock: { now: () => now } });
+    const { port } = await start(
+      { AgentId__UnknownAgentCacheSeconds: '60', AgentId__UnknownAgentCacheSize: '500' },
+      { clock: { now: () => now } },
+    );
     const ids = Array.from({ length: 1000 }, () => randomUUID());
     const ask = async (list: string[]) => {
       emu.counters.reset();
@@ -423,7 +541,9 @@ describe('item 13: random AgentIdentity values cost bounded token requests', () 
     now += 61_000;
     expect(await ask(ids.slice(0, 10))).toBe(10);
     // Known agents and other failures are not cached as unknown.
-    expect((await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`)).status).toBe(200);
+    expect(
+      (await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`)).status,
+    ).toBe(200);
   }, 60_000);
 });
 
@@ -432,7 +552,12 @@ describe('item 16: /Validate and the token routes refuse a caller token that gra
     const r = await emu.fetch(emu.tokenEndpoint(DEMO.tenantId), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: clientId, client_secret: secret, scope, grant_type: 'client_credentials' }).toString(),
+      body: new URLSearchParams({
+        client_id: clientId,
+        client_secret: secret,
+        scope,
+        grant_type: 'client_credentials',
+      }).toString(),
     });
     const body = (await r.json()) as { access_token: string };
     return body.access_token;
@@ -440,8 +565,15 @@ describe('item 16: /Validate and the token routes refuse a caller token that gra
 
   it('an app-only token for the blueprint with no role is a 403 on /Validate and cannot fetch the blueprint token; a user token with a scope passes', async () => {
     const { port } = await start();
-    const empty = await appToken(DEMO.blueprints.orchestrator.appId, DEMO.blueprints.orchestrator.secret, `api://${W.appId}/.default`);
-    const claims = JSON.parse(Buffer.from(empty.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const empty = await appToken(
+      DEMO.blueprints.orchestrator.appId,
+      DEMO.blueprints.orchestrator.secret,
+      `api://${W.appId}/.default`,
+    );
+    const claims = JSON.parse(Buffer.from(empty.split('.')[1]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     expect([claims['idtyp'], claims['roles'], claims['scp']]).toEqual(['app', undefined, undefined]);
     emu.counters.reset();
     for (const path of ['/Validate', '/AuthorizationHeader/tools?optionsOverride.RequestAppToken=true']) {
@@ -451,7 +583,11 @@ describe('item 16: /Validate and the token routes refuse a caller token that gra
       expect(r.text).not.toContain(empty);
     }
     expect(emu.counters.tokenRequests()).toBe(0);
-    const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+    const user = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
     expect((await send({ port }, '/Validate', { authorization: `Bearer ${user}` })).status).toBe(200);
   });
 });
@@ -459,7 +595,11 @@ describe('item 16: /Validate and the token routes refuse a caller token that gra
 describe('2xx answers are never cached', () => {
   it('Cache-Control: no-cache, no-store, must-revalidate; Pragma: no-cache; Expires: 0 on every 2xx (and on problems)', async () => {
     const { port } = await start();
-    const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+    const user = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
     const answers = [
       await send({ port }, '/healthz'),
       await send({ port }, `/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`),

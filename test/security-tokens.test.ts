@@ -26,12 +26,22 @@ let sidecar: Sidecar;
 const targets: Record<string, string> = {};
 export const counted = { attacks: 0 };
 
-function send(url: string, headers: [string, string][]): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate?: string }> {
+function send(
+  url: string,
+  headers: [string, string][],
+): Promise<{ status: number; body: Record<string, unknown>; wwwAuthenticate?: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     // Raw header pairs, so the same header can be sent twice.
     const req = httpRequest(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', agent: false, headers: [['Host', u.host], ...headers].flat() as unknown as Record<string, string> },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: 'GET',
+        agent: false,
+        headers: [['Host', u.host], ...headers].flat() as unknown as Record<string, string>,
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -42,7 +52,13 @@ function send(url: string, headers: [string, string][]): Promise<{ status: numbe
           } catch {
             /* not JSON */
           }
-          resolve({ status: res.statusCode!, body, ...(res.headers['www-authenticate'] ? { wwwAuthenticate: String(res.headers['www-authenticate']) } : {}) });
+          resolve({
+            status: res.statusCode!,
+            body,
+            ...(res.headers['www-authenticate']
+              ? { wwwAuthenticate: String(res.headers['www-authenticate']) }
+              : {}),
+          });
         });
       },
     );
@@ -54,7 +70,11 @@ function send(url: string, headers: [string, string][]): Promise<{ status: numbe
 beforeAll(async () => {
   emu = await createEmulator();
   cases = await badTokenCases(emu, O.appId);
-  good = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
+  good = await emu.issueUserToken({
+    user: DEMO.users.alice.upn,
+    clientId: DEMO.chatApp.appId,
+    scopes: [`api://${O.appId}/access_agent`],
+  });
   const bp = createBlueprint({
     tenantId: DEMO.tenantId,
     clientId: O.appId,
@@ -62,7 +82,11 @@ beforeAll(async () => {
     authorityHost: emu.baseUrl,
     network: { fetch: emu.fetch },
   });
-  const options = { blueprint: bp, agentId: DEMO.agents.orchestrator, tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' as const } } };
+  const options = {
+    blueprint: bp,
+    agentId: DEMO.agents.orchestrator,
+    tools: { files: { resource: 'api://tools', scopes: ['Files.Read'], mode: 'obo' as const } },
+  };
   const app = express();
   app.use(agentid(options));
   app.get('/', (req, res) => res.json({ oid: req.agentid!.principal.oid }));
@@ -100,7 +124,13 @@ afterAll(async () => {
 describe('bad tokens are refused with their typed code', () => {
   it('@agentid/obo: every case', async () => {
     const validator = validatorForBlueprint(
-      createBlueprint({ tenantId: DEMO.tenantId, clientId: O.appId, credential: secretCredential(O.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } }),
+      createBlueprint({
+        tenantId: DEMO.tenantId,
+        clientId: O.appId,
+        credential: secretCredential(O.secret, { silenceWarning: true }),
+        authorityHost: emu.baseUrl,
+        network: { fetch: emu.fetch },
+      }),
     );
     for (const [name, token, code] of cases) {
       const error = await validator.validate(token).then(
@@ -148,7 +178,13 @@ describe('bad tokens are refused with their typed code', () => {
         expect(r.body['code']).toBe('AGENTID_UNAUTHENTICATED');
       }
       // Missing, another scheme, folded values.
-      for (const value of [undefined, `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${good}, Bearer ${good}`, 'Bearer', 'Bearer  ']) {
+      for (const value of [
+        undefined,
+        `Basic ${Buffer.from('a:b').toString('base64')}`,
+        `Bearer ${good}, Bearer ${good}`,
+        'Bearer',
+        'Bearer  ',
+      ]) {
         const r = await send(targets[target]!, value === undefined ? [] : [['Authorization', value]]);
         counted.attacks++;
         expect(r.status, String(value).slice(0, 20)).toBe(401);
@@ -161,8 +197,16 @@ describe('bad tokens are refused with their typed code', () => {
     const header = fc.oneof(
       fc.string({ maxLength: 300 }).map((s) => `Bearer ${s}`),
       fc.string({ maxLength: 300 }),
-      fc.tuple(fc.base64String({ maxLength: 200 }), fc.base64String({ maxLength: 400 }), fc.base64String({ maxLength: 100 })).map(([a, b, c]) => `Bearer ${a}.${b}.${c}`),
-      fc.constantFrom(...cases.map(([, t]) => t)).chain((t) => fc.nat({ max: t.length }).map((i) => `Bearer ${t.slice(0, i)}${t.slice(i + 1)}`)),
+      fc
+        .tuple(
+          fc.base64String({ maxLength: 200 }),
+          fc.base64String({ maxLength: 400 }),
+          fc.base64String({ maxLength: 100 }),
+        )
+        .map(([a, b, c]) => `Bearer ${a}.${b}.${c}`),
+      fc
+        .constantFrom(...cases.map(([, t]) => t))
+        .chain((t) => fc.nat({ max: t.length }).map((i) => `Bearer ${t.slice(0, i)}${t.slice(i + 1)}`)),
     );
     await fc.assert(
       fc.asyncProperty(header, fc.constantFrom('express', 'fastify', 'sidecar'), async (value, target) => {
@@ -176,6 +220,7 @@ describe('bad tokens are refused with their typed code', () => {
       { numRuns: 150 },
     );
     // Still serving.
-    for (const t of ['express', 'fastify', 'sidecar']) expect((await send(targets[t]!, [['Authorization', `Bearer ${good}`]])).status).toBe(200);
+    for (const t of ['express', 'fastify', 'sidecar'])
+      expect((await send(targets[t]!, [['Authorization', `Bearer ${good}`]])).status).toBe(200);
   });
 });

@@ -29,7 +29,14 @@ let elsewhere: Server;
 let elsewhereUrl = '';
 const invocations: InvocationEvent[] = [];
 /** What the tool API saw: path, the token's acrs and uti (which token it was), headers. */
-const seen: Array<{ path: string; acrs: unknown; uti: unknown; method: string; body: string; headers: IncomingHttpHeaders }> = [];
+const seen: Array<{
+  path: string;
+  acrs: unknown;
+  uti: unknown;
+  method: string;
+  body: string;
+  headers: IncomingHttpHeaders;
+}> = [];
 /** Every request the other origin got. */
 const stolen: IncomingHttpHeaders[] = [];
 let challenges = 0;
@@ -61,18 +68,35 @@ beforeAll(async () => {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const claims = token ? (decodeJwtClaims(token) as Record<string, unknown>) : {};
       const path = req.url ?? '';
-      seen.push({ path, acrs: claims.acrs, uti: claims.uti, method: req.method ?? '', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
+      seen.push({
+        path,
+        acrs: claims.acrs,
+        uti: claims.uti,
+        method: req.method ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+        headers: req.headers,
+      });
       const challenge = (value: string) => {
-        const c = Buffer.from(JSON.stringify({ access_token: { acrs: { essential: true, value } } })).toString('base64');
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${c}"` }).end();
+        const c = Buffer.from(
+          JSON.stringify({ access_token: { acrs: { essential: true, value } } }),
+        ).toString('base64');
+        res
+          .writeHead(401, {
+            'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${c}"`,
+          })
+          .end();
       };
-      if (path === '/always-401') return res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+      if (path === '/always-401')
+        return res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
       // Claims of its choosing, new ones every time, and never satisfied.
       if (path === '/always-claims') return challenge(`c${++challenges}`);
       // A step-up API: satisfied by a token with the claims it asked for.
-      if (path === '/step-up' && !(Array.isArray(claims.acrs) && claims.acrs.includes('c1'))) return challenge('c1');
-      if (path.startsWith('/away')) return res.writeHead(Number(path.slice(6, 9)) || 302, { location: `${elsewhereUrl}/collect` }).end();
-      if (path === '/other-port') return res.writeHead(307, { location: `http://localhost:${new URL(toolUrl).port}/echo` }).end();
+      if (path === '/step-up' && !(Array.isArray(claims.acrs) && claims.acrs.includes('c1')))
+        return challenge('c1');
+      if (path.startsWith('/away'))
+        return res.writeHead(Number(path.slice(6, 9)) || 302, { location: `${elsewhereUrl}/collect` }).end();
+      if (path === '/other-port')
+        return res.writeHead(307, { location: `http://localhost:${new URL(toolUrl).port}/echo` }).end();
       if (path === '/same-307') return res.writeHead(307, { location: '/echo' }).end();
       if (path === '/same-303') return res.writeHead(303, { location: `${toolUrl}/echo` }).end();
       if (path === '/loop') return res.writeHead(302, { location: '/loop' }).end();
@@ -96,8 +120,18 @@ beforeEach(() => {
 const codec = createDelegationCodec({ keys: [{ kid: 'fleet', secret: randomBytes(32) }] });
 /** A new toolkit (its own memory of 401s) and a request of a new session of `user`. */
 const session = async (user: string = DEMO.users.alice.upn): Promise<AgentRequestContext> => {
-  const toolkit = createAgentToolkit({ blueprint: bp, agentId: DEMO.agents.mail, tools: TOOLS, delegation: codec, audit: { invocation: (e) => invocations.push(e) } });
-  const tc = await emu.issueUserToken({ user, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+  const toolkit = createAgentToolkit({
+    blueprint: bp,
+    agentId: DEMO.agents.mail,
+    tools: TOOLS,
+    delegation: codec,
+    audit: { invocation: (e) => invocations.push(e) },
+  });
+  const tc = await emu.issueUserToken({
+    user,
+    clientId: DEMO.chatApp.appId,
+    scopes: [`api://${W.appId}/access_agent`],
+  });
   return toolkit.authenticate({ authorization: `Bearer ${tc}` });
 };
 const codeOf = async (p: Promise<unknown>): Promise<unknown> =>
@@ -108,7 +142,8 @@ const codeOf = async (p: Promise<unknown>): Promise<unknown> =>
 const tokenRequests = () => emu.counters.snapshot().byGrant;
 /** Warms every tool's token, then starts counting. */
 const warm = async (ctx: AgentRequestContext) => {
-  for (const name of Object.keys(TOOLS)) expect((await ctx.tool(name).fetch(`${toolUrl}/echo`)).status).toBe(200);
+  for (const name of Object.keys(TOOLS))
+    expect((await ctx.tool(name).fetch(`${toolUrl}/echo`)).status).toBe(200);
   emu.counters.reset();
   seen.length = 0;
 };
@@ -141,13 +176,20 @@ describe('a tool API that answers every call with a claims challenge', () => {
     emu.counters.reset();
     seen.length = 0;
     const outcomes = [];
-    for (let i = 0; i < 10; i++) outcomes.push(await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`)));
+    for (let i = 0; i < 10; i++)
+      outcomes.push(await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`)));
     expect(outcomes).toEqual(Array.from({ length: 10 }, () => ({ code: 'AGENTID_DOWNSTREAM', status: 401 })));
     // One OBO request with the challenge's claims, in all: not two per call.
     expect(tokenRequests()).toEqual({ obo: 1 });
     // The API got the plain token ten times, the claims token once.
-    expect(seen.map((s) => s.acrs)).toEqual([undefined, ['c1'], ...Array.from({ length: 9 }, () => undefined)]);
-    expect(invocations.slice(-10).every((e) => e.outcome === 'error' && e.errorCode === 'AGENTID_DOWNSTREAM')).toBe(true);
+    expect(seen.map((s) => s.acrs)).toEqual([
+      undefined,
+      ['c1'],
+      ...Array.from({ length: 9 }, () => undefined),
+    ]);
+    expect(
+      invocations.slice(-10).every((e) => e.outcome === 'error' && e.errorCode === 'AGENTID_DOWNSTREAM'),
+    ).toBe(true);
     // The claims token has its own key: the plain send_mail token (shared with its twin), the
     // user's other tools and the agent's token are all still served from cache.
     await expectServedFromCache(ctx, before);
@@ -161,19 +203,30 @@ describe('a tool API that answers every call with a claims challenge', () => {
     await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`));
     expect(tokenRequests()).toEqual({ obo: 1 });
     skew = 61_000;
-    expect(await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`))).toEqual({ code: 'AGENTID_DOWNSTREAM', status: 401 });
+    expect(await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`))).toEqual({
+      code: 'AGENTID_DOWNSTREAM',
+      status: 401,
+    });
     expect(tokenRequests()).toEqual({ obo: 2 });
   });
 
   it('does not hold back another user: the bound is per tool and user', async () => {
     // One toolkit, two users: after Bob's failed challenge, Alice's still gets its retry.
     const toolkit = createAgentToolkit({ blueprint: bp, agentId: DEMO.agents.mail, tools: TOOLS });
-    const tokenOf = (upn: string) => emu.issueUserToken({ user: upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+    const tokenOf = (upn: string) =>
+      emu.issueUserToken({
+        user: upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${W.appId}/access_agent`],
+      });
     const b = await toolkit.authenticate({ authorization: `Bearer ${await tokenOf(DEMO.users.bob.upn)}` });
     const a = await toolkit.authenticate({ authorization: `Bearer ${await tokenOf(DEMO.users.alice.upn)}` });
     await codeOf(b.tool('send_mail').fetch(`${toolUrl}/always-claims`));
     emu.counters.reset();
-    expect(await codeOf(b.tool('send_mail').fetch(`${toolUrl}/always-claims`))).toEqual({ code: 'AGENTID_DOWNSTREAM', status: 401 });
+    expect(await codeOf(b.tool('send_mail').fetch(`${toolUrl}/always-claims`))).toEqual({
+      code: 'AGENTID_DOWNSTREAM',
+      status: 401,
+    });
     expect(tokenRequests().obo ?? 0).toBe(0);
     // Alice's first challenge still gets its re-acquisition and retry.
     seen.length = 0;
@@ -200,7 +253,8 @@ describe('a tool API that answers every call with a plain 401', () => {
     await warm(ctx);
     const before = await utis(ctx, ['read_mail', 'send_mail']);
     emu.counters.reset();
-    for (let i = 0; i < 10; i++) expect((await ctx.tool('generate_report').fetch(`${toolUrl}/always-401`)).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect((await ctx.tool('generate_report').fetch(`${toolUrl}/always-401`)).status).toBe(401);
     // One leg-2 request (the refused token replaced once), no leg 1, no OBO.
     expect(tokenRequests()).toEqual({ leg2: 1 });
     await expectServedFromCache(ctx, before);
@@ -231,30 +285,59 @@ describe('tool calls and redirects', () => {
   it('refuses a redirect to another origin: it never sees the token or the delegation chain', async () => {
     const ctx = await session();
     const outcomes = [];
-    for (const status of [301, 302, 303, 307, 308]) outcomes.push(await codeOf(ctx.tool('read_mail').fetch(`${toolUrl}/away/${status}`, { method: 'POST', body: '{"x":1}' })));
+    for (const status of [301, 302, 303, 307, 308])
+      outcomes.push(
+        await codeOf(
+          ctx.tool('read_mail').fetch(`${toolUrl}/away/${status}`, { method: 'POST', body: '{"x":1}' }),
+        ),
+      );
     // Another port of the same host is another origin too.
     outcomes.push(await codeOf(ctx.tool('generate_report').fetch(`${toolUrl}/other-port`)));
     expect(stolen.map((h) => [h.authorization, h[DELEGATION_HEADER]])).toEqual([]);
     expect(seen.filter((s) => s.path === '/echo')).toEqual([]);
-    expect(outcomes).toEqual([...[301, 302, 303, 307, 308].map((status) => ({ code: 'AGENTID_DOWNSTREAM', status })), { code: 'AGENTID_DOWNSTREAM', status: 307 }]);
+    expect(outcomes).toEqual([
+      ...[301, 302, 303, 307, 308].map((status) => ({ code: 'AGENTID_DOWNSTREAM', status })),
+      { code: 'AGENTID_DOWNSTREAM', status: 307 },
+    ]);
     // The tool's own origin did get them.
-    expect(seen.every((s) => s.headers.authorization?.startsWith('Bearer ') && typeof s.headers[DELEGATION_HEADER] === 'string')).toBe(true);
+    expect(
+      seen.every(
+        (s) =>
+          s.headers.authorization?.startsWith('Bearer ') && typeof s.headers[DELEGATION_HEADER] === 'string',
+      ),
+    ).toBe(true);
   });
 
   it('follows redirects within the origin, as fetch would (307 keeps the body, 303 becomes a GET)', async () => {
     const ctx = await session();
-    const r307 = await ctx.tool('read_mail').fetch(`${toolUrl}/same-307`, { method: 'POST', body: 'payload', headers: { 'content-type': 'text/plain' } });
+    const r307 = await ctx.tool('read_mail').fetch(`${toolUrl}/same-307`, {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(r307.status).toBe(200);
     expect(seen.slice(-2).map((s) => [s.path, s.method, s.body])).toEqual([
       ['/same-307', 'POST', 'payload'],
       ['/echo', 'POST', 'payload'],
     ]);
-    const r303 = await ctx.tool('read_mail').fetch(`${toolUrl}/same-303`, { method: 'POST', body: 'payload', headers: { 'content-type': 'text/plain' } });
+    const r303 = await ctx.tool('read_mail').fetch(`${toolUrl}/same-303`, {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(r303.status).toBe(200);
     const last = seen.at(-1)!;
-    expect([last.path, last.method, last.body, last.headers['content-type']]).toEqual(['/echo', 'GET', '', undefined]);
+    expect([last.path, last.method, last.body, last.headers['content-type']]).toEqual([
+      '/echo',
+      'GET',
+      '',
+      undefined,
+    ]);
     expect(last.headers.authorization).toMatch(/^Bearer /);
-    expect(await codeOf(ctx.tool('read_mail').fetch(`${toolUrl}/loop`))).toEqual({ code: 'AGENTID_DOWNSTREAM', status: 302 });
+    expect(await codeOf(ctx.tool('read_mail').fetch(`${toolUrl}/loop`))).toEqual({
+      code: 'AGENTID_DOWNSTREAM',
+      status: 302,
+    });
     expect(stolen).toEqual([]);
   });
 

@@ -13,14 +13,24 @@ describe('soak', () => {
     `${seconds} s of mixed flows through Express with faults on: memory flat, every answer right`,
     () => {
       const { NODE_OPTIONS: _omit, ...env } = process.env;
-      const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('./soak/soak.mjs', import.meta.url))], {
-        env: { ...env, SOAK_SECONDS: String(seconds) },
-        encoding: 'utf8',
-        timeout: (seconds + 120) * 1000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        ['--expose-gc', fileURLToPath(new URL('./soak/soak.mjs', import.meta.url))],
+        {
+          env: { ...env, SOAK_SECONDS: String(seconds) },
+          encoding: 'utf8',
+          timeout: (seconds + 120) * 1000,
+        },
+      );
       expect(r.status, r.stderr).toBe(0);
       const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
-      const figures = JSON.parse(line!) as { requests: number; statuses: Record<string, number>; wrongSubject: number; tokenRequests: number; heapMB: { warm: number; end: number; max: number } };
+      const figures = JSON.parse(line!) as {
+        requests: number;
+        statuses: Record<string, number>;
+        wrongSubject: number;
+        tokenRequests: number;
+        heapMB: { warm: number; end: number; max: number };
+      };
       console.log(`soak figures: ${line}`);
       expect(figures.requests).toBeGreaterThan(seconds * 50);
       expect(figures.wrongSubject).toBe(0);

@@ -18,11 +18,15 @@ let other: typeof Core;
 
 beforeAll(async () => {
   const dist = join(root, 'packages', 'core', 'dist');
-  if (!existsSync(join(dist, 'index.js'))) throw new Error('packages/core/dist is missing: run `npm run build` first');
+  if (!existsSync(join(dist, 'index.js')))
+    throw new Error('packages/core/dist is missing: run `npm run build` first');
   rmSync(copyDir, { recursive: true, force: true });
   mkdirSync(copyDir, { recursive: true });
   cpSync(dist, join(copyDir, 'dist'), { recursive: true });
-  writeFileSync(join(copyDir, 'package.json'), JSON.stringify({ name: 'agentid-core-copy', type: 'module', exports: { '.': './dist/index.js' } }));
+  writeFileSync(
+    join(copyDir, 'package.json'),
+    JSON.stringify({ name: 'agentid-core-copy', type: 'module', exports: { '.': './dist/index.js' } }),
+  );
   other = (await import(pathToFileURL(join(copyDir, 'dist', 'index.js')).href)) as typeof Core;
   emu = await createEmulator();
 });
@@ -71,7 +75,11 @@ describe('two copies of @agentid/core', () => {
       authorityHost: emu.baseUrl,
       network: { fetch: emu.fetch },
     });
-    const userToken = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
+    const userToken = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${O.appId}/access_agent`],
+    });
     const principal = await validatorForBlueprint(bp).validate(userToken);
     const agent = bp.agent(DEMO.agents.orchestrator);
     const token = await onBehalfOf(agent, userToken, ['api://tools/Files.Read'], { principal });

@@ -38,13 +38,16 @@ export function createAgentsHosting(net, options = {}) {
       return () => provider.getAgenticInstanceToken(TENANT, agentId);
     },
     /** its agent-user token (legs 1, 2, user_fic by object id) */
-    userToken: (agentId, userObjectId, scopes) => provider.getAgenticUserToken(TENANT, agentId, userObjectId, scopes),
+    userToken: (agentId, userObjectId, scopes) =>
+      provider.getAgenticUserToken(TENANT, agentId, userObjectId, scopes),
     /** its OBO: the connection's own MSAL client (the blueprint app, not an agent identity) */
     onBehalfOf: (scopes, assertion) => provider.acquireTokenOnBehalfOf(scopes, assertion),
     /** n concurrent cold agent-user requests; returns the distinct tokens received */
     async herd(n, agentId, userObjectId, scopes) {
       MsalTokenProvider.clearSharedCaches();
-      const tokens = await Promise.all(Array.from({ length: n }, () => provider.getAgenticUserToken(TENANT, agentId, userObjectId, scopes)));
+      const tokens = await Promise.all(
+        Array.from({ length: n }, () => provider.getAgenticUserToken(TENANT, agentId, userObjectId, scopes)),
+      );
       return new Set(tokens).size;
     },
     clearCaches: () => MsalTokenProvider.clearSharedCaches(),

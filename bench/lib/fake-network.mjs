@@ -4,7 +4,8 @@
 import { DEMO } from '@agentid/emulator';
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-export const jwt = (claims) => `${b64({ alg: 'RS256', typ: 'JWT', kid: 'bench' })}.${b64(claims)}.${'s'.repeat(43)}`;
+export const jwt = (claims) =>
+  `${b64({ alg: 'RS256', typ: 'JWT', kid: 'bench' })}.${b64(claims)}.${'s'.repeat(43)}`;
 export const TENANT = DEMO.tenantId;
 export const BASE = 'https://login.bench.test';
 
@@ -57,33 +58,91 @@ export function createFakeNetwork(options = {}) {
     const grant = form.get('grant_type');
     const client = form.get('client_id');
     const scope = form.get('scope') ?? '';
-    const resource = scope.split(' ').find((s) => !['openid', 'profile', 'offline_access'].includes(s)) ?? scope;
+    const resource =
+      scope.split(' ').find((s) => !['openid', 'profile', 'offline_access'].includes(s)) ?? scope;
     const aud = resource.replace(/\/[^/]*$/, '');
-    const base = { iss: `${BASE}/${TENANT}/v2.0`, tid: TENANT, iat: t, nbf: t, exp: t + lifetime, ver: '2.0' };
+    const base = {
+      iss: `${BASE}/${TENANT}/v2.0`,
+      tid: TENANT,
+      iat: t,
+      nbf: t,
+      exp: t + lifetime,
+      ver: '2.0',
+    };
     let claims;
     let kind;
     if (grant === 'client_credentials' && form.get('fmi_path')) {
       kind = 'leg1';
-      claims = { ...base, aud: 'api://AzureADTokenExchange', sub: form.get('fmi_path'), oid: client, azp: client, idtyp: 'app' };
+      claims = {
+        ...base,
+        aud: 'api://AzureADTokenExchange',
+        sub: form.get('fmi_path'),
+        oid: client,
+        azp: client,
+        idtyp: 'app',
+      };
     } else if (grant === 'client_credentials') {
       kind = 'leg2';
-      claims = { ...base, aud, sub: client, oid: client, azp: client, idtyp: 'app', roles: ['Bench.All'], xms_act_fct: '11', xms_sub_fct: '11' };
+      claims = {
+        ...base,
+        aud,
+        sub: client,
+        oid: client,
+        azp: client,
+        idtyp: 'app',
+        roles: ['Bench.All'],
+        xms_act_fct: '11',
+        xms_sub_fct: '11',
+      };
     } else if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       kind = 'obo';
       const user = JSON.parse(Buffer.from(form.get('assertion').split('.')[1], 'base64url').toString());
-      claims = { ...base, aud, sub: user.sub, oid: user.oid, azp: client, idtyp: 'user', scp: resource.split('/').pop(), xms_act_fct: '11' };
+      claims = {
+        ...base,
+        aud,
+        sub: user.sub,
+        oid: user.oid,
+        azp: client,
+        idtyp: 'user',
+        scp: resource.split('/').pop(),
+        xms_act_fct: '11',
+      };
     } else if (grant === 'user_fic') {
       kind = 'user_fic';
       const oid = form.get('user_id') ?? '0000dddd-0000-4000-8000-000000000001';
-      claims = { ...base, aud, sub: oid, oid, azp: client, idtyp: 'user', scp: resource.split('/').pop(), xms_act_fct: '11', xms_sub_fct: '13', upn: form.get('username') ?? undefined };
+      claims = {
+        ...base,
+        aud,
+        sub: oid,
+        oid,
+        azp: client,
+        idtyp: 'user',
+        scp: resource.split('/').pop(),
+        xms_act_fct: '11',
+        xms_sub_fct: '13',
+        upn: form.get('username') ?? undefined,
+      };
     } else {
       counts.other++;
       return { status: 400, body: { error: 'unsupported_grant_type' } };
     }
     counts[kind]++;
-    const body = { token_type: 'Bearer', access_token: jwt(claims), expires_in: lifetime, ext_expires_in: lifetime, refresh_in: Math.floor(lifetime / 2) };
+    const body = {
+      token_type: 'Bearer',
+      access_token: jwt(claims),
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      refresh_in: Math.floor(lifetime / 2),
+    };
     if (form.get('client_info')) body.client_info = b64({ uid: claims.oid, utid: TENANT });
-    if (scope.includes('openid')) body.id_token = jwt({ ...base, aud: client, sub: claims.sub, oid: claims.oid, preferred_username: claims.upn ?? `${claims.oid}@bench` });
+    if (scope.includes('openid'))
+      body.id_token = jwt({
+        ...base,
+        aud: client,
+        sub: claims.sub,
+        oid: claims.oid,
+        preferred_username: claims.upn ?? `${claims.oid}@bench`,
+      });
     return { status: 200, body };
   }
   const delay = () => (options.latencyMs ? new Promise((r) => setTimeout(r, options.latencyMs)) : undefined);
@@ -112,7 +171,10 @@ export function createFakeNetwork(options = {}) {
         r = { status: 404, body: { error: 'not_found' } };
       }
     } else r = answer(new URLSearchParams(String(init?.body ?? '')));
-    return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(r.body), {
+      status: r.status,
+      headers: { 'content-type': 'application/json' },
+    });
   };
   /** MSAL INetworkModule for raw MSAL Node */
   const networkModule = {
@@ -131,5 +193,11 @@ export function createFakeNetwork(options = {}) {
     authorityMetadata: JSON.stringify(authorityMetadata(BASE, tenantId)),
     cloudDiscoveryMetadata: JSON.stringify(cloudDiscovery(BASE, tenantId)),
   });
-  return { fetch: fetchImpl, networkModule, msalAuth, counts, reset: () => Object.keys(counts).forEach((k) => (counts[k] = 0)) };
+  return {
+    fetch: fetchImpl,
+    networkModule,
+    msalAuth,
+    counts,
+    reset: () => Object.keys(counts).forEach((k) => (counts[k] = 0)),
+  };
 }

@@ -24,17 +24,28 @@ const ours = await perOp(() => agent.getToken(scope), { ops });
 // Raw MSAL Node, as its docs show: a blueprint client for leg 1 (fmiPath), an agent client whose
 // clientAssertion callback returns T1, acquireTokenByClientCredential served from MSAL's cache.
 const system = { networkClient: net.networkModule };
-const bpApp = new ConfidentialClientApplication({ auth: { clientId: DEMO.blueprints.workers.appId, clientSecret: 'bench-secret', ...net.msalAuth() }, system });
+const bpApp = new ConfidentialClientApplication({
+  auth: { clientId: DEMO.blueprints.workers.appId, clientSecret: 'bench-secret', ...net.msalAuth() },
+  system,
+});
 const agentApp = new ConfidentialClientApplication({
   auth: {
     clientId: DEMO.agents.mail,
-    clientAssertion: async () => (await bpApp.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'], fmiPath: DEMO.agents.mail })).accessToken,
+    clientAssertion: async () =>
+      (
+        await bpApp.acquireTokenByClientCredential({
+          scopes: ['api://AzureADTokenExchange/.default'],
+          fmiPath: DEMO.agents.mail,
+        })
+      ).accessToken,
     ...net.msalAuth(),
   },
   system,
 });
 await agentApp.acquireTokenByClientCredential({ scopes: scope });
-const msal = await perOp(() => agentApp.acquireTokenByClientCredential({ scopes: scope }), { ops: Math.max(1000, ops / 10) });
+const msal = await perOp(() => agentApp.acquireTokenByClientCredential({ scopes: scope }), {
+  ops: Math.max(1000, ops / 10),
+});
 
 // @microsoft/agents-hosting MsalTokenProvider: getAgenticInstanceToken is its autonomous agent
 // token (1.8.1 has no resource-scoped one), served from its static MemoryCache. Own fake network,

@@ -28,13 +28,26 @@ const oursCounts = { ...net.counts };
 // Raw MSAL Node: leg 1 and 2 from MSAL's cache (concurrent misses all go out), leg 3 always to the network.
 const net2 = createFakeNetwork({ latencyMs: 20 });
 const system = { networkClient: net2.networkModule };
-const bpApp = new ConfidentialClientApplication({ auth: { clientId: DEMO.blueprints.workers.appId, clientSecret: 'bench-secret', ...net2.msalAuth() }, system });
-const t1 = async () => (await bpApp.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'], fmiPath: DEMO.agents.digitalWorker })).accessToken;
-const dw = new ConfidentialClientApplication({ auth: { clientId: DEMO.agents.digitalWorker, clientAssertion: t1, ...net2.msalAuth() }, system });
+const bpApp = new ConfidentialClientApplication({
+  auth: { clientId: DEMO.blueprints.workers.appId, clientSecret: 'bench-secret', ...net2.msalAuth() },
+  system,
+});
+const t1 = async () =>
+  (
+    await bpApp.acquireTokenByClientCredential({
+      scopes: ['api://AzureADTokenExchange/.default'],
+      fmiPath: DEMO.agents.digitalWorker,
+    })
+  ).accessToken;
+const dw = new ConfidentialClientApplication({
+  auth: { clientId: DEMO.agents.digitalWorker, clientAssertion: t1, ...net2.msalAuth() },
+  system,
+});
 t0 = Date.now();
 await Promise.all(
   Array.from({ length: n }, async () => {
-    const t2 = (await dw.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'] })).accessToken;
+    const t2 = (await dw.acquireTokenByClientCredential({ scopes: ['api://AzureADTokenExchange/.default'] }))
+      .accessToken;
     return dw.acquireTokenByUserFederatedIdentityCredential({ scopes, assertion: t2, userObjectId: userId });
   }),
 );

@@ -36,8 +36,16 @@ async function server(framework, side) {
       authorityHost: emu.baseUrl,
       network: { fetch: emu.fetch },
     });
-    options = { blueprint: bp, agentId: DEMO.agents.mail, tools: { read_mail: { resource: 'api://tools', scopes: ['Mail.Read'], mode: 'obo' } } };
-    token = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+    options = {
+      blueprint: bp,
+      agentId: DEMO.agents.mail,
+      tools: { read_mail: { resource: 'api://tools', scopes: ['Mail.Read'], mode: 'obo' } },
+    };
+    token = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
   }
   const app = framework === 'express' ? await expressApp(options) : await fastifyApp(options);
   process.on('message', async (m) => {
@@ -69,7 +77,10 @@ async function expressApp(options) {
   }
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 async function fastifyApp(options) {
   const { default: Fastify } = await import('fastify');
@@ -109,11 +120,13 @@ async function orchestrate() {
         return `${r.status} ${await r.text()}`;
       }),
     );
-    if (bodies[0] !== bodies[1] || !bodies[0].startsWith('200 ')) throw new Error(`scenario 5: the two sides answer differently: ${bodies.join(' | ')}`);
+    if (bodies[0] !== bodies[1] || !bodies[0].startsWith('200 '))
+      throw new Error(`scenario 5: the two sides answer differently: ${bodies.join(' | ')}`);
     for (const s of Object.values(sides)) await load(s, headers, warmSec); // JIT warm-up, discarded
     const runs = { with: [], without: [] };
     for (let i = 0; i < rounds; i++) {
-      for (const side of i % 2 === 0 ? ['without', 'with'] : ['with', 'without']) runs[side].push(await load(sides[side], headers, runSec));
+      for (const side of i % 2 === 0 ? ['without', 'with'] : ['with', 'without'])
+        runs[side].push(await load(sides[side], headers, runSec));
     }
     const summary = (rs) => ({
       rps: median(rs.map((r) => r.rps)),
@@ -138,11 +151,20 @@ async function orchestrate() {
       cpu_overhead_pct: (1 - result.without.server_cpu_us_per_req / result.with.server_cpu_us_per_req) * 100,
     });
   }
-  emit({ scenario: 5, name: 'middleware overhead (autocannon, 32 connections, server in its own process)', rounds, run_seconds: runSec, rows, target: 'overhead <= 5%' });
+  emit({
+    scenario: 5,
+    name: 'middleware overhead (autocannon, 32 connections, server in its own process)',
+    rounds,
+    run_seconds: runSec,
+    rows,
+    target: 'overhead <= 5%',
+  });
 }
 
 function start(framework, side) {
-  const child = fork(fileURLToPath(import.meta.url), [`--serve=${framework}:${side}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), [`--serve=${framework}:${side}`], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let next = 0;
   const pending = new Map();
   child.on('message', (m) => {
@@ -160,7 +182,9 @@ function start(framework, side) {
       child.send({ type: 'close' });
     });
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`scenario 5: the ${framework} server (${side}) exited with ${code}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`scenario 5: the ${framework} server (${side}) exited with ${code}`)),
+    );
     child.on('message', (m) => {
       if (m.type === 'ready') resolve({ url: m.url, token: m.token, usage, close, side });
     });
@@ -172,14 +196,17 @@ async function load(srv, headers, seconds) {
   const own0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const r = await new Promise((resolve, reject) => {
-    autocannon({ url: srv.url, connections: 32, duration: seconds, headers }, (err, res) => (err ? reject(err) : resolve(res)));
+    autocannon({ url: srv.url, connections: 32, duration: seconds, headers }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
   const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
   const own = process.cpuUsage(own0);
   const cpu1 = await srv.usage();
   const userUs = cpu1.user - cpu0.user;
   const serverUs = userUs + cpu1.system - cpu0.system;
-  if (r.non2xx || r.errors) throw new Error(`scenario 5: ${srv.side} side had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+  if (r.non2xx || r.errors)
+    throw new Error(`scenario 5: ${srv.side} side had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
   return {
     rps: r.requests.average,
     p50_ms: r.latency.p50,

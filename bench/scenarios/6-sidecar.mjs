@@ -29,13 +29,29 @@ if (first.status !== 200) throw new Error(`sidecar answered ${first.status}`);
 const run = (connections) =>
   new Promise((resolve, reject) => {
     autocannon({ url: target, connections, duration }, (err, r) =>
-      err ? reject(err) : resolve({ connections, rps: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors }),
+      err
+        ? reject(err)
+        : resolve({
+            connections,
+            rps: r.requests.average,
+            p50_ms: r.latency.p50,
+            p99_ms: r.latency.p99,
+            non2xx: r.non2xx,
+            errors: r.errors,
+          }),
     );
   });
 await run(8); // warm-up (JIT), discarded
 const http = [await run(1), await run(32)];
 const agent = sidecar.blueprint.agent(DEMO.agents.reporter);
-const inProcess = await perOp(() => agent.getToken(['api://reports/.default']), { ops: quick ? 5_000 : 20_000 });
+const inProcess = await perOp(() => agent.getToken(['api://reports/.default']), {
+  ops: quick ? 5_000 : 20_000,
+});
 await sidecar.close();
 await emu.close();
-emit({ scenario: 6, name: 'sidecar /AuthorizationHeaderUnauthenticated at cache hit (autocannon, loopback)', http, in_process_us: inProcess });
+emit({
+  scenario: 6,
+  name: 'sidecar /AuthorizationHeaderUnauthenticated at cache hit (autocannon, loopback)',
+  http,
+  in_process_us: inProcess,
+});

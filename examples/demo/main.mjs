@@ -7,7 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createEmulator, DEMO } from '@agentid/emulator';
 import { createBlueprint, decodeJwtClaims, secretCredential } from '@agentid/core';
-import { appendActor, createDelegationCodec, createTokenValidator, DELEGATION_HEADER, onBehalfOf, parseAuthorizationHeader, startDelegation, validatorForBlueprint } from '@agentid/obo';
+import {
+  appendActor,
+  createDelegationCodec,
+  createTokenValidator,
+  DELEGATION_HEADER,
+  onBehalfOf,
+  parseAuthorizationHeader,
+  startDelegation,
+  validatorForBlueprint,
+} from '@agentid/obo';
 import { agentUser, withEphemeralAgent } from '@agentid/agent-user';
 import { agentidErrors } from '@agentid/express';
 import { agentidPlugin } from '@agentid/fastify';
@@ -15,7 +24,11 @@ import express from 'express';
 import Fastify from 'fastify';
 import { context, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const names = new Map([
@@ -32,7 +45,8 @@ const names = new Map([
   [DEMO.resources.reports.appId, 'Reports API'],
 ]);
 const who = (id) => (id ? `${names.get(id) ?? id}` : '-');
-const facet = (v) => (v ? ` ${v}`.replace(/ 11/, ' agent-identity').replace(/ 13/, ' agent-user').trim() : '-');
+const facet = (v) =>
+  v ? ` ${v}`.replace(/ 11/, ' agent-identity').replace(/ 13/, ' agent-user').trim() : '-';
 /** One line per token: subject, actor, type, permissions, facets, lifetime. Never the token. */
 function explain(token) {
   const c = decodeJwtClaims(token);
@@ -51,14 +65,24 @@ const tracer = tracerProvider.getTracer('demo');
 const emu = await createEmulator();
 const network = { fetch: emu.fetch };
 const blueprint = (b) =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId: b.appId, credential: secretCredential(b.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network, telemetry: { tracerProvider } });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: b.appId,
+    credential: secretCredential(b.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network,
+    telemetry: { tracerProvider },
+  });
 const orchestratorBp = blueprint(DEMO.blueprints.orchestrator);
 const workersBp = blueprint(DEMO.blueprints.workers);
 const delegation = createDelegationCodec({ keys: [{ kid: 'demo-fleet', secret: randomBytes(32) }] });
 const servers = [];
-const listen = (server) => new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}`)));
+const listen = (server) =>
+  new Promise((r) => server.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${server.address().port}`)));
 
-console.log(bold('agentid demo') + ` — tenant ${DEMO.domain} on the embedded Entra Agent ID emulator (${emu.baseUrl})`);
+console.log(
+  bold('agentid demo') + ` — tenant ${DEMO.domain} on the embedded Entra Agent ID emulator (${emu.baseUrl})`,
+);
 console.log('One blueprint holds the credential; each agent identity gets its own short-lived tokens.\n');
 
 // The downstream Tools API checks every token it gets, as a real resource server does.
@@ -77,7 +101,9 @@ const toolsServer = createServer(async (req, res) => {
     const chain = await delegation.decode(req.headers[DELEGATION_HEADER], p, token);
     console.log(`    Tools API ${req.url}: ${explain(token)}`);
     console.log(`      chain of actors: Alice → ${chain.actors.map(who).join(' → ')}`);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, tool: req.url }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ ok: true, tool: req.url }));
   } catch (e) {
     res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: e.code }));
   }
@@ -97,7 +123,12 @@ await mailAgentApp.register(agentidPlugin, {
     read_calendar: { resource: 'api://tools', scopes: ['Calendars.Read'], mode: 'obo' },
   },
   allowedTools: ['read_inbox', 'send_reply'],
-  audit: { decision: (e) => console.log(`    audit: tool ${e.tool} ${e.allowed ? 'allowed' : `DENIED (${e.reason})`} for ${who(e.agentId)} acting for ${who(e.userId)}`) },
+  audit: {
+    decision: (e) =>
+      console.log(
+        `    audit: tool ${e.tool} ${e.allowed ? 'allowed' : `DENIED (${e.reason})`} for ${who(e.agentId)} acting for ${who(e.userId)}`,
+      ),
+  },
 });
 mailAgentApp.post('/triage', async (req) => {
   const ctx = req.agentid;
@@ -124,11 +155,22 @@ orchestratorApp.post('/ask', async (req, res, next) => {
     const user = await orchestratorValidator.validate(token);
     console.log(`  Orchestrator (Express) got: ${explain(token)}`);
     const chain = appendActor(startDelegation(user), DEMO.agents.orchestrator);
-    const onward = await onBehalfOf(orchestratorBp.agent(DEMO.agents.orchestrator), token, [`api://${DEMO.blueprints.workers.appId}/access_agent`], { principal: user, delegation: chain });
+    const onward = await onBehalfOf(
+      orchestratorBp.agent(DEMO.agents.orchestrator),
+      token,
+      [`api://${DEMO.blueprints.workers.appId}/access_agent`],
+      { principal: user, delegation: chain },
+    );
     console.log(`  Orchestrator → Mail agent with an OBO token: ${explain(onward.token)}`);
     const r = await tracer.startActiveSpan('orchestrator → mail agent', async (span) => {
       try {
-        return await fetch(`${mailAgentUrl}/triage`, { method: 'POST', headers: { authorization: `Bearer ${onward.token}`, [DELEGATION_HEADER]: await delegation.encode(chain, onward.token) } });
+        return await fetch(`${mailAgentUrl}/triage`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${onward.token}`,
+            [DELEGATION_HEADER]: await delegation.encode(chain, onward.token),
+          },
+        });
       } finally {
         span.end();
       }
@@ -146,21 +188,32 @@ const orchestratorUrl = `http://127.0.0.1:${orchestratorServer.address().port}`;
 
 // 1. Attended: a user, an orchestrator, a sub-agent, two tools.
 console.log(bold('1. Alice asks the orchestrator to triage her mail (attended, on-behalf-of, multi-hop)'));
-const aliceToken = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`] });
+const aliceToken = await emu.issueUserToken({
+  user: DEMO.users.alice.upn,
+  clientId: DEMO.chatApp.appId,
+  scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`],
+});
 console.log(`  Alice signs in to Contoso Chat: ${explain(aliceToken)}`);
 const answer = await tracer.startActiveSpan('alice asks', async (span) => {
   try {
-    const r = await fetch(`${orchestratorUrl}/ask`, { method: 'POST', headers: { authorization: `Bearer ${aliceToken}` } });
+    const r = await fetch(`${orchestratorUrl}/ask`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     return r.json();
   } finally {
     span.end();
   }
 });
-console.log(`  Result: ${JSON.stringify(answer)} (read_calendar is registered but not allowed for the mail agent)\n`);
+console.log(
+  `  Result: ${JSON.stringify(answer)} (read_calendar is registered but not allowed for the mail agent)\n`,
+);
 
 // 2. A digital worker acts as its agent user.
 console.log(bold('2. The helpdesk digital worker acts as its own agent user (user_fic, three legs)'));
-const worker = agentUser(workersBp.agent(DEMO.agents.digitalWorker), { upn: DEMO.agentUsers.digitalWorker.upn });
+const worker = agentUser(workersBp.agent(DEMO.agents.digitalWorker), {
+  upn: DEMO.agentUsers.digitalWorker.upn,
+});
 const dw = await worker.getToken(['api://tools/Mail.Read']);
 console.log(`  ${explain(dw.token)}\n`);
 
@@ -175,15 +228,21 @@ console.log('  3 runs, 1 token: the next runs are served from the cache\n');
 
 // 4. An ephemeral agent identity for one piece of work.
 console.log(bold('4. An ephemeral agent identity is created for one task, then deleted'));
-await withEphemeralAgent(workersBp, { displayName: 'one-off research agent', sponsors: [DEMO.users.sponsor.id], graphBaseUrl: emu.baseUrl }, async (agent) => {
-  names.set(agent.id, 'Ephemeral research agent');
-  const live = emu.directory.tenant(DEMO.tenantId).agents.get(agent.id);
-  console.log(`  created ${agent.id} (sponsor: Sam Sponsor, enabled: ${live?.enabled})`);
-  const t = await agent.getToken(['api://reports/.default']);
-  console.log(`  ${explain(t.token)}`);
-});
+await withEphemeralAgent(
+  workersBp,
+  { displayName: 'one-off research agent', sponsors: [DEMO.users.sponsor.id], graphBaseUrl: emu.baseUrl },
+  async (agent) => {
+    names.set(agent.id, 'Ephemeral research agent');
+    const live = emu.directory.tenant(DEMO.tenantId).agents.get(agent.id);
+    console.log(`  created ${agent.id} (sponsor: Sam Sponsor, enabled: ${live?.enabled})`);
+    const t = await agent.getToken(['api://reports/.default']);
+    console.log(`  ${explain(t.token)}`);
+  },
+);
 const gone = emu.directory.tenant(DEMO.tenantId).agents;
-console.log(`  deleted: ${[...gone.values()].filter((a) => names.get(a.id) === 'Ephemeral research agent').every((a) => a.deleted)}\n`);
+console.log(
+  `  deleted: ${[...gone.values()].filter((a) => names.get(a.id) === 'Ephemeral research agent').every((a) => a.deleted)}\n`,
+);
 
 // 5. Speed and counts.
 console.log(bold('5. Cache, single-flight and the token endpoint'));
@@ -207,14 +266,20 @@ for (const [label, bp] of [
   ['Workers blueprint (speed test)', quiet],
 ]) {
   const s = bp.stats();
-  console.log(`  ${label}: ${s.hits} cache hits, ${s.misses} misses, ${s.coalesced} coalesced, ${s.size} tokens cached`);
+  console.log(
+    `  ${label}: ${s.hits} cache hits, ${s.misses} misses, ${s.coalesced} coalesced, ${s.size} tokens cached`,
+  );
 }
-console.log(`  100 concurrent cold calls for one token → one request per leg; ${perOp.toFixed(2)} µs per cached call`);
+console.log(
+  `  100 concurrent cold calls for one token → one request per leg; ${perOp.toFixed(2)} µs per cached call`,
+);
 console.log(`  token endpoint requests by grant: ${JSON.stringify(emu.counters.snapshot().byGrant)}\n`);
 
 // 6. The span tree: every operation names the agent and the user it acts for, never a token.
 console.log(bold('6. Spans (OpenTelemetry), as a tree'));
-const spans = exporter.getFinishedSpans().filter((s) => !(s.attributes['agentid.cache.outcome'] === 'hit' && s.name === 'agentid.autonomous'));
+const spans = exporter
+  .getFinishedSpans()
+  .filter((s) => !(s.attributes['agentid.cache.outcome'] === 'hit' && s.name === 'agentid.autonomous'));
 const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
 const children = new Map();
 for (const s of spans) {
@@ -228,7 +293,8 @@ const attrs = (s) => {
   if (a['agentid.agent.id']) parts.push(`agent=${who(a['agentid.agent.id'])}`);
   if (a['agentid.obo.user.id']) parts.push(`for=${who(a['agentid.obo.user.id'])}`);
   if (a['agentid.agent_user.upn']) parts.push(`as=${a['agentid.agent_user.upn']}`);
-  if (a['agentid.actor.chain']) parts.push(`chain=[${String(a['agentid.actor.chain']).split(' > ').map(who).join(' > ')}]`);
+  if (a['agentid.actor.chain'])
+    parts.push(`chain=[${String(a['agentid.actor.chain']).split(' > ').map(who).join(' > ')}]`);
   if (a['agentid.cache.outcome']) parts.push(`cache=${a['agentid.cache.outcome']}`);
   if (a['agentid.tool.outcome']) parts.push(`outcome=${a['agentid.tool.outcome']}`);
   if (s.links.length) parts.push(`links=${s.links.length} (to the upstream hop)`);
@@ -239,11 +305,21 @@ let printed = 0;
 const print = (s, depth) => {
   if (printed++ > 40) return;
   console.log(`  ${'  '.repeat(depth)}${s.name} ${attrs(s)}`);
-  for (const c of (children.get(s.spanContext().spanId) ?? []).sort((x, y) => x.startTime[0] - y.startTime[0] || x.startTime[1] - y.startTime[1])) print(c, depth + 1);
+  for (const c of (children.get(s.spanContext().spanId) ?? []).sort(
+    (x, y) => x.startTime[0] - y.startTime[0] || x.startTime[1] - y.startTime[1],
+  ))
+    print(c, depth + 1);
 };
-for (const root of (children.get('root') ?? []).filter((s) => /^(agentid\.obo|execute_tool|agentid\.agent-user)/.test(s.name))) print(root, 0);
-const leaked = exporter.getFinishedSpans().some((s) => JSON.stringify(s.attributes).includes(aliceToken.split('.')[1]));
-console.log(`  (${exporter.getFinishedSpans().length} spans in all; any token in a span attribute: ${leaked ? 'YES' : 'none'})`);
+for (const root of (children.get('root') ?? []).filter((s) =>
+  /^(agentid\.obo|execute_tool|agentid\.agent-user)/.test(s.name),
+))
+  print(root, 0);
+const leaked = exporter
+  .getFinishedSpans()
+  .some((s) => JSON.stringify(s.attributes).includes(aliceToken.split('.')[1]));
+console.log(
+  `  (${exporter.getFinishedSpans().length} spans in all; any token in a span attribute: ${leaked ? 'YES' : 'none'})`,
+);
 
 await mailAgentApp.close();
 await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

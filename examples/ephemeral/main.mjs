@@ -7,7 +7,11 @@ const s = await setup();
 const bp = s.blueprint('workers');
 const summary = await withEphemeralAgent(
   bp,
-  { displayName: `one-off ${new Date().toISOString()}`, sponsors: [s.ids.SPONSOR_ID], ...(s.graphBaseUrl ? { graphBaseUrl: s.graphBaseUrl } : {}) },
+  {
+    displayName: `one-off ${new Date().toISOString()}`,
+    sponsors: [s.ids.SPONSOR_ID],
+    ...(s.graphBaseUrl ? { graphBaseUrl: s.graphBaseUrl } : {}),
+  },
   async (agent) => {
     const t = await agent.getToken([`${process.env.RESOURCE ?? 'api://reports'}/.default`]);
     return `ephemeral agent ${agent.id}: ${describe(t)}`;

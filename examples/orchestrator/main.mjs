@@ -3,22 +3,40 @@
 // signed chain of actors between them.
 // Real tenant: ORCHESTRATOR_BLUEPRINT_CLIENT_ID, ORCHESTRATOR_AGENT_ID, BLUEPRINT_CLIENT_ID (workers), MAIL_AGENT_ID, USER_ACCESS_TOKEN, TOOL_SCOPE, DELEGATION_KEY (32+ bytes).
 import { randomBytes } from 'node:crypto';
-import { appendActor, createDelegationCodec, onBehalfOf, startDelegation, validatorForBlueprint } from '@agentid/obo';
+import {
+  appendActor,
+  createDelegationCodec,
+  onBehalfOf,
+  startDelegation,
+  validatorForBlueprint,
+} from '@agentid/obo';
 import { describe, setup } from '../lib/setup.mjs';
 
 const s = await setup();
 const orchestrator = s.blueprint('orchestrator');
 const workers = s.blueprint('workers');
-const codec = createDelegationCodec({ keys: [{ kid: 'k1', secret: process.env.DELEGATION_KEY ?? randomBytes(32) }] });
+const codec = createDelegationCodec({
+  keys: [{ kid: 'k1', secret: process.env.DELEGATION_KEY ?? randomBytes(32) }],
+});
 const userToken = await s.userToken();
 const user = await validatorForBlueprint(orchestrator).validate(userToken);
 const chain = appendActor(startDelegation(user), s.ids.ORCHESTRATOR_AGENT_ID);
-const hop1 = await onBehalfOf(orchestrator.agent(s.ids.ORCHESTRATOR_AGENT_ID), userToken, [`api://${workers.clientId}/access_agent`], { principal: user, delegation: chain });
+const hop1 = await onBehalfOf(
+  orchestrator.agent(s.ids.ORCHESTRATOR_AGENT_ID),
+  userToken,
+  [`api://${workers.clientId}/access_agent`],
+  { principal: user, delegation: chain },
+);
 console.log(`orchestrator → sub-agent: ${describe(hop1)}`);
 const header = await codec.encode(chain, hop1.token);
 // ... the sub-agent receives hop1 + header:
 const seen = await validatorForBlueprint(workers).validate(hop1.token);
 const chain2 = appendActor(await codec.decode(header, seen, hop1.token), s.ids.MAIL_AGENT_ID);
-const hop2 = await onBehalfOf(workers.agent(s.ids.MAIL_AGENT_ID), hop1.token, [process.env.TOOL_SCOPE ?? 'api://tools/Mail.Send'], { principal: seen, delegation: chain2 });
+const hop2 = await onBehalfOf(
+  workers.agent(s.ids.MAIL_AGENT_ID),
+  hop1.token,
+  [process.env.TOOL_SCOPE ?? 'api://tools/Mail.Send'],
+  { principal: seen, delegation: chain2 },
+);
 console.log(`sub-agent → tool: ${describe(hop2)}; chain ${chain2.actors.join(' > ')}`);
 await s.close();

@@ -6,7 +6,9 @@ import { describe, real, setup } from '../lib/setup.mjs';
 const s = await setup();
 const bp = s.blueprint('workers');
 const agent = bp.agent(s.ids.MAIL_AGENT_ID);
-const users = real ? [await s.userToken()] : [await s.userToken(s.ids.users.alice.upn, 'workers'), await s.userToken(s.ids.users.bob.upn, 'workers')];
+const users = real
+  ? [await s.userToken()]
+  : [await s.userToken(s.ids.users.alice.upn, 'workers'), await s.userToken(s.ids.users.bob.upn, 'workers')];
 for (const u of users) {
   const t = await onBehalfOf(agent, u, [process.env.TOOL_SCOPE ?? 'api://tools/Mail.Read']);
   const again = await onBehalfOf(agent, u, [process.env.TOOL_SCOPE ?? 'api://tools/Mail.Read']);

@@ -10,7 +10,10 @@ const seconds = Number(process.env.SOAK_SECONDS ?? 120);
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 16);
 const W = DEMO.blueprints.workers;
 const seed = defaultSeed();
-const users = Array.from({ length: 300 }, (_, i) => ({ id: `5e000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, userPrincipalName: `soak${i + 1}@${DEMO.domain}` }));
+const users = Array.from({ length: 300 }, (_, i) => ({
+  id: `5e000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+  userPrincipalName: `soak${i + 1}@${DEMO.domain}`,
+}));
 seed.tenants[0].users.push(...users);
 // Bounded refresh-token memory in the (in-process) emulator, so the heap figures are agentid's.
 const emu = await createEmulator({ seed, maxRefreshTokens: 500 });
@@ -31,7 +34,12 @@ app.use(
       read_mail: { resource: 'api://tools', scopes: ['Mail.Read'], mode: 'obo' },
       send_mail: { resource: 'api://tools', scopes: ['Mail.Send'], mode: 'obo' },
       reports: { resource: 'api://reports', roles: ['Reports.Generate'], mode: 'autonomous' },
-      helpdesk: { resource: 'api://tools', scopes: ['Mail.Read'], mode: 'agent-user', agentUser: { upn: DEMO.agentUsers.digitalWorker.upn } },
+      helpdesk: {
+        resource: 'api://tools',
+        scopes: ['Mail.Read'],
+        mode: 'agent-user',
+        agentUser: { upn: DEMO.agentUsers.digitalWorker.upn },
+      },
     },
   }),
 );
@@ -48,7 +56,16 @@ app.use(agentidErrors());
 const server = app.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
 const base = `http://127.0.0.1:${server.address().port}`;
-const tokens = await Promise.all(users.map((u) => emu.issueUserToken({ user: u.userPrincipalName, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`], lifetimeSec: 3 * 3600 })));
+const tokens = await Promise.all(
+  users.map((u) =>
+    emu.issueUserToken({
+      user: u.userPrincipalName,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+      lifetimeSec: 3 * 3600,
+    }),
+  ),
+);
 // Faults on for the whole run.
 emu.faults.add({ kind: 'status', status: 503, probability: 0.05 });
 emu.faults.add({ kind: 'status', status: 429, retryAfterSec: 0, probability: 0.03 });
@@ -81,7 +98,10 @@ async function worker(n) {
     const tool = tools[Math.floor(i / 3) % tools.length];
     i++;
     try {
-      const r = await fetch(`${base}/${tool}`, { headers: { authorization: `Bearer ${tokens[u]}` }, signal: AbortSignal.timeout(15_000) });
+      const r = await fetch(`${base}/${tool}`, {
+        headers: { authorization: `Bearer ${tokens[u]}` },
+        signal: AbortSignal.timeout(15_000),
+      });
       const body = await r.json();
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       if (r.status === 200 && tool.endsWith('mail') && body.subject !== users[u].id) wrongSubject++;
@@ -107,7 +127,12 @@ console.log(
     wrongSubject,
     tokenRequests: emu.counters.tokenRequests(),
     cache: { size: stats.size, hits: stats.hits, misses: stats.misses },
-    heapMB: { warm: mb(warmHeap ?? samples[0] ?? endHeap), end: mb(endHeap), max: mb(Math.max(...samples, endHeap)), min: mb(Math.min(...samples, endHeap)) },
+    heapMB: {
+      warm: mb(warmHeap ?? samples[0] ?? endHeap),
+      end: mb(endHeap),
+      max: mb(Math.max(...samples, endHeap)),
+      min: mb(Math.min(...samples, endHeap)),
+    },
     rssMB: mb(process.memoryUsage().rss),
   }),
 );

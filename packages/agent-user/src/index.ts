@@ -3,6 +3,17 @@
  * Graph provisioning of agent identities and agent users, including ephemeral agents.
  * @packageDocumentation
  */
-export { agentUser, agentUserTokenCredential, type AgentUserHandle, type AgentUserRef } from './user/agent-user.js';
-export { createProvisioner, type AgentIdentityInfo, type AgentUserInfo, type Provisioner, type ProvisionerOptions } from './provision/provisioner.js';
+export {
+  agentUser,
+  agentUserTokenCredential,
+  type AgentUserHandle,
+  type AgentUserRef,
+} from './user/agent-user.js';
+export {
+  createProvisioner,
+  type AgentIdentityInfo,
+  type AgentUserInfo,
+  type Provisioner,
+  type ProvisionerOptions,
+} from './provision/provisioner.js';
 export { withEphemeralAgent, type EphemeralAgentOptions } from './provision/ephemeral.js';

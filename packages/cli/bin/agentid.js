@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(entry)) {
-  process.stderr.write('agentid: @agentid/cli is not built yet (no dist/bin.js): run `npm run build` first\n');
+  process.stderr.write(
+    'agentid: @agentid/cli is not built yet (no dist/bin.js): run `npm run build` first\n',
+  );
   process.exit(1);
 }
 await import(entry.href);

@@ -14,12 +14,24 @@ const readStdin = async (): Promise<string> => {
 let settled = false;
 process.once('exit', () => {
   if (settled) return;
-  writeSync(2, 'agentid: the command stopped before it finished (nothing was left to wait for); this is a bug, please report it\n');
+  writeSync(
+    2,
+    'agentid: the command stopped before it finished (nothing was left to wait for); this is a bug, please report it\n',
+  );
   process.exitCode = 1;
 });
 
 let stop: (() => Promise<void>) | undefined;
-runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env, readStdin }, { onServe: (s) => (stop = s) }).then(
+runCli(
+  process.argv.slice(2),
+  {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    readStdin,
+  },
+  { onServe: (s) => (stop = s) },
+).then(
   (code) => {
     settled = true;
     if (!stop) {
@@ -30,7 +42,9 @@ runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: 
       void stop!().then(
         () => process.exit(0),
         (err: unknown) => {
-          process.stderr.write(`agentid: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.stderr.write(
+            `agentid: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`,
+          );
           process.exit(1);
         },
       );

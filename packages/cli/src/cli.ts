@@ -26,7 +26,11 @@ agentid --version | agentid <command> --help`;
  * const code = await runCli(['decode', jwt, '--json'], { stdout: (s) => out.push(s), stderr: console.error, env: process.env, readStdin: async () => '' });
  * ```
  */
-export async function runCli(argv: readonly string[], io: CliIo, options: { clock?: Clock; onServe?: (stop: () => Promise<void>) => void } = {}): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  options: { clock?: Clock; onServe?: (stop: () => Promise<void>) => void } = {},
+): Promise<number> {
   const [command, ...rest] = argv;
   const clock = options.clock ?? systemClock;
   let usage = command === 'decode' ? DECODE_USAGE : command === 'token' ? TOKEN_USAGE : USAGE;
@@ -40,7 +44,9 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { cloc
         return command === undefined ? 2 : 0;
       case '--version':
       case '-v': {
-        const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+        const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+          version: string;
+        };
         io.stdout(`${pkg.version}\n`);
         return 0;
       }
@@ -63,7 +69,11 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { cloc
           mod = {};
         }
         const start = mod.startSidecarFromArgs as
-          ((args: string[], options: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean }) => Promise<{ close(): Promise<void> } | undefined>) | undefined;
+          | ((
+              args: string[],
+              options: { out: (l: string) => void; env: typeof io.env; handleSignals: boolean },
+            ) => Promise<{ close(): Promise<void> } | undefined>)
+          | undefined;
         if (typeof start !== 'function') {
           io.stderr('agentid sidecar: @agentid/sidecar is not available in this version\n');
           return 1;
@@ -81,12 +91,17 @@ export async function runCli(argv: readonly string[], io: CliIo, options: { cloc
   } catch (e) {
     // ERR_USAGE: the emulator's and the sidecar's own usage mistakes (a bad port, ...).
     const code = (e as { code?: unknown } | null)?.code;
-    if (e instanceof UsageError || (typeof code === 'string' && (code === 'ERR_USAGE' || code.startsWith('ERR_PARSE_ARGS')))) {
+    if (
+      e instanceof UsageError ||
+      (typeof code === 'string' && (code === 'ERR_USAGE' || code.startsWith('ERR_PARSE_ARGS')))
+    ) {
       io.stderr(`agentid: ${(e as Error).message}\n\n${usage}\n`);
       return 2;
     }
     const message = e instanceof Error && e.message !== '' ? e.message : 'failed';
-    io.stderr(`agentid ${command}: ${typeof code === 'string' && code.startsWith('AGENTID_') && !message.includes(code) ? `${code}: ` : ''}${message}\n`);
+    io.stderr(
+      `agentid ${command}: ${typeof code === 'string' && code.startsWith('AGENTID_') && !message.includes(code) ? `${code}: ` : ''}${message}\n`,
+    );
     return 1;
   }
 }

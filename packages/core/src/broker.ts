@@ -6,7 +6,15 @@
  * @packageDocumentation
  */
 export { brokerOf, servicesOf } from './broker/access.js';
-export type { AgentBroker, BlueprintServices, BrokerCall, BrokerRequest, Exchange, PreparedRequest, SendContext } from './broker/types.js';
+export type {
+  AgentBroker,
+  BlueprintServices,
+  BrokerCall,
+  BrokerRequest,
+  Exchange,
+  PreparedRequest,
+  SendContext,
+} from './broker/types.js';
 export type { TokenAcquisition } from './cache/token-store.js';
 export type { AccessTokenMeta } from './token/access-token.js';
 export { createMemo, type Memo, type MemoOptions } from './cache/memo.js';

@@ -6,7 +6,12 @@
  * Packages that add flows to an agent use `@agentid/core/broker`.
  * @packageDocumentation
  */
-export { createBlueprint, type Blueprint, type BlueprintOptions, type InvalidateTarget } from './blueprint/create-blueprint.js';
+export {
+  createBlueprint,
+  type Blueprint,
+  type BlueprintOptions,
+  type InvalidateTarget,
+} from './blueprint/create-blueprint.js';
 export type { Agent, GetTokenOptions } from './agent/agent.js';
 export type { AccessToken } from './token/access-token.js';
 export {
@@ -21,7 +26,11 @@ export {
   type ManagedIdentityCredentialOptions,
   type WorkloadIdentityCredentialOptions,
 } from './credentials/index.js';
-export { agentTokenCredential, type AgentTokenCredential, type AzureGetTokenOptions } from './azure/token-credential.js';
+export {
+  agentTokenCredential,
+  type AgentTokenCredential,
+  type AzureGetTokenOptions,
+} from './azure/token-credential.js';
 export {
   AgentIdError,
   AuthorizationError,

@@ -12,13 +12,16 @@ const parse = (body: string): Record<string, unknown> | undefined => {
 };
 
 /** Admin routes under /_emulator, for tests and tools in other processes (loopback only). */
-export function createAdmin(emu: () => Emulator): (req: EmuRequest, base: string) => Promise<EmuResponse | undefined> {
+export function createAdmin(
+  emu: () => Emulator,
+): (req: EmuRequest, base: string) => Promise<EmuResponse | undefined> {
   return async (req, base) => {
     const e = emu();
     const p = req.url.pathname.replace(/\/+$/, '');
     // A POST may come without a body (reset, rotate); a body that is there must be a JSON object.
     const body = req.method === 'POST' ? (req.body.trim() === '' ? {} : parse(req.body)) : undefined;
-    if (req.method === 'POST' && !body) return json(400, { error: 'invalid_request', error_description: 'JSON object body required' });
+    if (req.method === 'POST' && !body)
+      return json(400, { error: 'invalid_request', error_description: 'JSON object body required' });
     try {
       if (p === '/_emulator/counters' && req.method === 'GET') return json(200, e.counters.snapshot());
       if (p === '/_emulator/counters/reset' && req.method === 'POST') {
@@ -27,27 +30,46 @@ export function createAdmin(emu: () => Emulator): (req: EmuRequest, base: string
       }
       if (p === '/_emulator/requests' && req.method === 'GET') return json(200, e.counters.requests());
       if (p === '/_emulator/faults' && req.method === 'GET') return json(200, e.faults.active());
-      if (p === '/_emulator/faults' && req.method === 'POST') return json(201, { id: e.faults.add(body as unknown as FaultSpec) });
+      if (p === '/_emulator/faults' && req.method === 'POST')
+        return json(201, { id: e.faults.add(body as unknown as FaultSpec) });
       if (p === '/_emulator/faults' && req.method === 'DELETE') {
         e.faults.clear();
         return json(200, { ok: true });
       }
       const one = /^\/_emulator\/faults\/([^/]+)$/.exec(p);
       if (one?.[1] && req.method === 'DELETE') {
-        return e.faults.remove(one[1]) ? json(200, { ok: true }) : json(404, { error: 'not_found', error_description: `no fault ${one[1]}` });
+        return e.faults.remove(one[1])
+          ? json(200, { ok: true })
+          : json(404, { error: 'not_found', error_description: `no fault ${one[1]}` });
       }
-      if (p === '/_emulator/keys/rotate' && req.method === 'POST') return json(200, { kid: await e.rotateKeys() });
+      if (p === '/_emulator/keys/rotate' && req.method === 'POST')
+        return json(200, { kid: await e.rotateKeys() });
       if (p === '/_emulator/tokens/user' && req.method === 'POST') {
-        const token = await e.issueUserToken({ ...(body as object), baseUrl: base } as Parameters<Emulator['issueUserToken']>[0]);
+        const token = await e.issueUserToken({ ...(body as object), baseUrl: base } as Parameters<
+          Emulator['issueUserToken']
+        >[0]);
         return json(200, { access_token: token });
       }
       if (p === '/_emulator/tokens/external' && req.method === 'POST') {
-        const { issuer, subject, audience } = body as { issuer?: string; subject?: string; audience?: string };
-        return json(200, { token: await e.issueExternalToken(String(issuer), { subject: String(subject), ...(audience ? { audience } : {}), baseUrl: base }) });
+        const { issuer, subject, audience } = body as {
+          issuer?: string;
+          subject?: string;
+          audience?: string;
+        };
+        return json(200, {
+          token: await e.issueExternalToken(String(issuer), {
+            subject: String(subject),
+            ...(audience ? { audience } : {}),
+            baseUrl: base,
+          }),
+        });
       }
       if (p === '/_emulator/directory' && req.method === 'GET') return json(200, e.describe(base));
     } catch (err) {
-      return json(400, { error: 'invalid_request', error_description: err instanceof Error ? err.message : String(err) });
+      return json(400, {
+        error: 'invalid_request',
+        error_description: err instanceof Error ? err.message : String(err),
+      });
     }
     return undefined;
   };

@@ -10,7 +10,9 @@ startEmulatorFromArgs(process.argv.slice(2)).then(
       void emu.close().then(
         () => process.exit(0),
         (err: unknown) => {
-          process.stderr.write(`agentid-emulator: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.stderr.write(
+            `agentid-emulator: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`,
+          );
           process.exit(1);
         },
       );

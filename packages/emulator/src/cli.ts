@@ -24,7 +24,8 @@ The default seed is the demo tenant (${DEMO.domain}). Ctrl-C or SIGTERM stops it
  * A usage mistake on the command line (exit code 2), as opposed to a failure to start (exit 1).
  * `code` is `ERR_USAGE`; `node:util` parseArgs mistakes carry `ERR_PARSE_ARGS_*` codes.
  */
-const usageError = (message: string): TypeError & { code: string } => Object.assign(new TypeError(message), { code: 'ERR_USAGE' });
+const usageError = (message: string): TypeError & { code: string } =>
+  Object.assign(new TypeError(message), { code: 'ERR_USAGE' });
 
 /**
  * Whether `error` is a command-line usage mistake of {@link startEmulatorFromArgs} (a bad or
@@ -49,7 +50,10 @@ export function isUsageError(error: unknown): boolean {
  * const emu = await startEmulatorFromArgs(['--http-port', '8079'], { out: console.log });
  * ```
  */
-export async function startEmulatorFromArgs(argv: string[], io: EmulatorCliIo = { out: (l) => process.stdout.write(`${l}\n`) }): Promise<Emulator | undefined> {
+export async function startEmulatorFromArgs(
+  argv: string[],
+  io: EmulatorCliIo = { out: (l) => process.stdout.write(`${l}\n`) },
+): Promise<Emulator | undefined> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -72,7 +76,8 @@ export async function startEmulatorFromArgs(argv: string[], io: EmulatorCliIo = 
   // Every option is checked before anything starts: a mistake is a usage error, not a half-started emulator.
   const port = (name: string, v: string): number => {
     const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw usageError(`--${name} must be a port number (0-65535), got '${v.slice(0, 40)}'`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      throw usageError(`--${name} must be a port number (0-65535), got '${v.slice(0, 40)}'`);
     return n;
   };
   const httpsPort = port('https-port', values['https-port']);
@@ -80,18 +85,29 @@ export async function startEmulatorFromArgs(argv: string[], io: EmulatorCliIo = 
   let lifetime: number | undefined;
   if (values.lifetime !== undefined) {
     lifetime = /^\d{1,9}$/.test(values.lifetime) ? Number(values.lifetime) : NaN;
-    if (!Number.isInteger(lifetime) || lifetime < 1) throw usageError(`--lifetime must be a whole number of seconds (1 or more), got '${values.lifetime.slice(0, 40)}'`);
+    if (!Number.isInteger(lifetime) || lifetime < 1)
+      throw usageError(
+        `--lifetime must be a whole number of seconds (1 or more), got '${values.lifetime.slice(0, 40)}'`,
+      );
   }
   if (values.host.trim() === '') throw usageError('--host must not be empty');
-  if (values['no-https'] && values['no-http']) throw usageError('--no-https and --no-http together leave nothing to serve');
-  if (values.seed !== undefined && values.seed.trim() === '') throw usageError('--seed must name a JSON or YAML file');
+  if (values['no-https'] && values['no-http'])
+    throw usageError('--no-https and --no-http together leave nothing to serve');
+  if (values.seed !== undefined && values.seed.trim() === '')
+    throw usageError('--seed must name a JSON or YAML file');
   const emu = await createEmulator({
     ...(values.seed ? { seed: values.seed } : {}),
     ...(lifetime !== undefined ? { tokenLifetimeSec: lifetime } : {}),
   });
   let l: Awaited<ReturnType<Emulator['listen']>>;
   try {
-    l = await emu.listen({ host: values.host, httpsPort, httpPort, https: !values['no-https'], http: !values['no-http'] });
+    l = await emu.listen({
+      host: values.host,
+      httpsPort,
+      httpPort,
+      https: !values['no-https'],
+      http: !values['no-http'],
+    });
   } catch (error) {
     // One server may be up (and the CA folder written) when the other fails, e.g. a port in use.
     await emu.close();
@@ -104,16 +120,21 @@ export async function startEmulatorFromArgs(argv: string[], io: EmulatorCliIo = 
     return emu;
   }
   io.out('agentid emulator: Microsoft Entra Agent ID, locally');
-  if (l.httpsUrl) io.out(`  https     ${l.httpsUrl}   (CA: ${l.caPath}; trust it with NODE_EXTRA_CA_CERTS=${l.caPath})`);
+  if (l.httpsUrl)
+    io.out(`  https     ${l.httpsUrl}   (CA: ${l.caPath}; trust it with NODE_EXTRA_CA_CERTS=${l.caPath})`);
   if (l.httpUrl) io.out(`  http      ${l.httpUrl}`);
   for (const t of emu.describe(base).tenants as Array<Record<string, unknown>>) {
     io.out(`  tenant    ${String(t.id)} (${String(t.domain)})`);
     io.out(`  token     ${String(t.tokenEndpoint)}`);
     io.out(`  jwks      ${String(t.jwksUri)}`);
-    for (const b of t.blueprints as Array<Record<string, unknown>>) io.out(`  blueprint ${String(b.appId)}  ${String(b.displayName)}`);
-    for (const a of t.agents as Array<Record<string, unknown>>) io.out(`  agent     ${String(a.id)}  ${String(a.displayName)}`);
-    for (const u of t.agentUsers as Array<Record<string, unknown>>) io.out(`  agentUser ${String(u.id)}  ${String(u.userPrincipalName)}`);
-    for (const u of t.users as Array<Record<string, unknown>>) io.out(`  user      ${String(u.id)}  ${String(u.userPrincipalName)}`);
+    for (const b of t.blueprints as Array<Record<string, unknown>>)
+      io.out(`  blueprint ${String(b.appId)}  ${String(b.displayName)}`);
+    for (const a of t.agents as Array<Record<string, unknown>>)
+      io.out(`  agent     ${String(a.id)}  ${String(a.displayName)}`);
+    for (const u of t.agentUsers as Array<Record<string, unknown>>)
+      io.out(`  agentUser ${String(u.id)}  ${String(u.userPrincipalName)}`);
+    for (const u of t.users as Array<Record<string, unknown>>)
+      io.out(`  user      ${String(u.id)}  ${String(u.userPrincipalName)}`);
   }
   io.out(`  managed identity: IDENTITY_ENDPOINT=${base}/_mi/token IDENTITY_HEADER=${emu.identityHeader}`);
   io.out(`  admin     ${base}/_emulator/counters | /_emulator/faults | /_emulator/tokens/user`);

@@ -8,7 +8,11 @@ import { defaultSeed, loadSeedFile } from './directory/seed.js';
 import type { DirectorySeed } from './directory/types.js';
 import { Counters } from './http/counters.js';
 import { Faults } from './http/faults.js';
-import { createInProcessFetch, createEmulatorNetworkModule, type EmulatorNetworkModule } from './http/fetch.js';
+import {
+  createInProcessFetch,
+  createEmulatorNetworkModule,
+  type EmulatorNetworkModule,
+} from './http/fetch.js';
 import { createRouter } from './http/router.js';
 import { close, createTls, listen, type Listening, type Tls } from './http/server.js';
 import type { EmuRequest, EmuResponse } from './http/types.js';
@@ -76,7 +80,14 @@ export interface Emulator {
   /** Secret for the managed-identity endpoint (`IDENTITY_HEADER`). */
   readonly identityHeader: string;
   /** Serves over HTTPS (with its own CA) and/or HTTP on loopback. */
-  listen(opts?: { host?: string; httpsPort?: number; httpPort?: number; https?: boolean; http?: boolean; caDir?: string }): Promise<ListenResult>;
+  listen(opts?: {
+    host?: string;
+    httpsPort?: number;
+    httpPort?: number;
+    https?: boolean;
+    http?: boolean;
+    caDir?: string;
+  }): Promise<ListenResult>;
   /** Stops the servers started by `listen` and removes the CA folder it created (`caPath`; a `caDir` of yours keeps all but `ca.pem`). */
   close(): Promise<void>;
   /** Rotates the signing key; returns the new kid. */
@@ -84,9 +95,20 @@ export interface Emulator {
   /** A signed-in user's access token, minted directly (for tests and demos). */
   issueUserToken(opts: UserTokenOptions): Promise<string>;
   /** A token from an external issuer (workload identity, GitHub, ...), to use as a federated credential. */
-  issueExternalToken(issuer: string, opts: { subject: string; audience?: string; lifetimeSec?: number; baseUrl?: string }): Promise<string>;
+  issueExternalToken(
+    issuer: string,
+    opts: { subject: string; audience?: string; lifetimeSec?: number; baseUrl?: string },
+  ): Promise<string>;
   /** MSAL `auth` options that need no discovery call: authority, knownAuthorities and metadata. */
-  msalAuthOptions(tenantId: string, baseUrl?: string): { authority: string; knownAuthorities: string[]; authorityMetadata: string; cloudDiscoveryMetadata: string };
+  msalAuthOptions(
+    tenantId: string,
+    baseUrl?: string,
+  ): {
+    authority: string;
+    knownAuthorities: string[];
+    authorityMetadata: string;
+    cloudDiscoveryMetadata: string;
+  };
   /** Token endpoint URL of a tenant. */
   tokenEndpoint(tenantId: string, baseUrl?: string): string;
   /** Endpoints and seeded ids, for printing. */
@@ -106,15 +128,23 @@ export interface Emulator {
  * ```
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const seed = typeof options.seed === 'string' ? loadSeedFile(options.seed) : (options.seed ?? defaultSeed());
-  if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new TypeError('clock must be an object with a now() method');
+  const seed =
+    typeof options.seed === 'string' ? loadSeedFile(options.seed) : (options.seed ?? defaultSeed());
+  if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function'))
+    throw new TypeError('clock must be an object with a now() method');
   const clock: Clock = options.clock ?? { now: () => Date.now() };
   const lifetime = options.tokenLifetimeSec ?? 3600;
-  if (!(Number.isInteger(lifetime) && lifetime > 0)) throw new TypeError('tokenLifetimeSec must be a positive integer');
-  if (options.maxRefreshTokens !== undefined && !(Number.isInteger(options.maxRefreshTokens) && options.maxRefreshTokens > 0)) throw new TypeError('maxRefreshTokens must be a positive integer');
+  if (!(Number.isInteger(lifetime) && lifetime > 0))
+    throw new TypeError('tokenLifetimeSec must be a positive integer');
+  if (
+    options.maxRefreshTokens !== undefined &&
+    !(Number.isInteger(options.maxRefreshTokens) && options.maxRefreshTokens > 0)
+  )
+    throw new TypeError('maxRefreshTokens must be a positive integer');
   const directory = new Directory(seed);
   const issuers = new Map<string, { issuer: string | undefined; keys: KeySet }>();
-  for (const i of directory.externalIssuers) issuers.set(i.name, { issuer: i.issuer, keys: await KeySet.create({ clock }) });
+  for (const i of directory.externalIssuers)
+    issuers.set(i.name, { issuer: i.issuer, keys: await KeySet.create({ clock }) });
   const ctx: EmulatorContext = {
     directory,
     keys: await KeySet.create({ clock }),
@@ -179,9 +209,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     rotateKeys: (rotateOptions) => ctx.keys.rotate(rotateOptions),
     async issueUserToken(request) {
-      const tenant = request.tenantId ? directory.tenant(request.tenantId) : directory.tenants.values().next().value;
+      const tenant = request.tenantId
+        ? directory.tenant(request.tenantId)
+        : directory.tenants.values().next().value;
       if (!tenant) throw new TypeError(`unknown tenant ${request.tenantId ?? ''}`);
-      const user = tenant.users.get(request.user) ?? tenant.agentUsers.get(request.user) ?? directory.findUserByUpn(tenant, request.user);
+      const user =
+        tenant.users.get(request.user) ??
+        tenant.agentUsers.get(request.user) ??
+        directory.findUserByUpn(tenant, request.user);
       if (!user) throw new TypeError(`unknown user ${request.user}`);
       const clientId = request.clientId ?? tenant.apps.keys().next().value;
       if (!clientId) throw new TypeError('clientId is required: the tenant has no app');
@@ -238,14 +273,39 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
           issuer: issuerV2(baseUrl, t.id),
           tokenEndpoint: tokenEndpoint(baseUrl, t.id),
           jwksUri: `${baseUrl}/${t.id}/discovery/v2.0/keys`,
-          blueprints: [...t.blueprints.values()].map((b) => ({ appId: b.appId, displayName: b.displayName, identifierUri: b.identifierUri, principalId: b.principalId, enabled: b.enabled })),
-          agents: [...t.agents.values()].filter((a) => !a.deleted).map((a) => ({ id: a.id, displayName: a.displayName, blueprintAppId: a.blueprintAppId, enabled: a.enabled })),
-          agentUsers: [...t.agentUsers.values()].map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, identityParentId: u.identityParentId })),
+          blueprints: [...t.blueprints.values()].map((b) => ({
+            appId: b.appId,
+            displayName: b.displayName,
+            identifierUri: b.identifierUri,
+            principalId: b.principalId,
+            enabled: b.enabled,
+          })),
+          agents: [...t.agents.values()]
+            .filter((a) => !a.deleted)
+            .map((a) => ({
+              id: a.id,
+              displayName: a.displayName,
+              blueprintAppId: a.blueprintAppId,
+              enabled: a.enabled,
+            })),
+          agentUsers: [...t.agentUsers.values()].map((u) => ({
+            id: u.id,
+            userPrincipalName: u.userPrincipalName,
+            identityParentId: u.identityParentId,
+          })),
           users: [...t.users.values()].map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName })),
-          resources: [...t.resources.values()].map((r) => ({ appId: r.appId, identifierUri: r.identifierUri, scopes: [...r.scopes], appRoles: [...r.appRoles] })),
+          resources: [...t.resources.values()].map((r) => ({
+            appId: r.appId,
+            identifierUri: r.identifierUri,
+            scopes: [...r.scopes],
+            appRoles: [...r.appRoles],
+          })),
         })),
         managedIdentityEndpoint: `${baseUrl}/_mi/token`,
-        externalIssuers: [...issuers.entries()].map(([name, i]) => ({ name, issuer: i.issuer ?? `${baseUrl}/_issuers/${name}` })),
+        externalIssuers: [...issuers.entries()].map(([name, i]) => ({
+          name,
+          issuer: i.issuer ?? `${baseUrl}/_issuers/${name}`,
+        })),
       };
     },
   };

@@ -6,7 +6,11 @@ export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 /** The public cloud's token-exchange audience. Compared case-insensitively. */
 export const EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
-export const EXCHANGE_AUDIENCES = ['api://azureadtokenexchange', 'api://azureadtokenexchangeusgov', 'api://azureadtokenexchangechina'];
+export const EXCHANGE_AUDIENCES = [
+  'api://azureadtokenexchange',
+  'api://azureadtokenexchangeusgov',
+  'api://azureadtokenexchangechina',
+];
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Facet values in xms_act_fct / xms_sub_fct. */

@@ -2,7 +2,12 @@ export { createEmulator } from './emulator.js';
 export type { Emulator, EmulatorOptions, ListenResult, UserTokenOptions } from './emulator.js';
 export type { Clock } from './context.js';
 export { DEMO, defaultSeed, loadSeedFile } from './directory/seed.js';
-export { Directory, DirectoryError, MAX_AGENTS_PER_BLUEPRINT, MAX_INHERITABLE_RESOURCES } from './directory/directory.js';
+export {
+  Directory,
+  DirectoryError,
+  MAX_AGENTS_PER_BLUEPRINT,
+  MAX_INHERITABLE_RESOURCES,
+} from './directory/directory.js';
 export type * from './directory/types.js';
 export { createCertificate, thumbprints } from './crypto/certs.js';
 export type { GeneratedCertificate, CertificateOptions } from './crypto/certs.js';

@@ -1,4 +1,8 @@
-import { ConfidentialClientApplication, ManagedIdentityApplication, type INetworkModule } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  ManagedIdentityApplication,
+  type INetworkModule,
+} from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from './index.js';
 import { claimsOf } from '@agentid/test-support/emulator';
@@ -7,7 +11,11 @@ import { claimsOf } from '@agentid/test-support/emulator';
 const EXCHANGE = ['api://AzureADTokenExchange/.default'];
 const T = DEMO.tenantId;
 
-function msalApp(emu: Emulator, auth: Record<string, unknown>, extra: Record<string, unknown> = {}): ConfidentialClientApplication {
+function msalApp(
+  emu: Emulator,
+  auth: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: { ...emu.msalAuthOptions(T), ...auth } as never,
     system: { networkClient: emu.networkModule as unknown as INetworkModule },
@@ -33,7 +41,10 @@ describe('unmodified MSAL Node against the emulator', () => {
       certificates: [cert.certPem],
       trustedSubjects: ['workers-sni'],
       federated: [
-        { issuer: 'https://login.agentid.test/_issuers/k8s', subject: 'system:serviceaccount:agents:workers' },
+        {
+          issuer: 'https://login.agentid.test/_issuers/k8s',
+          subject: 'system:serviceaccount:agents:workers',
+        },
         { issuer: `https://login.agentid.test/${T}/v2.0`, subject: DEMO.managedIdentity.id },
       ],
     };
@@ -41,7 +52,8 @@ describe('unmodified MSAL Node against the emulator', () => {
   });
   afterEach(() => emu.close());
 
-  const secretBp = () => msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientSecret: DEMO.blueprints.workers.secret });
+  const secretBp = () =>
+    msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientSecret: DEMO.blueprints.workers.secret });
 
   it('leg 1 (fmiPath) with a secret, then leg 2 with T1 as client assertion', async () => {
     const bp = secretBp();
@@ -53,7 +65,16 @@ describe('unmodified MSAL Node against the emulator', () => {
     const agent = msalApp(emu, { clientId: DEMO.agents.mail, clientAssertion: async () => t1 });
     const r = await agent.acquireTokenByClientCredential({ scopes: ['api://tools/.default'] });
     const c2 = claimsOf(r!.accessToken);
-    expect(c2).toMatchObject({ idtyp: 'app', oid: DEMO.agents.mail, azp: DEMO.agents.mail, xms_par_app_azp: DEMO.blueprints.workers.appId, xms_act_fct: '11', xms_sub_fct: '11', tid: T, ver: '2.0' });
+    expect(c2).toMatchObject({
+      idtyp: 'app',
+      oid: DEMO.agents.mail,
+      azp: DEMO.agents.mail,
+      xms_par_app_azp: DEMO.blueprints.workers.appId,
+      xms_act_fct: '11',
+      xms_sub_fct: '11',
+      tid: T,
+      ver: '2.0',
+    });
     expect(c2.roles).toEqual(['Mail.Send.All']);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
   });
@@ -64,7 +85,10 @@ describe('unmodified MSAL Node against the emulator', () => {
   });
 
   it('certificate (PS256, x5t#S256): MSAL reuses one assertion and its jti across requests', async () => {
-    const bp = msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem } });
+    const bp = msalApp(emu, {
+      clientId: DEMO.blueprints.workers.appId,
+      clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem },
+    });
     const seen: string[] = [];
     const origPost = emu.networkModule.sendPostRequestAsync.bind(emu.networkModule);
     emu.networkModule.sendPostRequestAsync = (url, o) => {
@@ -75,24 +99,47 @@ describe('unmodified MSAL Node against the emulator', () => {
     await leg1(bp, DEMO.agents.calendar);
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]);
-    const header = JSON.parse(Buffer.from(seen[0]!.split('.')[0]!, 'base64url').toString()) as Record<string, unknown>;
+    const header = JSON.parse(Buffer.from(seen[0]!.split('.')[0]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     expect(header.alg).toBe('PS256');
     expect(header['x5t#S256']).toBe(cert.x5tS256);
     emu.networkModule.sendPostRequestAsync = origPost;
   });
 
   it('certificate by SHA-1 thumbprint (RS256, x5t) and by subject name + issuer (x5c)', async () => {
-    const sha1 = msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientCertificate: { thumbprint: cert.thumbprintSha1, privateKey: cert.keyPem } });
+    const sha1 = msalApp(emu, {
+      clientId: DEMO.blueprints.workers.appId,
+      clientCertificate: { thumbprint: cert.thumbprintSha1, privateKey: cert.keyPem },
+    });
     expect(claimsOf(await leg1(sha1, DEMO.agents.mail)).azp).toBe(DEMO.blueprints.workers.appId);
-    const sni = msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientCertificate: { thumbprintSha256: sniCert.thumbprintSha256, privateKey: sniCert.keyPem, x5c: sniCert.certPem } });
+    const sni = msalApp(emu, {
+      clientId: DEMO.blueprints.workers.appId,
+      clientCertificate: {
+        thumbprintSha256: sniCert.thumbprintSha256,
+        privateKey: sniCert.keyPem,
+        x5c: sniCert.certPem,
+      },
+    });
     expect(claimsOf(await leg1(sni, DEMO.agents.mail)).azp).toBe(DEMO.blueprints.workers.appId);
   });
 
   it('federated credential: a workload identity token from an external issuer', async () => {
-    const bp = msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientAssertion: () => emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }) });
+    const bp = msalApp(emu, {
+      clientId: DEMO.blueprints.workers.appId,
+      clientAssertion: () =>
+        emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }),
+    });
     expect(claimsOf(await leg1(bp, DEMO.agents.calendar)).azp).toBe(DEMO.blueprints.workers.appId);
-    const wrong = msalApp(emu, { clientId: DEMO.blueprints.workers.appId, clientAssertion: () => emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:other:sa' }) });
-    await expect(leg1(wrong, DEMO.agents.calendar)).rejects.toMatchObject({ errorCode: 'invalid_client', errorMessage: expect.stringContaining('AADSTS7002137') });
+    const wrong = msalApp(emu, {
+      clientId: DEMO.blueprints.workers.appId,
+      clientAssertion: () => emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:other:sa' }),
+    });
+    await expect(leg1(wrong, DEMO.agents.calendar)).rejects.toMatchObject({
+      errorCode: 'invalid_client',
+      errorMessage: expect.stringContaining('AADSTS7002137'),
+    });
   });
 
   it('federated credential: a managed identity token from MSAL ManagedIdentityApplication', async () => {
@@ -100,10 +147,13 @@ describe('unmodified MSAL Node against the emulator', () => {
     process.env.IDENTITY_ENDPOINT = `${emu.baseUrl}/_mi/token`;
     process.env.IDENTITY_HEADER = emu.identityHeader;
     try {
-      const mi = new ManagedIdentityApplication({ system: { networkClient: emu.networkModule as unknown as INetworkModule } });
+      const mi = new ManagedIdentityApplication({
+        system: { networkClient: emu.networkModule as unknown as INetworkModule },
+      });
       const bp = msalApp(emu, {
         clientId: DEMO.blueprints.workers.appId,
-        clientAssertion: async () => (await mi.acquireToken({ resource: 'api://AzureADTokenExchange', forceRefresh: true })).accessToken,
+        clientAssertion: async () =>
+          (await mi.acquireToken({ resource: 'api://AzureADTokenExchange', forceRefresh: true })).accessToken,
       });
       expect(claimsOf(await leg1(bp, DEMO.agents.mail)).azp).toBe(DEMO.blueprints.workers.appId);
     } finally {
@@ -116,42 +166,110 @@ describe('unmodified MSAL Node against the emulator', () => {
 
   it('agent on-behalf-of: the user is the subject, the agent the actor, scopes limited to consent', async () => {
     const bp = secretBp();
-    const agent = msalApp(emu, { clientId: DEMO.agents.mail, clientAssertion: () => leg1(bp, DEMO.agents.mail) });
-    const tc = await emu.issueUserToken({ user: DEMO.users.alice.upn, scopes: [`api://${DEMO.blueprints.workers.appId}/access_agent`] });
+    const agent = msalApp(emu, {
+      clientId: DEMO.agents.mail,
+      clientAssertion: () => leg1(bp, DEMO.agents.mail),
+    });
+    const tc = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      scopes: [`api://${DEMO.blueprints.workers.appId}/access_agent`],
+    });
     const r = await agent.acquireTokenOnBehalfOf({ oboAssertion: tc, scopes: ['api://tools/Mail.Read'] });
     const c = claimsOf(r!.accessToken);
-    expect(c).toMatchObject({ idtyp: 'user', oid: DEMO.users.alice.id, azp: DEMO.agents.mail, scp: 'Mail.Read', xms_act_fct: '11', xms_par_app_azp: DEMO.blueprints.workers.appId });
+    expect(c).toMatchObject({
+      idtyp: 'user',
+      oid: DEMO.users.alice.id,
+      azp: DEMO.agents.mail,
+      scp: 'Mail.Read',
+      xms_act_fct: '11',
+      xms_par_app_azp: DEMO.blueprints.workers.appId,
+    });
     expect(r!.account?.username).toBe(DEMO.users.alice.upn);
-    await expect(agent.acquireTokenOnBehalfOf({ oboAssertion: tc, scopes: ['api://tools/Calendars.Read'] })).rejects.toMatchObject({ errorMessage: expect.stringContaining('AADSTS65001') });
+    await expect(
+      agent.acquireTokenOnBehalfOf({ oboAssertion: tc, scopes: ['api://tools/Calendars.Read'] }),
+    ).rejects.toMatchObject({ errorMessage: expect.stringContaining('AADSTS65001') });
   });
 
   it('multi-hop: orchestrator OBO to the workers blueprint, then the mail agent OBO onward', async () => {
-    const orchBp = msalApp(emu, { clientId: DEMO.blueprints.orchestrator.appId, clientSecret: DEMO.blueprints.orchestrator.secret });
-    const orch = msalApp(emu, { clientId: DEMO.agents.orchestrator, clientAssertion: () => leg1(orchBp, DEMO.agents.orchestrator) });
-    const tc = await emu.issueUserToken({ user: DEMO.users.bob.id, clientId: DEMO.chatApp.appId, scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`] });
-    const hop1 = await orch.acquireTokenOnBehalfOf({ oboAssertion: tc, scopes: [`api://${DEMO.blueprints.workers.appId}/access_agent`] });
-    expect(claimsOf(hop1!.accessToken)).toMatchObject({ aud: DEMO.blueprints.workers.appId, azp: DEMO.agents.orchestrator, oid: DEMO.users.bob.id });
-    const mail = msalApp(emu, { clientId: DEMO.agents.mail, clientAssertion: () => leg1(secretBp(), DEMO.agents.mail) });
-    const hop2 = await mail.acquireTokenOnBehalfOf({ oboAssertion: hop1!.accessToken, scopes: ['api://tools/Mail.Send'] });
-    expect(claimsOf(hop2!.accessToken)).toMatchObject({ aud: DEMO.resources.tools.appId, azp: DEMO.agents.mail, oid: DEMO.users.bob.id, scp: 'Mail.Send' });
+    const orchBp = msalApp(emu, {
+      clientId: DEMO.blueprints.orchestrator.appId,
+      clientSecret: DEMO.blueprints.orchestrator.secret,
+    });
+    const orch = msalApp(emu, {
+      clientId: DEMO.agents.orchestrator,
+      clientAssertion: () => leg1(orchBp, DEMO.agents.orchestrator),
+    });
+    const tc = await emu.issueUserToken({
+      user: DEMO.users.bob.id,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`],
+    });
+    const hop1 = await orch.acquireTokenOnBehalfOf({
+      oboAssertion: tc,
+      scopes: [`api://${DEMO.blueprints.workers.appId}/access_agent`],
+    });
+    expect(claimsOf(hop1!.accessToken)).toMatchObject({
+      aud: DEMO.blueprints.workers.appId,
+      azp: DEMO.agents.orchestrator,
+      oid: DEMO.users.bob.id,
+    });
+    const mail = msalApp(emu, {
+      clientId: DEMO.agents.mail,
+      clientAssertion: () => leg1(secretBp(), DEMO.agents.mail),
+    });
+    const hop2 = await mail.acquireTokenOnBehalfOf({
+      oboAssertion: hop1!.accessToken,
+      scopes: ['api://tools/Mail.Send'],
+    });
+    expect(claimsOf(hop2!.accessToken)).toMatchObject({
+      aud: DEMO.resources.tools.appId,
+      azp: DEMO.agents.mail,
+      oid: DEMO.users.bob.id,
+      scp: 'Mail.Send',
+    });
   });
 
   it('agent user (user_fic) by UPN and by object id: T1, T2, then leg 3', async () => {
     const bp = secretBp();
-    const dw = msalApp(emu, { clientId: DEMO.agents.digitalWorker, clientAssertion: () => leg1(bp, DEMO.agents.digitalWorker) });
+    const dw = msalApp(emu, {
+      clientId: DEMO.agents.digitalWorker,
+      clientAssertion: () => leg1(bp, DEMO.agents.digitalWorker),
+    });
     const t2 = (await dw.acquireTokenByClientCredential({ scopes: EXCHANGE }))!.accessToken;
-    expect(claimsOf(t2)).toMatchObject({ aud: 'api://AzureADTokenExchange', sub: DEMO.agents.digitalWorker, azp: DEMO.agents.digitalWorker });
-    const byUpn = await dw.acquireTokenByUserFederatedIdentityCredential({ scopes: ['api://tools/Mail.Read'], assertion: t2, username: DEMO.agentUsers.digitalWorker.upn });
-    const byId = await dw.acquireTokenByUserFederatedIdentityCredential({ scopes: ['api://tools/Files.Read'], assertion: t2, userObjectId: DEMO.agentUsers.digitalWorker.id });
+    expect(claimsOf(t2)).toMatchObject({
+      aud: 'api://AzureADTokenExchange',
+      sub: DEMO.agents.digitalWorker,
+      azp: DEMO.agents.digitalWorker,
+    });
+    const byUpn = await dw.acquireTokenByUserFederatedIdentityCredential({
+      scopes: ['api://tools/Mail.Read'],
+      assertion: t2,
+      username: DEMO.agentUsers.digitalWorker.upn,
+    });
+    const byId = await dw.acquireTokenByUserFederatedIdentityCredential({
+      scopes: ['api://tools/Files.Read'],
+      assertion: t2,
+      userObjectId: DEMO.agentUsers.digitalWorker.id,
+    });
     for (const r of [byUpn, byId]) {
-      expect(claimsOf(r!.accessToken)).toMatchObject({ idtyp: 'user', oid: DEMO.agentUsers.digitalWorker.id, azp: DEMO.agents.digitalWorker, xms_sub_fct: '13', xms_act_fct: '11' });
+      expect(claimsOf(r!.accessToken)).toMatchObject({
+        idtyp: 'user',
+        oid: DEMO.agentUsers.digitalWorker.id,
+        azp: DEMO.agents.digitalWorker,
+        xms_sub_fct: '13',
+        xms_act_fct: '11',
+      });
     }
     expect(emu.counters.tokenRequests('user_fic')).toBe(2);
   });
 
   it('claims challenge: MSAL sends claims merged with client capabilities, the token carries them', async () => {
     const bp = secretBp();
-    const agent = msalApp(emu, { clientId: DEMO.agents.mail, clientAssertion: () => leg1(bp, DEMO.agents.mail), clientCapabilities: ['cp1'] });
+    const agent = msalApp(emu, {
+      clientId: DEMO.agents.mail,
+      clientAssertion: () => leg1(bp, DEMO.agents.mail),
+      clientCapabilities: ['cp1'],
+    });
     const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
     const r = await agent.acquireTokenByClientCredential({ scopes: ['api://tools/.default'], claims });
     expect(claimsOf(r!.accessToken)).toMatchObject({ xms_cc: ['cp1'], acrs: ['c1'] });
@@ -159,19 +277,44 @@ describe('unmodified MSAL Node against the emulator', () => {
 
   it('plain client credentials and OBO for a non-agent app', async () => {
     const seed = defaultSeed();
-    seed.tenants[0]!.apps!.push({ appId: '0a990000-0000-4000-8000-000000000001', identifierUri: 'api://classic', scopes: ['user_impersonation'], credentials: { secrets: ['classic-secret'] } });
-    seed.tenants[0]!.delegatedGrants!.push({ clientId: '0a990000-0000-4000-8000-000000000001', resourceAppId: DEMO.resources.tools.appId, scopes: ['Files.Read'] });
+    seed.tenants[0]!.apps!.push({
+      appId: '0a990000-0000-4000-8000-000000000001',
+      identifierUri: 'api://classic',
+      scopes: ['user_impersonation'],
+      credentials: { secrets: ['classic-secret'] },
+    });
+    seed.tenants[0]!.delegatedGrants!.push({
+      clientId: '0a990000-0000-4000-8000-000000000001',
+      resourceAppId: DEMO.resources.tools.appId,
+      scopes: ['Files.Read'],
+    });
     const e2 = await createEmulator({ seed });
     const app = new ConfidentialClientApplication({
-      auth: { clientId: '0a990000-0000-4000-8000-000000000001', clientSecret: 'classic-secret', ...e2.msalAuthOptions(T) },
+      auth: {
+        clientId: '0a990000-0000-4000-8000-000000000001',
+        clientSecret: 'classic-secret',
+        ...e2.msalAuthOptions(T),
+      },
       system: { networkClient: e2.networkModule as unknown as INetworkModule },
     });
     const cc = await app.acquireTokenByClientCredential({ scopes: ['api://reports/.default'] });
-    expect(claimsOf(cc!.accessToken)).toMatchObject({ idtyp: 'app', azp: '0a990000-0000-4000-8000-000000000001' });
+    expect(claimsOf(cc!.accessToken)).toMatchObject({
+      idtyp: 'app',
+      azp: '0a990000-0000-4000-8000-000000000001',
+    });
     expect(claimsOf(cc!.accessToken).xms_act_fct).toBeUndefined();
-    const tc = await e2.issueUserToken({ user: DEMO.users.alice.id, scopes: ['api://classic/user_impersonation'] });
+    const tc = await e2.issueUserToken({
+      user: DEMO.users.alice.id,
+      scopes: ['api://classic/user_impersonation'],
+    });
     const obo = await app.acquireTokenOnBehalfOf({ oboAssertion: tc, scopes: ['api://tools/Files.Read'] });
-    expect(claimsOf(obo!.accessToken)).toMatchObject({ idtyp: 'user', oid: DEMO.users.alice.id, azp: '0a990000-0000-4000-8000-000000000001' });
-    await expect(app.acquireTokenByClientCredential({ scopes: EXCHANGE, fmiPath: DEMO.agents.mail })).rejects.toMatchObject({ errorMessage: expect.stringContaining('AADSTS82008') });
+    expect(claimsOf(obo!.accessToken)).toMatchObject({
+      idtyp: 'user',
+      oid: DEMO.users.alice.id,
+      azp: '0a990000-0000-4000-8000-000000000001',
+    });
+    await expect(
+      app.acquireTokenByClientCredential({ scopes: EXCHANGE, fmiPath: DEMO.agents.mail }),
+    ).rejects.toMatchObject({ errorMessage: expect.stringContaining('AADSTS82008') });
   });
 });

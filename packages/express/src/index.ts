@@ -5,10 +5,24 @@
  * @packageDocumentation
  */
 import { isAgentIdError } from '@agentid/core';
-import { type AgentRequestContext, type AgentToolkit, type AgentToolkitOptions, createAgentToolkit, toErrorResponse } from '@agentid/tools';
+import {
+  type AgentRequestContext,
+  type AgentToolkit,
+  type AgentToolkitOptions,
+  createAgentToolkit,
+  toErrorResponse,
+} from '@agentid/tools';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
-export type { AgentRequestContext, AgentToolkit, AgentToolkitOptions, DecisionEvent, InvocationEvent, ToolDefinition, ToolHandle } from '@agentid/tools';
+export type {
+  AgentRequestContext,
+  AgentToolkit,
+  AgentToolkitOptions,
+  DecisionEvent,
+  InvocationEvent,
+  ToolDefinition,
+  ToolHandle,
+} from '@agentid/tools';
 export { createAgentToolkit, defineTools, toErrorResponse } from '@agentid/tools';
 
 declare global {
@@ -31,7 +45,8 @@ declare global {
  */
 export type AgentIdMiddlewareOptions = AgentToolkitOptions | { toolkit: AgentToolkit };
 
-const toolkitOf = (o: AgentIdMiddlewareOptions): AgentToolkit => ('toolkit' in o ? o.toolkit : createAgentToolkit(o));
+const toolkitOf = (o: AgentIdMiddlewareOptions): AgentToolkit =>
+  'toolkit' in o ? o.toolkit : createAgentToolkit(o);
 
 function send(res: Response, error: unknown, realm: string): void {
   const r = toErrorResponse(error, realm);
@@ -55,7 +70,13 @@ const BODY_PARSER_TYPES: ReadonlySet<string> = new Set([
 /** An error of the body parser in front of the routes: the caller's mistake, not the application's. */
 const isBodyParserError = (e: unknown): boolean => {
   const { type, status } = (e ?? {}) as { type?: unknown; status?: unknown };
-  return typeof type === 'string' && BODY_PARSER_TYPES.has(type) && typeof status === 'number' && status >= 400 && status < 500;
+  return (
+    typeof type === 'string' &&
+    BODY_PARSER_TYPES.has(type) &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+  );
 };
 
 /** Errors the middleware answers itself; everything else is the application's, for its error handlers. */

@@ -10,7 +10,10 @@ middlewareScenario('Fastify 5', async (options) => {
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null };
   });
-  app.get('/whoami', async (req) => ({ oid: req.agentid!.principal.oid, chain: req.agentid!.delegation.actors }));
+  app.get('/whoami', async (req) => ({
+    oid: req.agentid!.principal.oid,
+    chain: req.agentid!.delegation.actors,
+  }));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return { url, close: () => app.close() };
 });

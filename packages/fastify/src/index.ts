@@ -5,11 +5,25 @@
  * @packageDocumentation
  */
 import { isAgentIdError } from '@agentid/core';
-import { type AgentRequestContext, type AgentToolkit, type AgentToolkitOptions, createAgentToolkit, toErrorResponse } from '@agentid/tools';
+import {
+  type AgentRequestContext,
+  type AgentToolkit,
+  type AgentToolkitOptions,
+  createAgentToolkit,
+  toErrorResponse,
+} from '@agentid/tools';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
-export type { AgentRequestContext, AgentToolkit, AgentToolkitOptions, DecisionEvent, InvocationEvent, ToolDefinition, ToolHandle } from '@agentid/tools';
+export type {
+  AgentRequestContext,
+  AgentToolkit,
+  AgentToolkitOptions,
+  DecisionEvent,
+  InvocationEvent,
+  ToolDefinition,
+  ToolHandle,
+} from '@agentid/tools';
 export { createAgentToolkit, defineTools, toErrorResponse } from '@agentid/tools';
 
 declare module 'fastify' {
@@ -41,7 +55,13 @@ const sendError = (reply: FastifyReply, error: unknown, realm: string): FastifyR
 /** Fastify's own body-parsing refusals (bad or empty JSON, too large, unsupported type): the caller's mistake. */
 const isBodyError = (e: unknown): boolean => {
   const { code, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
-  return typeof code === 'string' && code.startsWith('FST_ERR_CTP_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+  return (
+    typeof code === 'string' &&
+    code.startsWith('FST_ERR_CTP_') &&
+    typeof statusCode === 'number' &&
+    statusCode >= 400 &&
+    statusCode < 500
+  );
 };
 
 const plugin: FastifyPluginAsync<AgentIdPluginOptions> = async (fastify, options) => {

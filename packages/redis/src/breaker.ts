@@ -47,7 +47,11 @@ export interface CircuitBreaker {
  * const breaker = createCircuitBreaker({ failureThreshold: 5, cooldownMs: 5_000 }, { now: () => Date.now() }, (s) => log(s));
  * ```
  */
-export function createCircuitBreaker(options: CircuitBreakerOptions, clock: Clock, onChange: (state: BreakerState, previous: BreakerState) => void): CircuitBreaker {
+export function createCircuitBreaker(
+  options: CircuitBreakerOptions,
+  clock: Clock,
+  onChange: (state: BreakerState, previous: BreakerState) => void,
+): CircuitBreaker {
   const threshold = options.failureThreshold ?? 5;
   const cooldownMs = options.cooldownMs ?? 5_000;
   let state: BreakerState = 'closed';

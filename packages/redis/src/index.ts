@@ -4,7 +4,14 @@
  * @packageDocumentation
  */
 export { createRedisL2 } from './redis-l2.js';
-export type { RedisCommandClient, RedisL2, RedisL2Event, RedisL2Operation, RedisL2Options, RedisL2Stats } from './redis-l2.js';
+export type {
+  RedisCommandClient,
+  RedisL2,
+  RedisL2Event,
+  RedisL2Operation,
+  RedisL2Options,
+  RedisL2Stats,
+} from './redis-l2.js';
 export { createKeyring, keyNamer } from './keyring.js';
 export type { DecryptFailure, EncryptionKeys, Keyring, Opened } from './keyring.js';
 export { createCircuitBreaker } from './breaker.js';

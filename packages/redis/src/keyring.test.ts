@@ -12,7 +12,11 @@ describe('createKeyring', () => {
     const sealed = ring.seal('{"token":"secret-token"}', 'ns:{a}:t');
     expect(sealed.startsWith('v1.k1.')).toBe(true);
     expect(sealed).not.toContain('secret-token');
-    expect(ring.open(sealed, 'ns:{a}:t')).toEqual({ ok: true, plaintext: '{"token":"secret-token"}', keyId: 'k1' });
+    expect(ring.open(sealed, 'ns:{a}:t')).toEqual({
+      ok: true,
+      plaintext: '{"token":"secret-token"}',
+      keyId: 'k1',
+    });
     // Copied under another key name: the AAD no longer matches.
     expect(ring.open(sealed, 'ns:{b}:t')).toEqual({ ok: false, reason: 'tampered' });
     // Two seals of the same text differ (random IV).
@@ -34,9 +38,22 @@ describe('createKeyring', () => {
     const sealed = ring.seal('{"a":1}', 'n');
     const parts = sealed.split('.');
     const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
-    expect(ring.open([parts[0], parts[1], parts[2], flip(parts[3]!), parts[4]].join('.'), 'n')).toEqual({ ok: false, reason: 'tampered' });
-    expect(ring.open([parts[0], parts[1], parts[2], parts[3], flip(parts[4]!)].join('.'), 'n')).toEqual({ ok: false, reason: 'tampered' });
-    for (const bad of ['', 'plain json', '{"token":"x"}', 'v2.k1.a.b.c', 'v1.k1.short.b.c', sealed.slice(0, -3)]) {
+    expect(ring.open([parts[0], parts[1], parts[2], flip(parts[3]!), parts[4]].join('.'), 'n')).toEqual({
+      ok: false,
+      reason: 'tampered',
+    });
+    expect(ring.open([parts[0], parts[1], parts[2], parts[3], flip(parts[4]!)].join('.'), 'n')).toEqual({
+      ok: false,
+      reason: 'tampered',
+    });
+    for (const bad of [
+      '',
+      'plain json',
+      '{"token":"x"}',
+      'v2.k1.a.b.c',
+      'v1.k1.short.b.c',
+      sealed.slice(0, -3),
+    ]) {
       expect(ring.open(bad, 'n').ok).toBe(false);
     }
     expect(ring.open(undefined as unknown as string, 'n')).toEqual({ ok: false, reason: 'format' });
@@ -55,7 +72,9 @@ describe('createKeyring', () => {
     expect(err?.message).toMatch(/'short' must be 32 bytes/);
     expect(err?.message).not.toContain(secret);
     expect(err?.code).toBe('AGENTID_INVALID_OPTIONS');
-    expect(() => createKeyring({ currentKeyId: 'k9', keys: { k1 } })).toThrow(/currentKeyId must name one of the keys \(k1\)/);
+    expect(() => createKeyring({ currentKeyId: 'k9', keys: { k1 } })).toThrow(
+      /currentKeyId must name one of the keys \(k1\)/,
+    );
     expect(() => createKeyring({ currentKeyId: 'a b', keys: { 'a b': k1 } })).toThrow(/key id/);
     expect(() => createKeyring({ currentKeyId: 'k1', keys: { k1: 'not base64!' } })).toThrow(/base64/);
     expect(() => createKeyring(undefined as never)).toThrow(/encryption/);
@@ -66,7 +85,8 @@ describe('createKeyring', () => {
 describe('keyNamer', () => {
   it('hashes the cache key (no tenant, user or scope in clear), namespaces it and keeps one cluster slot per key', () => {
     const name = keyNamer('svc');
-    const cacheKey = 'v1|tenant-1|client-1|obo|user:7d6a1c2e-1111-4e2b-9b57-2f0c1d1a0b9e|api://tools/Mail.Read';
+    const cacheKey =
+      'v1|tenant-1|client-1|obo|user:7d6a1c2e-1111-4e2b-9b57-2f0c1d1a0b9e|api://tools/Mail.Read';
     const entry = name(cacheKey, 'entry');
     expect(entry).toMatch(/^svc:\{[A-Za-z0-9_-]{43}\}:t$/);
     for (const part of ['tenant-1', '7d6a1c2e', 'Mail.Read', 'user']) expect(entry).not.toContain(part);
@@ -83,7 +103,9 @@ describe('createCircuitBreaker', () => {
   it('opens after N consecutive failures, lets one trial through after the cooldown, and closes on success', () => {
     let t = 0;
     const changes: string[] = [];
-    const b = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 100 }, { now: () => t }, (s, p) => changes.push(`${p}->${s}`));
+    const b = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 100 }, { now: () => t }, (s, p) =>
+      changes.push(`${p}->${s}`),
+    );
     b.failure();
     b.failure();
     b.success(); // resets the count
@@ -106,6 +128,12 @@ describe('createCircuitBreaker', () => {
     b.success();
     expect(b.state).toBe('closed');
     expect(b.allow()).toBe(true);
-    expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->open', 'open->half-open', 'half-open->closed']);
+    expect(changes).toEqual([
+      'closed->open',
+      'open->half-open',
+      'half-open->open',
+      'open->half-open',
+      'half-open->closed',
+    ]);
   });
 });

@@ -47,14 +47,18 @@ const VERSION = 'v1';
 function keyBytes(id: string, value: string | Uint8Array): Buffer {
   let bytes: Buffer;
   if (typeof value === 'string') {
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) throw new ConfigurationError(`encryption key '${id}' must be base64 or base64url of 32 bytes`);
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value))
+      throw new ConfigurationError(`encryption key '${id}' must be base64 or base64url of 32 bytes`);
     bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   } else if (value instanceof Uint8Array) {
     bytes = Buffer.from(value);
   } else {
     throw new ConfigurationError(`encryption key '${id}' must be 32 bytes (a Uint8Array, or base64 text)`);
   }
-  if (bytes.length !== 32) throw new ConfigurationError(`encryption key '${id}' must be 32 bytes for AES-256-GCM, got ${bytes.length}`);
+  if (bytes.length !== 32)
+    throw new ConfigurationError(
+      `encryption key '${id}' must be 32 bytes for AES-256-GCM, got ${bytes.length}`,
+    );
   return bytes;
 }
 
@@ -69,15 +73,23 @@ function keyBytes(id: string, value: string | Uint8Array): Buffer {
  */
 export function createKeyring(options: EncryptionKeys): Keyring {
   if (!options || typeof options !== 'object' || !options.keys || typeof options.keys !== 'object') {
-    throw new ConfigurationError('encryption: { currentKeyId, keys: { [id]: 32-byte key } } is required (entries are encrypted at rest)');
+    throw new ConfigurationError(
+      'encryption: { currentKeyId, keys: { [id]: 32-byte key } } is required (entries are encrypted at rest)',
+    );
   }
   const keys = new Map<string, Buffer>();
   for (const [id, value] of Object.entries(options.keys)) {
-    if (!KEY_ID.test(id)) throw new ConfigurationError(`encryption key id '${id.slice(0, 64)}' must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+    if (!KEY_ID.test(id))
+      throw new ConfigurationError(
+        `encryption key id '${id.slice(0, 64)}' must be 1-64 characters of A-Z a-z 0-9 . _ -`,
+      );
     keys.set(id, keyBytes(id, value));
   }
   const current = options.currentKeyId;
-  if (typeof current !== 'string' || !keys.has(current)) throw new ConfigurationError(`encryption.currentKeyId must name one of the keys (${[...keys.keys()].join(', ') || 'none given'})`);
+  if (typeof current !== 'string' || !keys.has(current))
+    throw new ConfigurationError(
+      `encryption.currentKeyId must name one of the keys (${[...keys.keys()].join(', ') || 'none given'})`,
+    );
   const currentKey = keys.get(current)!;
   const aad = (keyId: string, boundTo: string) => Buffer.from(`${VERSION}|${keyId}|${boundTo}`, 'utf8');
   return {
@@ -102,7 +114,10 @@ export function createKeyring(options: EncryptionKeys): Keyring {
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
         decipher.setAAD(aad(keyId, boundTo));
         decipher.setAuthTag(tag);
-        const plaintext = Buffer.concat([decipher.update(Buffer.from(bodyText, 'base64url')), decipher.final()]).toString('utf8');
+        const plaintext = Buffer.concat([
+          decipher.update(Buffer.from(bodyText, 'base64url')),
+          decipher.final(),
+        ]).toString('utf8');
         return { ok: true, plaintext, keyId };
       } catch {
         return { ok: false, reason: 'tampered' };
@@ -122,8 +137,12 @@ export function createKeyring(options: EncryptionKeys): Keyring {
  * const name = keyNamer('myapp', secret)('k', 'entry'); // 'myapp:{Qm9...}:t'
  * ```
  */
-export function keyNamer(namespace: string, hashSecret?: string | Uint8Array): (cacheKey: string, kind: 'entry' | 'lock' | 'fence') => string {
+export function keyNamer(
+  namespace: string,
+  hashSecret?: string | Uint8Array,
+): (cacheKey: string, kind: 'entry' | 'lock' | 'fence') => string {
   const secret = hashSecret ?? createHash('sha256').update(`agentid-redis-key-names\0${namespace}`).digest();
   const suffix = { entry: 't', lock: 'lock', fence: 'fence' } as const;
-  return (cacheKey, kind) => `${namespace}:{${createHmac('sha256', secret).update(cacheKey).digest('base64url')}}:${suffix[kind]}`;
+  return (cacheKey, kind) =>
+    `${namespace}:{${createHmac('sha256', secret).update(cacheKey).digest('base64url')}}:${suffix[kind]}`;
 }

@@ -21,13 +21,16 @@ let redis: TestRedis;
 let raw: ReturnType<typeof createClient>;
 const l2s: RedisL2[] = [];
 function l2(options: Partial<Parameters<typeof createRedisL2>[0]> = {}): RedisL2 {
-  const made = createRedisL2({ url: redis.url, encryption, ...options } as Parameters<typeof createRedisL2>[0]);
+  const made = createRedisL2({ url: redis.url, encryption, ...options } as Parameters<
+    typeof createRedisL2
+  >[0]);
   l2s.push(made);
   return made;
 }
 async function ready(made: RedisL2): Promise<void> {
   // The client connects in the background; the first calls before that are bypassed.
-  for (let i = 0; i < 200 && (await made.get('warm-up')) === undefined && made.stats().misses === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && (await made.get('warm-up')) === undefined && made.stats().misses === 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 beforeAll(async () => {
@@ -85,7 +88,11 @@ describe('createRedisL2 on a real redis-server', () => {
     await ready(old);
     await old.set('k', entry('old-token'), 60_000);
     const k2 = randomBytes(32);
-    const rotated = l2({ namespace: 'rot', encryption: { currentKeyId: 'k2', keys: { k2, k1: encryption.keys.k1 } }, onEvent: (e) => events.push(e) });
+    const rotated = l2({
+      namespace: 'rot',
+      encryption: { currentKeyId: 'k2', keys: { k2, k1: encryption.keys.k1 } },
+      onEvent: (e) => events.push(e),
+    });
     await ready(rotated);
     expect((await rotated.get('k'))?.token).toBe('old-token');
     await rotated.set('k', entry('new-token'), 60_000);
@@ -100,7 +107,9 @@ describe('createRedisL2 on a real redis-server', () => {
     await raw.set(name, sealed.slice(0, -4) + 'AAAA');
     expect(await rotated.get('k')).toBeUndefined();
     expect(rotated.stats().decryptFailures).toBe(2);
-    expect(events.filter((e) => e.type === 'decrypt-failed').map((e) => (e as { reason: string }).reason)).toEqual(['format', 'tampered']);
+    expect(
+      events.filter((e) => e.type === 'decrypt-failed').map((e) => (e as { reason: string }).reason),
+    ).toEqual(['format', 'tampered']);
   });
 
   it('lock: one holder at a time, increasing fencing tokens, release only by the holder, lease expiry', async () => {
@@ -143,10 +152,16 @@ describe('createRedisL2 on a real redis-server', () => {
     expect(() => createRedisL2({ encryption } as never)).toThrow(/exactly one of url or client/);
     expect(() => createRedisL2({ url: 'http://x', encryption })).toThrow(/redis:\/\//);
     expect(() => createRedisL2({ url: redis.url, encryption, namespace: 'a:b' })).toThrow(/namespace/);
-    expect(() => createRedisL2({ url: redis.url, encryption, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
-    expect(() => createRedisL2({ url: redis.url, encryption, clock: { now: 0 } as never })).toThrow(/clock must be an object with a now\(\) method/);
+    expect(() => createRedisL2({ url: redis.url, encryption, commandTimeoutMs: 0 })).toThrow(
+      /commandTimeoutMs/,
+    );
+    expect(() => createRedisL2({ url: redis.url, encryption, clock: { now: 0 } as never })).toThrow(
+      /clock must be an object with a now\(\) method/,
+    );
     expect(() => createRedisL2({ client: {} as never, encryption })).toThrow(/node-redis client/);
-    expect(() => createRedisL2({ url: redis.url } as never)).toThrow(expect.objectContaining({ code: 'AGENTID_INVALID_OPTIONS' }));
+    expect(() => createRedisL2({ url: redis.url } as never)).toThrow(
+      expect.objectContaining({ code: 'AGENTID_INVALID_OPTIONS' }),
+    );
   });
 
   it("works with a client of the caller's own (node-redis), which it does not close", async () => {
@@ -210,7 +225,12 @@ describe('two replicas (blueprints) sharing the Redis L2 with the emulator', () 
     try {
       emu.counters.reset();
       const events: RedisL2Event[] = [];
-      const down = createRedisL2({ url: `redis://127.0.0.1:${await freePort()}`, encryption, breaker: { failureThreshold: 2, cooldownMs: 60_000 }, onEvent: (e) => events.push(e) });
+      const down = createRedisL2({
+        url: `redis://127.0.0.1:${await freePort()}`,
+        encryption,
+        breaker: { failureThreshold: 2, cooldownMs: 60_000 },
+        onEvent: (e) => events.push(e),
+      });
       l2s.push(down);
       const bp = blueprint(down, tracing.provider);
       const agents = [DEMO.agents.mail, DEMO.agents.calendar, DEMO.agents.reporter];

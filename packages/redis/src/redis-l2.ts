@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { type Clock, ConfigurationError, L2UnavailableError, type L2Cache, type L2Entry, type L2Lock } from '@agentid/core';
+import {
+  type Clock,
+  ConfigurationError,
+  L2UnavailableError,
+  type L2Cache,
+  type L2Entry,
+  type L2Lock,
+} from '@agentid/core';
 import { createClient } from 'redis';
 import { type BreakerState, type CircuitBreakerOptions, createCircuitBreaker } from './breaker.js';
 import { createKeyring, type DecryptFailure, type EncryptionKeys, keyNamer } from './keyring.js';
@@ -175,21 +182,28 @@ function reconnectDelay(retries: number): number {
  * ```
  */
 export function createRedisL2(options: RedisL2Options): RedisL2 {
-  if (!options || typeof options !== 'object') throw new ConfigurationError('createRedisL2: options are required');
-  if ((options.url === undefined) === (options.client === undefined)) throw new ConfigurationError('createRedisL2: give exactly one of url or client');
+  if (!options || typeof options !== 'object')
+    throw new ConfigurationError('createRedisL2: options are required');
+  if ((options.url === undefined) === (options.client === undefined))
+    throw new ConfigurationError('createRedisL2: give exactly one of url or client');
   const namespace = options.namespace ?? 'agentid';
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) throw new ConfigurationError('createRedisL2: namespace must be 1-64 characters of A-Z a-z 0-9 . _ -');
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace))
+    throw new ConfigurationError('createRedisL2: namespace must be 1-64 characters of A-Z a-z 0-9 . _ -');
   const timeoutMs = options.commandTimeoutMs ?? 500;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new ConfigurationError('createRedisL2: commandTimeoutMs must be a positive number');
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    throw new ConfigurationError('createRedisL2: commandTimeoutMs must be a positive number');
   const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
-  if (!(Number.isFinite(connectTimeoutMs) && connectTimeoutMs > 0)) throw new ConfigurationError('createRedisL2: connectTimeoutMs must be a positive number');
+  if (!(Number.isFinite(connectTimeoutMs) && connectTimeoutMs > 0))
+    throw new ConfigurationError('createRedisL2: connectTimeoutMs must be a positive number');
   const fixedLeaseMs = options.lockLeaseMs;
-  if (fixedLeaseMs !== undefined && !(Number.isFinite(fixedLeaseMs) && fixedLeaseMs >= 10)) throw new ConfigurationError('createRedisL2: lockLeaseMs must be a number >= 10');
+  if (fixedLeaseMs !== undefined && !(Number.isFinite(fixedLeaseMs) && fixedLeaseMs >= 10))
+    throw new ConfigurationError('createRedisL2: lockLeaseMs must be a number >= 10');
   const ring = createKeyring(options.encryption);
   const name = keyNamer(namespace, options.hashSecret);
   const tagPrefix = `${namespace}:tag:`;
   const tagName = (tag: string) => name(`tag\0${tag}`, 'entry').slice(namespace.length + 2, -3);
-  if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ConfigurationError('createRedisL2: clock must be an object with a now() method');
+  if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function'))
+    throw new ConfigurationError('createRedisL2: clock must be an object with a now() method');
   const clock: Clock = options.clock ?? { now: () => Date.now() };
   const emit = (event: RedisL2Event) => {
     try {
@@ -198,7 +212,19 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       // A listener's failure is not the L2's.
     }
   };
-  const stats: RedisL2Stats = { hits: 0, misses: 0, writes: 0, staleWrites: 0, locksGranted: 0, locksBusy: 0, locksRenewed: 0, errors: 0, bypassed: 0, decryptFailures: 0, breakerOpens: 0 };
+  const stats: RedisL2Stats = {
+    hits: 0,
+    misses: 0,
+    writes: 0,
+    staleWrites: 0,
+    locksGranted: 0,
+    locksBusy: 0,
+    locksRenewed: 0,
+    errors: 0,
+    bypassed: 0,
+    decryptFailures: 0,
+    breakerOpens: 0,
+  };
   const breaker = createCircuitBreaker(options.breaker ?? {}, clock, (state, previous) => {
     if (state === 'open') stats.breakerOpens += 1;
     emit({ type: 'breaker', state, previous });
@@ -213,7 +239,8 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     } catch {
       throw new ConfigurationError('createRedisL2: url must be a redis:// or rediss:// URL');
     }
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigurationError('createRedisL2: url must be a redis:// or rediss:// URL');
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+      throw new ConfigurationError('createRedisL2: url must be a redis:// or rediss:// URL');
     owned = createClient({
       url: options.url,
       // Fail fast while disconnected instead of queueing: the breaker and L1 take over.
@@ -230,7 +257,12 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     client = owned as unknown as RedisCommandClient;
   } else {
     client = options.client!;
-    if (!client || typeof client.get !== 'function' || typeof client.eval !== 'function' || typeof client.del !== 'function') {
+    if (
+      !client ||
+      typeof client.get !== 'function' ||
+      typeof client.eval !== 'function' ||
+      typeof client.del !== 'function'
+    ) {
       throw new ConfigurationError('createRedisL2: client must be a node-redis client (get, del, eval)');
     }
   }
@@ -286,7 +318,10 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       const result = await Promise.race([
         fn(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RedisUnavailable(`Redis ${operation} timed out after ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new RedisUnavailable(`Redis ${operation} timed out after ${timeoutMs} ms`)),
+            timeoutMs,
+          );
           timer.unref?.();
         }),
       ]);
@@ -309,8 +344,10 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     },
     stats: () => ({ ...stats }),
     async ready(ms = connectTimeoutMs) {
-      if (!(Number.isFinite(ms) && ms >= 0)) throw new ConfigurationError('ready: timeoutMs must be a number >= 0');
-      if (!(await waitReady(ms, false))) throw new L2UnavailableError(`Redis did not become ready within ${ms} ms`);
+      if (!(Number.isFinite(ms) && ms >= 0))
+        throw new ConfigurationError('ready: timeoutMs must be a number >= 0');
+      if (!(await waitReady(ms, false)))
+        throw new L2UnavailableError(`Redis did not become ready within ${ms} ms`);
     },
     async get(key) {
       const entryKey = name(key, 'entry');
@@ -356,7 +393,10 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
         if (!Number.isSafeInteger(writtenAt)) throw new RedisUnavailable('Redis TIME gave no time');
         const fields = { writtenAt, expiresAt: writtenAt + ttl, tags };
         const value = encodeValue(fields, ring.seal(JSON.stringify(entry), boundTo(entryKey, fields)));
-        return client.eval(SET, { keys: [entryKey, name(key, 'fence')], arguments: [value, String(ttl), fence, String(writtenAt)] });
+        return client.eval(SET, {
+          keys: [entryKey, name(key, 'fence')],
+          arguments: [value, String(ttl), fence, String(writtenAt)],
+        });
       });
       if (r === BYPASS) return;
       if (Number(r) === 1) stats.writes += 1;
@@ -371,7 +411,9 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       if (r === BYPASS) throw new RedisUnavailable('Redis unavailable: the entry could not be deleted');
     },
     async invalidateTag(tag) {
-      const r = await run('invalidate', () => client.eval(INVALIDATE, { keys: [tagPrefix + tagName(tag)], arguments: [TAG_TTL_MS] }));
+      const r = await run('invalidate', () =>
+        client.eval(INVALIDATE, { keys: [tagPrefix + tagName(tag)], arguments: [TAG_TTL_MS] }),
+      );
       if (r === BYPASS) throw new RedisUnavailable('Redis unavailable: the tag could not be invalidated');
     },
     async lock(key, leaseMs): Promise<L2Lock | undefined> {
@@ -379,7 +421,9 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       const owner = randomBytes(16).toString('hex');
       const leaseNumber = Math.max(1, Math.ceil(fixedLeaseMs ?? leaseMs));
       const lease = String(leaseNumber);
-      const r = await run('lock', () => client.eval(LOCK, { keys: [lockKey, name(key, 'fence')], arguments: [owner, lease, FENCE_TTL_MS] }));
+      const r = await run('lock', () =>
+        client.eval(LOCK, { keys: [lockKey, name(key, 'fence')], arguments: [owner, lease, FENCE_TTL_MS] }),
+      );
       // Bypassed: no lock, so the caller acquires directly (the core store treats `undefined` from
       // a failed lock call the same way).
       if (r === BYPASS) throw new RedisUnavailable('Redis unavailable: no lock');
@@ -396,8 +440,11 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
           await run('release', () => client.eval(RELEASE, { keys: [lockKey], arguments: [owner] }));
         },
         renew: async () => {
-          const renewed = await run('renew', () => client.eval(RENEW, { keys: [lockKey], arguments: [owner, lease] }));
-          if (renewed === BYPASS) throw new RedisUnavailable('Redis unavailable: the lock could not be renewed');
+          const renewed = await run('renew', () =>
+            client.eval(RENEW, { keys: [lockKey], arguments: [owner, lease] }),
+          );
+          if (renewed === BYPASS)
+            throw new RedisUnavailable('Redis unavailable: the lock could not be renewed');
           if (Number(renewed) !== 1) return false;
           stats.locksRenewed += 1;
           return true;

@@ -15,14 +15,29 @@ const encryption = { currentKeyId: 'k1', keys: { k1: randomBytes(32).toString('b
 const replicas: Replica[] = [];
 
 async function startReplicas(n: number): Promise<Replica[]> {
-  const config = { redisUrl: redis.url, encryption, emulatorUrl, authorityHost: AUTHORITY, tenantId: DEMO.tenantId, clientId: DEMO.blueprints.workers.appId, secret: DEMO.blueprints.workers.secret };
+  const config = {
+    redisUrl: redis.url,
+    encryption,
+    emulatorUrl,
+    authorityHost: AUTHORITY,
+    tenantId: DEMO.tenantId,
+    clientId: DEMO.blueprints.workers.appId,
+    secret: DEMO.blueprints.workers.secret,
+  };
   const started = await Promise.all(Array.from({ length: n }, () => Replica.start(config)));
   replicas.push(...started);
   return started;
 }
 
 function newAgents(n: number): string[] {
-  return Array.from({ length: n }, () => emu.directory.createAgentIdentity(DEMO.tenantId, { blueprintAppId: DEMO.blueprints.workers.appId, sponsors: [DEMO.users.sponsor.id] }).id);
+  return Array.from(
+    { length: n },
+    () =>
+      emu.directory.createAgentIdentity(DEMO.tenantId, {
+        blueprintAppId: DEMO.blueprints.workers.appId,
+        sponsors: [DEMO.users.sponsor.id],
+      }).id,
+  );
 }
 
 beforeAll(async () => {
@@ -49,7 +64,8 @@ describe('replicas sharing one Redis (separate processes)', () => {
       expect(reply.failures).toEqual([]);
       expect(reply.ok).toBe(50);
     }
-    if (process.env.AGENTID_DEBUG) console.log(JSON.stringify(replies.map((r) => ({ ...r.l2, l2Hits: r.store!.l2Hits }))));
+    if (process.env.AGENTID_DEBUG)
+      console.log(JSON.stringify(replies.map((r) => ({ ...r.l2, l2Hits: r.store!.l2Hits }))));
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 50, leg2: 50 });
     // 400 calls, 50 acquisitions: the other 350 were served from Redis.
     expect(replies.reduce((n, r) => n + r.store!.l2Hits, 0)).toBe(350);
@@ -67,7 +83,9 @@ describe('replicas sharing one Redis (separate processes)', () => {
         void redis.kill();
       }
     };
-    const replies = await Promise.all(group.map((r) => r.send({ cmd: 'loop', agents, scope: SCOPE, rounds, pauseMs: 20 }, kill)));
+    const replies = await Promise.all(
+      group.map((r) => r.send({ cmd: 'loop', agents, scope: SCOPE, rounds, pauseMs: 20 }, kill)),
+    );
     expect(killed).toBe(true);
     // Nothing hangs: every round (20 agents) finished well inside one lock lease (15 s).
     for (const reply of replies) expect(Math.max(...reply.roundMs!)).toBeLessThan(10_000);
@@ -86,7 +104,8 @@ describe('replicas sharing one Redis (separate processes)', () => {
     // Each replica reconnects (backoff up to 2 s) and its breaker closes after a trial call.
     for (const r of group) {
       const until = Date.now() + 15_000;
-      while ((await r.send({ cmd: 'probe' })).breaker !== 'closed' && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+      while ((await r.send({ cmd: 'probe' })).breaker !== 'closed' && Date.now() < until)
+        await new Promise((res) => setTimeout(res, 100));
     }
     emu.counters.reset();
     const after = await Promise.all(group.map((r) => r.send({ cmd: 'tokens', agents: fresh, scope: SCOPE })));

@@ -17,7 +17,12 @@ export interface AgentGate {
 }
 
 /** Creates the gate: `allowed` (lower-case ids; undefined: any), unknown ids kept `ttlMs` (0: not kept), at most `maxEntries`. */
-export function createAgentGate(options: { allowed: readonly string[] | undefined; ttlMs: number; maxEntries: number; clock: Clock }): AgentGate {
+export function createAgentGate(options: {
+  allowed: readonly string[] | undefined;
+  ttlMs: number;
+  maxEntries: number;
+  clock: Clock;
+}): AgentGate {
   const allowed = options.allowed ? new Set(options.allowed.map((a) => a.toLowerCase())) : undefined;
   // Insertion-ordered: the first entries are the oldest, evicted first.
   const unknown = new Map<string, number>();
@@ -25,7 +30,11 @@ export function createAgentGate(options: { allowed: readonly string[] | undefine
     check(agentId) {
       const id = agentId.toLowerCase();
       if (allowed !== undefined && !allowed.has(id)) {
-        return problem(403, `The agent identity ${id} is not in AgentId:AllowedAgentIdentities.`, 'AGENTID_FORBIDDEN');
+        return problem(
+          403,
+          `The agent identity ${id} is not in AgentId:AllowedAgentIdentities.`,
+          'AGENTID_FORBIDDEN',
+        );
       }
       const until = unknown.get(id);
       if (until === undefined) return undefined;

@@ -33,7 +33,11 @@ beforeAll(async () => {
   });
   sidecar = createSidecar(config, { fetch: emu.fetch });
   const { url } = await sidecar.listen();
-  provider = new SidecarAuthProvider({ sidecarBaseUrl: url!, retryCount: 0, scopes: ['api://reports/.default'] } as ConstructorParameters<typeof SidecarAuthProvider>[0]);
+  provider = new SidecarAuthProvider({
+    sidecarBaseUrl: url!,
+    retryCount: 0,
+    scopes: ['api://reports/.default'],
+  } as ConstructorParameters<typeof SidecarAuthProvider>[0]);
 });
 afterAll(async () => {
   await sidecar.close();
@@ -56,7 +60,9 @@ describe('@microsoft/agents-hosting SidecarAuthProvider against the agentid side
 
   it('getAgenticUserToken by object id: the agent user token', async () => {
     const au = DEMO.agentUsers.digitalWorker;
-    const token = await provider.getAgenticUserToken(DEMO.tenantId, DEMO.agents.digitalWorker, au.id, ['api://tools/Mail.Read']);
+    const token = await provider.getAgenticUserToken(DEMO.tenantId, DEMO.agents.digitalWorker, au.id, [
+      'api://tools/Mail.Read',
+    ]);
     const c = decodeJwtClaims(token);
     expect([c.oid, c.azp]).toEqual([au.id, DEMO.agents.digitalWorker]);
     expect(c.scp).toContain('Mail.Read');
@@ -64,13 +70,19 @@ describe('@microsoft/agents-hosting SidecarAuthProvider against the agentid side
 
   it('getAgenticUserToken by UPN, and getAgenticApplicationToken (the blueprint exchange token)', async () => {
     const au = DEMO.agentUsers.digitalWorker;
-    const byUpn = decodeJwtClaims(await provider.getAgenticUserToken(DEMO.tenantId, DEMO.agents.digitalWorker, au.upn, ['api://tools/Mail.Read']));
+    const byUpn = decodeJwtClaims(
+      await provider.getAgenticUserToken(DEMO.tenantId, DEMO.agents.digitalWorker, au.upn, [
+        'api://tools/Mail.Read',
+      ]),
+    );
     expect(byUpn.oid).toBe(au.id);
     const t1 = decodeJwtClaims(await provider.getAgenticApplicationToken(DEMO.tenantId, DEMO.agents.mail));
     expect(t1.azp).toBe(W.appId);
   });
 
   it('an unknown agent is an error the provider surfaces (never a token of another identity)', async () => {
-    await expect(provider.getAgenticInstanceToken(DEMO.tenantId, '00000000-0000-4000-8000-00000000dead')).rejects.toThrow();
+    await expect(
+      provider.getAgenticInstanceToken(DEMO.tenantId, '00000000-0000-4000-8000-00000000dead'),
+    ).rejects.toThrow();
   });
 });

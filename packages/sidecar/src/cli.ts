@@ -36,7 +36,8 @@ export function isSidecarUsageError(error: unknown): boolean {
   return typeof code === 'string' && (code === 'ERR_USAGE' || code.startsWith('ERR_PARSE_ARGS'));
 }
 
-const usageError = (message: string): TypeError & { code: string } => Object.assign(new TypeError(message), { code: 'ERR_USAGE' });
+const usageError = (message: string): TypeError & { code: string } =>
+  Object.assign(new TypeError(message), { code: 'ERR_USAGE' });
 
 /**
  * Starts the sidecar from command-line arguments (used by `agentid sidecar` and the
@@ -50,11 +51,20 @@ const usageError = (message: string): TypeError & { code: string } => Object.ass
  * const sidecar = await startSidecarFromArgs(['--config', 'appsettings.json']);
  * ```
  */
-export async function startSidecarFromArgs(argv: readonly string[], io: SidecarIo = {}): Promise<Sidecar | undefined> {
+export async function startSidecarFromArgs(
+  argv: readonly string[],
+  io: SidecarIo = {},
+): Promise<Sidecar | undefined> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const { values } = parseArgs({
     args: [...argv],
-    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      socket: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
@@ -62,16 +72,19 @@ export async function startSidecarFromArgs(argv: readonly string[], io: SidecarI
     return undefined;
   }
   // Command-line values are checked here (usage mistakes); the configuration checks the rest.
-  if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65535)) throw usageError(`--port must be a port number (0-65535), got '${values.port.slice(0, 40)}'`);
+  if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65535))
+    throw usageError(`--port must be a port number (0-65535), got '${values.port.slice(0, 40)}'`);
   if (values.host !== undefined && values.host.trim() === '') throw usageError('--host must not be empty');
   if (values.socket !== undefined && values.socket.trim() === '') throw usageError('--socket must be a path');
-  if (values.config !== undefined && values.config.trim() === '') throw usageError('--config must name a file');
+  if (values.config !== undefined && values.config.trim() === '')
+    throw usageError('--config must name a file');
   const env = { ...(io.env ?? process.env) };
   if (values.port !== undefined) env['AgentId__Listen__Port'] = values.port;
   if (values.host !== undefined) env['AgentId__Listen__Host'] = values.host;
   if (values.socket !== undefined) env['AgentId__Listen__Socket'] = values.socket;
   const config = loadSidecarConfig({ ...(values.config !== undefined ? { file: values.config } : {}), env });
-  const write = (level: string) => (message: string) => out(`${new Date().toISOString()} ${level} ${message}`);
+  const write = (level: string) => (message: string) =>
+    out(`${new Date().toISOString()} ${level} ${message}`);
   const logger: Logger = { debug() {}, info: write('info'), warn: write('warn'), error: write('error') };
   const sidecar = createSidecar(config, { logger });
   const where = await sidecar.listen();

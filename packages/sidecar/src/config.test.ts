@@ -7,7 +7,12 @@ import { loadSidecarConfig, stripJsonComments } from './config.js';
 
 const TID = '11111111-1111-4111-8111-111111111111';
 const CID = '22222222-2222-4222-8222-222222222222';
-const base = { AzureAd__TenantId: TID, AzureAd__ClientId: CID, AzureAd__ClientCredentials__0__SourceType: 'ClientSecret', AzureAd__ClientCredentials__0__ClientSecret: 'dev-secret-value' };
+const base = {
+  AzureAd__TenantId: TID,
+  AzureAd__ClientId: CID,
+  AzureAd__ClientCredentials__0__SourceType: 'ClientSecret',
+  AzureAd__ClientCredentials__0__ClientSecret: 'dev-secret-value',
+};
 const dir = mkdtempSync(join(tmpdir(), 'agentid-sidecar-config-'));
 
 describe('loadSidecarConfig: Microsoft shape', () => {
@@ -31,9 +36,24 @@ describe('loadSidecarConfig: Microsoft shape', () => {
     expect(c.audiences).toEqual([CID, `api://${CID}`]);
     expect(c.credentialSource).toBe('ClientSecret');
     const graph = c.downstreamApis.get('graph')!;
-    expect(graph).toMatchObject({ name: 'Graph', baseUrl: 'https://graph.microsoft.com/v1.0', relativePath: 'me', scopes: ['User.Read', 'Mail.Read'], httpMethod: 'POST', requestAppToken: false });
-    expect(c.downstreamApis.get('reports')).toMatchObject({ scopes: ['api://reports/.default'], requestAppToken: true });
-    expect(c.allowOverrides).toEqual({ getAuthorizationHeader: true, getAuthorizationHeaderUnauthenticated: false, callDownstreamApi: true, callDownstreamApiUnauthenticated: false });
+    expect(graph).toMatchObject({
+      name: 'Graph',
+      baseUrl: 'https://graph.microsoft.com/v1.0',
+      relativePath: 'me',
+      scopes: ['User.Read', 'Mail.Read'],
+      httpMethod: 'POST',
+      requestAppToken: false,
+    });
+    expect(c.downstreamApis.get('reports')).toMatchObject({
+      scopes: ['api://reports/.default'],
+      requestAppToken: true,
+    });
+    expect(c.allowOverrides).toEqual({
+      getAuthorizationHeader: true,
+      getAuthorizationHeaderUnauthenticated: false,
+      callDownstreamApi: true,
+      callDownstreamApiUnauthenticated: false,
+    });
     expect(c.allowOutboundRedirects).toBe(false);
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 5178 });
     expect(c.allowRemoteCallers).toBe(false);
@@ -53,7 +73,10 @@ describe('loadSidecarConfig: Microsoft shape', () => {
         "Note": "a // not a comment, and a /* not a comment */ either"
       }`,
     );
-    const c = loadSidecarConfig({ file, env: { DownstreamApis__Tools__Scopes__0: 'api://tools/Mail.Read', AgentId__Listen__Port: '6000' } });
+    const c = loadSidecarConfig({
+      file,
+      env: { DownstreamApis__Tools__Scopes__0: 'api://tools/Mail.Read', AgentId__Listen__Port: '6000' },
+    });
     expect(c.audiences).toEqual(['api://my-agent']);
     expect(c.downstreamApis.get('tools')!.scopes).toEqual(['api://tools/Mail.Read']);
     expect(c.allowOverrides.getAuthorizationHeaderUnauthenticated).toBe(true);
@@ -66,11 +89,29 @@ describe('loadSidecarConfig: Microsoft shape', () => {
     const pem = join(dir, 'blueprint.pem');
     writeFileSync(pem, cert.certPem + cert.keyPem);
     const withCred = (cred: Record<string, string>) =>
-      loadSidecarConfig({ env: { AzureAd__TenantId: TID, AzureAd__ClientId: CID, ...Object.fromEntries(Object.entries(cred).map(([k, v]) => [`AzureAd__ClientCredentials__0__${k}`, v])) } });
+      loadSidecarConfig({
+        env: {
+          AzureAd__TenantId: TID,
+          AzureAd__ClientId: CID,
+          ...Object.fromEntries(
+            Object.entries(cred).map(([k, v]) => [`AzureAd__ClientCredentials__0__${k}`, v]),
+          ),
+        },
+      });
     expect(withCred({ SourceType: 'Path', CertificateDiskPath: pem }).credentialSource).toBe('Path');
-    expect(withCred({ SourceType: 'SignedAssertionFilePath', SignedAssertionFileDiskPath: '/var/run/secrets/token' }).credentialSource).toBe('SignedAssertionFilePath');
-    expect(withCred({ SourceType: 'SignedAssertionFromManagedIdentity', ManagedIdentityClientId: CID }).credentialSource).toBe('SignedAssertionFromManagedIdentity');
-    expect(() => withCred({ SourceType: 'StoreWithThumbprint', CertificateThumbprint: 'AB' })).toThrow(/unsupported: StoreWithThumbprint/);
+    expect(
+      withCred({
+        SourceType: 'SignedAssertionFilePath',
+        SignedAssertionFileDiskPath: '/var/run/secrets/token',
+      }).credentialSource,
+    ).toBe('SignedAssertionFilePath');
+    expect(
+      withCred({ SourceType: 'SignedAssertionFromManagedIdentity', ManagedIdentityClientId: CID })
+        .credentialSource,
+    ).toBe('SignedAssertionFromManagedIdentity');
+    expect(() => withCred({ SourceType: 'StoreWithThumbprint', CertificateThumbprint: 'AB' })).toThrow(
+      /unsupported: StoreWithThumbprint/,
+    );
     expect(() => withCred({ SourceType: 'KeyVault' })).toThrow(/supported: ClientSecret, Path/);
     const pfx = join(dir, 'cert.pfx');
     writeFileSync(pfx, Buffer.from([0x30, 0x82, 0x01]));
@@ -90,11 +131,23 @@ describe('loadSidecarConfig: Microsoft shape', () => {
 
   it('Redis (AgentId section): key required, single key or a key ring', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
-    const c = loadSidecarConfig({ env: { ...base, AgentId__Redis__Url: 'redis://127.0.0.1:6379', AgentId__Redis__EncryptionKey: key } });
+    const c = loadSidecarConfig({
+      env: { ...base, AgentId__Redis__Url: 'redis://127.0.0.1:6379', AgentId__Redis__EncryptionKey: key },
+    });
     expect(c.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', currentKeyId: 'k1', keys: { k1: key } });
-    const ring = loadSidecarConfig({ env: { ...base, AgentId__Redis__Url: 'redis://r', AgentId__Redis__Keys__new: key, AgentId__Redis__Keys__old: key, AgentId__Redis__CurrentKeyId: 'new' } });
+    const ring = loadSidecarConfig({
+      env: {
+        ...base,
+        AgentId__Redis__Url: 'redis://r',
+        AgentId__Redis__Keys__new: key,
+        AgentId__Redis__Keys__old: key,
+        AgentId__Redis__CurrentKeyId: 'new',
+      },
+    });
     expect(ring.redis?.currentKeyId).toBe('new');
-    expect(() => loadSidecarConfig({ env: { ...base, AgentId__Redis__Url: 'redis://r' } })).toThrow(/EncryptionKey .* is required/);
+    expect(() => loadSidecarConfig({ env: { ...base, AgentId__Redis__Url: 'redis://r' } })).toThrow(
+      /EncryptionKey .* is required/,
+    );
   });
 
   it('invalid configuration is a typed error that names the key and never echoes a secret', () => {

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { type BlueprintCredential, certificateCredential, ConfigurationError, managedIdentityCredential, secretCredential, workloadIdentityCredential } from '@agentid/core';
+import {
+  type BlueprintCredential,
+  certificateCredential,
+  ConfigurationError,
+  managedIdentityCredential,
+  secretCredential,
+  workloadIdentityCredential,
+} from '@agentid/core';
 import { PUBLIC_AUTHORITY_HOST } from '@agentid/core/broker';
 import { parseHost } from './local.js';
 import { RedisSettings } from './redis-settings.js';
@@ -59,7 +66,12 @@ export interface SidecarConfig {
   /** Agent ids the token endpoint refused as unknown (AADSTS700016) are answered from memory for `ttlMs` (`AgentId:UnknownAgentCacheSeconds`, default 60; 0: off), at most `maxEntries` (`AgentId:UnknownAgentCacheSize`, default 10 000). */
   readonly unknownAgentCache: { readonly ttlMs: number; readonly maxEntries: number };
   /** The Redis L2. Its URL and keys are kept out of `util.inspect` and `JSON.stringify`. */
-  readonly redis?: { readonly url: string; readonly namespace: string; readonly currentKeyId: string; readonly keys: Readonly<Record<string, string>> };
+  readonly redis?: {
+    readonly url: string;
+    readonly namespace: string;
+    readonly currentKeyId: string;
+    readonly keys: Readonly<Record<string, string>>;
+  };
   /** Downstream API call timeout. Default 30 000 ms. */
   readonly downstreamTimeoutMs: number;
 }
@@ -134,7 +146,9 @@ function bool(node: unknown, what: string, fallback: boolean): boolean {
   if (t === undefined) return fallback;
   if (/^true$/i.test(t)) return true;
   if (/^false$/i.test(t)) return false;
-  throw new ConfigurationError(`sidecar configuration: ${what} must be true or false, got '${t.slice(0, 20)}'`);
+  throw new ConfigurationError(
+    `sidecar configuration: ${what} must be true or false, got '${t.slice(0, 20)}'`,
+  );
 }
 function scopesOf(node: unknown, what: string): string[] {
   if (typeof node === 'string') return node.split(/\s+/).filter(Boolean);
@@ -166,19 +180,28 @@ function mergeEnv(tree: Tree, env: Readonly<Record<string, string | undefined>>)
   }
 }
 
-function credentialFrom(entries: unknown[], env: Readonly<Record<string, string | undefined>>): { credential: BlueprintCredential; source: string } {
+function credentialFrom(
+  entries: unknown[],
+  env: Readonly<Record<string, string | undefined>>,
+): { credential: BlueprintCredential; source: string } {
   const unsupported: string[] = [];
   for (const [i, entry] of entries.entries()) {
     const source = text(at(entry, 'SourceType'), `AzureAd:ClientCredentials:${i}:SourceType`) ?? '';
     switch (source.toLowerCase()) {
       case 'clientsecret': {
         const secret = text(at(entry, 'ClientSecret'), 'ClientSecret');
-        if (!secret) throw new ConfigurationError(`sidecar configuration: AzureAd:ClientCredentials:${i}:ClientSecret is empty`);
+        if (!secret)
+          throw new ConfigurationError(
+            `sidecar configuration: AzureAd:ClientCredentials:${i}:ClientSecret is empty`,
+          );
         return { credential: secretCredential(secret), source: 'ClientSecret' };
       }
       case 'path': {
         const path = text(at(entry, 'CertificateDiskPath'), 'CertificateDiskPath');
-        if (!path) throw new ConfigurationError(`sidecar configuration: AzureAd:ClientCredentials:${i}:CertificateDiskPath is required`);
+        if (!path)
+          throw new ConfigurationError(
+            `sidecar configuration: AzureAd:ClientCredentials:${i}:CertificateDiskPath is required`,
+          );
         let pem: string;
         try {
           pem = readFileSync(path, 'utf8');
@@ -186,22 +209,40 @@ function credentialFrom(entries: unknown[], env: Readonly<Record<string, string 
           throw new ConfigurationError(`sidecar configuration: cannot read the certificate file ${path}`);
         }
         const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-        const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem)?.[0];
+        const key =
+          /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(
+            pem,
+          )?.[0];
         if (!cert || !key) {
           throw new ConfigurationError(
             `sidecar configuration: ${path} must be a PEM file with the certificate and its private key (PFX is not supported: convert it with 'openssl pkcs12 -in cert.pfx -out cert.pem -nodes')`,
           );
         }
         const password = text(at(entry, 'CertificatePassword'), 'CertificatePassword');
-        return { credential: certificateCredential({ certificate: cert, privateKey: key, ...(password ? { passphrase: password } : {}) }), source: 'Path' };
+        return {
+          credential: certificateCredential({
+            certificate: cert,
+            privateKey: key,
+            ...(password ? { passphrase: password } : {}),
+          }),
+          source: 'Path',
+        };
       }
       case 'signedassertionfilepath': {
-        const path = text(at(entry, 'SignedAssertionFileDiskPath'), 'SignedAssertionFileDiskPath') ?? env['AZURE_FEDERATED_TOKEN_FILE'];
-        return { credential: workloadIdentityCredential(path ? { tokenFilePath: path } : {}), source: 'SignedAssertionFilePath' };
+        const path =
+          text(at(entry, 'SignedAssertionFileDiskPath'), 'SignedAssertionFileDiskPath') ??
+          env['AZURE_FEDERATED_TOKEN_FILE'];
+        return {
+          credential: workloadIdentityCredential(path ? { tokenFilePath: path } : {}),
+          source: 'SignedAssertionFilePath',
+        };
       }
       case 'signedassertionfrommanagedidentity': {
         const clientId = text(at(entry, 'ManagedIdentityClientId'), 'ManagedIdentityClientId');
-        return { credential: managedIdentityCredential(clientId ? { clientId } : {}), source: 'SignedAssertionFromManagedIdentity' };
+        return {
+          credential: managedIdentityCredential(clientId ? { clientId } : {}),
+          source: 'SignedAssertionFromManagedIdentity',
+        };
       }
       default:
         unsupported.push(source || '(none)');
@@ -217,7 +258,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function listOf(node: unknown, what: string, check: (v: string) => boolean, expected: string): string[] {
   const values = scopesOf(node, what);
-  for (const v of values) if (!check(v)) throw new ConfigurationError(`sidecar configuration: ${what} entries must be ${expected}, got '${v.slice(0, 60)}'`);
+  for (const v of values)
+    if (!check(v))
+      throw new ConfigurationError(
+        `sidecar configuration: ${what} entries must be ${expected}, got '${v.slice(0, 60)}'`,
+      );
   return values;
 }
 
@@ -253,8 +298,14 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
 
   const tenantId = text(at(tree, 'AzureAd', 'TenantId'), 'AzureAd:TenantId');
   const clientId = text(at(tree, 'AzureAd', 'ClientId'), 'AzureAd:ClientId');
-  if (!tenantId || !GUID_OR_DOMAIN.test(tenantId)) throw new ConfigurationError('sidecar configuration: AzureAd:TenantId is required (a tenant id or domain)');
-  if (!clientId || !GUID_OR_DOMAIN.test(clientId)) throw new ConfigurationError("sidecar configuration: AzureAd:ClientId is required (the blueprint's application id)");
+  if (!tenantId || !GUID_OR_DOMAIN.test(tenantId))
+    throw new ConfigurationError(
+      'sidecar configuration: AzureAd:TenantId is required (a tenant id or domain)',
+    );
+  if (!clientId || !GUID_OR_DOMAIN.test(clientId))
+    throw new ConfigurationError(
+      "sidecar configuration: AzureAd:ClientId is required (the blueprint's application id)",
+    );
   const instance = text(at(tree, 'AzureAd', 'Instance'), 'AzureAd:Instance') ?? PUBLIC_AUTHORITY_HOST;
   let authorityHost: string;
   try {
@@ -272,10 +323,12 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
 
   const apis = new Map<string, DownstreamApiProfile>();
   const section = at(tree, 'DownstreamApis');
-  if (section !== undefined && (section === null || typeof section !== 'object')) throw new ConfigurationError('sidecar configuration: DownstreamApis must be an object of named APIs');
+  if (section !== undefined && (section === null || typeof section !== 'object'))
+    throw new ConfigurationError('sidecar configuration: DownstreamApis must be an object of named APIs');
   for (const [name, api] of Object.entries((section ?? {}) as Tree)) {
     const where = `DownstreamApis:${name}`;
-    if (api === null || typeof api !== 'object') throw new ConfigurationError(`sidecar configuration: ${where} must be an object`);
+    if (api === null || typeof api !== 'object')
+      throw new ConfigurationError(`sidecar configuration: ${where} must be an object`);
     const baseUrl = text(at(api, 'BaseUrl'), `${where}:BaseUrl`);
     if (baseUrl !== undefined) {
       let u: URL;
@@ -284,10 +337,14 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
       } catch {
         throw new ConfigurationError(`sidecar configuration: ${where}:BaseUrl must be an absolute URL`);
       }
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigurationError(`sidecar configuration: ${where}:BaseUrl must be http(s)`);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:')
+        throw new ConfigurationError(`sidecar configuration: ${where}:BaseUrl must be http(s)`);
     }
     const method = (text(at(api, 'HttpMethod'), `${where}:HttpMethod`) ?? 'GET').toUpperCase();
-    if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(method)) throw new ConfigurationError(`sidecar configuration: ${where}:HttpMethod '${method.slice(0, 10)}' is not supported`);
+    if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(method))
+      throw new ConfigurationError(
+        `sidecar configuration: ${where}:HttpMethod '${method.slice(0, 10)}' is not supported`,
+      );
     const accept = text(at(api, 'AcceptHeader'), `${where}:AcceptHeader`);
     const contentType = text(at(api, 'ContentType'), `${where}:ContentType`);
     apis.set(name.toLowerCase(), {
@@ -304,17 +361,33 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
 
   const o = at(tree, 'Sidecar', 'AllowOverrides');
   const allowOverrides: AllowOverrides = {
-    getAuthorizationHeader: bool(at(o, 'GetAuthorizationHeader'), 'Sidecar:AllowOverrides:GetAuthorizationHeader', true),
-    getAuthorizationHeaderUnauthenticated: bool(at(o, 'GetAuthorizationHeaderUnauthenticated'), 'Sidecar:AllowOverrides:GetAuthorizationHeaderUnauthenticated', false),
+    getAuthorizationHeader: bool(
+      at(o, 'GetAuthorizationHeader'),
+      'Sidecar:AllowOverrides:GetAuthorizationHeader',
+      true,
+    ),
+    getAuthorizationHeaderUnauthenticated: bool(
+      at(o, 'GetAuthorizationHeaderUnauthenticated'),
+      'Sidecar:AllowOverrides:GetAuthorizationHeaderUnauthenticated',
+      false,
+    ),
     callDownstreamApi: bool(at(o, 'CallDownstreamApi'), 'Sidecar:AllowOverrides:CallDownstreamApi', true),
-    callDownstreamApiUnauthenticated: bool(at(o, 'CallDownstreamApiUnauthenticated'), 'Sidecar:AllowOverrides:CallDownstreamApiUnauthenticated', false),
+    callDownstreamApiUnauthenticated: bool(
+      at(o, 'CallDownstreamApiUnauthenticated'),
+      'Sidecar:AllowOverrides:CallDownstreamApiUnauthenticated',
+      false,
+    ),
   };
 
   const port = Number(text(at(tree, 'AgentId', 'Listen', 'Port'), 'AgentId:Listen:Port') ?? 5178);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError('sidecar configuration: AgentId:Listen:Port must be a port number');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigurationError('sidecar configuration: AgentId:Listen:Port must be a port number');
   const socket = text(at(tree, 'AgentId', 'Listen', 'Socket'), 'AgentId:Listen:Socket');
-  const timeout = Number(text(at(tree, 'AgentId', 'DownstreamTimeoutMs'), 'AgentId:DownstreamTimeoutMs') ?? 30_000);
-  if (!(timeout > 0)) throw new ConfigurationError('sidecar configuration: AgentId:DownstreamTimeoutMs must be positive');
+  const timeout = Number(
+    text(at(tree, 'AgentId', 'DownstreamTimeoutMs'), 'AgentId:DownstreamTimeoutMs') ?? 30_000,
+  );
+  if (!(timeout > 0))
+    throw new ConfigurationError('sidecar configuration: AgentId:DownstreamTimeoutMs must be positive');
 
   let redis: SidecarConfig['redis'];
   const redisUrl = text(at(tree, 'AgentId', 'Redis', 'Url'), 'AgentId:Redis:Url');
@@ -324,21 +397,53 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     const singleId = text(at(tree, 'AgentId', 'Redis', 'KeyId'), 'AgentId:Redis:KeyId') ?? 'k1';
     if (single) keys[singleId] = single;
     const many = at(tree, 'AgentId', 'Redis', 'Keys');
-    if (many !== null && typeof many === 'object') for (const [id, v] of Object.entries(many)) keys[id] = text(v, `AgentId:Redis:Keys:${id}`) ?? '';
-    const currentKeyId = text(at(tree, 'AgentId', 'Redis', 'CurrentKeyId'), 'AgentId:Redis:CurrentKeyId') ?? (single ? singleId : Object.keys(keys)[0]);
+    if (many !== null && typeof many === 'object')
+      for (const [id, v] of Object.entries(many)) keys[id] = text(v, `AgentId:Redis:Keys:${id}`) ?? '';
+    const currentKeyId =
+      text(at(tree, 'AgentId', 'Redis', 'CurrentKeyId'), 'AgentId:Redis:CurrentKeyId') ??
+      (single ? singleId : Object.keys(keys)[0]);
     if (!currentKeyId || Object.keys(keys).length === 0)
-      throw new ConfigurationError('sidecar configuration: AgentId:Redis:EncryptionKey (32 bytes, base64) is required with AgentId:Redis:Url: tokens in Redis are always encrypted');
-    redis = new RedisSettings(redisUrl, text(at(tree, 'AgentId', 'Redis', 'Namespace'), 'AgentId:Redis:Namespace') ?? `agentid-sidecar-${clientId.toLowerCase()}`.slice(0, 64), currentKeyId, keys);
+      throw new ConfigurationError(
+        'sidecar configuration: AgentId:Redis:EncryptionKey (32 bytes, base64) is required with AgentId:Redis:Url: tokens in Redis are always encrypted',
+      );
+    redis = new RedisSettings(
+      redisUrl,
+      text(at(tree, 'AgentId', 'Redis', 'Namespace'), 'AgentId:Redis:Namespace') ??
+        `agentid-sidecar-${clientId.toLowerCase()}`.slice(0, 64),
+      currentKeyId,
+      keys,
+    );
   }
-  const allowedHosts = listOf(at(tree, 'AgentId', 'AllowedHosts'), 'AgentId:AllowedHosts', (h) => parseHost(h) !== undefined, "host names or 'name:port' (no wildcards)");
+  const allowedHosts = listOf(
+    at(tree, 'AgentId', 'AllowedHosts'),
+    'AgentId:AllowedHosts',
+    (h) => parseHost(h) !== undefined,
+    "host names or 'name:port' (no wildcards)",
+  );
   const agentsNode = at(tree, 'AgentId', 'AllowedAgentIdentities');
   const allowedAgents =
-    agentsNode === undefined ? undefined : listOf(agentsNode, 'AgentId:AllowedAgentIdentities', (a) => GUID.test(a), 'agent identity client ids (GUIDs)').map((a) => a.toLowerCase());
-  const unknownTtl = Number(text(at(tree, 'AgentId', 'UnknownAgentCacheSeconds'), 'AgentId:UnknownAgentCacheSeconds') ?? 60);
-  if (!(unknownTtl >= 0 && unknownTtl <= 86_400)) throw new ConfigurationError('sidecar configuration: AgentId:UnknownAgentCacheSeconds must be between 0 and 86400');
-  const unknownMax = Number(text(at(tree, 'AgentId', 'UnknownAgentCacheSize'), 'AgentId:UnknownAgentCacheSize') ?? 10_000);
+    agentsNode === undefined
+      ? undefined
+      : listOf(
+          agentsNode,
+          'AgentId:AllowedAgentIdentities',
+          (a) => GUID.test(a),
+          'agent identity client ids (GUIDs)',
+        ).map((a) => a.toLowerCase());
+  const unknownTtl = Number(
+    text(at(tree, 'AgentId', 'UnknownAgentCacheSeconds'), 'AgentId:UnknownAgentCacheSeconds') ?? 60,
+  );
+  if (!(unknownTtl >= 0 && unknownTtl <= 86_400))
+    throw new ConfigurationError(
+      'sidecar configuration: AgentId:UnknownAgentCacheSeconds must be between 0 and 86400',
+    );
+  const unknownMax = Number(
+    text(at(tree, 'AgentId', 'UnknownAgentCacheSize'), 'AgentId:UnknownAgentCacheSize') ?? 10_000,
+  );
   if (!Number.isInteger(unknownMax) || unknownMax < 1 || unknownMax > 1_000_000)
-    throw new ConfigurationError('sidecar configuration: AgentId:UnknownAgentCacheSize must be an integer between 1 and 1000000');
+    throw new ConfigurationError(
+      'sidecar configuration: AgentId:UnknownAgentCacheSize must be an integer between 1 and 1000000',
+    );
 
   return {
     tenantId,
@@ -350,8 +455,16 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     credentialSource: source,
     downstreamApis: apis,
     allowOverrides,
-    allowOutboundRedirects: bool(at(tree, 'Sidecar', 'AllowOutboundRedirects'), 'Sidecar:AllowOutboundRedirects', false),
-    listen: { host: text(at(tree, 'AgentId', 'Listen', 'Host'), 'AgentId:Listen:Host') ?? '127.0.0.1', port, ...(socket ? { socket } : {}) },
+    allowOutboundRedirects: bool(
+      at(tree, 'Sidecar', 'AllowOutboundRedirects'),
+      'Sidecar:AllowOutboundRedirects',
+      false,
+    ),
+    listen: {
+      host: text(at(tree, 'AgentId', 'Listen', 'Host'), 'AgentId:Listen:Host') ?? '127.0.0.1',
+      port,
+      ...(socket ? { socket } : {}),
+    },
     allowRemoteCallers: bool(at(tree, 'AgentId', 'AllowRemoteCallers'), 'AgentId:AllowRemoteCallers', false),
     allowedHosts,
     ...(allowedAgents ? { allowedAgentIdentities: allowedAgents } : {}),

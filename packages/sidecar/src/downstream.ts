@@ -20,7 +20,8 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > max) throw new HttpProblem(413, `The request body is larger than ${max} bytes.`, 'AGENTID_BAD_REQUEST');
+    if (size > max)
+      throw new HttpProblem(413, `The request body is larger than ${max} bytes.`, 'AGENTID_BAD_REQUEST');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -43,7 +44,14 @@ const isTimeout = (error: unknown): boolean => (error as { name?: string } | nul
  * `maxResponseBytes` the downstream request is aborted (its socket closed) and the call fails
  * with 502, so a huge or endless answer costs at most the limit in memory.
  */
-export async function callDownstream(req: IncomingMessage, api: DownstreamApiProfile, p: ParsedRequest, url: URL, token: AccessToken, call: DownstreamCall): Promise<unknown> {
+export async function callDownstream(
+  req: IncomingMessage,
+  api: DownstreamApiProfile,
+  p: ParsedRequest,
+  url: URL,
+  token: AccessToken,
+  call: DownstreamCall,
+): Promise<unknown> {
   const contentType = req.headers['content-type'];
   const body = contentType ? await readBody(req, call.maxBodyBytes) : undefined;
   const headers: Record<string, string> = { authorization: `Bearer ${token.token}` };
@@ -52,8 +60,18 @@ export async function callDownstream(req: IncomingMessage, api: DownstreamApiPro
   if (p.acceptHeader) headers['accept'] = p.acceptHeader;
   const traceparent = req.headers['traceparent'];
   if (typeof traceparent === 'string') headers['traceparent'] = traceparent;
-  const tooLarge = () => new HttpProblem(502, `The API '${api.name}' answered with more than ${call.maxResponseBytes} bytes (downstream response exceeds the limit).`, 'AGENTID_DOWNSTREAM');
-  const timedOut = () => new HttpProblem(504, `The API '${api.name}' did not answer within ${call.timeoutMs} ms.`, 'AGENTID_DOWNSTREAM');
+  const tooLarge = () =>
+    new HttpProblem(
+      502,
+      `The API '${api.name}' answered with more than ${call.maxResponseBytes} bytes (downstream response exceeds the limit).`,
+      'AGENTID_DOWNSTREAM',
+    );
+  const timedOut = () =>
+    new HttpProblem(
+      504,
+      `The API '${api.name}' did not answer within ${call.timeoutMs} ms.`,
+      'AGENTID_DOWNSTREAM',
+    );
   const abort = new AbortController();
   let response: Response;
   try {
@@ -100,7 +118,17 @@ export async function callDownstream(req: IncomingMessage, api: DownstreamApiPro
   const buffer = Buffer.concat(chunks, size);
   const out: Record<string, string[]> = {};
   response.headers.forEach((value, name) => {
-    if (name.startsWith('content-') || name === 'location' || name === 'www-authenticate' || name === 'retry-after') (out[name] ??= []).push(value);
+    if (
+      name.startsWith('content-') ||
+      name === 'location' ||
+      name === 'www-authenticate' ||
+      name === 'retry-after'
+    )
+      (out[name] ??= []).push(value);
   });
-  return { statusCode: response.status, headers: out, content: buffer.length > 0 ? buffer.toString('utf8') : null };
+  return {
+    statusCode: response.status,
+    headers: out,
+    content: buffer.length > 0 ? buffer.toString('utf8') : null,
+  };
 }

@@ -75,14 +75,28 @@ function hostAllowed(host: string | undefined, allowed: readonly string[]): bool
  * localhost port; 403). `unixSocket`: the connection came through the sidecar's Unix socket,
  * which no browser can reach, so its Host is not checked.
  */
-export function browserProblem(req: IncomingMessage, allowedHosts: readonly string[], unixSocket: boolean): Problem | undefined {
+export function browserProblem(
+  req: IncomingMessage,
+  allowedHosts: readonly string[],
+  unixSocket: boolean,
+): Problem | undefined {
   const host = req.headers.host;
   if (!unixSocket && !hostAllowed(host, allowedHosts)) {
-    return problem(400, 'The Host header must name a loopback address (localhost, 127.0.0.0/8, [::1]) or a host listed in AgentId:AllowedHosts.', 'AGENTID_INVALID_REQUEST');
+    return problem(
+      400,
+      'The Host header must name a loopback address (localhost, 127.0.0.0/8, [::1]) or a host listed in AgentId:AllowedHosts.',
+      'AGENTID_INVALID_REQUEST',
+    );
   }
-  if (req.headers.origin !== undefined) return problem(403, 'Requests from a browser page (with an Origin header) are not served.', 'AGENTID_FORBIDDEN');
+  if (req.headers.origin !== undefined)
+    return problem(
+      403,
+      'Requests from a browser page (with an Origin header) are not served.',
+      'AGENTID_FORBIDDEN',
+    );
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'none') return problem(403, 'Requests from a browser page (Sec-Fetch-Site) are not served.', 'AGENTID_FORBIDDEN');
+  if (site !== undefined && site !== 'none')
+    return problem(403, 'Requests from a browser page (Sec-Fetch-Site) are not served.', 'AGENTID_FORBIDDEN');
   return undefined;
 }
 
@@ -95,8 +109,16 @@ export function bodyProblem(req: IncomingMessage): Problem | undefined {
   const type = req.headers['content-type'];
   const length = req.headers['content-length'];
   const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (type === undefined) return hasBody ? problem(415, 'A request body needs Content-Type: application/json.', 'AGENTID_INVALID_REQUEST') : undefined;
+  if (type === undefined)
+    return hasBody
+      ? problem(415, 'A request body needs Content-Type: application/json.', 'AGENTID_INVALID_REQUEST')
+      : undefined;
   const essence = type.split(';')[0]!.trim().toLowerCase();
-  if (essence === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence)) return undefined;
-  return problem(415, 'The request body must be JSON (Content-Type: application/json).', 'AGENTID_INVALID_REQUEST');
+  if (essence === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(essence))
+    return undefined;
+  return problem(
+    415,
+    'The request body must be JSON (Content-Type: application/json).',
+    'AGENTID_INVALID_REQUEST',
+  );
 }

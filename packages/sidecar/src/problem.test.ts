@@ -15,14 +15,27 @@ describe('problemFromError: token failures are not outages', () => {
         ),
     );
     expect(oauthCodes.length).toBe(14);
-    for (const code of oauthCodes) expect(problemFromError(new OAuthError(code as OAuthErrorCode, 'refused', { status: 400 })).problem.status, code).toBe(401);
+    for (const code of oauthCodes)
+      expect(
+        problemFromError(new OAuthError(code as OAuthErrorCode, 'refused', { status: 400 })).problem.status,
+        code,
+      ).toBe(401);
     const blocked = errorFromTokenResponse({
       status: 400,
-      body: { error: 'interaction_required', suberror: 'message_only', error_codes: [53003], error_description: 'AADSTS53003: Access has been blocked by Conditional Access policies.' },
+      body: {
+        error: 'interaction_required',
+        suberror: 'message_only',
+        error_codes: [53003],
+        error_description: 'AADSTS53003: Access has been blocked by Conditional Access policies.',
+      },
     });
     expect(problemFromError(blocked).problem.status).toBe(401);
     for (const status of [500, 503, 429]) {
-      const outage = errorFromTokenResponse({ status, body: { error: 'temporarily_unavailable' }, headers: { 'retry-after': '7' } });
+      const outage = errorFromTokenResponse({
+        status,
+        body: { error: 'temporarily_unavailable' },
+        headers: { 'retry-after': '7' },
+      });
       expect(isRetryableCode(outage.code)).toBe(true);
       const p = problemFromError(outage);
       expect(p.problem.status, String(status)).toBe(503);

@@ -36,7 +36,13 @@ const TITLES: Record<number, [string, string]> = {
 /** A problem for `status` (the type and title ASP.NET uses for it). */
 export function problem(status: number, detail: string, code?: string): Problem {
   const [title, section] = TITLES[status] ?? ['Error', '15'];
-  return { type: `https://tools.ietf.org/html/rfc9110#section-${section}`, title, status, detail, ...(code ? { code } : {}) };
+  return {
+    type: `https://tools.ietf.org/html/rfc9110#section-${section}`,
+    title,
+    status,
+    detail,
+    ...(code ? { code } : {}),
+  };
 }
 
 // The token endpoint's refusals, and the agent-user check that precedes them (`refused` in the
@@ -56,15 +62,22 @@ export function problem(status: number, detail: string, code?: string): Problem 
  * ```
  */
 export function problemFromError(error: unknown): { problem: Problem; headers: Record<string, string> } {
-  if (!isAgentIdError(error)) return { problem: problem(500, 'An unexpected error occurred.', 'AGENTID_INTERNAL'), headers: {} };
-  if (error.code === 'AGENTID_INVALID_OPTIONS') return { problem: problem(400, error.message, error.code), headers: {} };
-  if (error instanceof OAuthError || errorCodeInfo(error.code).refused === true) return { problem: problem(401, error.message, error.code), headers: {} };
+  if (!isAgentIdError(error))
+    return { problem: problem(500, 'An unexpected error occurred.', 'AGENTID_INTERNAL'), headers: {} };
+  if (error.code === 'AGENTID_INVALID_OPTIONS')
+    return { problem: problem(400, error.message, error.code), headers: {} };
+  if (error instanceof OAuthError || errorCodeInfo(error.code).refused === true)
+    return { problem: problem(401, error.message, error.code), headers: {} };
   const r = toErrorResponse(error, 'agentid-sidecar');
   return { problem: problem(r.status, r.body.message, r.body.code), headers: { ...r.headers } };
 }
 
 /** Headers of every answer: never cached (Microsoft's sidecar sends the same three on its 2xx answers). */
-export const NO_CACHE: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache', expires: '0' });
+export const NO_CACHE: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-cache, no-store, must-revalidate',
+  pragma: 'no-cache',
+  expires: '0',
+});
 
 /** Writes a problem (`application/problem+json`, never cached). */
 export function sendProblem(res: ServerResponse, p: Problem, headers: Record<string, string> = {}): void {
@@ -73,13 +86,22 @@ export function sendProblem(res: ServerResponse, p: Problem, headers: Record<str
     return;
   }
   const body = JSON.stringify(p);
-  res.writeHead(p.status, { 'content-type': 'application/problem+json; charset=utf-8', ...NO_CACHE, 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(p.status, {
+    'content-type': 'application/problem+json; charset=utf-8',
+    ...NO_CACHE,
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
 /** Writes a JSON answer (never cached: it may carry a token). */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...NO_CACHE, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...NO_CACHE,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

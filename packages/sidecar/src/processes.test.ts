@@ -18,7 +18,10 @@ let caPath: string;
 const key = randomBytes(32).toString('base64');
 const children: ChildProcess[] = [];
 
-async function startProcess(bin: string, args: string[] = []): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+async function startProcess(
+  bin: string,
+  args: string[] = [],
+): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   const port = await freePort();
   const { NODE_OPTIONS: _omit, ...env } = process.env;
   const child = spawn(process.execPath, [bin, ...args], {
@@ -69,10 +72,17 @@ describe('sidecar processes', () => {
     const [a, b] = await Promise.all([startProcess(BIN), startProcess(CLI, ['sidecar'])]);
     // Let both Redis clients connect.
     await new Promise((r) => setTimeout(r, 300));
-    const agent = emu.directory.createAgentIdentity(DEMO.tenantId, { blueprintAppId: DEMO.blueprints.workers.appId, sponsors: [DEMO.users.sponsor.id] }).id;
+    const agent = emu.directory.createAgentIdentity(DEMO.tenantId, {
+      blueprintAppId: DEMO.blueprints.workers.appId,
+      sponsors: [DEMO.users.sponsor.id],
+    }).id;
     emu.counters.reset();
     const q = `/AuthorizationHeaderUnauthenticated/reports?AgentIdentity=${agent}&optionsOverride.RequestAppToken=true`;
-    const answers = await Promise.all([a, b, a, b, a, b].map(async (s) => (await fetch(s.url + q)).json() as Promise<{ authorizationHeader: string }>));
+    const answers = await Promise.all(
+      [a, b, a, b, a, b].map(
+        async (s) => (await fetch(s.url + q)).json() as Promise<{ authorizationHeader: string }>,
+      ),
+    );
     const tokens = new Set(answers.map((x) => x.authorizationHeader));
     expect(tokens.size).toBe(1);
     expect(decodeJwtClaims([...tokens][0]!.slice(7)).oid).toBe(agent);
@@ -80,7 +90,9 @@ describe('sidecar processes', () => {
     // No token in what either process printed.
     expect(a.output() + b.output()).not.toContain('eyJ');
     // SIGTERM: both close gracefully (exit code 0).
-    const exits = [a, b].map((s) => new Promise<number | null>((r) => s.child.once('exit', (code) => r(code))));
+    const exits = [a, b].map(
+      (s) => new Promise<number | null>((r) => s.child.once('exit', (code) => r(code))),
+    );
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
     expect(await Promise.all(exits)).toEqual([0, 0]);
@@ -88,7 +100,10 @@ describe('sidecar processes', () => {
 
   it('a bad configuration stops the bin with a clear message and exit code 1', async () => {
     const { NODE_OPTIONS: _omit, ...env } = process.env;
-    const child = spawn(process.execPath, [BIN], { env: { ...env, AzureAd__TenantId: '', AzureAd__ClientId: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN], {
+      env: { ...env, AzureAd__TenantId: '', AzureAd__ClientId: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise((r) => child.once('exit', r));

@@ -32,7 +32,12 @@ export class RedisSettings {
     return this.#keys;
   }
   toJSON(): Record<string, unknown> {
-    return { url: redactUrl(this.#url), namespace: this.namespace, currentKeyId: this.currentKeyId, keys: Object.fromEntries(Object.keys(this.#keys).map((id) => [id, '[redacted]'])) };
+    return {
+      url: redactUrl(this.#url),
+      namespace: this.namespace,
+      currentKeyId: this.currentKeyId,
+      keys: Object.fromEntries(Object.keys(this.#keys).map((id) => [id, '[redacted]'])),
+    };
   }
   [inspect.custom](): Record<string, unknown> {
     return this.toJSON();

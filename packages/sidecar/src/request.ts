@@ -2,7 +2,11 @@ import type { AllowOverrides, DownstreamApiProfile } from './config.js';
 import { type Problem, problem } from './problem.js';
 
 /** The four token-issuing routes, by their Microsoft names. */
-export type RouteName = 'AuthorizationHeader' | 'AuthorizationHeaderUnauthenticated' | 'DownstreamApi' | 'DownstreamApiUnauthenticated';
+export type RouteName =
+  | 'AuthorizationHeader'
+  | 'AuthorizationHeaderUnauthenticated'
+  | 'DownstreamApi'
+  | 'DownstreamApiUnauthenticated';
 
 /** What a request asks for, after its query was parsed and checked against the route. */
 export interface ParsedRequest {
@@ -67,7 +71,13 @@ const settingName = (route: RouteName) =>
  * if ('status' in parsed) return sendProblem(res, parsed);
  * ```
  */
-export function parseRequest(query: URLSearchParams, route: RouteName, api: DownstreamApiProfile, allow: AllowOverrides, tenantId: string): ParsedRequest | Problem {
+export function parseRequest(
+  query: URLSearchParams,
+  route: RouteName,
+  api: DownstreamApiProfile,
+  allow: AllowOverrides,
+  tenantId: string,
+): ParsedRequest | Problem {
   const single = new Map<string, string>();
   const scopes: string[] = [];
   let overrides = false;
@@ -81,30 +91,57 @@ export function parseRequest(query: URLSearchParams, route: RouteName, api: Down
     }
     const name = SINGLE.get(key);
     if (name === undefined) {
-      if (key.startsWith('optionsoverride.')) return problem(400, `The override '${rawKey.slice(0, 80)}' is not supported by this sidecar.`, 'AGENTID_INVALID_REQUEST');
+      if (key.startsWith('optionsoverride.'))
+        return problem(
+          400,
+          `The override '${rawKey.slice(0, 80)}' is not supported by this sidecar.`,
+          'AGENTID_INVALID_REQUEST',
+        );
       continue; // Unknown plain parameters are ignored, as ASP.NET binding does.
     }
-    if (single.has(name)) return problem(400, `The parameter '${name}' is given more than once.`, 'AGENTID_INVALID_REQUEST');
+    if (single.has(name))
+      return problem(400, `The parameter '${name}' is given more than once.`, 'AGENTID_INVALID_REQUEST');
     single.set(name, value);
     if (name.startsWith('optionsOverride.')) overrides = true;
     else agentParams = true;
   }
   const allowed = allowedOn(route, allow);
   if (agentParams && !allowed) {
-    return problem(403, `Agent identity parameters are not allowed on ${route} (${settingName(route)} is false); refusing rather than returning a token of another identity.`, 'AGENTID_FORBIDDEN');
+    return problem(
+      403,
+      `Agent identity parameters are not allowed on ${route} (${settingName(route)} is false); refusing rather than returning a token of another identity.`,
+      'AGENTID_FORBIDDEN',
+    );
   }
-  if (overrides && !allowed) return problem(403, `optionsOverride parameters are not allowed on ${route} (${settingName(route)} is false).`, 'AGENTID_FORBIDDEN');
+  if (overrides && !allowed)
+    return problem(
+      403,
+      `optionsOverride parameters are not allowed on ${route} (${settingName(route)} is false).`,
+      'AGENTID_FORBIDDEN',
+    );
 
   const agentIdentity = single.get('AgentIdentity');
   const agentUsername = single.get('AgentUsername');
   const agentUserId = single.get('AgentUserId');
-  if (agentIdentity !== undefined && !GUID.test(agentIdentity)) return problem(400, "AgentIdentity must be the agent identity's client id (a GUID).", 'AGENTID_INVALID_REQUEST');
-  if (agentUsername !== undefined && agentUserId !== undefined) return problem(400, 'AgentUsername and AgentUserId are mutually exclusive.', 'AGENTID_INVALID_REQUEST');
+  if (agentIdentity !== undefined && !GUID.test(agentIdentity))
+    return problem(
+      400,
+      "AgentIdentity must be the agent identity's client id (a GUID).",
+      'AGENTID_INVALID_REQUEST',
+    );
+  if (agentUsername !== undefined && agentUserId !== undefined)
+    return problem(400, 'AgentUsername and AgentUserId are mutually exclusive.', 'AGENTID_INVALID_REQUEST');
   if ((agentUsername !== undefined || agentUserId !== undefined) && agentIdentity === undefined) {
-    return problem(400, 'AgentUsername and AgentUserId need AgentIdentity (the agent identity the agent user belongs to).', 'AGENTID_INVALID_REQUEST');
+    return problem(
+      400,
+      'AgentUsername and AgentUserId need AgentIdentity (the agent identity the agent user belongs to).',
+      'AGENTID_INVALID_REQUEST',
+    );
   }
-  if (agentUserId !== undefined && !GUID.test(agentUserId)) return problem(400, 'AgentUserId must be an object id (a GUID).', 'AGENTID_INVALID_REQUEST');
-  if (agentUsername !== undefined && !UPN.test(agentUsername)) return problem(400, 'AgentUsername must be a user principal name.', 'AGENTID_INVALID_REQUEST');
+  if (agentUserId !== undefined && !GUID.test(agentUserId))
+    return problem(400, 'AgentUserId must be an object id (a GUID).', 'AGENTID_INVALID_REQUEST');
+  if (agentUsername !== undefined && !UPN.test(agentUsername))
+    return problem(400, 'AgentUsername must be a user principal name.', 'AGENTID_INVALID_REQUEST');
 
   const flag = (name: string): boolean | Problem => {
     const v = single.get(name);
@@ -119,17 +156,34 @@ export function parseRequest(query: URLSearchParams, route: RouteName, api: Down
   if (typeof forceRefresh !== 'boolean') return forceRefresh;
   const requestAppToken = appToken || api.requestAppToken;
   if (requestAppToken && (agentUsername !== undefined || agentUserId !== undefined)) {
-    return problem(400, 'RequestAppToken cannot be combined with an agent user (AgentUsername/AgentUserId).', 'AGENTID_INVALID_REQUEST');
+    return problem(
+      400,
+      'RequestAppToken cannot be combined with an agent user (AgentUsername/AgentUserId).',
+      'AGENTID_INVALID_REQUEST',
+    );
   }
   const tenant = single.get('optionsOverride.AcquireTokenOptions.Tenant');
   if (tenant !== undefined && tenant.toLowerCase() !== tenantId.toLowerCase()) {
-    return problem(400, `This sidecar acts in tenant ${tenantId}; optionsOverride.AcquireTokenOptions.Tenant may only name that tenant.`, 'AGENTID_WRONG_TENANT');
+    return problem(
+      400,
+      `This sidecar acts in tenant ${tenantId}; optionsOverride.AcquireTokenOptions.Tenant may only name that tenant.`,
+      'AGENTID_WRONG_TENANT',
+    );
   }
   const httpMethod = (single.get('optionsOverride.HttpMethod') ?? api.httpMethod).toUpperCase();
-  if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(httpMethod)) return problem(400, 'optionsOverride.HttpMethod is not a supported HTTP method.', 'AGENTID_INVALID_REQUEST');
+  if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(httpMethod))
+    return problem(
+      400,
+      'optionsOverride.HttpMethod is not a supported HTTP method.',
+      'AGENTID_INVALID_REQUEST',
+    );
   const finalScopes = scopes.length > 0 ? scopes : [...api.scopes];
   if (finalScopes.length === 0) {
-    return problem(400, `No scopes found for the API '${api.name}' or in optionsOverride. 'scopes' needs to be either a single value or a list of values.`, 'AGENTID_INVALID_REQUEST');
+    return problem(
+      400,
+      `No scopes found for the API '${api.name}' or in optionsOverride. 'scopes' needs to be either a single value or a list of values.`,
+      'AGENTID_INVALID_REQUEST',
+    );
   }
   const claims = single.get('optionsOverride.AcquireTokenOptions.Claims');
   const accept = single.get('optionsOverride.AcceptHeader') ?? api.acceptHeader;
@@ -162,7 +216,12 @@ export function parseRequest(query: URLSearchParams, route: RouteName, api: Down
  */
 export function downstreamUrl(baseUrl: string, relativePath: string): URL | undefined {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(relativePath) || relativePath.startsWith('//') || relativePath.includes('\\')) return undefined;
+  if (
+    /^[a-z][a-z0-9+.-]*:/i.test(relativePath) ||
+    relativePath.startsWith('//') ||
+    relativePath.includes('\\')
+  )
+    return undefined;
   let decoded: string;
   try {
     decoded = decodeURIComponent(relativePath);

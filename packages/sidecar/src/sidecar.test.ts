@@ -44,17 +44,30 @@ async function start(extra: Record<string, string> = {}): Promise<{ url: string;
   const sidecar = createSidecar(config, {
     fetch: emu.fetch,
     tracerProvider: tracing.provider,
-    logger: { debug: (m) => logs.push(m), info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) },
+    logger: {
+      debug: (m) => logs.push(m),
+      info: (m) => logs.push(m),
+      warn: (m) => logs.push(m),
+      error: (m) => logs.push(m),
+    },
   });
   sidecars.push(sidecar);
   const { url } = await sidecar.listen();
   return { url: url!, sidecar };
 }
 
-const OPEN = { Sidecar__AllowOverrides__GetAuthorizationHeaderUnauthenticated: 'true', Sidecar__AllowOverrides__CallDownstreamApiUnauthenticated: 'true' };
+const OPEN = {
+  Sidecar__AllowOverrides__GetAuthorizationHeaderUnauthenticated: 'true',
+  Sidecar__AllowOverrides__CallDownstreamApiUnauthenticated: 'true',
+};
 
 async function get(url: string, headers: Record<string, string> = {}, method = 'GET', body?: string) {
-  const r = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
+  const r = await fetch(url, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    redirect: 'manual',
+  });
   const text = await r.text();
   let json: Record<string, unknown> = {};
   try {
@@ -64,7 +77,8 @@ async function get(url: string, headers: Record<string, string> = {}, method = '
   }
   return { status: r.status, headers: r.headers, text, json };
 }
-const claimsOfHeader = (json: Record<string, unknown>) => decodeJwtClaims(String(json['authorizationHeader']).replace(/^Bearer /, ''));
+const claimsOfHeader = (json: Record<string, unknown>) =>
+  decodeJwtClaims(String(json['authorizationHeader']).replace(/^Bearer /, ''));
 
 beforeAll(async () => {
   emu = await createEmulator();
@@ -77,16 +91,24 @@ beforeAll(async () => {
   });
   // The downstream API: validates the token, echoes who called, and has a redirect.
   api = createServer((req, res) => {
-    if (req.url === '/v1/redirect') return res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
+    if (req.url === '/v1/redirect')
+      return res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       validator.validate(token).then(
         (p) =>
-          res
-            .writeHead(200, { 'content-type': 'application/json', 'x-internal': 'hidden' })
-            .end(JSON.stringify({ path: req.url, method: req.method, oid: p.oid, azp: p.azp, body: Buffer.concat(chunks).toString(), contentType: req.headers['content-type'] ?? null })),
+          res.writeHead(200, { 'content-type': 'application/json', 'x-internal': 'hidden' }).end(
+            JSON.stringify({
+              path: req.url,
+              method: req.method,
+              oid: p.oid,
+              azp: p.azp,
+              body: Buffer.concat(chunks).toString(),
+              contentType: req.headers['content-type'] ?? null,
+            }),
+          ),
         () => res.writeHead(401).end(),
       );
     });
@@ -124,7 +146,11 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
 
   it('fails closed: agent parameters or overrides on a route that may not honour them are a 403, never a blueprint token', async () => {
     const { url } = await start(); // GetAuthorizationHeaderUnauthenticated defaults to false, as Microsoft's
-    for (const q of [`AgentIdentity=${A.mail}`, `AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}`, 'optionsOverride.Scopes=api://reports/.default']) {
+    for (const q of [
+      `AgentIdentity=${A.mail}`,
+      `AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}`,
+      'optionsOverride.Scopes=api://reports/.default',
+    ]) {
       const r = await get(`${url}/AuthorizationHeaderUnauthenticated/tools?${q}`);
       expect(r.status, q).toBe(403);
       expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -150,7 +176,9 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
   it('AgentIdentity + AgentUserId / AgentUsername: the agent user token', async () => {
     const { url } = await start(OPEN);
     for (const q of [`AgentUserId=${AU.id}`, `AgentUsername=${encodeURIComponent(AU.upn)}`]) {
-      const r = await get(`${url}/AuthorizationHeaderUnauthenticated/mail?AgentIdentity=${A.digitalWorker}&${q}`);
+      const r = await get(
+        `${url}/AuthorizationHeaderUnauthenticated/mail?AgentIdentity=${A.digitalWorker}&${q}`,
+      );
       expect(r.status, q).toBe(200);
       const c = claimsOfHeader(r.json);
       expect([c.oid, c.azp]).toEqual([AU.id, A.digitalWorker]);
@@ -178,14 +206,21 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
       [`tools?optionsOverride.AcquireTokenOptions.FmiPath=x`, /not supported/],
       [`tools?optionsOverride.AcquireTokenOptions.Tenant=00000000-0000-0000-0000-000000000001`, /tenant/],
       [`tools?optionsOverride.RequestAppToken=maybe`, /true or false/],
-      [`tools?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}&optionsOverride.RequestAppToken=true`, /cannot be combined/],
+      [
+        `tools?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}&optionsOverride.RequestAppToken=true`,
+        /cannot be combined/,
+      ],
       [`tools?optionsOverride.Scopes=api://tools/Mail.Read`, /exactly one scope/],
       [`nosuchapi`, /Not able to resolve 'nosuchapi'/],
     ];
     for (const [q, detail] of cases) {
       const r = await get(`${url}/AuthorizationHeaderUnauthenticated/${q}`);
       expect(r.status, q).toBe(400);
-      expect(r.json, q).toMatchObject({ status: 400, title: 'Bad Request', type: expect.stringContaining('rfc9110') });
+      expect(r.json, q).toMatchObject({
+        status: 400,
+        title: 'Bad Request',
+        type: expect.stringContaining('rfc9110'),
+      });
       expect(String(r.json['detail']), q).toMatch(detail);
     }
   });
@@ -205,10 +240,16 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     const none = await get(`${url}/Validate`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    const forged = await get(`${url}/Validate`, { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' });
+    const forged = await get(`${url}/Validate`, {
+      authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+    });
     expect(forged.status).toBe(401);
     expect(forged.json['code']).toMatch(/^AGENTID_TOKEN_/);
-    const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+    const user = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
     const ok = await get(`${url}/Validate`, { authorization: `Bearer ${user}` });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ protocol: 'Bearer', token: user, claims: { oid: DEMO.users.alice.id } });
@@ -219,8 +260,14 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
   it('/AuthorizationHeader: the caller token + AgentIdentity is agent OBO (user subject, agent actor); no token is a 401', async () => {
     const { url } = await start();
     expect((await get(`${url}/AuthorizationHeader/mail?AgentIdentity=${A.mail}`)).status).toBe(401);
-    const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
-    const r = await get(`${url}/AuthorizationHeader/mail?AgentIdentity=${A.mail}`, { authorization: `Bearer ${user}` });
+    const user = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
+    const r = await get(`${url}/AuthorizationHeader/mail?AgentIdentity=${A.mail}`, {
+      authorization: `Bearer ${user}`,
+    });
     expect(r.status).toBe(200);
     const c = claimsOfHeader(r.json);
     expect([c.oid, c.azp]).toEqual([DEMO.users.alice.id, A.mail]);
@@ -228,13 +275,20 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     const plain = await get(`${url}/AuthorizationHeader/mail`, { authorization: `Bearer ${user}` });
     expect(plain.status).toBe(400);
     // RequestAppToken with a caller: the app identity.
-    const app = await get(`${url}/AuthorizationHeader/tools?optionsOverride.RequestAppToken=true`, { authorization: `Bearer ${user}` });
+    const app = await get(`${url}/AuthorizationHeader/tools?optionsOverride.RequestAppToken=true`, {
+      authorization: `Bearer ${user}`,
+    });
     expect(claimsOfHeader(app.json).idtyp).toBe('app');
   });
 
   it('/DownstreamApi[Unauthenticated]: calls the API with the token; relays status, content headers, content; body forwarded', async () => {
     const { url } = await start(OPEN);
-    const r = await get(`${url}/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}`, { 'content-type': 'application/json' }, 'POST', '{"hello":1}');
+    const r = await get(
+      `${url}/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}`,
+      { 'content-type': 'application/json' },
+      'POST',
+      '{"hello":1}',
+    );
     expect(r.status).toBe(200);
     expect(r.json['statusCode']).toBe(200);
     expect((r.json['headers'] as Record<string, string[]>)['content-type']).toEqual(['application/json']);
@@ -247,28 +301,71 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
       'POST',
       '{"hello":1}',
     );
-    expect(JSON.parse(String(posted.json['content']))).toMatchObject({ path: '/v1/items/1', method: 'POST', body: '{"hello":1}', contentType: 'application/json' });
-    const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
-    const obo = await get(`${url}/DownstreamApi/mail?AgentIdentity=${A.mail}&optionsOverride.RelativePath=inbox`, { authorization: `Bearer ${user}` }, 'POST');
-    expect(JSON.parse(String(obo.json['content']))).toMatchObject({ path: '/v1/inbox', oid: DEMO.users.alice.id, azp: A.mail });
+    expect(JSON.parse(String(posted.json['content']))).toMatchObject({
+      path: '/v1/items/1',
+      method: 'POST',
+      body: '{"hello":1}',
+      contentType: 'application/json',
+    });
+    const user = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
+    const obo = await get(
+      `${url}/DownstreamApi/mail?AgentIdentity=${A.mail}&optionsOverride.RelativePath=inbox`,
+      { authorization: `Bearer ${user}` },
+      'POST',
+    );
+    expect(JSON.parse(String(obo.json['content']))).toMatchObject({
+      path: '/v1/inbox',
+      oid: DEMO.users.alice.id,
+      azp: A.mail,
+    });
   });
 
   it('/DownstreamApi never follows redirects (unless configured) and never lets the caller change the base URL', async () => {
     const { url } = await start(OPEN);
-    const redirect = await get(`${url}/DownstreamApiUnauthenticated/tools?optionsOverride.RelativePath=redirect`, {}, 'POST');
+    const redirect = await get(
+      `${url}/DownstreamApiUnauthenticated/tools?optionsOverride.RelativePath=redirect`,
+      {},
+      'POST',
+    );
     expect(redirect.json['statusCode']).toBe(302);
-    expect((redirect.json['headers'] as Record<string, string[]>)['location']).toEqual(['http://127.0.0.1:1/elsewhere']);
-    for (const path of ['http://evil.example/x', '//evil.example/x', '../../admin', '%2e%2e/admin', 'a/../../x', '..\\x']) {
-      const r = await get(`${url}/DownstreamApiUnauthenticated/tools?optionsOverride.RelativePath=${encodeURIComponent(path)}`, {}, 'POST');
+    expect((redirect.json['headers'] as Record<string, string[]>)['location']).toEqual([
+      'http://127.0.0.1:1/elsewhere',
+    ]);
+    for (const path of [
+      'http://evil.example/x',
+      '//evil.example/x',
+      '../../admin',
+      '%2e%2e/admin',
+      'a/../../x',
+      '..\\x',
+    ]) {
+      const r = await get(
+        `${url}/DownstreamApiUnauthenticated/tools?optionsOverride.RelativePath=${encodeURIComponent(path)}`,
+        {},
+        'POST',
+      );
       expect(r.status, path).toBe(400);
     }
     // BaseUrl overrides are ignored: the call still goes to the configured API.
-    const base = await get(`${url}/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}&optionsOverride.BaseUrl=${encodeURIComponent('http://evil.example/')}`, {}, 'POST');
+    const base = await get(
+      `${url}/DownstreamApiUnauthenticated/tools?AgentIdentity=${A.mail}&optionsOverride.BaseUrl=${encodeURIComponent('http://evil.example/')}`,
+      {},
+      'POST',
+    );
     expect(JSON.parse(String(base.json['content']))).toMatchObject({ path: '/v1/me' });
   });
 
   it('downstream failures are problem details: unreachable 502, too slow 504, request body too large 413, no BaseUrl 400', async () => {
-    const { url } = await start({ ...OPEN, DownstreamApis__dead__BaseUrl: 'http://127.0.0.1:1/', DownstreamApis__dead__Scopes__0: 'api://tools/.default', AgentId__DownstreamTimeoutMs: '300' });
+    const { url } = await start({
+      ...OPEN,
+      DownstreamApis__dead__BaseUrl: 'http://127.0.0.1:1/',
+      DownstreamApis__dead__Scopes__0: 'api://tools/.default',
+      AgentId__DownstreamTimeoutMs: '300',
+    });
     const dead = await get(`${url}/DownstreamApiUnauthenticated/dead`, {}, 'POST');
     expect(dead.status).toBe(502);
     expect(dead.json).toMatchObject({ status: 502, code: 'AGENTID_DOWNSTREAM' });
@@ -287,7 +384,12 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
     hang.closeAllConnections();
     await new Promise((r) => hang.close(r));
-    const big = await get(`${url}/DownstreamApiUnauthenticated/tools`, { 'content-type': 'application/json' }, 'POST', 'x'.repeat(1024 * 1024 + 10));
+    const big = await get(
+      `${url}/DownstreamApiUnauthenticated/tools`,
+      { 'content-type': 'application/json' },
+      'POST',
+      'x'.repeat(1024 * 1024 + 10),
+    );
     expect(big.status).toBe(413);
     const headerOnly = await get(`${url}/DownstreamApiUnauthenticated/agenticblueprint`, {}, 'POST');
     expect(headerOnly.status).toBe(400);
@@ -298,7 +400,9 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     tracing.reset();
     logs.length = 0;
     const { url } = await start(OPEN);
-    const r = await get(`${url}/AuthorizationHeaderUnauthenticated/mail?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}`);
+    const r = await get(
+      `${url}/AuthorizationHeaderUnauthenticated/mail?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}`,
+    );
     expect(r.status).toBe(200);
     const token = String(r.json['authorizationHeader']).slice(7);
     const span = tracing.spans().find((s) => s.name === 'sidecar AuthorizationHeaderUnauthenticated')!;
@@ -311,7 +415,8 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     });
     // The broker's spans are children of the request span.
     expect(tracing.spans().some((s) => s.parentSpanContext?.spanId === span.spanContext().spanId)).toBe(true);
-    const dump = JSON.stringify(tracing.spans().map((s) => [s.name, s.attributes, s.events])) + logs.join('\n');
+    const dump =
+      JSON.stringify(tracing.spans().map((s) => [s.name, s.attributes, s.events])) + logs.join('\n');
     expect(dump).not.toContain(token);
     expect(dump).not.toContain('eyJ');
     expect(logs.some((l) => /sidecar GET AuthorizationHeaderUnauthenticated mail 200/.test(l))).toBe(true);
@@ -321,7 +426,11 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
   it('loopback only: isLoopback, and a caller on a non-loopback address gets 403 (except /healthz)', async () => {
     expect(['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1'].every((a) => isLoopback(a))).toBe(true);
     // No address: a TCP socket already gone is not loopback (Unix-socket callers are known by their listener).
-    expect(['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.1', 'fe80::1', '0.0.0.0', undefined, ''].some((a) => isLoopback(a))).toBe(false);
+    expect(
+      ['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.1', 'fe80::1', '0.0.0.0', undefined, ''].some((a) =>
+        isLoopback(a),
+      ),
+    ).toBe(false);
     const external = Object.values(networkInterfaces())
       .flat()
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
@@ -339,11 +448,14 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     const socket = join(tmpdir(), `agentid-sidecar-${process.pid}.sock`);
     const { sidecar } = await start({ AgentId__Listen__Socket: socket });
     const body = await new Promise<string>((resolve, reject) => {
-      httpRequest({ socketPath: socket, path: '/AuthorizationHeaderUnauthenticated/tools', method: 'GET' }, (res) => {
-        let b = '';
-        res.on('data', (c: Buffer) => (b += c.toString()));
-        res.on('end', () => resolve(b));
-      })
+      httpRequest(
+        { socketPath: socket, path: '/AuthorizationHeaderUnauthenticated/tools', method: 'GET' },
+        (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        },
+      )
         .on('error', reject)
         .end();
     });

@@ -3,10 +3,25 @@ import type { Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
-import { type AccessToken, type Blueprint, type Clock, createBlueprint, type L2Cache, type Logger, TokenValidationError } from '@agentid/core';
+import {
+  type AccessToken,
+  type Blueprint,
+  type Clock,
+  createBlueprint,
+  type L2Cache,
+  type Logger,
+  TokenValidationError,
+} from '@agentid/core';
 import { brokerOf, systemClock } from '@agentid/core/broker';
 import { agentUser } from '@agentid/agent-user';
-import { authorizationHeaderOf, createTokenValidator, onBehalfOf, parseAuthorizationHeader, type Principal, type TokenValidator } from '@agentid/obo';
+import {
+  authorizationHeaderOf,
+  createTokenValidator,
+  onBehalfOf,
+  parseAuthorizationHeader,
+  type Principal,
+  type TokenValidator,
+} from '@agentid/obo';
 import { createRedisL2, type RedisL2 } from '@agentid/redis';
 import { createAgentGate } from './agent-gate.js';
 import type { DownstreamApiProfile, SidecarConfig } from './config.js';
@@ -63,13 +78,22 @@ export interface Sidecar {
   close(graceMs?: number): Promise<void>;
 }
 
-const ROUTES = new Map<string, { route: RouteName | 'Validate' | 'healthz'; method: string; authenticated: boolean }>([
+const ROUTES = new Map<
+  string,
+  { route: RouteName | 'Validate' | 'healthz'; method: string; authenticated: boolean }
+>([
   ['validate', { route: 'Validate', method: 'GET', authenticated: true }],
   ['healthz', { route: 'healthz', method: 'GET', authenticated: false }],
   ['authorizationheader', { route: 'AuthorizationHeader', method: 'GET', authenticated: true }],
-  ['authorizationheaderunauthenticated', { route: 'AuthorizationHeaderUnauthenticated', method: 'GET', authenticated: false }],
+  [
+    'authorizationheaderunauthenticated',
+    { route: 'AuthorizationHeaderUnauthenticated', method: 'GET', authenticated: false },
+  ],
   ['downstreamapi', { route: 'DownstreamApi', method: 'POST', authenticated: true }],
-  ['downstreamapiunauthenticated', { route: 'DownstreamApiUnauthenticated', method: 'POST', authenticated: false }],
+  [
+    'downstreamapiunauthenticated',
+    { route: 'DownstreamApiUnauthenticated', method: 'POST', authenticated: false },
+  ],
 ]);
 const EXCHANGE_SCOPE = /^api:\/\/azureadtokenexchange[a-z]*\/\.default$/i;
 const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -90,7 +114,11 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('@agentid/sidecar');
   const ownedL2: RedisL2 | undefined =
     options.l2 === undefined && config.redis
-      ? createRedisL2({ url: config.redis.url, namespace: config.redis.namespace, encryption: { currentKeyId: config.redis.currentKeyId, keys: config.redis.keys } })
+      ? createRedisL2({
+          url: config.redis.url,
+          namespace: config.redis.namespace,
+          encryption: { currentKeyId: config.redis.currentKeyId, keys: config.redis.keys },
+        })
       : undefined;
   const l2 = options.l2 ?? ownedL2;
   const blueprint = createBlueprint({
@@ -115,11 +143,19 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
   const downstreamFetch = options.downstreamFetch ?? globalThis.fetch;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const maxResponse = options.maxResponseBytes ?? 10 * 1024 * 1024;
-  const gate = createAgentGate({ allowed: config.allowedAgentIdentities, ttlMs: config.unknownAgentCache.ttlMs, maxEntries: config.unknownAgentCache.maxEntries, clock: options.clock ?? systemClock });
+  const gate = createAgentGate({
+    allowed: config.allowedAgentIdentities,
+    ttlMs: config.unknownAgentCache.ttlMs,
+    maxEntries: config.unknownAgentCache.maxEntries,
+    clock: options.clock ?? systemClock,
+  });
   // Connections accepted on the sidecar's own Unix socket: local by construction (no browser can reach one).
   const unixConnections = new WeakSet<Socket>();
 
-  async function authenticate(req: IncomingMessage, requiredScopes: readonly string[] = []): Promise<{ token: string; principal: Principal }> {
+  async function authenticate(
+    req: IncomingMessage,
+    requiredScopes: readonly string[] = [],
+  ): Promise<{ token: string; principal: Principal }> {
     const token = parseAuthorizationHeader(authorizationHeaderOf(req));
     const principal = await validator.validate(token, requiredScopes.length ? { requiredScopes } : {});
     // Fail closed, as Microsoft.Identity.Web does unless told to trust ACLs (IDW10201): a token with
@@ -128,14 +164,24 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     // token. @agentid/obo refuses such tokens too when no scope is required; this keeps the sidecar
     // closed whatever the validator's defaults.
     if (principal.scopes.length === 0 && principal.roles.length === 0) {
-      throw new TokenValidationError('AGENTID_INSUFFICIENT_SCOPE', 'The token carries neither a delegated scope (scp) nor an app role (roles).');
+      throw new TokenValidationError(
+        'AGENTID_INSUFFICIENT_SCOPE',
+        'The token carries neither a delegated scope (scp) nor an app role (roles).',
+      );
     }
     return { token, principal };
   }
 
   /** The token the request asks for: the flow follows from the parameters and the caller's token. */
-  async function tokenFor(p: ParsedRequest, caller: { token: string; principal: Principal } | undefined, span: ReturnType<typeof tracer.startSpan>): Promise<AccessToken> {
-    const opts = { ...(p.forceRefresh ? { forceRefresh: true } : {}), ...(p.claims ? { claims: p.claims } : {}) };
+  async function tokenFor(
+    p: ParsedRequest,
+    caller: { token: string; principal: Principal } | undefined,
+    span: ReturnType<typeof tracer.startSpan>,
+  ): Promise<AccessToken> {
+    const opts = {
+      ...(p.forceRefresh ? { forceRefresh: true } : {}),
+      ...(p.claims ? { claims: p.claims } : {}),
+    };
     if (p.agentIdentity !== undefined) {
       const agent = blueprint.agent(p.agentIdentity);
       span.setAttribute('agentid.agent.id', p.agentIdentity);
@@ -166,7 +212,11 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       );
     }
     if (p.scopes.length !== 1 || !/\/\.default$/i.test(p.scopes[0]!)) {
-      throw new HttpProblem(400, "An app token takes exactly one scope of the form '<resource>/.default'.", 'AGENTID_INVALID_SCOPE');
+      throw new HttpProblem(
+        400,
+        "An app token takes exactly one scope of the form '<resource>/.default'.",
+        'AGENTID_INVALID_SCOPE',
+      );
     }
     span.setAttribute('agentid.flow', 'app');
     return blueprint.getAppToken(p.scopes, opts);
@@ -174,15 +224,35 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
 
   /** Where a /DownstreamApi call goes, checked before any token is acquired for it. */
   function targetOf(api: DownstreamApiProfile, p: ParsedRequest): URL {
-    if (api.baseUrl === undefined) throw new HttpProblem(400, `The API '${api.name}' has no BaseUrl: it only issues authorization headers.`, 'AGENTID_INVALID_REQUEST');
+    if (api.baseUrl === undefined)
+      throw new HttpProblem(
+        400,
+        `The API '${api.name}' has no BaseUrl: it only issues authorization headers.`,
+        'AGENTID_INVALID_REQUEST',
+      );
     const url = downstreamUrl(api.baseUrl, p.relativePath);
-    if (url === undefined) throw new HttpProblem(400, 'optionsOverride.RelativePath must stay under the configured BaseUrl.', 'AGENTID_INVALID_REQUEST');
+    if (url === undefined)
+      throw new HttpProblem(
+        400,
+        'optionsOverride.RelativePath must stay under the configured BaseUrl.',
+        'AGENTID_INVALID_REQUEST',
+      );
     return url;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, span: ReturnType<typeof tracer.startSpan>, info: { route?: string; api?: string }): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    span: ReturnType<typeof tracer.startSpan>,
+    info: { route?: string; api?: string },
+  ): Promise<void> {
     const unixSocket = unixConnections.has(req.socket);
-    if (!config.allowRemoteCallers && !unixSocket && !isLoopback(req.socket.remoteAddress) && !/^\/healthz\/?(\?|$)/i.test(req.url ?? '')) {
+    if (
+      !config.allowRemoteCallers &&
+      !unixSocket &&
+      !isLoopback(req.socket.remoteAddress) &&
+      !/^\/healthz\/?(\?|$)/i.test(req.url ?? '')
+    ) {
       return sendProblem(res, problem(403, 'Only local callers are served.', 'AGENTID_FORBIDDEN'));
     }
     // DNS rebinding and cross-site requests from a browser on this host: refused before routing.
@@ -192,17 +262,25 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     try {
       url = new URL(req.url ?? '/', 'http://sidecar');
     } catch {
-      return sendProblem(res, problem(400, 'The request target is not a valid URL.', 'AGENTID_INVALID_REQUEST'));
+      return sendProblem(
+        res,
+        problem(400, 'The request target is not a valid URL.', 'AGENTID_INVALID_REQUEST'),
+      );
     }
     const segments = url.pathname.split('/').filter(Boolean);
     const entry = ROUTES.get((segments[0] ?? '').toLowerCase());
     const needsApi = entry !== undefined && entry.route !== 'Validate' && entry.route !== 'healthz';
-    if (entry === undefined || segments.length !== (needsApi ? 2 : 1)) return sendProblem(res, problem(404, 'No such endpoint.', 'AGENTID_NOT_FOUND'));
+    if (entry === undefined || segments.length !== (needsApi ? 2 : 1))
+      return sendProblem(res, problem(404, 'No such endpoint.', 'AGENTID_NOT_FOUND'));
     info.route = entry.route;
     span.updateName(`sidecar ${entry.route}`);
     span.setAttribute('http.route', needsApi ? `/${entry.route}/{apiName}` : `/${entry.route}`);
     if (req.method !== entry.method && !(entry.route === 'healthz' && req.method === 'HEAD')) {
-      return sendProblem(res, problem(405, `${entry.route} accepts ${entry.method} only.`, 'AGENTID_INVALID_REQUEST'), { allow: entry.method });
+      return sendProblem(
+        res,
+        problem(405, `${entry.route} accepts ${entry.method} only.`, 'AGENTID_INVALID_REQUEST'),
+        { allow: entry.method },
+      );
     }
     if (entry.route === 'healthz') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', ...NO_CACHE });
@@ -212,10 +290,14 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       const body = bodyProblem(req);
       if (body) return sendProblem(res, body);
     }
-    const caller = entry.authenticated ? await authenticate(req, entry.route === 'Validate' ? config.requiredScopes : []) : undefined;
+    const caller = entry.authenticated
+      ? await authenticate(req, entry.route === 'Validate' ? config.requiredScopes : [])
+      : undefined;
     if (caller) span.setAttribute('agentid.caller.id', caller.principal.oid);
     if (entry.route === 'Validate') {
-      const payload = JSON.parse(Buffer.from(caller!.token.split('.')[1]!, 'base64url').toString('utf8')) as unknown;
+      const payload = JSON.parse(
+        Buffer.from(caller!.token.split('.')[1]!, 'base64url').toString('utf8'),
+      ) as unknown;
       return sendJson(res, 200, { protocol: 'Bearer', token: caller!.token, claims: payload });
     }
     let apiName: string;
@@ -225,10 +307,20 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       return sendProblem(res, problem(400, 'The API name is not valid.', 'AGENTID_INVALID_REQUEST'));
     }
     const api = config.downstreamApis.get(apiName.toLowerCase());
-    if (api === undefined) return sendProblem(res, problem(400, `Not able to resolve '${apiName.slice(0, 100)}'.`, 'AGENTID_INVALID_REQUEST'));
+    if (api === undefined)
+      return sendProblem(
+        res,
+        problem(400, `Not able to resolve '${apiName.slice(0, 100)}'.`, 'AGENTID_INVALID_REQUEST'),
+      );
     info.api = api.name;
     span.setAttribute('agentid.sidecar.api', api.name);
-    const parsed = parseRequest(url.searchParams, entry.route as RouteName, api, config.allowOverrides, config.tenantId);
+    const parsed = parseRequest(
+      url.searchParams,
+      entry.route as RouteName,
+      api,
+      config.allowOverrides,
+      config.tenantId,
+    );
     if ('status' in parsed) return sendProblem(res, parsed);
     if (parsed.agentIdentity !== undefined) {
       const refused = gate.check(parsed.agentIdentity);
@@ -240,12 +332,22 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     }
     const target = targetOf(api, parsed);
     const token = await tokenOf(parsed, caller, span);
-    const call = { fetch: downstreamFetch, timeoutMs: config.downstreamTimeoutMs, followRedirects: config.allowOutboundRedirects, maxBodyBytes: maxBody, maxResponseBytes: maxResponse };
+    const call = {
+      fetch: downstreamFetch,
+      timeoutMs: config.downstreamTimeoutMs,
+      followRedirects: config.allowOutboundRedirects,
+      maxBodyBytes: maxBody,
+      maxResponseBytes: maxResponse,
+    };
     return sendJson(res, 200, await callDownstream(req, api, parsed, target, token, call));
   }
 
   /** {@link tokenFor}, remembering agent ids the token endpoint does not know. */
-  async function tokenOf(p: ParsedRequest, caller: { token: string; principal: Principal } | undefined, span: ReturnType<typeof tracer.startSpan>): Promise<AccessToken> {
+  async function tokenOf(
+    p: ParsedRequest,
+    caller: { token: string; principal: Principal } | undefined,
+    span: ReturnType<typeof tracer.startSpan>,
+  ): Promise<AccessToken> {
     try {
       return await tokenFor(p, caller, span);
     } catch (error) {
@@ -257,21 +359,28 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const info: { route?: string; api?: string } = {};
-    tracer.startActiveSpan('sidecar request', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, (span) => {
-      handle(req, res, span, info)
-        .catch((error: unknown) => {
-          if (error instanceof HttpProblem) return sendProblem(res, problem(error.status, error.message, error.code));
-          const { problem: p, headers } = problemFromError(error);
-          if (p.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: p.code ?? 'error' });
-          return sendProblem(res, p, headers);
-        })
-        .finally(() => {
-          span.setAttribute('http.response.status_code', res.statusCode);
-          span.end();
-          const ms = (performance.now() - started).toFixed(1);
-          logger.info(`sidecar ${req.method} ${info.route ?? '-'}${info.api ? ` ${info.api}` : ''} ${res.statusCode} ${ms}ms`);
-        });
-    });
+    tracer.startActiveSpan(
+      'sidecar request',
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } },
+      (span) => {
+        handle(req, res, span, info)
+          .catch((error: unknown) => {
+            if (error instanceof HttpProblem)
+              return sendProblem(res, problem(error.status, error.message, error.code));
+            const { problem: p, headers } = problemFromError(error);
+            if (p.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: p.code ?? 'error' });
+            return sendProblem(res, p, headers);
+          })
+          .finally(() => {
+            span.setAttribute('http.response.status_code', res.statusCode);
+            span.end();
+            const ms = (performance.now() - started).toFixed(1);
+            logger.info(
+              `sidecar ${req.method} ${info.route ?? '-'}${info.api ? ` ${info.api}` : ''} ${res.statusCode} ${ms}ms`,
+            );
+          });
+      },
+    );
   };
 
   let server: Server | undefined;
@@ -288,12 +397,16 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       if (config.listen.socket) {
         await rm(config.listen.socket, { force: true });
         s.on('connection', (socket: Socket) => unixConnections.add(socket));
-        await new Promise<void>((resolve, reject) => s.once('error', reject).listen(config.listen.socket, resolve));
+        await new Promise<void>((resolve, reject) =>
+          s.once('error', reject).listen(config.listen.socket, resolve),
+        );
         // Only this user (and root) may connect.
         await chmod(config.listen.socket, 0o600);
         return { socket: config.listen.socket };
       }
-      await new Promise<void>((resolve, reject) => s.once('error', reject).listen(config.listen.port, config.listen.host, resolve));
+      await new Promise<void>((resolve, reject) =>
+        s.once('error', reject).listen(config.listen.port, config.listen.host, resolve),
+      );
       const a = s.address() as { address: string; port: number };
       const host = a.address.includes(':') ? `[${a.address}]` : a.address;
       return { url: `http://${host}:${a.port}` };
@@ -314,7 +427,11 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     },
   };
   // What a log line or a debugger needs (the configuration keeps its secrets private anyway).
-  const summary = () => ({ clientId: config.clientId, tenantId: config.tenantId, listening: server !== undefined });
+  const summary = () => ({
+    clientId: config.clientId,
+    tenantId: config.tenantId,
+    listening: server !== undefined,
+  });
   Object.defineProperties(sidecar, { [inspect.custom]: { value: summary }, toJSON: { value: summary } });
   return sidecar;
 }

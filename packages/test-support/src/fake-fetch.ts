@@ -7,7 +7,10 @@
  * const reply: FakeReply = { status: 429, headers: { 'retry-after': '1' }, body: { error: 'throttled' } };
  * ```
  */
-export type FakeReply = { status?: number; headers?: Record<string, string>; body?: string | object } | { error: unknown } | { hang: true };
+export type FakeReply =
+  | { status?: number; headers?: Record<string, string>; body?: string | object }
+  | { error: unknown }
+  | { hang: true };
 
 /**
  * A request the fake received.
@@ -96,7 +99,12 @@ export function createFakeFetch(replies: Array<FakeReply | FakeResponder> = []):
     }
     if ('error' in reply) throw reply.error;
     init.signal?.throwIfAborted();
-    const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const text =
+      reply.body === undefined
+        ? ''
+        : typeof reply.body === 'string'
+          ? reply.body
+          : JSON.stringify(reply.body);
     const status = reply.status ?? 200;
     // Response refuses a body on 204/304; keep the fake honest about that.
     return new Response(status === 204 || status === 304 ? null : text, {

@@ -27,7 +27,9 @@ export async function freePort(): Promise<number> {
 export function requireRedisServer(): void {
   const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error('redis-server is not on PATH: the @agentid/redis tests need a real Redis (apt-get install redis-server; .ci/run installs it)');
+    throw new Error(
+      'redis-server is not on PATH: the @agentid/redis tests need a real Redis (apt-get install redis-server; .ci/run installs it)',
+    );
   }
 }
 
@@ -57,7 +59,24 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'yes',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: 'ignore' },
+    );
     await waitReady(port, child);
   };
   const kill = async () => {

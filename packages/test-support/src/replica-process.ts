@@ -20,7 +20,10 @@ export interface Reply {
 
 export class Replica {
   private next = 1;
-  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; onProgress?: (n: number) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: Reply) => void; onProgress?: (n: number) => void }
+  >();
   private constructor(
     private readonly child: ChildProcess,
     /** What the replica sent when it started. */
@@ -36,10 +39,16 @@ export class Replica {
   }
   static start(config: object): Promise<Replica> {
     const { NODE_OPTIONS: _omit, ...env } = process.env;
-    const child = fork(REPLICA, [], { execArgv: [], env: { ...env, AGENTID_REPLICA: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(REPLICA, [], {
+      execArgv: [],
+      env: { ...env, AGENTID_REPLICA: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`replica exited with ${code} before it was ready (did you run npm run build?)`)));
+      child.once('exit', (code) =>
+        reject(new Error(`replica exited with ${code} before it was ready (did you run npm run build?)`)),
+      );
       child.once('message', (m: Reply) => resolve(new Replica(child, m)));
     });
   }

@@ -33,7 +33,12 @@ async function round(agents, scope) {
   const failures = [];
   settled.forEach((r, i) => {
     if (r.status === 'fulfilled' && r.value.subject === agents[i]) ok += 1;
-    else failures.push(r.status === 'rejected' ? String(r.reason?.code ?? r.reason?.message ?? r.reason) : `wrong subject for ${agents[i]}`);
+    else
+      failures.push(
+        r.status === 'rejected'
+          ? String(r.reason?.code ?? r.reason?.message ?? r.reason)
+          : `wrong subject for ${agents[i]}`,
+      );
   });
   return { ok, failures };
 }
@@ -58,7 +63,15 @@ process.on('message', async (msg) => {
         process.send({ id: msg.id, progress: i + 1 });
         if (msg.pauseMs) await new Promise((res) => setTimeout(res, msg.pauseMs));
       }
-      process.send({ id: msg.id, ok, failures, roundMs, store: blueprint.stats(), l2: l2.stats(), breaker: l2.breakerState });
+      process.send({
+        id: msg.id,
+        ok,
+        failures,
+        roundMs,
+        store: blueprint.stats(),
+        l2: l2.stats(),
+        breaker: l2.breakerState,
+      });
     } else if (msg.cmd === 'probe') {
       // One L2 read: lets a half-open breaker try Redis again.
       await l2.get('probe').catch(() => undefined);

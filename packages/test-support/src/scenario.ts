@@ -41,7 +41,12 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       network: { fetch: emu.fetch },
       telemetry: {
         tracerProvider: tracing.provider,
-        logger: { debug: (m) => logs.push(String(m)), info: (m) => logs.push(String(m)), warn: (m) => logs.push(String(m)), error: (m) => logs.push(String(m)) },
+        logger: {
+          debug: (m) => logs.push(String(m)),
+          info: (m) => logs.push(String(m)),
+          warn: (m) => logs.push(String(m)),
+          error: (m) => logs.push(String(m)),
+        },
       },
     });
     // The downstream API checks every token it receives, as a real resource would.
@@ -58,13 +63,31 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       validator.validate(token).then(
         (p) => {
           const c = p.claims;
-          received.push({ path: req.url, oid: p.oid, azp: p.azp, idtyp: p.idtyp, scp: p.scopes, roles: p.roles, acrs: c.acrs, traceparent: req.headers.traceparent });
-          if (req.url === '/reject') return res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+          received.push({
+            path: req.url,
+            oid: p.oid,
+            azp: p.azp,
+            idtyp: p.idtyp,
+            scp: p.scopes,
+            roles: p.roles,
+            acrs: c.acrs,
+            traceparent: req.headers.traceparent,
+          });
+          if (req.url === '/reject')
+            return res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
           if (req.url === '/challenge' && !(Array.isArray(c.acrs) && c.acrs.includes('c1'))) {
-            const claims = Buffer.from(JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } })).toString('base64');
-            return res.writeHead(401, { 'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${claims}"` }).end();
+            const claims = Buffer.from(
+              JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } }),
+            ).toString('base64');
+            return res
+              .writeHead(401, {
+                'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${claims}"`,
+              })
+              .end();
           }
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ oid: p.oid, azp: p.azp, scp: p.scopes, roles: p.roles }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ oid: p.oid, azp: p.azp, scp: p.scopes, roles: p.roles }));
         },
         () => res.writeHead(401).end(),
       );
@@ -92,15 +115,34 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
   });
 
   const userToken = (o: { aud?: string; user?: string } = {}) =>
-    emu.issueUserToken({ user: o.user ?? DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`], ...(o.aud ? { extraClaims: { aud: o.aud } } : {}) });
-  const call = async (tool: string, path: string, token: string | undefined, raw?: { body?: string; headers?: Record<string, string> }) => {
+    emu.issueUserToken({
+      user: o.user ?? DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+      ...(o.aud ? { extraClaims: { aud: o.aud } } : {}),
+    });
+  const call = async (
+    tool: string,
+    path: string,
+    token: string | undefined,
+    raw?: { body?: string; headers?: Record<string, string> },
+  ) => {
     const res = await fetch(`${app.url}/call/${tool}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(raw?.headers ?? {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(raw?.headers ?? {}),
+      },
       body: raw?.body ?? JSON.stringify({ path: `${apiUrl}${path}` }),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
   };
 
   describe(`${framework}: tool-scoped tokens over real HTTP`, () => {
@@ -109,13 +151,39 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       const mail = await call('read_mail', '/echo', tc);
       const send = await call('send_mail', '/echo', tc);
       const report = await call('generate_report', '/echo', tc);
-      expect(mail).toMatchObject({ status: 200, body: { status: 200, body: { oid: DEMO.users.alice.id, azp: DEMO.agents.mail, scp: ['Mail.Read'], roles: [] } } });
-      expect(send).toMatchObject({ status: 200, body: { status: 200, body: { oid: DEMO.users.alice.id, azp: DEMO.agents.mail, scp: ['Mail.Send'], roles: [] } } });
-      expect(report).toMatchObject({ status: 200, body: { status: 200, body: { oid: DEMO.agents.mail, azp: DEMO.agents.mail, scp: [], roles: ['Reports.Generate'] } } });
+      expect(mail).toMatchObject({
+        status: 200,
+        body: {
+          status: 200,
+          body: { oid: DEMO.users.alice.id, azp: DEMO.agents.mail, scp: ['Mail.Read'], roles: [] },
+        },
+      });
+      expect(send).toMatchObject({
+        status: 200,
+        body: {
+          status: 200,
+          body: { oid: DEMO.users.alice.id, azp: DEMO.agents.mail, scp: ['Mail.Send'], roles: [] },
+        },
+      });
+      expect(report).toMatchObject({
+        status: 200,
+        body: {
+          status: 200,
+          body: { oid: DEMO.agents.mail, azp: DEMO.agents.mail, scp: [], roles: ['Reports.Generate'] },
+        },
+      });
       expect(received.every((r) => typeof r.traceparent === 'string')).toBe(true);
       const spans = tracing.spans().filter((s) => s.name.startsWith('execute_tool '));
-      expect(spans.map((s) => s.attributes['gen_ai.tool.name']).sort()).toEqual(['generate_report', 'read_mail', 'send_mail']);
-      expect(spans[0]!.attributes).toMatchObject({ 'gen_ai.agent.id': DEMO.agents.mail, 'agentid.obo.user.id': DEMO.users.alice.id, 'agentid.tool.outcome': 'ok' });
+      expect(spans.map((s) => s.attributes['gen_ai.tool.name']).sort()).toEqual([
+        'generate_report',
+        'read_mail',
+        'send_mail',
+      ]);
+      expect(spans[0]!.attributes).toMatchObject({
+        'gen_ai.agent.id': DEMO.agents.mail,
+        'agentid.obo.user.id': DEMO.users.alice.id,
+        'agentid.tool.outcome': 'ok',
+      });
       expect(invocations.map((i) => [i.tool, i.outcome, i.status])).toEqual([
         ['read_mail', 'ok', 200],
         ['send_mail', 'ok', 200],
@@ -165,14 +233,25 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       expect(none.headers.get('www-authenticate')).toBe('Bearer realm="agentid"');
       const garbage = await call('read_mail', '/echo', 'garbage.token.here');
       expect(garbage.status).toBe(401);
-      expect(garbage.headers.get('www-authenticate')).toMatch(/^Bearer realm="agentid", error="invalid_token"/);
-      const basic = await call('read_mail', '/echo', undefined, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+      expect(garbage.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="agentid", error="invalid_token"/,
+      );
+      const basic = await call('read_mail', '/echo', undefined, {
+        headers: { authorization: 'Basic dXNlcjpwYXNz' },
+      });
       expect(basic.status).toBe(401);
-      const wrongAud = await call('read_mail', '/echo', await userToken({ aud: DEMO.blueprints.orchestrator.appId }));
+      const wrongAud = await call(
+        'read_mail',
+        '/echo',
+        await userToken({ aud: DEMO.blueprints.orchestrator.appId }),
+      );
       expect(wrongAud).toMatchObject({ status: 401, body: { code: 'AGENTID_TOKEN_AUDIENCE' } });
       const big = await call('read_mail', '/echo', `${'a'.repeat(12_000)}.b.c`);
       expect(big.status).toBe(401);
-      const huge = await fetch(`${app.url}/call/read_mail`, { method: 'POST', headers: { authorization: `Bearer ${'a'.repeat(40_000)}` } }).catch(() => undefined);
+      const huge = await fetch(`${app.url}/call/read_mail`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${'a'.repeat(40_000)}` },
+      }).catch(() => undefined);
       expect(huge === undefined || huge.status === 431).toBe(true);
       const notJson = await call('read_mail', '/echo', tc, { body: '{not json' });
       expect(notJson.status).toBe(400);
@@ -188,7 +267,9 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
     });
 
     it('exposes the principal and the actor chain to routes', async () => {
-      const res = await fetch(`${app.url}/whoami`, { headers: { authorization: `Bearer ${await userToken()}` } });
+      const res = await fetch(`${app.url}/whoami`, {
+        headers: { authorization: `Bearer ${await userToken()}` },
+      });
       expect(await res.json()).toEqual({ oid: DEMO.users.alice.id, chain: [DEMO.agents.mail] });
       expect(decodeJwtClaims(await userToken()).aud).toBe(W.appId);
     });

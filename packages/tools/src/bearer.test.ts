@@ -33,7 +33,8 @@ describe('createBearerReader', () => {
     const many = ['1', '2', '3', '4', '5', '6'].map((c) => header('eyJ9', sig(c)));
     for (const h of many) r.remember(h, tokenOf(h));
     // At most 4 headers: the oldest go first, the latest stay (misses and recent hits change nothing).
-    const held = (reader: typeof r) => [many[0], many[1], many[5], many[4]].map((h) => reader.known(h!) !== undefined);
+    const held = (reader: typeof r) =>
+      [many[0], many[1], many[5], many[4]].map((h) => reader.known(h!) !== undefined);
     expect(held(r)).toEqual([false, false, true, true]);
     // 1,600 characters hold four of these headers (~380 each).
     const small = createBearerReader(100, 1_600);

@@ -14,7 +14,8 @@ interface RememberedHeader {
 }
 
 const INDEX_CHARS = 32;
-const indexOf = (header: string): string => (header.length > INDEX_CHARS ? header.slice(-INDEX_CHARS) : header);
+const indexOf = (header: string): string =>
+  header.length > INDEX_CHARS ? header.slice(-INDEX_CHARS) : header;
 
 /**
  * Parsing a header is a pure function of its value, and a client sends the same header with every

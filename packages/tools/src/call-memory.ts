@@ -38,7 +38,8 @@ export function createCallMemory(now: () => number, maxEntries = 10_000): CallMe
   const states = createMemo<string, State>({ maxEntries });
   const stateOf = (key: string): State => {
     let s = states.get(key);
-    if (s === undefined) states.set(key, (s = { refreshNext: false, refreshedAt: -Infinity, challengeFailedAt: -Infinity }));
+    if (s === undefined)
+      states.set(key, (s = { refreshNext: false, refreshedAt: -Infinity, challengeFailedAt: -Infinity }));
     return s;
   };
   return {

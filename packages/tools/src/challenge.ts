@@ -12,7 +12,8 @@ export function parseBearerChallenge(header: string | null | undefined): Record<
   if (!m) return undefined;
   const out: Record<string, string> = {};
   const re = /([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
-  for (let p = re.exec(m[1] ?? ''); p; p = re.exec(m[1] ?? '')) out[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  for (let p = re.exec(m[1] ?? ''); p; p = re.exec(m[1] ?? ''))
+    out[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
   return out;
 }
 

@@ -31,8 +31,18 @@ const quote = (s: string): string => s.replace(/["\\]/g, '').slice(0, 200);
  * ```
  */
 export function toErrorResponse(error: unknown, realm = 'agentid'): ErrorResponse {
-  const make = (status: number, err: string, code: string, message: string, headers: Record<string, string> = {}): ErrorResponse =>
-    Object.freeze({ status, headers: Object.freeze(headers), body: Object.freeze({ error: err, code, message }) });
+  const make = (
+    status: number,
+    err: string,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): ErrorResponse =>
+    Object.freeze({
+      status,
+      headers: Object.freeze(headers),
+      body: Object.freeze({ error: err, code, message }),
+    });
   if (isAgentIdError(error)) {
     // Status and `error` come from the one table of codes (@agentid/core's ERROR_CODES).
     const row = errorCodeInfo(error.code);
@@ -40,16 +50,27 @@ export function toErrorResponse(error: unknown, realm = 'agentid'): ErrorRespons
     const bearer = (params: string) => ({ 'www-authenticate': `Bearer realm="${quote(realm)}"${params}` });
     const described = `, error="${row.httpError}", error_description="${quote(msg)}"`;
     let headers: Record<string, string> = {};
-    if (row.status === 401) headers = bearer(error.code === 'AGENTID_UNAUTHENTICATED' && msg.startsWith('No Authorization') ? '' : described);
+    if (row.status === 401)
+      headers = bearer(
+        error.code === 'AGENTID_UNAUTHENTICATED' && msg.startsWith('No Authorization') ? '' : described,
+      );
     else if (row.httpError === 'insufficient_scope') headers = bearer(described);
     else if (row.status === 503 && error.code === 'AGENTID_JWKS') headers = { 'retry-after': '5' };
-    else if (row.status === 503 && error.retryAfterMs !== undefined) headers = { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
+    else if (row.status === 503 && error.retryAfterMs !== undefined)
+      headers = { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
     return make(row.status, row.httpError, error.code, msg, headers);
   }
   // Body parsers (Express's body-parser, Fastify's content-type parsers) mark caller mistakes with a 4xx status.
-  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown } | null)?.statusCode ??
+    (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const what = status === 413 ? 'The request body is too large' : status === 415 ? 'The content type is not supported' : 'The request body could not be parsed';
+    const what =
+      status === 413
+        ? 'The request body is too large'
+        : status === 415
+          ? 'The content type is not supported'
+          : 'The request body could not be parsed';
     return make(status, 'invalid_request', 'AGENTID_BAD_REQUEST', what);
   }
   return make(500, 'server_error', 'AGENTID_INTERNAL', 'Internal error');

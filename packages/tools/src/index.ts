@@ -5,7 +5,13 @@
  * @packageDocumentation
  */
 export { defineTools, type ResolvedTool, type ToolDefinition, type ToolMode } from './define.js';
-export { createAgentToolkit, type AgentRequestContext, type AgentToolkit, type AgentToolkitOptions, type ToolHandle } from './toolkit.js';
+export {
+  createAgentToolkit,
+  type AgentRequestContext,
+  type AgentToolkit,
+  type AgentToolkitOptions,
+  type ToolHandle,
+} from './toolkit.js';
 export { toErrorResponse, type ErrorResponse } from './http-errors.js';
 export { claimsFromChallenge, parseBearerChallenge } from './challenge.js';
 export type { DecisionEvent, InvocationEvent } from './audit.js';

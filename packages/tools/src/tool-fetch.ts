@@ -1,5 +1,10 @@
 import { type AccessToken, DownstreamError, type GetTokenOptions } from '@agentid/core';
-import { currentTraceparent, DELEGATION_HEADER, type DelegationCodec, type DelegationContext } from '@agentid/obo';
+import {
+  currentTraceparent,
+  DELEGATION_HEADER,
+  type DelegationCodec,
+  type DelegationContext,
+} from '@agentid/obo';
 import type { CallMemory } from './call-memory.js';
 import { claimsFromChallenge } from './challenge.js';
 
@@ -21,9 +26,16 @@ export interface ToolFetchInput {
 /** Redirects are followed by hand, same origin only: at most this many in a row. */
 export const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+];
 
-const discard = (res: Response): Promise<void> => res.body?.cancel().catch(() => undefined) ?? Promise.resolve();
+const discard = (res: Response): Promise<void> =>
+  res.body?.cancel().catch(() => undefined) ?? Promise.resolve();
 
 /**
  * One request with the token, following redirects by hand (`redirect: 'manual'`): a redirect to
@@ -51,7 +63,10 @@ async function send(input: ToolFetchInput, token: AccessToken): Promise<Response
     try {
       next = new URL(location, url);
     } catch (e) {
-      throw new DownstreamError(`Tool '${input.tool}': the API answered ${res.status} with an invalid Location`, { status: res.status, cause: e });
+      throw new DownstreamError(
+        `Tool '${input.tool}': the API answered ${res.status} with an invalid Location`,
+        { status: res.status, cause: e },
+      );
     }
     if (next.origin !== url.origin) {
       throw new DownstreamError(
@@ -61,9 +76,15 @@ async function send(input: ToolFetchInput, token: AccessToken): Promise<Response
         },
       );
     }
-    if (hops >= MAX_REDIRECTS) throw new DownstreamError(`Tool '${input.tool}': more than ${MAX_REDIRECTS} redirects`, { status: res.status });
+    if (hops >= MAX_REDIRECTS)
+      throw new DownstreamError(`Tool '${input.tool}': more than ${MAX_REDIRECTS} redirects`, {
+        status: res.status,
+      });
     const method = (init.method ?? 'GET').toUpperCase();
-    if ((res.status === 303 && method !== 'GET' && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+    if (
+      (res.status === 303 && method !== 'GET' && method !== 'HEAD') ||
+      ((res.status === 301 || res.status === 302) && method === 'POST')
+    ) {
       const h = new Headers(init.headers);
       for (const name of BODY_HEADERS) h.delete(name);
       init = { ...init, method: 'GET', body: null, headers: h };
@@ -73,7 +94,10 @@ async function send(input: ToolFetchInput, token: AccessToken): Promise<Response
 }
 
 const challengeError = (tool: string, why: string): DownstreamError =>
-  new DownstreamError(`Tool '${tool}' answered a claims challenge ${why}; not retried (one re-acquisition per challenge, then a pause)`, { status: 401, error: 'insufficient_claims' });
+  new DownstreamError(
+    `Tool '${tool}' answered a claims challenge ${why}; not retried (one re-acquisition per challenge, then a pause)`,
+    { status: 401, error: 'insufficient_claims' },
+  );
 
 /**
  * Calls a tool's API with its token. A `401` carrying a CAE `insufficient_claims` challenge gets
@@ -85,7 +109,10 @@ const challengeError = (tool: string, why: string): DownstreamError =>
  * @internal
  */
 export async function toolFetch(input: ToolFetchInput): Promise<Response> {
-  if (input.init.body instanceof ReadableStream) throw new TypeError('tool.fetch: a streamed body cannot be replayed after a claims challenge; pass a string, Buffer or FormData');
+  if (input.init.body instanceof ReadableStream)
+    throw new TypeError(
+      'tool.fetch: a streamed body cannot be replayed after a claims challenge; pass a string, Buffer or FormData',
+    );
   const signal = input.init.signal ?? undefined;
   const first = await send(input, await input.getToken(input.memory.tokenOptions(input.key, signal)));
   if (first.status !== 401) return first;
@@ -95,7 +122,8 @@ export async function toolFetch(input: ToolFetchInput): Promise<Response> {
     return first;
   }
   await discard(first);
-  if (!input.memory.mayRetryChallenge(input.key())) throw challengeError(input.tool, 'again after a retry it did not accept');
+  if (!input.memory.mayRetryChallenge(input.key()))
+    throw challengeError(input.tool, 'again after a retry it did not accept');
   const second = await send(input, await input.getToken({ claims, ...(signal ? { signal } : {}) }));
   if (second.status !== 401) return second;
   if (claimsFromChallenge(second.headers.get('www-authenticate'))) {

@@ -13,8 +13,20 @@ const TOOLS = {
 let emu: Emulator;
 let bp: Blueprint;
 let now = Date.now();
-const validator = () => createTokenValidator({ tenantId: DEMO.tenantId, audiences: [W.appId, `api://${W.appId}`], authorityHost: emu.baseUrl, clock: { now: () => now }, jwks: { fetch: emu.fetch } });
-const userToken = () => emu.issueUserToken({ user: DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+const validator = () =>
+  createTokenValidator({
+    tenantId: DEMO.tenantId,
+    audiences: [W.appId, `api://${W.appId}`],
+    authorityHost: emu.baseUrl,
+    clock: { now: () => now },
+    jwks: { fetch: emu.fetch },
+  });
+const userToken = () =>
+  emu.issueUserToken({
+    user: DEMO.users.alice.upn,
+    clientId: DEMO.chatApp.appId,
+    scopes: [`api://${W.appId}/access_agent`],
+  });
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
     await p;
@@ -26,17 +38,29 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 
 beforeAll(async () => {
   emu = await createEmulator();
-  bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch } });
+  bp = createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+  });
 });
 afterAll(() => emu.close());
 
 describe('toolkit.authenticate on repeated requests', () => {
   it('validates a repeated header on every request: expiry after the first request is refused', async () => {
     now = Date.now();
-    const toolkit = createAgentToolkit({ blueprint: bp, agentId: DEMO.agents.mail, tools: TOOLS, validator: validator() });
+    const toolkit = createAgentToolkit({
+      blueprint: bp,
+      agentId: DEMO.agents.mail,
+      tools: TOOLS,
+      validator: validator(),
+    });
     const headers = { authorization: `Bearer ${await userToken()}` };
     const raw = ['authorization', headers.authorization];
-    for (let i = 0; i < 3; i++) expect((await toolkit.authenticate(headers, raw)).principal.oid).toBe(DEMO.users.alice.id);
+    for (let i = 0; i < 3; i++)
+      expect((await toolkit.authenticate(headers, raw)).principal.oid).toBe(DEMO.users.alice.id);
     now += 3600_000 + 301_000;
     expect(await codeOf(toolkit.authenticate(headers, raw))).toBe('AGENTID_TOKEN_EXPIRED');
     now = Date.now();
@@ -46,7 +70,9 @@ describe('toolkit.authenticate on repeated requests', () => {
     const toolkit = createAgentToolkit({ blueprint: bp, agentId: DEMO.agents.mail, tools: TOOLS });
     const h = `Bearer ${await userToken()}`;
     await toolkit.authenticate({ authorization: h }, ['authorization', h]);
-    expect(await codeOf(toolkit.authenticate({ authorization: h }, ['Authorization', h, 'authorization', h]))).toBe('AGENTID_UNAUTHENTICATED');
+    expect(
+      await codeOf(toolkit.authenticate({ authorization: h }, ['Authorization', h, 'authorization', h])),
+    ).toBe('AGENTID_UNAUTHENTICATED');
     expect(await codeOf(toolkit.authenticate({ authorization: [h, h] }))).toBe('AGENTID_UNAUTHENTICATED');
     expect((await toolkit.authenticate({ authorization: [h] })).principal.oid).toBe(DEMO.users.alice.id);
   });
@@ -75,7 +101,13 @@ describe('toolkit.authenticate on repeated requests', () => {
 describe('tool decisions through getToken', () => {
   it('decides once per handle, audits each decision, and gives each allowed tool exactly its scopes', async () => {
     const decisions: DecisionEvent[] = [];
-    const toolkit = createAgentToolkit({ blueprint: bp, agentId: DEMO.agents.mail, tools: TOOLS, allowedTools: ['read_mail', 'send_mail'], audit: { decision: (e) => decisions.push(e) } });
+    const toolkit = createAgentToolkit({
+      blueprint: bp,
+      agentId: DEMO.agents.mail,
+      tools: TOOLS,
+      allowedTools: ['read_mail', 'send_mail'],
+      audit: { decision: (e) => decisions.push(e) },
+    });
     const ctx = await toolkit.authenticate({ authorization: `Bearer ${await userToken()}` });
     const mail = ctx.tool('read_mail');
     expect((await mail.getToken()).scopes).toEqual(['api://tools/Mail.Read']);
@@ -90,7 +122,13 @@ describe('tool decisions through getToken', () => {
     expect(decisions.map((d) => [d.tool, d.allowed, d.reason, d.userId, d.actors])).toEqual([
       ['read_mail', true, undefined, DEMO.users.alice.id, [DEMO.agents.mail]],
       ['send_mail', true, undefined, DEMO.users.alice.id, [DEMO.agents.mail]],
-      ['read_calendar', false, `tool not allowed for agent ${DEMO.agents.mail}`, DEMO.users.alice.id, [DEMO.agents.mail]],
+      [
+        'read_calendar',
+        false,
+        `tool not allowed for agent ${DEMO.agents.mail}`,
+        DEMO.users.alice.id,
+        [DEMO.agents.mail],
+      ],
       ['delete_mailbox', false, 'unknown tool', DEMO.users.alice.id, [DEMO.agents.mail]],
     ]);
     expect(decisions.every((d) => Object.isFrozen(d))).toBe(true);
@@ -104,7 +142,10 @@ describe('tool decisions through getToken', () => {
       blueprint: bp,
       agentId: DEMO.agents.mail,
       tools: TOOLS,
-      allow: async ({ principal, tool }) => (asked++, principal.oid === DEMO.users.alice.id && tool === 'read_mail' ? verdict : false),
+      allow: async ({ principal, tool }) => (
+        asked++,
+        principal.oid === DEMO.users.alice.id && tool === 'read_mail' ? verdict : false
+      ),
       audit: { decision: (e) => decisions.push(e) },
     });
     const ctx = await toolkit.authenticate({ authorization: `Bearer ${await userToken()}` });

@@ -1,5 +1,13 @@
 import { agentUser, type AgentUserHandle } from '@agentid/agent-user';
-import { type AccessToken, type Agent, AuthorizationError, type Blueprint, ConfigurationError, type GetTokenOptions, isAgentIdError } from '@agentid/core';
+import {
+  type AccessToken,
+  type Agent,
+  AuthorizationError,
+  type Blueprint,
+  ConfigurationError,
+  type GetTokenOptions,
+  isAgentIdError,
+} from '@agentid/core';
 import { ATTR, servicesOf } from '@agentid/core/broker';
 import {
   appendActor,
@@ -36,7 +44,11 @@ export interface AgentToolkitOptions {
   /** The tools this agent may use (default: all registered). Anything else is denied (403) and audited. */
   allowedTools?: readonly string[];
   /** A further per-request decision (e.g. per user); `false` or a string (the reason) denies. */
-  allow?: (request: { principal: Principal; tool: string; delegation: DelegationContext }) => boolean | string | Promise<boolean | string>;
+  allow?: (request: {
+    principal: Principal;
+    tool: string;
+    delegation: DelegationContext;
+  }) => boolean | string | Promise<boolean | string>;
   /** Default `validatorForBlueprint(blueprint)` (audience = the blueprint, scope `access_agent`). */
   validator?: TokenValidator;
   /** Verify the inbound delegation chain and send it on with tool calls to other agents. */
@@ -103,7 +115,10 @@ export interface AgentToolkit {
   readonly realm: string;
   readonly tools: readonly string[];
   /** Validates the bearer token (and the delegation header): throws a typed error to map with `toErrorResponse`. */
-  authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext>;
+  authenticate(
+    headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+    rawHeaders?: readonly string[],
+  ): Promise<AgentRequestContext>;
 }
 
 /**
@@ -115,17 +130,21 @@ export interface AgentToolkit {
  * ```
  */
 export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
-  if (!options || typeof options !== 'object') throw new ConfigurationError('createAgentToolkit: options are required');
+  if (!options || typeof options !== 'object')
+    throw new ConfigurationError('createAgentToolkit: options are required');
   const { blueprint } = options;
   const services = servicesOf(blueprint);
   const agent = blueprint.agent(options.agentId);
   const tools = defineTools(options.tools);
   const allowed = new Set(options.allowedTools ?? tools.keys());
-  for (const t of allowed) if (!tools.has(t)) throw new ConfigurationError(`createAgentToolkit: allowedTools names '${t}', which is not registered`);
+  for (const t of allowed)
+    if (!tools.has(t))
+      throw new ConfigurationError(`createAgentToolkit: allowedTools names '${t}', which is not registered`);
   const validator = options.validator ?? validatorForBlueprint(blueprint);
   const realm = options.realm ?? 'agentid';
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') throw new ConfigurationError('createAgentToolkit: fetch must be a function');
+  if (typeof fetchImpl !== 'function')
+    throw new ConfigurationError('createAgentToolkit: fetch must be a function');
   const audit = options.audit ?? {};
 
   const codec = options.delegation;
@@ -135,7 +154,10 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
   const memory = createCallMemory(() => services.clock.now());
 
   // Autonomous and agent-user tokens (OBO tokens are fetched directly in tokenOf).
-  const appOrAgentUserToken = async (tool: ResolvedTool, o: GetTokenOptions | undefined): Promise<AccessToken> => {
+  const appOrAgentUserToken = async (
+    tool: ResolvedTool,
+    o: GetTokenOptions | undefined,
+  ): Promise<AccessToken> => {
     if (tool.mode === 'agent-user') {
       let handle = agentUsers.get(tool);
       if (!handle) agentUsers.set(tool, (handle = agentUser(agent, tool.agentUser!)));
@@ -144,24 +166,52 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
     const t = await agent.getToken(tool.requestScopes, o);
     const roles = t.claims?.roles ?? [];
     const missing = tool.roles.filter((r) => !roles.includes(r));
-    if (missing.length > 0) throw new AuthorizationError('AGENTID_FORBIDDEN', `Agent ${agent.id} lacks the app role(s) ${missing.join(', ')} that tool '${tool.name}' needs`);
+    if (missing.length > 0)
+      throw new AuthorizationError(
+        'AGENTID_FORBIDDEN',
+        `Agent ${agent.id} lacks the app role(s) ${missing.join(', ')} that tool '${tool.name}' needs`,
+      );
     return t;
   };
 
   /** The allow/deny decision on a tool for one request, audited. Synchronous unless an `allow` policy is set. */
-  const decide = (name: string, principal: Principal, delegation: DelegationContext): ResolvedTool | Promise<ResolvedTool> => {
+  const decide = (
+    name: string,
+    principal: Principal,
+    delegation: DelegationContext,
+  ): ResolvedTool | Promise<ResolvedTool> => {
     const tool = tools.get(name);
-    const reason = !tool ? 'unknown tool' : !allowed.has(name) ? `tool not allowed for agent ${agent.id}` : undefined;
+    const reason = !tool
+      ? 'unknown tool'
+      : !allowed.has(name)
+        ? `tool not allowed for agent ${agent.id}`
+        : undefined;
     if (reason === undefined && options.allow) {
       const allow = options.allow;
       return (async () => {
         const verdict = await allow({ principal, tool: name, delegation });
-        return conclude(name, tool, verdict === true ? undefined : typeof verdict === 'string' && verdict ? verdict : 'denied by policy', principal, delegation);
+        return conclude(
+          name,
+          tool,
+          verdict === true
+            ? undefined
+            : typeof verdict === 'string' && verdict
+              ? verdict
+              : 'denied by policy',
+          principal,
+          delegation,
+        );
       })();
     }
     return conclude(name, tool, reason, principal, delegation);
   };
-  const conclude = (name: string, tool: ResolvedTool | undefined, reason: string | undefined, principal: Principal, delegation: DelegationContext): ResolvedTool => {
+  const conclude = (
+    name: string,
+    tool: ResolvedTool | undefined,
+    reason: string | undefined,
+    principal: Principal,
+    delegation: DelegationContext,
+  ): ResolvedTool => {
     // The event is only built when someone listens.
     if (audit.decision)
       audit.decision(
@@ -176,13 +226,23 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           ...(reason ? { reason } : {}),
         }),
       );
-    if (!tool) throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', `No tool named '${name.slice(0, 64)}' is registered`);
+    if (!tool)
+      throw new AuthorizationError(
+        'AGENTID_TOOL_UNKNOWN',
+        `No tool named '${name.slice(0, 64)}' is registered`,
+      );
     if (reason) throw new AuthorizationError('AGENTID_FORBIDDEN', `Tool '${name}' is not allowed: ${reason}`);
     return tool;
   };
 
-  function toolHandle(name: string, principal: Principal, delegation: DelegationContext, userToken: string): ToolHandle {
-    if (typeof name !== 'string') throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', 'A tool name is required');
+  function toolHandle(
+    name: string,
+    principal: Principal,
+    delegation: DelegationContext,
+    userToken: string,
+  ): ToolHandle {
+    if (typeof name !== 'string')
+      throw new AuthorizationError('AGENTID_TOOL_UNKNOWN', 'A tool name is required');
     // Decided once per handle, on first use (and audited then); a refusal is remembered too.
     let decision: ResolvedTool | Promise<ResolvedTool> | undefined;
     let refusal: { error: unknown } | undefined;
@@ -199,7 +259,14 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
       return decision;
     };
     const tokenOf = (tool: ResolvedTool, o: GetTokenOptions | undefined): Promise<AccessToken> =>
-      tool.mode === 'obo' ? onBehalfOf(agent, userToken, tool.requestScopes, o ? { ...o, principal, delegation } : { principal, delegation }) : appOrAgentUserToken(tool, o);
+      tool.mode === 'obo'
+        ? onBehalfOf(
+            agent,
+            userToken,
+            tool.requestScopes,
+            o ? { ...o, principal, delegation } : { principal, delegation },
+          )
+        : appOrAgentUserToken(tool, o);
     const getToken = (o?: GetTokenOptions): Promise<AccessToken> => {
       let d: ResolvedTool | Promise<ResolvedTool>;
       try {
@@ -259,8 +326,19 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
             event(res.ok ? 'ok' : 'error', res.status);
             return res;
           } catch (e) {
-            span.setAttribute('agentid.tool.outcome', isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error');
-            event(isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN') ? 'denied' : 'error', undefined, isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED');
+            span.setAttribute(
+              'agentid.tool.outcome',
+              isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN')
+                ? 'denied'
+                : 'error',
+            );
+            event(
+              isAgentIdError(e) && (e.code === 'AGENTID_FORBIDDEN' || e.code === 'AGENTID_TOOL_UNKNOWN')
+                ? 'denied'
+                : 'error',
+              undefined,
+              isAgentIdError(e) ? e.code : 'AGENTID_UNEXPECTED',
+            );
             throw e;
           }
         });
@@ -268,21 +346,35 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
     });
   }
 
-  const contextOf = (principal: Principal, inbound: DelegationContext, userToken: string): AgentRequestContext => {
+  const contextOf = (
+    principal: Principal,
+    inbound: DelegationContext,
+    userToken: string,
+  ): AgentRequestContext => {
     const delegation = appendActor(inbound, agent.id, codec?.maxHops);
-    return Object.freeze({ principal, delegation, agent, tool: (name: string) => toolHandle(name, principal, delegation, userToken) });
+    return Object.freeze({
+      principal,
+      delegation,
+      agent,
+      tool: (name: string) => toolHandle(name, principal, delegation, userToken),
+    });
   };
 
   // Not an async function: on the hot path (a remembered header, a cached validation, no codec) it
   // adds one promise to the validator's, where async/await would add two more per request.
-  function authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, rawHeaders?: readonly string[]): Promise<AgentRequestContext> {
+  function authenticate(
+    headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+    rawHeaders?: readonly string[],
+  ): Promise<AgentRequestContext> {
     let header: string | readonly string[] | undefined;
     let known: string | undefined;
     let userToken: string;
     let validated: Promise<Principal>;
     try {
       // rawHeaders: Node keeps only the first of repeated Authorization headers; two are refused.
-      header = rawHeaders ? authorizationHeaderOf({ headers: headers as { authorization?: string }, rawHeaders }) : headers.authorization;
+      header = rawHeaders
+        ? authorizationHeaderOf({ headers: headers as { authorization?: string }, rawHeaders })
+        : headers.authorization;
       known = bearer.known(header);
       userToken = known ?? parseAuthorizationHeader(header);
       validated = validator.validate(userToken);
@@ -293,7 +385,9 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
       if (known === undefined) bearer.remember(header, userToken);
       // Without a codec the chain starts from the token (startDelegation and appendActor memoize per frozen input).
       if (!codec) return contextOf(principal, startDelegation(principal), userToken);
-      return codec.decode(headers['x-agentid-delegation'], principal, userToken).then((inbound) => contextOf(principal, inbound, userToken));
+      return codec
+        .decode(headers['x-agentid-delegation'], principal, userToken)
+        .then((inbound) => contextOf(principal, inbound, userToken));
     });
   }
 

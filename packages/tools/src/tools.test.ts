@@ -1,4 +1,10 @@
-import { AuthorizationError, ConfigurationError, DelegationError, OAuthError, TokenValidationError } from '@agentid/core';
+import {
+  AuthorizationError,
+  ConfigurationError,
+  DelegationError,
+  OAuthError,
+  TokenValidationError,
+} from '@agentid/core';
 import { ThrottledError } from '@agentid/core/broker';
 import { describe, expect, it } from 'vitest';
 import { claimsFromChallenge, defineTools, parseBearerChallenge, toErrorResponse } from './index.js';
@@ -15,7 +21,10 @@ describe('defineTools', () => {
       ['no scopes for obo', { x: { resource: 'api://t', mode: 'obo' } }],
       ['.default for obo', { x: { resource: 'api://t', mode: 'obo', scopes: ['.default'] } }],
       ['autonomous without roles', { x: { resource: 'api://t', mode: 'autonomous' } }],
-      ['autonomous with scopes', { x: { resource: 'api://t', mode: 'autonomous', roles: ['r'], scopes: ['s'] } }],
+      [
+        'autonomous with scopes',
+        { x: { resource: 'api://t', mode: 'autonomous', roles: ['r'], scopes: ['s'] } },
+      ],
       ['agent-user without a user', { x: { resource: 'api://t', mode: 'agent-user', scopes: ['s'] } }],
       ['bad mode', { x: { resource: 'api://t', mode: 'root', scopes: ['s'] } }],
       ['bad name', { 'x y': { resource: 'api://t', mode: 'obo', scopes: ['s'] } }],
@@ -32,7 +41,9 @@ describe('challenges', () => {
     expect(parseBearerChallenge(h)).toMatchObject({ realm: '', error: 'insufficient_claims' });
     expect(claimsFromChallenge(h)).toBe(claims);
     expect(claimsFromChallenge('Bearer error="invalid_token"')).toBeUndefined();
-    expect(claimsFromChallenge('Bearer error="insufficient_claims", claims="!!notbase64json"')).toBeUndefined();
+    expect(
+      claimsFromChallenge('Bearer error="insufficient_claims", claims="!!notbase64json"'),
+    ).toBeUndefined();
     expect(parseBearerChallenge('Basic realm="x"')).toBeUndefined();
     expect(parseBearerChallenge(undefined)).toBeUndefined();
   });
@@ -41,9 +52,24 @@ describe('challenges', () => {
 describe('toErrorResponse', () => {
   it('maps every failure to a clean status, with WWW-Authenticate where RFC 6750 wants it', () => {
     const cases: Array<[unknown, number, string | undefined]> = [
-      [new TokenValidationError('AGENTID_UNAUTHENTICATED', 'No Authorization header: a bearer token is required'), 401, 'Bearer realm="r"'],
-      [new TokenValidationError('AGENTID_TOKEN_EXPIRED', 'The token has expired'), 401, 'Bearer realm="r", error="invalid_token", error_description="The token has expired"'],
-      [new TokenValidationError('AGENTID_INSUFFICIENT_SCOPE', 'none of access_agent'), 403, 'Bearer realm="r", error="insufficient_scope", error_description="none of access_agent"'],
+      [
+        new TokenValidationError(
+          'AGENTID_UNAUTHENTICATED',
+          'No Authorization header: a bearer token is required',
+        ),
+        401,
+        'Bearer realm="r"',
+      ],
+      [
+        new TokenValidationError('AGENTID_TOKEN_EXPIRED', 'The token has expired'),
+        401,
+        'Bearer realm="r", error="invalid_token", error_description="The token has expired"',
+      ],
+      [
+        new TokenValidationError('AGENTID_INSUFFICIENT_SCOPE', 'none of access_agent'),
+        403,
+        'Bearer realm="r", error="insufficient_scope", error_description="none of access_agent"',
+      ],
       [new AuthorizationError('AGENTID_TOOL_UNKNOWN', 'x'), 404, undefined],
       [new AuthorizationError('AGENTID_FORBIDDEN', 'x'), 403, undefined],
       [new DelegationError('AGENTID_HOP_LIMIT', 'x'), 403, undefined],
@@ -60,6 +86,8 @@ describe('toErrorResponse', () => {
       expect(JSON.stringify(r.body)).not.toContain('secret detail');
       expect(JSON.stringify(r.body)).not.toContain('app.js');
     }
-    expect(toErrorResponse(new ThrottledError('slow', { retryAfterMs: 2500 })).headers['retry-after']).toBe('3');
+    expect(toErrorResponse(new ThrottledError('slow', { retryAfterMs: 2500 })).headers['retry-after']).toBe(
+      '3',
+    );
   });
 });

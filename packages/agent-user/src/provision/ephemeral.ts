@@ -30,10 +30,20 @@ export interface EphemeralAgentOptions {
  * });
  * ```
  */
-export async function withEphemeralAgent<T>(blueprint: Blueprint, options: EphemeralAgentOptions, work: (agent: Agent) => Promise<T>): Promise<T> {
+export async function withEphemeralAgent<T>(
+  blueprint: Blueprint,
+  options: EphemeralAgentOptions,
+  work: (agent: Agent) => Promise<T>,
+): Promise<T> {
   if (typeof work !== 'function') throw new TypeError('withEphemeralAgent: work must be a function');
-  const provisioner = createProvisioner(blueprint, options.graphBaseUrl ? { graphBaseUrl: options.graphBaseUrl } : {});
-  const created = await provisioner.createAgentIdentity({ displayName: options.displayName, sponsors: options.sponsors });
+  const provisioner = createProvisioner(
+    blueprint,
+    options.graphBaseUrl ? { graphBaseUrl: options.graphBaseUrl } : {},
+  );
+  const created = await provisioner.createAgentIdentity({
+    displayName: options.displayName,
+    sponsors: options.sponsors,
+  });
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
     outcome = { ok: true, value: await work(blueprint.agent(created.id)) };

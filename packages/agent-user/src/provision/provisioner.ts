@@ -54,11 +54,20 @@ export interface AgentUserInfo {
  */
 export interface Provisioner {
   /** Creates an agent identity under the blueprint, with sponsors. */
-  createAgentIdentity(o: { displayName: string; sponsors: readonly string[]; owners?: readonly string[] }): Promise<AgentIdentityInfo>;
+  createAgentIdentity(o: {
+    displayName: string;
+    sponsors: readonly string[];
+    owners?: readonly string[];
+  }): Promise<AgentIdentityInfo>;
   /** Deletes an agent identity (and its cached tokens). */
   deleteAgentIdentity(id: string): Promise<void>;
   /** One agent user per agent identity: a second one fails with `AGENTID_AGENT_USER_EXISTS`. */
-  createAgentUser(o: { agentIdentityId: string; userPrincipalName: string; displayName: string; mailNickname?: string }): Promise<AgentUserInfo>;
+  createAgentUser(o: {
+    agentIdentityId: string;
+    userPrincipalName: string;
+    displayName: string;
+    mailNickname?: string;
+  }): Promise<AgentUserInfo>;
   /** Deletes an agent user. */
   deleteAgentUser(id: string): Promise<void>;
 }
@@ -77,14 +86,21 @@ const SAFE_ID = /^[0-9A-Za-z@._-]{1,200}$/;
 export function createProvisioner(blueprint: Blueprint, options: ProvisionerOptions = {}): Provisioner {
   const services = servicesOf(blueprint);
   const base = (options.graphBaseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(base)) throw new ConfigurationError('createProvisioner: graphBaseUrl must be an origin such as https://graph.microsoft.com');
+  if (!/^https?:\/\/[^/]+$/.test(base))
+    throw new ConfigurationError(
+      'createProvisioner: graphBaseUrl must be an origin such as https://graph.microsoft.com',
+    );
 
   async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const token = await blueprint.getAppToken(GRAPH_SCOPE);
     const res = await services.http.request({
       url: `${base}${path}`,
       method,
-      headers: { authorization: `Bearer ${token.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     let parsed: Record<string, unknown> = {};
@@ -99,12 +115,22 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
     const err = (parsed.error ?? {}) as { code?: unknown; message?: unknown };
     const code = typeof err.code === 'string' ? err.code : `HTTP ${res.status}`;
     const message = typeof err.message === 'string' ? err.message : 'no error message';
-    if (code === 'AgentUser_AlreadyExists') throw new ProvisioningError('AGENTID_AGENT_USER_EXISTS', `Graph ${method} ${path.split('?')[0]}: ${message}`, { status: res.status, error: code });
-    throw new ProvisioningError('AGENTID_GRAPH', `Graph ${method} ${path.split('?')[0]} answered ${res.status} ${code}: ${message}`, { status: res.status, error: code });
+    if (code === 'AgentUser_AlreadyExists')
+      throw new ProvisioningError(
+        'AGENTID_AGENT_USER_EXISTS',
+        `Graph ${method} ${path.split('?')[0]}: ${message}`,
+        { status: res.status, error: code },
+      );
+    throw new ProvisioningError(
+      'AGENTID_GRAPH',
+      `Graph ${method} ${path.split('?')[0]} answered ${res.status} ${code}: ${message}`,
+      { status: res.status, error: code },
+    );
   }
 
   const checkId = (name: string, id: unknown): string => {
-    if (typeof id !== 'string' || !SAFE_ID.test(id)) throw new ConfigurationError(`${name}: id must be a directory object id`);
+    if (typeof id !== 'string' || !SAFE_ID.test(id))
+      throw new ConfigurationError(`${name}: id must be a directory object id`);
     return encodeURIComponent(id);
   };
   const checkIds = (name: string, ids: unknown, min: number): string[] => {
@@ -114,15 +140,22 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
   };
 
   return Object.freeze({
-    async createAgentIdentity(o: { displayName: string; sponsors: readonly string[]; owners?: readonly string[] }) {
-      if (!o || typeof o.displayName !== 'string' || o.displayName.trim() === '') throw new ConfigurationError('createAgentIdentity: displayName is required');
+    async createAgentIdentity(o: {
+      displayName: string;
+      sponsors: readonly string[];
+      owners?: readonly string[];
+    }) {
+      if (!o || typeof o.displayName !== 'string' || o.displayName.trim() === '')
+        throw new ConfigurationError('createAgentIdentity: displayName is required');
       const sponsors = checkIds('createAgentIdentity: sponsors', o.sponsors, 1);
       const owners = o.owners ? checkIds('createAgentIdentity: owners', o.owners, 0) : [];
       const r = await call('POST', '/beta/serviceprincipals/Microsoft.Graph.AgentIdentity', {
         displayName: o.displayName,
         agentIdentityBlueprintId: blueprint.clientId,
         'sponsors@odata.bind': sponsors.map((id) => `https://graph.microsoft.com/v1.0/users/${id}`),
-        ...(owners.length ? { 'owners@odata.bind': owners.map((id) => `https://graph.microsoft.com/v1.0/users/${id}`) } : {}),
+        ...(owners.length
+          ? { 'owners@odata.bind': owners.map((id) => `https://graph.microsoft.com/v1.0/users/${id}`) }
+          : {}),
       });
       return Object.freeze({ id: String(r.appId ?? r.id), displayName: String(r.displayName) });
     },
@@ -130,9 +163,16 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
       await call('DELETE', `/beta/serviceprincipals/${checkId('deleteAgentIdentity', id)}`);
       await blueprint.invalidate({ agent: id });
     },
-    async createAgentUser(o: { agentIdentityId: string; userPrincipalName: string; displayName: string; mailNickname?: string }) {
-      if (!o || typeof o.userPrincipalName !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(o.userPrincipalName)) throw new ConfigurationError('createAgentUser: userPrincipalName must be a UPN');
-      if (typeof o.displayName !== 'string' || o.displayName.trim() === '') throw new ConfigurationError('createAgentUser: displayName is required');
+    async createAgentUser(o: {
+      agentIdentityId: string;
+      userPrincipalName: string;
+      displayName: string;
+      mailNickname?: string;
+    }) {
+      if (!o || typeof o.userPrincipalName !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(o.userPrincipalName))
+        throw new ConfigurationError('createAgentUser: userPrincipalName must be a UPN');
+      if (typeof o.displayName !== 'string' || o.displayName.trim() === '')
+        throw new ConfigurationError('createAgentUser: displayName is required');
       checkId('createAgentUser: agentIdentityId', o.agentIdentityId);
       const r = await call('POST', '/beta/users', {
         '@odata.type': 'microsoft.graph.agentUser',
@@ -142,7 +182,11 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
         accountEnabled: true,
         identityParentId: o.agentIdentityId,
       });
-      return Object.freeze({ id: String(r.id), userPrincipalName: String(r.userPrincipalName), identityParentId: String(r.identityParentId) });
+      return Object.freeze({
+        id: String(r.id),
+        userPrincipalName: String(r.userPrincipalName),
+        identityParentId: String(r.identityParentId),
+      });
     },
     async deleteAgentUser(id: string) {
       await call('DELETE', `/beta/users/${checkId('deleteAgentUser', id)}`);

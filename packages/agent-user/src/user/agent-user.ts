@@ -1,5 +1,22 @@
-import { type AccessToken, type Agent, type AgentTokenCredential, ConfigurationError, decodeJwtClaims, type GetTokenOptions, isAgentIdError, OAuthError, ProvisioningError } from '@agentid/core';
-import { ATTR, brokerOf, cacheTags, createTokenCredential, type Exchange, type TokenAcquisition } from '@agentid/core/broker';
+import {
+  type AccessToken,
+  type Agent,
+  type AgentTokenCredential,
+  ConfigurationError,
+  decodeJwtClaims,
+  type GetTokenOptions,
+  isAgentIdError,
+  OAuthError,
+  ProvisioningError,
+} from '@agentid/core';
+import {
+  ATTR,
+  brokerOf,
+  cacheTags,
+  createTokenCredential,
+  type Exchange,
+  type TokenAcquisition,
+} from '@agentid/core/broker';
 
 /**
  * Which agent user: by UPN (`username` on the wire) or by object id (`user_id`). Exactly one.
@@ -9,7 +26,8 @@ import { ATTR, brokerOf, cacheTags, createTokenCredential, type Exchange, type T
  * const ref: AgentUserRef = { objectId: 'd1000000-0000-4000-8000-000000000001' };
  * ```
  */
-export type AgentUserRef = { readonly upn: string; readonly objectId?: never } | { readonly objectId: string; readonly upn?: never };
+export type AgentUserRef =
+  { readonly upn: string; readonly objectId?: never } | { readonly objectId: string; readonly upn?: never };
 
 /**
  * An agent acting as its agent user (the three-leg `user_fic` flow).
@@ -32,15 +50,21 @@ const AGENT_USER_FACET = 13;
 
 /** Checks and normalises a reference. @internal */
 export function checkRef(ref: AgentUserRef): { kind: 'upn' | 'objectId'; value: string } {
-  if (!ref || typeof ref !== 'object') throw new ConfigurationError('agentUser: pass { upn } or { objectId }');
+  if (!ref || typeof ref !== 'object')
+    throw new ConfigurationError('agentUser: pass { upn } or { objectId }');
   const hasUpn = 'upn' in ref && ref.upn !== undefined;
   const hasId = 'objectId' in ref && ref.objectId !== undefined;
-  if (hasUpn === hasId) throw new ConfigurationError('agentUser: pass exactly one of { upn } or { objectId }');
+  if (hasUpn === hasId)
+    throw new ConfigurationError('agentUser: pass exactly one of { upn } or { objectId }');
   if (hasId) {
-    if (typeof ref.objectId !== 'string' || !GUID.test(ref.objectId)) throw new ConfigurationError("agentUser: objectId must be the agent user's object id (a GUID); pass a UPN as { upn }");
+    if (typeof ref.objectId !== 'string' || !GUID.test(ref.objectId))
+      throw new ConfigurationError(
+        "agentUser: objectId must be the agent user's object id (a GUID); pass a UPN as { upn }",
+      );
     return { kind: 'objectId', value: ref.objectId.toLowerCase() };
   }
-  if (typeof ref.upn !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(ref.upn)) throw new ConfigurationError("agentUser: upn must be a user principal name such as 'worker@contoso.com'");
+  if (typeof ref.upn !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(ref.upn))
+    throw new ConfigurationError("agentUser: upn must be a user principal name such as 'worker@contoso.com'");
   return { kind: 'upn', value: ref.upn.toLowerCase() };
 }
 
@@ -48,12 +72,16 @@ export function checkRef(ref: AgentUserRef): { kind: 'upn' | 'objectId'; value: 
 function refine(e: unknown, agentId: string): unknown {
   if (!isAgentIdError(e)) return e;
   if (e.aadsts === 50000)
-    return new ProvisioningError('AGENTID_AGENT_USER_NOT_LINKED', `The user is not an agent user of agent identity ${agentId} (an agent user's parent is fixed for life)`, {
-      cause: e,
-      status: e.status,
-      error: e.error,
-      aadsts: e.aadsts,
-    });
+    return new ProvisioningError(
+      'AGENTID_AGENT_USER_NOT_LINKED',
+      `The user is not an agent user of agent identity ${agentId} (an agent user's parent is fixed for life)`,
+      {
+        cause: e,
+        status: e.status,
+        error: e.error,
+        aadsts: e.aadsts,
+      },
+    );
   return e;
 }
 
@@ -68,7 +96,10 @@ function refine(e: unknown, agentId: string): unknown {
 export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
   const { kind, value } = checkRef(ref);
   const broker = brokerOf(agent);
-  const attributes = { [kind === 'upn' ? 'agentid.agent_user.upn' : 'agentid.agent_user.id']: value, [ATTR.OBO_USER_TENANT]: agent.tenantId };
+  const attributes = {
+    [kind === 'upn' ? 'agentid.agent_user.upn' : 'agentid.agent_user.id']: value,
+    [ATTR.OBO_USER_TENANT]: agent.tenantId,
+  };
   const tags = [cacheTags.user(value)];
 
   /** Keeps only a token of this agent user, acted by this agent. */
@@ -79,12 +110,22 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
     const upnClaim = raw.upn ?? raw.preferred_username;
     const upn = typeof upnClaim === 'string' ? upnClaim.toLowerCase() : undefined;
     const mismatch =
-      issued.meta.actor?.toLowerCase() !== agent.id.toLowerCase() || !subjectFacets.includes(AGENT_USER_FACET) || (kind === 'objectId' ? oid !== value : upn !== undefined && upn !== value);
-    if (mismatch) throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The agent user token names another subject or actor than requested; it was discarded');
+      issued.meta.actor?.toLowerCase() !== agent.id.toLowerCase() ||
+      !subjectFacets.includes(AGENT_USER_FACET) ||
+      (kind === 'objectId' ? oid !== value : upn !== undefined && upn !== value);
+    if (mismatch)
+      throw new OAuthError(
+        'AGENTID_TOKEN_ENDPOINT',
+        'The agent user token names another subject or actor than requested; it was discarded',
+      );
   };
 
   const getToken = async (scopes: readonly string[], options: GetTokenOptions = {}): Promise<AccessToken> => {
-    if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== 'string' || s.trim() === '')) {
+    if (
+      !Array.isArray(scopes) ||
+      scopes.length === 0 ||
+      scopes.some((s) => typeof s !== 'string' || s.trim() === '')
+    ) {
       throw new ConfigurationError('agentUser.getToken: scopes must be a non-empty array of scope strings');
     }
     // Leg 3 (user_fic): T1 as the client assertion, T2 as the user federated credential.
@@ -100,12 +141,19 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
         }),
       verify,
     };
-    return broker.acquire({ flow: 'agent-user', scopes, subject: value, tags, attributes }, exchange, options).catch((e: unknown) => {
-      throw refine(e, agent.id);
-    });
+    return broker
+      .acquire({ flow: 'agent-user', scopes, subject: value, tags, attributes }, exchange, options)
+      .catch((e: unknown) => {
+        throw refine(e, agent.id);
+      });
   };
 
-  return Object.freeze({ agent, ref: Object.freeze({ ...ref }) as AgentUserRef, getToken, toString: () => `AgentUser(${value}, agent=${agent.id})` });
+  return Object.freeze({
+    agent,
+    ref: Object.freeze({ ...ref }) as AgentUserRef,
+    getToken,
+    toString: () => `AgentUser(${value}, agent=${agent.id})`,
+  });
 }
 
 /**
@@ -118,5 +166,7 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
  * ```
  */
 export function agentUserTokenCredential(handle: AgentUserHandle): AgentTokenCredential {
-  return createTokenCredential((scopes, o) => handle.getToken(scopes, o), { tenantId: handle.agent.tenantId });
+  return createTokenCredential((scopes, o) => handle.getToken(scopes, o), {
+    tenantId: handle.agent.tenantId,
+  });
 }

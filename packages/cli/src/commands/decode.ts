@@ -16,14 +16,24 @@ export function explainClaims(c: Record<string, unknown>, nowSec: number): Recor
   const act = parseFacets(c.xms_act_fct);
   const sub = parseFacets(c.xms_sub_fct);
   const idtyp = str(c.idtyp) ?? (c.scp ? 'user' : 'app');
-  const subjectKind = sub.includes(13) ? 'agent user' : idtyp === 'app' ? (act.includes(11) || sub.includes(11) ? 'agent identity (acting as itself)' : 'application') : 'user';
+  const subjectKind = sub.includes(13)
+    ? 'agent user'
+    : idtyp === 'app'
+      ? act.includes(11) || sub.includes(11)
+        ? 'agent identity (acting as itself)'
+        : 'application'
+      : 'user';
   const exp = typeof c.exp === 'number' ? c.exp : undefined;
   const iat = typeof c.iat === 'number' ? c.iat : undefined;
   const lifetimeSec = exp !== undefined && iat !== undefined ? exp - iat : undefined;
   return {
     verified: false,
     tokenType: idtyp,
-    subject: { id: str(c.oid) ?? str(c.sub), kind: subjectKind, ...((str(c.upn) ?? str(c.preferred_username)) ? { upn: str(c.upn) ?? str(c.preferred_username) } : {}) },
+    subject: {
+      id: str(c.oid) ?? str(c.sub),
+      kind: subjectKind,
+      ...((str(c.upn) ?? str(c.preferred_username)) ? { upn: str(c.upn) ?? str(c.preferred_username) } : {}),
+    },
     actor: { id: str(c.azp) ?? str(c.appid), kind: act.includes(11) ? 'agent identity' : 'application' },
     ...(str(c.xms_par_app_azp) ? { parentBlueprint: str(c.xms_par_app_azp) } : {}),
     actorFacets: act.map((f) => FACET_NAMES[f] ?? `${f} (unknown, ignored)`),
@@ -38,7 +48,12 @@ export function explainClaims(c: Record<string, unknown>, nowSec: number): Recor
     expiresAt: exp !== undefined ? new Date(exp * 1000).toISOString() : undefined,
     lifetimeSec,
     remainingSec: exp !== undefined ? exp - nowSec : undefined,
-    warnings: [...(lifetimeSec !== undefined && lifetimeSec > 3600 ? [`lives ${Math.round(lifetimeSec / 60)} min: longer than 1 h`] : []), ...(exp !== undefined && exp < nowSec ? ['expired'] : [])],
+    warnings: [
+      ...(lifetimeSec !== undefined && lifetimeSec > 3600
+        ? [`lives ${Math.round(lifetimeSec / 60)} min: longer than 1 h`]
+        : []),
+      ...(exp !== undefined && exp < nowSec ? ['expired'] : []),
+    ],
   };
 }
 
@@ -46,7 +61,10 @@ export function explainClaims(c: Record<string, unknown>, nowSec: number): Recor
 export async function decodeCommand(argv: string[], io: CliIo, clock: Clock): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -54,8 +72,11 @@ export async function decodeCommand(argv: string[], io: CliIo, clock: Clock): Pr
     io.stdout(`${DECODE_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('decode takes exactly one token (or - for standard input)');
-  const raw = (positionals[0] === '-' ? await io.readStdin() : positionals[0]!).trim().replace(/^Bearer\s+/i, '');
+  if (positionals.length !== 1)
+    throw new UsageError('decode takes exactly one token (or - for standard input)');
+  const raw = (positionals[0] === '-' ? await io.readStdin() : positionals[0]!)
+    .trim()
+    .replace(/^Bearer\s+/i, '');
   let claims: Record<string, unknown>;
   try {
     claims = decodeJwtClaims(raw) as Record<string, unknown>;

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type BlueprintCredential, certificateCredential, createBlueprint, isAgentIdError, managedIdentityCredential, secretCredential, workloadIdentityCredential } from '@agentid/core';
+import {
+  type BlueprintCredential,
+  certificateCredential,
+  createBlueprint,
+  isAgentIdError,
+  managedIdentityCredential,
+  secretCredential,
+  workloadIdentityCredential,
+} from '@agentid/core';
 import { type CliIo, UsageError } from '../io.js';
 
 export const TOKEN_USAGE = `usage: agentid token --agent ID --scope RESOURCE/.default [credential] [--tenant ID --blueprint ID] [--authority-host URL] [--json] [--print-token]
@@ -47,7 +55,8 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
   let authorityHost = values['authority-host'] ?? io.env.AGENTID_AUTHORITY_HOST;
   let fetchImpl: typeof fetch | undefined;
   let credential: BlueprintCredential | undefined;
-  let emu: { close(): Promise<void>; counters: { snapshot(): { byGrant: Record<string, number> } } } | undefined;
+  let emu:
+    { close(): Promise<void>; counters: { snapshot(): { byGrant: Record<string, number> } } } | undefined;
   if (values.emulator) {
     const { createEmulator, DEMO } = await import('@agentid/emulator');
     const e = await createEmulator();
@@ -56,7 +65,13 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
     clientId ??= DEMO.blueprints.workers.appId;
     authorityHost = e.baseUrl;
     fetchImpl = e.fetch;
-    if (!values['secret-env'] && !values.cert && !values['federated-token-file'] && !values['managed-identity'] && clientId === DEMO.blueprints.workers.appId) {
+    if (
+      !values['secret-env'] &&
+      !values.cert &&
+      !values['federated-token-file'] &&
+      !values['managed-identity'] &&
+      clientId === DEMO.blueprints.workers.appId
+    ) {
       credential = secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true });
     }
   }
@@ -70,16 +85,29 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
         credential = secretCredential(secret, { silenceWarning: true });
       } else if (values.cert || values.key) {
         if (!values.cert || !values.key) throw new UsageError('--cert and --key go together');
-        credential = certificateCredential({ certificate: readFileSync(values.cert, 'utf8'), privateKey: readFileSync(values.key, 'utf8') });
+        credential = certificateCredential({
+          certificate: readFileSync(values.cert, 'utf8'),
+          privateKey: readFileSync(values.key, 'utf8'),
+        });
       } else if (values['federated-token-file']) {
         credential = workloadIdentityCredential({ tokenFilePath: values['federated-token-file'] });
       } else if (values['managed-identity']) {
-        credential = managedIdentityCredential(values['mi-client-id'] ? { clientId: values['mi-client-id'] } : {});
+        credential = managedIdentityCredential(
+          values['mi-client-id'] ? { clientId: values['mi-client-id'] } : {},
+        );
       } else {
-        throw new UsageError('a credential is required: --secret-env NAME, --cert/--key, --federated-token-file or --managed-identity');
+        throw new UsageError(
+          'a credential is required: --secret-env NAME, --cert/--key, --federated-token-file or --managed-identity',
+        );
       }
     }
-    const blueprint = createBlueprint({ tenantId, clientId, credential, ...(authorityHost ? { authorityHost } : {}), ...(fetchImpl ? { network: { fetch: fetchImpl } } : {}) });
+    const blueprint = createBlueprint({
+      tenantId,
+      clientId,
+      credential,
+      ...(authorityHost ? { authorityHost } : {}),
+      ...(fetchImpl ? { network: { fetch: fetchImpl } } : {}),
+    });
     const t = await blueprint.agent(values.agent).getToken([values.scope]);
     if (values['print-token']) {
       io.stdout(`${t.token}\n`);
@@ -112,14 +140,18 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
           `  blueprint ${String(summary.parentBlueprint ?? clientId)}`,
           `  expires   ${summary.expiresOn} (refresh from ${summary.refreshOn})`,
           `  cache     ${summary.cache.misses} miss(es), ${summary.cache.hits} hit(s)`,
-          ...(summary.tokenEndpointRequests ? [`  requests  ${JSON.stringify(summary.tokenEndpointRequests)}`] : []),
+          ...(summary.tokenEndpointRequests
+            ? [`  requests  ${JSON.stringify(summary.tokenEndpointRequests)}`]
+            : []),
         ].join('\n') + '\n',
       );
     }
     return 0;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    io.stderr(`agentid token: ${isAgentIdError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : 'failed'}\n`);
+    io.stderr(
+      `agentid token: ${isAgentIdError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : 'failed'}\n`,
+    );
     return 1;
   } finally {
     await emu?.close();

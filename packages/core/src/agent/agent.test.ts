@@ -8,14 +8,22 @@ import { createManualClock } from '../util/clock.js';
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = (claims: object) => `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.c2ln`;
 const result = (accessToken: string, expiresOn: number, refreshOn?: number) =>
-  ({ accessToken, expiresOn: new Date(expiresOn), ...(refreshOn ? { refreshOn: new Date(refreshOn) } : {}) }) as unknown as AuthenticationResult;
+  ({
+    accessToken,
+    expiresOn: new Date(expiresOn),
+    ...(refreshOn ? { refreshOn: new Date(refreshOn) } : {}),
+  }) as unknown as AuthenticationResult;
 
 describe("toAcquisition: the token's own exp wins over expires_in when it is earlier", () => {
   const now = Date.UTC(2026, 0, 1);
   const nowSec = now / 1000;
 
   it('an exp earlier than expires_in says: the exp', () => {
-    const a = toAcquisition(result(jwt({ oid: 'x', exp: nowSec + 3000 }), now + 3600_000), ['api://r/.default'], now);
+    const a = toAcquisition(
+      result(jwt({ oid: 'x', exp: nowSec + 3000 }), now + 3600_000),
+      ['api://r/.default'],
+      now,
+    );
     expect(a.expiresInSec).toBe(3000);
   });
 
@@ -26,12 +34,19 @@ describe("toAcquisition: the token's own exp wins over expires_in when it is ear
 
   it("exp is read against the store's clock (clockNow), expires_in against the real one (now)", () => {
     const storeNow = now + 86_400_000; // an injected clock a day ahead, as the emulator's tokens are
-    const a = toAcquisition(result(jwt({ exp: storeNow / 1000 + 1200 }), now + 3600_000), ['api://r/.default'], now, storeNow);
+    const a = toAcquisition(
+      result(jwt({ exp: storeNow / 1000 + 1200 }), now + 3600_000),
+      ['api://r/.default'],
+      now,
+      storeNow,
+    );
     expect(a.expiresInSec).toBe(1200);
   });
 
   it('no exp: expires_in alone', () => {
-    expect(toAcquisition(result(jwt({ oid: 'x' }), now + 600_000), ['api://r/.default'], now).expiresInSec).toBe(600);
+    expect(
+      toAcquisition(result(jwt({ oid: 'x' }), now + 600_000), ['api://r/.default'], now).expiresInSec,
+    ).toBe(600);
   });
 });
 

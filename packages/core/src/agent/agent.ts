@@ -47,14 +47,24 @@ export interface Agent {
 const AGENT_ID_PATTERN = /^[0-9a-z][0-9a-z-]{2,63}$/i;
 
 function checkAutonomousScopes(scopes: readonly string[]): void {
-  if (!Array.isArray(scopes) || scopes.length !== 1 || typeof scopes[0] !== 'string' || !/\/\.default$/i.test(scopes[0])) {
-    throw new ConfigurationError(`getToken: an autonomous agent token takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`);
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length !== 1 ||
+    typeof scopes[0] !== 'string' ||
+    !/\/\.default$/i.test(scopes[0])
+  ) {
+    throw new ConfigurationError(
+      `getToken: an autonomous agent token takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`,
+    );
   }
 }
 
 /** Creates the agent handle; called by `blueprint.agent(id)`. */
 export function createAgent(runtime: BlueprintRuntime, services: BlueprintServices, id: string): Agent {
-  if (typeof id !== 'string' || !AGENT_ID_PATTERN.test(id)) throw new ConfigurationError(`agent: agentIdentityId must be the agent identity's client id, got '${String(id)}'`);
+  if (typeof id !== 'string' || !AGENT_ID_PATTERN.test(id))
+    throw new ConfigurationError(
+      `agent: agentIdentityId must be the agent identity's client id, got '${String(id)}'`,
+    );
   const requester = createRequester(runtime, { agentId: id });
   // One prepared request per resource the agent calls (a scope found here passed the check).
   const autonomous = createMemo<string, PreparedRequest<undefined>>({ maxEntries: runtime.store.maxEntries });
@@ -65,7 +75,10 @@ export function createAgent(runtime: BlueprintRuntime, services: BlueprintServic
     if (prepared === undefined) {
       try {
         checkAutonomousScopes(scopes);
-        autonomous.set(scope as string, (prepared = requester.prepare({ flow: 'autonomous', clientId: id, scopes })));
+        autonomous.set(
+          scope as string,
+          (prepared = requester.prepare({ flow: 'autonomous', clientId: id, scopes })),
+        );
       } catch (e) {
         return Promise.reject(e);
       }
@@ -73,23 +86,39 @@ export function createAgent(runtime: BlueprintRuntime, services: BlueprintServic
     const resource = prepared.request.scopes;
     return requester.acquire(
       prepared,
-      { send: ({ msal, clientAssertion, claims }) => msal.acquireTokenByClientCredential({ scopes: [...resource], skipCache: true, clientAssertion, ...(claims ? { claims } : {}) }) },
+      {
+        send: ({ msal, clientAssertion, claims }) =>
+          msal.acquireTokenByClientCredential({
+            scopes: [...resource],
+            skipCache: true,
+            clientAssertion,
+            ...(claims ? { claims } : {}),
+          }),
+      },
       options,
     );
   };
 
   const agent: Agent = Object.freeze(
-    attachBroker({ id, blueprintId: runtime.clientId, tenantId: runtime.tenantId, getToken, toString: () => `Agent(${id}, blueprint=${runtime.clientId})` }, (self): AgentBroker =>
-      Object.freeze({
-        agent: self,
-        services,
-        msal: requester.msal,
-        acquire: requester.acquire,
-        prepare: requester.prepare,
-        owns: requester.owns,
-        exchangeToken: requester.exchangeToken,
-        instanceToken: requester.instanceToken,
-      }),
+    attachBroker(
+      {
+        id,
+        blueprintId: runtime.clientId,
+        tenantId: runtime.tenantId,
+        getToken,
+        toString: () => `Agent(${id}, blueprint=${runtime.clientId})`,
+      },
+      (self): AgentBroker =>
+        Object.freeze({
+          agent: self,
+          services,
+          msal: requester.msal,
+          acquire: requester.acquire,
+          prepare: requester.prepare,
+          owns: requester.owns,
+          exchangeToken: requester.exchangeToken,
+          instanceToken: requester.instanceToken,
+        }),
     ),
   );
   return agent;

@@ -37,7 +37,10 @@ export interface AgentTokenCredential {
 }
 
 /** What a credential gets tokens from: scopes plus claims and signal. */
-export type TokenSource = (scopes: readonly string[], options: { claims?: string; signal?: AbortSignal }) => Promise<AccessToken>;
+export type TokenSource = (
+  scopes: readonly string[],
+  options: { claims?: string; signal?: AbortSignal },
+) => Promise<AccessToken>;
 
 /**
  * Wraps a token source as an {@link AgentTokenCredential}: normalizes scopes, honours
@@ -48,16 +51,30 @@ export type TokenSource = (scopes: readonly string[], options: { claims?: string
  * const credential = createTokenCredential((scopes, options) => agent.getToken(scopes, options), { tenantId });
  * ```
  */
-export function createTokenCredential(source: TokenSource, options: { tenantId?: string } = {}): AgentTokenCredential {
+export function createTokenCredential(
+  source: TokenSource,
+  options: { tenantId?: string } = {},
+): AgentTokenCredential {
   return {
     async getToken(scopes, getOptions = {}) {
-      const list = (typeof scopes === 'string' ? [scopes] : Array.isArray(scopes) ? scopes : []).filter((s) => typeof s === 'string' && s.trim() !== '');
+      const list = (typeof scopes === 'string' ? [scopes] : Array.isArray(scopes) ? scopes : []).filter(
+        (s) => typeof s === 'string' && s.trim() !== '',
+      );
       if (list.length === 0) throw new ConfigurationError('getToken: at least one scope is required');
-      if (getOptions.tenantId !== undefined && options.tenantId !== undefined && getOptions.tenantId.toLowerCase() !== options.tenantId.toLowerCase()) {
-        throw new ConfigurationError(`getToken: this credential acts in tenant ${options.tenantId}, not ${getOptions.tenantId}`);
+      if (
+        getOptions.tenantId !== undefined &&
+        options.tenantId !== undefined &&
+        getOptions.tenantId.toLowerCase() !== options.tenantId.toLowerCase()
+      ) {
+        throw new ConfigurationError(
+          `getToken: this credential acts in tenant ${options.tenantId}, not ${getOptions.tenantId}`,
+        );
       }
       getOptions.abortSignal?.throwIfAborted();
-      return source(list, { ...(getOptions.claims ? { claims: getOptions.claims } : {}), ...(getOptions.abortSignal ? { signal: getOptions.abortSignal } : {}) });
+      return source(list, {
+        ...(getOptions.claims ? { claims: getOptions.claims } : {}),
+        ...(getOptions.abortSignal ? { signal: getOptions.abortSignal } : {}),
+      });
     },
   };
 }
@@ -73,5 +90,7 @@ export function createTokenCredential(source: TokenSource, options: { tenantId?:
  * ```
  */
 export function agentTokenCredential(agent: Agent): AgentTokenCredential {
-  return createTokenCredential((scopes, options) => agent.getToken(scopes, options), { tenantId: agent.tenantId });
+  return createTokenCredential((scopes, options) => agent.getToken(scopes, options), {
+    tenantId: agent.tenantId,
+  });
 }

@@ -14,7 +14,14 @@ afterAll(() => emu.close());
 beforeEach(() => emu.counters.reset());
 
 const make = (cache: Record<string, unknown> = {}) =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential(W.secret, { silenceWarning: true }), authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, cache });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential: secretCredential(W.secret, { silenceWarning: true }),
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+    cache,
+  });
 
 // A real collection, to tell handles still referenced from freed ones.
 setFlagsFromString('--expose-gc');
@@ -23,7 +30,8 @@ const id = (i: number) => `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')
 
 describe('blueprint.agent(id) handles are bounded (cache.maxAgents)', () => {
   it('validates cache.maxAgents up front', () => {
-    for (const bad of [0, -1, 1.5, Number.NaN, '10', 2_000_000]) expect(() => make({ maxAgents: bad })).toThrow(/cache\.maxAgents/);
+    for (const bad of [0, -1, 1.5, Number.NaN, '10', 2_000_000])
+      expect(() => make({ maxAgents: bad })).toThrow(/cache\.maxAgents/);
     expect(() => make({ maxAgents: 1 })).not.toThrow();
   });
 

@@ -15,7 +15,8 @@ export const PUBLIC_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export function exchangeAudienceFor(authorityHost: string): string {
   const host = new URL(authorityHost).hostname.toLowerCase();
   if (host.endsWith('microsoftonline.us')) return 'api://AzureADTokenExchangeUSGov';
-  if (host.endsWith('chinacloudapi.cn') || host.endsWith('microsoftonline.cn')) return 'api://AzureADTokenExchangeChina';
+  if (host.endsWith('chinacloudapi.cn') || host.endsWith('microsoftonline.cn'))
+    return 'api://AzureADTokenExchangeChina';
   return 'api://AzureADTokenExchange';
 }
 
@@ -28,12 +29,21 @@ export function normalizeAuthorityHost(value: string | undefined): string {
   } catch {
     throw new ConfigurationError(`authorityHost must be an absolute https URL, got '${raw}'`);
   }
-  if (url.protocol !== 'https:') throw new ConfigurationError(`authorityHost must use https (MSAL requires it), got '${raw}'`);
+  if (url.protocol !== 'https:')
+    throw new ConfigurationError(`authorityHost must use https (MSAL requires it), got '${raw}'`);
   return `${url.protocol}//${url.host}`;
 }
 
 /** MSAL `auth` options that make discovery calls unnecessary for a known authority. */
-export function msalAuthority(authorityHost: string, tenantId: string): { authority: string; knownAuthorities: string[]; authorityMetadata: string; cloudDiscoveryMetadata: string } {
+export function msalAuthority(
+  authorityHost: string,
+  tenantId: string,
+): {
+  authority: string;
+  knownAuthorities: string[];
+  authorityMetadata: string;
+  cloudDiscoveryMetadata: string;
+} {
   const t = `${authorityHost}/${tenantId}`;
   const host = new URL(authorityHost).host;
   return {

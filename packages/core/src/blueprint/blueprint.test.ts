@@ -5,7 +5,14 @@ import { inspect } from 'node:util';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTracing } from '@agentid/test-support/otel';
-import { certificateCredential, createBlueprint, federatedCredential, secretCredential, workloadIdentityCredential, type BlueprintCredential } from '../index.js';
+import {
+  certificateCredential,
+  createBlueprint,
+  federatedCredential,
+  secretCredential,
+  workloadIdentityCredential,
+  type BlueprintCredential,
+} from '../index.js';
 import { brokerOf, servicesOf } from '../broker.js';
 
 const W = DEMO.blueprints.workers;
@@ -16,7 +23,13 @@ const tracing = createTestTracing();
 beforeAll(async () => {
   const seed = defaultSeed();
   const bp = seed.tenants[0]!.blueprints!.find((b) => b.appId === W.appId)!;
-  bp.credentials = { ...bp.credentials, certificates: [cert.certPem], federated: [{ issuer: 'https://login.agentid.test/_issuers/k8s', subject: 'system:serviceaccount:agents:workers' }] };
+  bp.credentials = {
+    ...bp.credentials,
+    certificates: [cert.certPem],
+    federated: [
+      { issuer: 'https://login.agentid.test/_issuers/k8s', subject: 'system:serviceaccount:agents:workers' },
+    ],
+  };
   emu = await createEmulator({ seed });
 });
 afterAll(() => emu.close());
@@ -27,17 +40,30 @@ beforeEach(() => {
 });
 
 const make = (credential: BlueprintCredential, extra: Record<string, unknown> = {}) =>
-  createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential, authorityHost: emu.baseUrl, network: { fetch: emu.fetch }, telemetry: { tracerProvider: tracing.provider }, ...extra });
+  createBlueprint({
+    tenantId: DEMO.tenantId,
+    clientId: W.appId,
+    credential,
+    authorityHost: emu.baseUrl,
+    network: { fetch: emu.fetch },
+    telemetry: { tracerProvider: tracing.provider },
+    ...extra,
+  });
 
 describe('createBlueprint against the emulator', () => {
   it('gets an autonomous agent token (legs 1-2) with every credential type', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentid-wi-'));
     const file = join(dir, 'token');
-    writeFileSync(file, await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }));
+    writeFileSync(
+      file,
+      await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }),
+    );
     const creds = [
       secretCredential(W.secret, { silenceWarning: true }),
       certificateCredential({ certificate: cert.certPem, privateKey: cert.keyPem }),
-      federatedCredential(() => emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' })),
+      federatedCredential(() =>
+        emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }),
+      ),
       workloadIdentityCredential({ tokenFilePath: file }),
     ];
     for (const c of creds) {
@@ -52,12 +78,22 @@ describe('createBlueprint against the emulator', () => {
   it('re-reads a rotated workload identity file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentid-wi-'));
     const file = join(dir, 'token');
-    writeFileSync(file, await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:other' }));
+    writeFileSync(
+      file,
+      await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:other' }),
+    );
     const bp = make(workloadIdentityCredential({ tokenFilePath: file }));
-    await expect(bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).rejects.toMatchObject({ code: 'AGENTID_FIC_NOT_MATCHED' });
+    await expect(bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).rejects.toMatchObject({
+      code: 'AGENTID_FIC_NOT_MATCHED',
+    });
     await new Promise((r) => setTimeout(r, 20));
-    writeFileSync(file, await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }));
-    expect((await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).subject).toBe(DEMO.agents.mail);
+    writeFileSync(
+      file,
+      await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:agents:workers' }),
+    );
+    expect((await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).subject).toBe(
+      DEMO.agents.mail,
+    );
   });
 
   it('serves hits from cache and coalesces concurrent misses: one request per leg', async () => {
@@ -87,7 +123,14 @@ describe('createBlueprint against the emulator', () => {
   });
 
   it('retries 429 with Retry-After and 503, never invalid_grant-like errors; tokens never leak', async () => {
-    emu.faults.add({ route: 'token', grant: 'leg1', kind: 'status', status: 429, retryAfterSec: 0, times: 1 });
+    emu.faults.add({
+      route: 'token',
+      grant: 'leg1',
+      kind: 'status',
+      status: 429,
+      retryAfterSec: 0,
+      times: 1,
+    });
     emu.faults.add({ route: 'token', grant: 'leg2', kind: 'status', status: 503, times: 2 });
     const t = await make(secretCredential(W.secret, { silenceWarning: true }))
       .agent(DEMO.agents.mail)
@@ -111,11 +154,28 @@ describe('createBlueprint against the emulator', () => {
   });
 
   it('validates options and scopes with typed errors', async () => {
-    expect(() => createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: secretCredential('x', { silenceWarning: true }), authorityHost: 'http://insecure' })).toThrow(/https/);
-    expect(() => createBlueprint({ tenantId: '', clientId: W.appId, credential: secretCredential('x', { silenceWarning: true }) })).toThrow(/tenantId/);
-    expect(() => certificateCredential({ certificate: cert.certPem, privateKey: createCertificate().keyPem })).toThrow(/does not match/);
+    expect(() =>
+      createBlueprint({
+        tenantId: DEMO.tenantId,
+        clientId: W.appId,
+        credential: secretCredential('x', { silenceWarning: true }),
+        authorityHost: 'http://insecure',
+      }),
+    ).toThrow(/https/);
+    expect(() =>
+      createBlueprint({
+        tenantId: '',
+        clientId: W.appId,
+        credential: secretCredential('x', { silenceWarning: true }),
+      }),
+    ).toThrow(/tenantId/);
+    expect(() =>
+      certificateCredential({ certificate: cert.certPem, privateKey: createCertificate().keyPem }),
+    ).toThrow(/does not match/);
     const agent = make(secretCredential(W.secret, { silenceWarning: true })).agent(DEMO.agents.mail);
-    await expect(agent.getToken(['api://tools/Mail.Read'])).rejects.toMatchObject({ code: 'AGENTID_INVALID_OPTIONS' });
+    await expect(agent.getToken(['api://tools/Mail.Read'])).rejects.toMatchObject({
+      code: 'AGENTID_INVALID_OPTIONS',
+    });
     await expect(
       make(secretCredential(W.secret, { silenceWarning: true }))
         .agent(DEMO.agents.orchestrator)
@@ -146,7 +206,10 @@ describe('freshness with an injected clock', () => {
     expect(e.counters.tokenRequests('leg2')).toBe(1);
     // Past refresh_in (1800 s): the valid token is served while one background refresh runs.
     clock.advance(900_000);
-    const during = await Promise.all([agent.getToken(['api://tools/.default']), agent.getToken(['api://tools/.default'])]);
+    const during = await Promise.all([
+      agent.getToken(['api://tools/.default']),
+      agent.getToken(['api://tools/.default']),
+    ]);
     expect(during.every((t) => t.token === first.token)).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     expect(e.counters.tokenRequests('leg2')).toBe(2);
@@ -156,7 +219,9 @@ describe('freshness with an injected clock', () => {
     // Outage: every token request fails; once the cached token is no longer usable it is not served.
     e.faults.add({ route: 'token', kind: 'status', status: 503 });
     clock.advance(3_300_000);
-    await expect(agent.getToken(['api://tools/.default'])).rejects.toMatchObject({ code: 'AGENTID_SERVER_ERROR' });
+    await expect(agent.getToken(['api://tools/.default'])).rejects.toMatchObject({
+      code: 'AGENTID_SERVER_ERROR',
+    });
     e.faults.clear();
     const after = await agent.getToken(['api://tools/.default']);
     expect(after.expiresOn.getTime() - clock.now()).toBeGreaterThan(300_000);
@@ -188,21 +253,35 @@ describe('freshness with an injected clock', () => {
       authorityHost: short.baseUrl,
       network: { fetch: short.fetch },
     });
-    await expect(bp2.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).rejects.toMatchObject({ code: 'AGENTID_TOKEN_LIFETIME' });
+    await expect(bp2.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).rejects.toMatchObject({
+      code: 'AGENTID_TOKEN_LIFETIME',
+    });
   });
 
   it('managed identity credential through MSAL ManagedIdentityApplication', async () => {
     const seed = defaultSeed();
     const b = seed.tenants[0]!.blueprints!.find((x) => x.appId === W.appId)!;
-    b.credentials = { federated: [{ issuer: `https://login.agentid.test/${DEMO.tenantId}/v2.0`, subject: DEMO.managedIdentity.id }] };
+    b.credentials = {
+      federated: [
+        { issuer: `https://login.agentid.test/${DEMO.tenantId}/v2.0`, subject: DEMO.managedIdentity.id },
+      ],
+    };
     const e = await createEmulator({ seed });
     const saved = { ep: process.env.IDENTITY_ENDPOINT, h: process.env.IDENTITY_HEADER };
     process.env.IDENTITY_ENDPOINT = `${e.baseUrl}/_mi/token`;
     process.env.IDENTITY_HEADER = e.identityHeader;
     try {
       const { managedIdentityCredential } = await import('../index.js');
-      const bp = createBlueprint({ tenantId: DEMO.tenantId, clientId: W.appId, credential: managedIdentityCredential(), authorityHost: e.baseUrl, network: { fetch: e.fetch } });
-      expect((await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).subject).toBe(DEMO.agents.mail);
+      const bp = createBlueprint({
+        tenantId: DEMO.tenantId,
+        clientId: W.appId,
+        credential: managedIdentityCredential(),
+        authorityHost: e.baseUrl,
+        network: { fetch: e.fetch },
+      });
+      expect((await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default'])).subject).toBe(
+        DEMO.agents.mail,
+      );
       expect(e.counters.snapshot().byRoute.mi).toBe(1);
     } finally {
       for (const [k, v] of [
@@ -236,10 +315,20 @@ describe('freshness with an injected clock', () => {
       send: async ({ msal, clientAssertion }: { msal: typeof broker.msal; clientAssertion: string }) => {
         calls++;
         await new Promise((r) => setTimeout(r, 5));
-        return msal.acquireTokenByClientCredential({ scopes: ['api://reports/.default'], skipCache: true, clientAssertion });
+        return msal.acquireTokenByClientCredential({
+          scopes: ['api://reports/.default'],
+          skipCache: true,
+          clientAssertion,
+        });
       },
     };
-    const req = { flow: 'custom', scopes: ['api://reports/.default'], subject: 'user-1', tags: ['user:user-1'], attributes: { 'agentid.obo.user.id': 'user-1' } };
+    const req = {
+      flow: 'custom',
+      scopes: ['api://reports/.default'],
+      subject: 'user-1',
+      tags: ['user:user-1'],
+      attributes: { 'agentid.obo.user.id': 'user-1' },
+    };
     const [a, b] = await Promise.all([broker.acquire(req, exchange), broker.acquire(req, exchange)]);
     expect(calls).toBe(1);
     expect(a.token).toBe(b.token);

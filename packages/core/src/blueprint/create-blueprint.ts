@@ -107,18 +107,28 @@ const ID = /^[0-9a-z][0-9a-z.-]{2,254}$/i;
  * ```
  */
 export function createBlueprint(options: BlueprintOptions): Blueprint {
-  if (!options || typeof options !== 'object') throw new ConfigurationError('createBlueprint: options are required');
-  if (typeof options.tenantId !== 'string' || !ID.test(options.tenantId)) throw new ConfigurationError('createBlueprint: tenantId must be a tenant id or domain');
-  if (typeof options.clientId !== 'string' || !ID.test(options.clientId)) throw new ConfigurationError("createBlueprint: clientId must be the blueprint's application id");
-  if (!options.credential || typeof options.credential.resolve !== 'function') throw new ConfigurationError('createBlueprint: credential must come from one of the *Credential factories');
+  if (!options || typeof options !== 'object')
+    throw new ConfigurationError('createBlueprint: options are required');
+  if (typeof options.tenantId !== 'string' || !ID.test(options.tenantId))
+    throw new ConfigurationError('createBlueprint: tenantId must be a tenant id or domain');
+  if (typeof options.clientId !== 'string' || !ID.test(options.clientId))
+    throw new ConfigurationError("createBlueprint: clientId must be the blueprint's application id");
+  if (!options.credential || typeof options.credential.resolve !== 'function')
+    throw new ConfigurationError(
+      'createBlueprint: credential must come from one of the *Credential factories',
+    );
   const { tenantId, clientId } = options;
   const maxAgents = options.cache?.maxAgents ?? 1000;
   assertNumber('createBlueprint: cache.maxAgents', maxAgents, { min: 1, max: 1_000_000, integer: true });
   const clock = options.clock ?? systemClock;
   const authorityHost = normalizeAuthorityHost(options.authorityHost);
   const exchangeAudience = exchangeAudienceFor(authorityHost);
-  const telemetry = withOptionPath('createBlueprint: telemetry.', () => createTelemetry(options.telemetry ?? {}));
-  const http = withOptionPath('createBlueprint: network.', () => createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer }));
+  const telemetry = withOptionPath('createBlueprint: telemetry.', () =>
+    createTelemetry(options.telemetry ?? {}),
+  );
+  const http = withOptionPath('createBlueprint: network.', () =>
+    createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer }),
+  );
   // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
   // The blueprint's own secrets, kept out of every error its token requests throw.
   const secrets = createSecretRedactor();
@@ -143,14 +153,21 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
         }
         const suppressed = last?.suppressed ?? 0;
         lastLogged.set(e.type, { at: now, suppressed: 0 });
-        telemetry.logger.warn(`agentid token store: ${e.type}${'operation' in e ? ` (${e.operation})` : ''}${suppressed > 0 ? `; ${suppressed} more since the last report` : ''}`);
+        telemetry.logger.warn(
+          `agentid token store: ${e.type}${'operation' in e ? ` (${e.operation})` : ''}${suppressed > 0 ? `; ${suppressed} more since the last report` : ''}`,
+        );
       },
     }),
   );
   const auth = msalAuthority(authorityHost, tenantId);
   const system = { networkClient: network as INetworkModule, disableInternalRetries: true };
   const caps = options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {};
-  let credential = options.credential.resolve({ exchangeAudience, network, clock, warn: (m) => telemetry.logger.warn(m) });
+  let credential = options.credential.resolve({
+    exchangeAudience,
+    network,
+    clock,
+    warn: (m) => telemetry.logger.warn(m),
+  });
   if ('clientSecret' in credential) secrets.add(credential.clientSecret);
   if ('clientAssertion' in credential) {
     // JWT assertions are redacted by their shape; an opaque one is known only by its value.
@@ -163,12 +180,21 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
       },
     };
   }
-  const blueprintApp = new ConfidentialClientApplication({ auth: { clientId, ...auth, ...caps, ...credential }, system });
+  const blueprintApp = new ConfidentialClientApplication({
+    auth: { clientId, ...auth, ...caps, ...credential },
+    system,
+  });
   // An agent's client sends, as its assertion, the T1 of the request in flight (the broker sets it
   // in the network context before every call): never one MSAL would fetch on its own.
   const agentAssertion = () => {
     const t1 = network.clientAssertion();
-    return t1 !== undefined ? Promise.resolve(t1) : Promise.reject(new UnexpectedError("An agent identity's MSAL client was used outside the broker (no T1 in flight)"));
+    return t1 !== undefined
+      ? Promise.resolve(t1)
+      : Promise.reject(
+          new UnexpectedError(
+            "An agent identity's MSAL client was used outside the broker (no T1 in flight)",
+          ),
+        );
   };
   const runtime: BlueprintRuntime = {
     tenantId,
@@ -182,7 +208,11 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     telemetry,
     clock,
     blueprintApp,
-    newAgentApp: (agentId) => new ConfidentialClientApplication({ auth: { clientId: agentId, ...auth, ...caps, clientAssertion: agentAssertion }, system }),
+    newAgentApp: (agentId) =>
+      new ConfidentialClientApplication({
+        auth: { clientId: agentId, ...auth, ...caps, clientAssertion: agentAssertion },
+        system,
+      }),
   };
   const services: BlueprintServices = Object.freeze({
     tenantId,
@@ -205,14 +235,23 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     let prepared = typeof scope === 'string' ? appTokens.get(scope) : undefined;
     if (prepared === undefined) {
       if (typeof scope !== 'string' || !/\/\.default$/i.test(scope)) {
-        throw new ConfigurationError(`getAppToken: takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`);
+        throw new ConfigurationError(
+          `getAppToken: takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`,
+        );
       }
       appTokens.set(scope, (prepared = self.prepare({ flow: 'app', scopes: [scope] })));
     }
     const resource = prepared.request.scopes;
     return self.acquireAsBlueprint(
       prepared,
-      { send: ({ msal, claims }) => msal.acquireTokenByClientCredential({ scopes: [...resource], skipCache: true, ...(claims ? { claims } : {}) }) },
+      {
+        send: ({ msal, claims }) =>
+          msal.acquireTokenByClientCredential({
+            scopes: [...resource],
+            skipCache: true,
+            ...(claims ? { claims } : {}),
+          }),
+      },
       getOptions,
     );
   };

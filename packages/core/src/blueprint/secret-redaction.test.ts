@@ -6,7 +6,13 @@ import { type BlueprintCredential, createBlueprint, isAgentIdError, secretCreden
 
 // An Entra-shaped client secret, with the characters that encode differently in a form, a URL and JSON.
 const SECRET = 'Qx8Q~k2.Fz_9"pL/a+b cdEfgH';
-const VARIANTS = [SECRET, encodeURIComponent(SECRET), new URLSearchParams({ v: SECRET }).toString().slice(2), JSON.stringify(SECRET).slice(1, -1), 'k2.Fz_9'];
+const VARIANTS = [
+  SECRET,
+  encodeURIComponent(SECRET),
+  new URLSearchParams({ v: SECRET }).toString().slice(2),
+  JSON.stringify(SECRET).slice(1, -1),
+  'k2.Fz_9',
+];
 const TENANT = '11111111-1111-4111-8111-111111111111';
 const BLUEPRINT = 'b1111111-1111-4111-8111-111111111111';
 const AGENT = 'a1111111-1111-4111-8111-111111111111';
@@ -29,16 +35,31 @@ const echo = (status: number, secret: string) => (call: FakeCall) => ({
 // Everything an error carries, as a log line, a debugger or an error reporter would render it.
 function everything(error: unknown): string {
   const parts: string[] = [inspect(error, { depth: Infinity, showHidden: true }), JSON.stringify(error)];
-  for (let e: unknown = error, i = 0; e !== undefined && e !== null && i < 10; e = (e as { cause?: unknown }).cause, i++) {
+  for (
+    let e: unknown = error, i = 0;
+    e !== undefined && e !== null && i < 10;
+    e = (e as { cause?: unknown }).cause, i++
+  ) {
     parts.push(String(e), inspect(e, { depth: Infinity, showHidden: true }));
     for (const k of Object.getOwnPropertyNames(e)) parts.push(String((e as Record<string, unknown>)[k]));
   }
-  for (const s of tracing.spans()) parts.push(JSON.stringify({ status: s.status, attributes: s.attributes, events: s.events }));
+  for (const s of tracing.spans())
+    parts.push(JSON.stringify({ status: s.status, attributes: s.attributes, events: s.events }));
   return parts.join('\n');
 }
 
-const blueprint = (fetch: typeof globalThis.fetch, credential: BlueprintCredential = secretCredential(SECRET, { silenceWarning: true })) =>
-  createBlueprint({ tenantId: TENANT, clientId: BLUEPRINT, credential, authorityHost: 'https://login.agentid.test', network: { fetch, retries: 0 }, telemetry: { tracerProvider: tracing.provider } });
+const blueprint = (
+  fetch: typeof globalThis.fetch,
+  credential: BlueprintCredential = secretCredential(SECRET, { silenceWarning: true }),
+) =>
+  createBlueprint({
+    tenantId: TENANT,
+    clientId: BLUEPRINT,
+    credential,
+    authorityHost: 'https://login.agentid.test',
+    network: { fetch, retries: 0 },
+    telemetry: { tracerProvider: tracing.provider },
+  });
 
 describe('a client secret echoed by the token endpoint never leaves in an error', () => {
   for (const status of [401, 400, 503]) {
@@ -50,7 +71,9 @@ describe('a client secret echoed by the token endpoint never leaves in an error'
         .catch((e: unknown) => e);
       expect(isAgentIdError(error)).toBe(true);
       expect(fake.calls[0]!.form.get('client_secret')).toBe(SECRET);
-      expect((error as { errorDescription?: string }).errorDescription).toContain('AADSTS7000215: Invalid client secret provided');
+      expect((error as { errorDescription?: string }).errorDescription).toContain(
+        'AADSTS7000215: Invalid client secret provided',
+      );
       const text = everything(error);
       for (const v of VARIANTS) expect(text).not.toContain(v);
       expect(text).toContain('[redacted]');
@@ -61,7 +84,11 @@ describe('a client secret echoed by the token endpoint never leaves in an error'
   it('an opaque (non-JWT) client assertion of a custom credential, echoed back, is removed too', async () => {
     const opaque = 'opaque-assertion-Zz9~value.0123456789';
     const fake = createFakeFetch([echo(401, opaque)]);
-    const custom: BlueprintCredential = { kind: 'federated', resolve: () => ({ clientAssertion: async () => opaque }), toString: () => 'custom' };
+    const custom: BlueprintCredential = {
+      kind: 'federated',
+      resolve: () => ({ clientAssertion: async () => opaque }),
+      toString: () => 'custom',
+    };
     const error = await blueprint(fake.fetch, custom)
       .agent(AGENT)
       .getToken(['api://reports/.default'])

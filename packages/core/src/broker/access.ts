@@ -35,7 +35,10 @@ export function attachServices<T extends object>(target: T, services: BlueprintS
  * ```
  */
 export function brokerOf(agent: Agent): AgentBroker {
-  const broker = agent !== null && typeof agent === 'object' ? (agent as unknown as Record<symbol, unknown>)[BROKER] : undefined;
+  const broker =
+    agent !== null && typeof agent === 'object'
+      ? (agent as unknown as Record<symbol, unknown>)[BROKER]
+      : undefined;
   if (broker === undefined) throw new TypeError('brokerOf: not an agent from blueprint.agent(id)');
   return broker as AgentBroker;
 }
@@ -50,7 +53,10 @@ export function brokerOf(agent: Agent): AgentBroker {
  * ```
  */
 export function servicesOf(blueprint: Blueprint): BlueprintServices {
-  const services = blueprint !== null && typeof blueprint === 'object' ? (blueprint as unknown as Record<symbol, unknown>)[SERVICES] : undefined;
+  const services =
+    blueprint !== null && typeof blueprint === 'object'
+      ? (blueprint as unknown as Record<symbol, unknown>)[SERVICES]
+      : undefined;
   if (services === undefined) throw new TypeError('servicesOf: not a blueprint from createBlueprint()');
   return services as BlueprintServices;
 }

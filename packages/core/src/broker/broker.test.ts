@@ -39,7 +39,8 @@ const exchangeOf = () => {
   });
   return { send } satisfies Exchange;
 };
-const nOf = (token: { token: string }) => JSON.parse(Buffer.from(token.token.split('.')[1]!, 'base64url').toString()).n as number;
+const nOf = (token: { token: string }) =>
+  JSON.parse(Buffer.from(token.token.split('.')[1]!, 'base64url').toString()).n as number;
 
 describe('agent broker: cache hits and prepared requests', () => {
   it('records one span per hit (outcome hit, the agent and request attributes) under the caller’s active span', async () => {
@@ -53,7 +54,12 @@ describe('agent broker: cache hits and prepared requests', () => {
     });
     const hit = tracing.spans().find((s) => s.name === 'agentid.autonomous');
     const caller = tracing.spans().find((s) => s.name === 'caller');
-    expect(hit?.attributes).toMatchObject({ 'agentid.agent.id': DEMO.agents.mail, 'agentid.blueprint.id': W.appId, 'agentid.flow': 'autonomous', 'agentid.cache.outcome': 'hit' });
+    expect(hit?.attributes).toMatchObject({
+      'agentid.agent.id': DEMO.agents.mail,
+      'agentid.blueprint.id': W.appId,
+      'agentid.flow': 'autonomous',
+      'agentid.cache.outcome': 'hit',
+    });
     expect(hit?.parentSpanContext?.spanId).toBe(caller?.spanContext().spanId);
     expect(hit?.ended).toBe(true);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
@@ -63,7 +69,15 @@ describe('agent broker: cache hits and prepared requests', () => {
     const bp = make();
     const broker = brokerOf(bp.agent(DEMO.agents.mail));
     const other = brokerOf(bp.agent(DEMO.agents.orchestrator));
-    const prepared = broker.prepare({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'user-1', attributes: { 'test.attr': 'x' } }, { label: 'mine', data: { n: 1 } });
+    const prepared = broker.prepare(
+      {
+        flow: 'custom',
+        scopes: ['api://tools/.default'],
+        subject: 'user-1',
+        attributes: { 'test.attr': 'x' },
+      },
+      { label: 'mine', data: { n: 1 } },
+    );
     expect(prepared).toMatchObject({ label: 'mine', data: { n: 1 } });
     expect(broker.owns(prepared)).toBe(true);
     expect(other.owns(prepared)).toBe(false);
@@ -71,22 +85,50 @@ describe('agent broker: cache hits and prepared requests', () => {
     expect(nOf(await broker.acquire(prepared, acquire))).toBe(1);
     expect(nOf(await broker.acquire(prepared, acquire))).toBe(1);
     // A plain request with the same parts has the same key.
-    expect(nOf(await broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'user-1' }, acquire))).toBe(1);
+    expect(
+      nOf(
+        await broker.acquire(
+          { flow: 'custom', scopes: ['api://tools/.default'], subject: 'user-1' },
+          acquire,
+        ),
+      ),
+    ).toBe(1);
     // Claims make another key (and skip the cache); the prepared request's own entry stays.
-    expect(nOf(await broker.acquire(prepared, acquire, { claims: '{"access_token":{"xms_cc":{"values":["cp1"]}}}' }))).toBe(2);
+    expect(
+      nOf(
+        await broker.acquire(prepared, acquire, { claims: '{"access_token":{"xms_cc":{"values":["cp1"]}}}' }),
+      ),
+    ).toBe(2);
     expect(nOf(await broker.acquire(prepared, acquire))).toBe(1);
     expect(acquire.send).toHaveBeenCalledTimes(2);
     await expect(other.acquire(prepared, acquire)).rejects.toThrow(/prepared by another agent/);
-    expect(() => broker.prepare({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl' })).toThrow(TypeError);
+    expect(() =>
+      broker.prepare({
+        flow: 'custom',
+        scopes: ['api://tools/.default'],
+        subject: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl',
+      }),
+    ).toThrow(TypeError);
     const spans = tracing.spans().filter((s) => s.name === 'agentid.custom');
-    expect(spans.map((s) => s.attributes['agentid.cache.outcome'])).toEqual(['miss', 'hit', 'hit', 'miss', 'hit']);
+    expect(spans.map((s) => s.attributes['agentid.cache.outcome'])).toEqual([
+      'miss',
+      'hit',
+      'hit',
+      'miss',
+      'hit',
+    ]);
     expect(spans.map((s) => s.attributes['test.attr'])).toEqual(['x', 'x', undefined, 'x', 'x']);
   });
 
   it('drops a prepared request’s token when its tag is invalidated', async () => {
     const bp = make();
     const broker = brokerOf(bp.agent(DEMO.agents.mail));
-    const prepared = broker.prepare({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'user-2', tags: ['user:user-2'] });
+    const prepared = broker.prepare({
+      flow: 'custom',
+      scopes: ['api://tools/.default'],
+      subject: 'user-2',
+      tags: ['user:user-2'],
+    });
     const acquire = exchangeOf();
     expect(nOf(await broker.acquire(prepared, acquire))).toBe(1);
     expect(nOf(await broker.acquire(prepared, acquire))).toBe(1);
@@ -98,7 +140,8 @@ describe('agent broker: cache hits and prepared requests', () => {
 });
 
 describe('the one acquisition path: T1 first, one retry with a fresh T1 when Entra rejects it', () => {
-  const rejected = (code: 'AGENTID_INVALID_CLIENT' | 'AGENTID_ASSERTION_EXPIRED', aadsts?: number) => new OAuthError(code, 'refused', { status: 400, ...(aadsts ? { aadsts } : {}) });
+  const rejected = (code: 'AGENTID_INVALID_CLIENT' | 'AGENTID_ASSERTION_EXPIRED', aadsts?: number) =>
+    new OAuthError(code, 'refused', { status: 400, ...(aadsts ? { aadsts } : {}) });
 
   it('a rejected T1 (invalid_client, or AADSTS700024) is replaced once: leg 1 again, the request again with the new T1', async () => {
     for (const error of [rejected('AGENTID_INVALID_CLIENT'), rejected('AGENTID_ASSERTION_EXPIRED', 700024)]) {
@@ -113,7 +156,11 @@ describe('the one acquisition path: T1 first, one retry with a fresh T1 when Ent
           return ok.send(context);
         },
       };
-      expect(nOf(await broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'u' }, exchange))).toBe(1);
+      expect(
+        nOf(
+          await broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'u' }, exchange),
+        ),
+      ).toBe(1);
       expect(seen).toHaveLength(2);
       expect(seen[1]).not.toBe(seen[0]);
       expect(emu.counters.tokenRequests('leg1')).toBe(2);
@@ -121,19 +168,26 @@ describe('the one acquisition path: T1 first, one retry with a fresh T1 when Ent
   });
 
   it("never retries anything else: a user's expired assertion (AADSTS500133), a bad grant, a second rejection", async () => {
-    for (const error of [rejected('AGENTID_ASSERTION_EXPIRED', 500133), new OAuthError('AGENTID_INVALID_GRANT', 'bad grant', { status: 400 })]) {
+    for (const error of [
+      rejected('AGENTID_ASSERTION_EXPIRED', 500133),
+      new OAuthError('AGENTID_INVALID_GRANT', 'bad grant', { status: 400 }),
+    ]) {
       const broker = brokerOf(make().agent(DEMO.agents.mail));
       const send = vi.fn(async () => {
         throw error;
       });
-      await expect(broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'u' }, { send })).rejects.toBe(error);
+      await expect(
+        broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'u' }, { send }),
+      ).rejects.toBe(error);
       expect(send).toHaveBeenCalledTimes(1);
     }
     const broker = brokerOf(make().agent(DEMO.agents.mail));
     const always = vi.fn(async () => {
       throw rejected('AGENTID_INVALID_CLIENT');
     });
-    await expect(broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'u' }, { send: always })).rejects.toMatchObject({ code: 'AGENTID_INVALID_CLIENT' });
+    await expect(
+      broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'], subject: 'u' }, { send: always }),
+    ).rejects.toMatchObject({ code: 'AGENTID_INVALID_CLIENT' });
     expect(always).toHaveBeenCalledTimes(2);
   });
 
@@ -146,7 +200,12 @@ describe('the one acquisition path: T1 first, one retry with a fresh T1 when Ent
       network: { fetch: emu.fetch },
     });
     const exchange = exchangeOf();
-    await expect(brokerOf(bp.agent(DEMO.agents.mail)).acquire({ flow: 'custom', scopes: ['api://tools/.default'] }, exchange)).rejects.toMatchObject({ code: 'AGENTID_INVALID_CLIENT' });
+    await expect(
+      brokerOf(bp.agent(DEMO.agents.mail)).acquire(
+        { flow: 'custom', scopes: ['api://tools/.default'] },
+        exchange,
+      ),
+    ).rejects.toMatchObject({ code: 'AGENTID_INVALID_CLIENT' });
     expect(emu.counters.tokenRequests('leg1')).toBe(1);
     expect(exchange.send).not.toHaveBeenCalled();
   });
@@ -167,7 +226,9 @@ describe('the one acquisition path: T1 first, one retry with a fresh T1 when Ent
     expect(token.subject).toBe(DEMO.agents.mail);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
     // Outside the broker the client has no T1 to send: a typed error, no request.
-    await expect(broker.msal.acquireTokenByClientCredential({ scopes: ['api://reports/.default'], skipCache: true })).rejects.toThrow(/outside the broker/);
+    await expect(
+      broker.msal.acquireTokenByClientCredential({ scopes: ['api://reports/.default'], skipCache: true }),
+    ).rejects.toThrow(/outside the broker/);
     expect(emu.counters.snapshot().byGrant).toEqual({ leg1: 1, leg2: 1 });
   });
 
@@ -177,7 +238,9 @@ describe('the one acquisition path: T1 first, one retry with a fresh T1 when Ent
     const verify = vi.fn(() => {
       throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'not the one asked for');
     });
-    await expect(broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'] }, { send: ok.send, verify })).rejects.toThrow(/not the one asked for/);
+    await expect(
+      broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'] }, { send: ok.send, verify }),
+    ).rejects.toThrow(/not the one asked for/);
     expect(nOf(await broker.acquire({ flow: 'custom', scopes: ['api://tools/.default'] }, ok))).toBe(2);
   });
 });

@@ -24,7 +24,10 @@ const HIT = Object.freeze({ [ATTR.CACHE_OUTCOME]: 'hit' });
  */
 export function clientAssertionRejected(error: unknown): boolean {
   if (!isAgentIdError(error)) return false;
-  return error.code === 'AGENTID_INVALID_CLIENT' || (error.code === 'AGENTID_ASSERTION_EXPIRED' && error.aadsts === 700024);
+  return (
+    error.code === 'AGENTID_INVALID_CLIENT' ||
+    (error.code === 'AGENTID_ASSERTION_EXPIRED' && error.aadsts === 700024)
+  );
 }
 
 /**
@@ -34,16 +37,28 @@ export function clientAssertionRejected(error: unknown): boolean {
  * clock. A token's own `exp` wins when it is earlier than `expires_in` says (PROTOCOL.md); it is
  * compared with `clockNow`, the store's clock.
  */
-export function toAcquisition(result: AuthenticationResult | null, scopes: readonly string[], now: number = Date.now(), clockNow: number = now): TokenAcquisition {
+export function toAcquisition(
+  result: AuthenticationResult | null,
+  scopes: readonly string[],
+  now: number = Date.now(),
+  clockNow: number = now,
+): TokenAcquisition {
   if (!result?.accessToken) throw new ConfigurationError('MSAL returned no access token');
   const claims = summarizeClaims(decodeJwtClaims(result.accessToken));
   const fromExpiresIn = result.expiresOn ? (result.expiresOn.getTime() - now) / 1000 : undefined;
   const fromExp = claims.exp !== undefined ? claims.exp - clockNow / 1000 : undefined;
-  const expiresIn = fromExpiresIn === undefined ? (fromExp ?? -now / 1000) : fromExp === undefined ? fromExpiresIn : Math.min(fromExpiresIn, fromExp);
+  const expiresIn =
+    fromExpiresIn === undefined
+      ? (fromExp ?? -now / 1000)
+      : fromExp === undefined
+        ? fromExpiresIn
+        : Math.min(fromExpiresIn, fromExp);
   return {
     token: result.accessToken,
     expiresInSec: Math.floor(expiresIn),
-    ...(result.refreshOn ? { refreshInSec: Math.max(0, Math.floor((result.refreshOn.getTime() - now) / 1000)) } : {}),
+    ...(result.refreshOn
+      ? { refreshInSec: Math.max(0, Math.floor((result.refreshOn.getTime() - now) / 1000)) }
+      : {}),
     meta: {
       scopes: [...scopes],
       ...(claims.oid ? { subject: claims.oid } : {}),
@@ -68,7 +83,15 @@ class Prepared<D> extends CacheSlot implements PreparedRequest<D> {
   readonly request: Readonly<BrokerRequest>;
   readonly tags: readonly string[];
 
-  constructor(owner: object, request: Readonly<BrokerRequest>, key: string, attributes: Readonly<Attributes>, tags: readonly string[], label: string | undefined, data: D) {
+  constructor(
+    owner: object,
+    request: Readonly<BrokerRequest>,
+    key: string,
+    attributes: Readonly<Attributes>,
+    tags: readonly string[],
+    label: string | undefined,
+    data: D,
+  ) {
     super(key);
     this.owner = owner;
     this.label = label;
@@ -92,9 +115,18 @@ type Client = 'agent' | 'blueprint';
  */
 export interface Requester {
   /** The one acquisition path, as the agent identity (see {@link createRequester}). */
-  acquire(request: BrokerRequest | PreparedRequest<unknown>, exchange: Exchange, options?: GetTokenOptions, call?: BrokerCall): Promise<AccessToken>;
+  acquire(
+    request: BrokerRequest | PreparedRequest<unknown>,
+    exchange: Exchange,
+    options?: GetTokenOptions,
+    call?: BrokerCall,
+  ): Promise<AccessToken>;
   /** The same path as the blueprint's own client (leg 1, app tokens): no T1, nothing to retry. */
-  acquireAsBlueprint(request: BrokerRequest | PreparedRequest<unknown>, exchange: Exchange, options?: GetTokenOptions): Promise<AccessToken>;
+  acquireAsBlueprint(
+    request: BrokerRequest | PreparedRequest<unknown>,
+    exchange: Exchange,
+    options?: GetTokenOptions,
+  ): Promise<AccessToken>;
   prepare<D = undefined>(request: BrokerRequest, extra?: { label?: string; data?: D }): PreparedRequest<D>;
   owns(value: unknown): value is PreparedRequest<unknown>;
   /** The client the agent's requests are made as (T1 as its assertion); for the blueprint, its own. */
@@ -124,11 +156,18 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
   );
   const baseAttributes = (flow: string) =>
     agentId !== undefined
-      ? { [ATTR.BLUEPRINT_ID]: blueprintId, [ATTR.AGENT_ID]: agentId, [ATTR.GEN_AI_AGENT_ID]: agentId, [ATTR.TENANT_ID]: tenantId, [ATTR.FLOW]: flow }
+      ? {
+          [ATTR.BLUEPRINT_ID]: blueprintId,
+          [ATTR.AGENT_ID]: agentId,
+          [ATTR.GEN_AI_AGENT_ID]: agentId,
+          [ATTR.TENANT_ID]: tenantId,
+          [ATTR.FLOW]: flow,
+        }
       : { [ATTR.BLUEPRINT_ID]: blueprintId, [ATTR.TENANT_ID]: tenantId, [ATTR.FLOW]: flow };
   // Proves that a prepared request came from this requester's prepare().
   const owner = {};
-  const owns = (value: unknown): value is Prepared<unknown> => value instanceof Prepared && value.owner === owner;
+  const owns = (value: unknown): value is Prepared<unknown> =>
+    value instanceof Prepared && value.owner === owner;
 
   const buildKey = (request: Readonly<BrokerRequest>, claims: string | undefined): string =>
     tokenCacheKey({
@@ -139,15 +178,28 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
       ...(request.subject ? { subject: request.subject } : {}),
       ...(request.assertionHash ? { assertionHash: request.assertionHash } : {}),
       ...(claims ? { claims } : {}),
-      ...(agentId !== undefined ? { extra: { ...(request.extra ?? {}), fmi: agentId } } : request.extra ? { extra: request.extra } : {}),
+      ...(agentId !== undefined
+        ? { extra: { ...(request.extra ?? {}), fmi: agentId } }
+        : request.extra
+          ? { extra: request.extra }
+          : {}),
     });
   // Building a key validates and normalises every part (about 1 µs); plain requests look it up
   // by their raw parts instead, in a memo bounded like the token cache (a smaller one would miss
   // on every hit once the cache outgrows it).
-  const keys = createMemo<string, string>({ maxEntries: store.maxEntries, maxBytes: store.maxBytes, sizeOf: (raw, key) => raw.length + key.length + 64 });
+  const keys = createMemo<string, string>({
+    maxEntries: store.maxEntries,
+    maxBytes: store.maxBytes,
+    sizeOf: (raw, key) => raw.length + key.length + 64,
+  });
   const cacheKeyOf = (request: BrokerRequest, claims: string | undefined): string => {
     const { scopes } = request;
-    const plainParts = !claims && !request.extra && !request.subject?.includes('\u0000') && Array.isArray(scopes) && scopes.every((s) => typeof s === 'string' && !s.includes('\u0000'));
+    const plainParts =
+      !claims &&
+      !request.extra &&
+      !request.subject?.includes('\u0000') &&
+      Array.isArray(scopes) &&
+      scopes.every((s) => typeof s === 'string' && !s.includes('\u0000'));
     if (!plainParts) return buildKey(request, claims);
     const raw = `${request.flow}\u0000${request.clientId ?? ''}\u0000${request.subject ?? ''}\u0000${request.assertionHash ?? ''}\u0000${scopes.join('\u0000')}`;
     let key = keys.get(raw);
@@ -159,8 +211,12 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
   // several tools) share the merged ones too.
   const mergedAttributes = new WeakMap<object, { flow: string; attributes: Readonly<Attributes> }>();
   const mergedTags = new WeakMap<readonly string[], readonly string[]>();
-  const prepare = <D = undefined>(request: BrokerRequest, extra?: { label?: string; data?: D }): PreparedRequest<D> => {
-    if (request === null || typeof request !== 'object' || !Array.isArray(request.scopes)) throw new TypeError('prepare: request must be a BrokerRequest with scopes');
+  const prepare = <D = undefined>(
+    request: BrokerRequest,
+    extra?: { label?: string; data?: D },
+  ): PreparedRequest<D> => {
+    if (request === null || typeof request !== 'object' || !Array.isArray(request.scopes))
+      throw new TypeError('prepare: request must be a BrokerRequest with scopes');
     // Kept: what the key is made of and the links; attributes and tags live merged in the
     // prepared request. (One literal, so that every prepared request shares one hidden class.)
     const frozen: Readonly<BrokerRequest> = Object.freeze({
@@ -179,28 +235,56 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
       mergedTags.set(request.tags, tags);
     }
     const known = request.attributes ? mergedAttributes.get(request.attributes) : undefined;
-    const attributes = known?.flow === request.flow ? known.attributes : spanAttributes({ ...baseAttributes(request.flow), ...(request.attributes ?? {}) });
-    if (request.attributes && known?.attributes !== attributes) mergedAttributes.set(request.attributes, { flow: request.flow, attributes });
+    const attributes =
+      known?.flow === request.flow
+        ? known.attributes
+        : spanAttributes({ ...baseAttributes(request.flow), ...(request.attributes ?? {}) });
+    if (request.attributes && known?.attributes !== attributes)
+      mergedAttributes.set(request.attributes, { flow: request.flow, attributes });
     return new Prepared<D>(owner, frozen, key, attributes, tags, extra?.label, extra?.data as D);
   };
 
   // The agent's client sends T1 as its assertion, read from the network context of the request
   // being made (set by `send` below), so that MSAL never fetches one itself.
   const agentApp = agentId !== undefined ? runtime.newAgentApp(agentId) : undefined;
-  const appOf = (as: Client): ConfidentialClientApplication => (as === 'agent' && agentApp !== undefined ? agentApp : runtime.blueprintApp);
+  const appOf = (as: Client): ConfidentialClientApplication =>
+    as === 'agent' && agentApp !== undefined ? agentApp : runtime.blueprintApp;
 
   // T1 and T2 of this agent, each a cached request of its own (leg 1 as the blueprint, leg 2 as the agent).
   const exchangeScopes = Object.freeze([`${runtime.exchangeAudience}/.default`]);
-  const exchangeRequest = agentId !== undefined ? prepare({ flow: 'exchange', clientId: blueprintId, scopes: exchangeScopes }) : undefined;
-  const instanceRequest = agentId !== undefined ? prepare({ flow: 'instance', clientId: agentId, scopes: exchangeScopes }) : undefined;
-  const noAgent = () => Promise.reject(new TypeError('the blueprint itself has no exchange or instance token'));
-  const leg1: Exchange = { send: ({ msal }) => msal.acquireTokenByClientCredential({ scopes: [...exchangeScopes], fmiPath: agentId, skipCache: true }) };
-  const leg2: Exchange = { send: ({ msal, clientAssertion }) => msal.acquireTokenByClientCredential({ scopes: [...exchangeScopes], skipCache: true, clientAssertion }) };
-  const exchangeToken = (options: GetTokenOptions = {}): Promise<AccessToken> => (exchangeRequest === undefined ? noAgent() : acquireWith('blueprint', exchangeRequest, leg1, options));
-  const instanceToken = (options: GetTokenOptions = {}): Promise<AccessToken> => (instanceRequest === undefined ? noAgent() : acquireWith('agent', instanceRequest, leg2, options));
+  const exchangeRequest =
+    agentId !== undefined
+      ? prepare({ flow: 'exchange', clientId: blueprintId, scopes: exchangeScopes })
+      : undefined;
+  const instanceRequest =
+    agentId !== undefined
+      ? prepare({ flow: 'instance', clientId: agentId, scopes: exchangeScopes })
+      : undefined;
+  const noAgent = () =>
+    Promise.reject(new TypeError('the blueprint itself has no exchange or instance token'));
+  const leg1: Exchange = {
+    send: ({ msal }) =>
+      msal.acquireTokenByClientCredential({ scopes: [...exchangeScopes], fmiPath: agentId, skipCache: true }),
+  };
+  const leg2: Exchange = {
+    send: ({ msal, clientAssertion }) =>
+      msal.acquireTokenByClientCredential({ scopes: [...exchangeScopes], skipCache: true, clientAssertion }),
+  };
+  const exchangeToken = (options: GetTokenOptions = {}): Promise<AccessToken> =>
+    exchangeRequest === undefined ? noAgent() : acquireWith('blueprint', exchangeRequest, leg1, options);
+  const instanceToken = (options: GetTokenOptions = {}): Promise<AccessToken> =>
+    instanceRequest === undefined ? noAgent() : acquireWith('agent', instanceRequest, leg2, options);
 
   /** One MSAL request with the given assertions, in the network context; MSAL's cache emptied after it. */
-  const sendOnce = (as: Client, exchange: Exchange, scopes: readonly string[], clientAssertion: string, instance: string | undefined, claims: string | undefined, signal: AbortSignal) => {
+  const sendOnce = (
+    as: Client,
+    exchange: Exchange,
+    scopes: readonly string[],
+    clientAssertion: string,
+    instance: string | undefined,
+    claims: string | undefined,
+    signal: AbortSignal,
+  ) => {
     const msal = appOf(as);
     return network.run({ signal, ...(as === 'agent' ? { clientAssertion } : {}) }, async () => {
       let result: AuthenticationResult | null;
@@ -216,12 +300,21 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
   };
 
   /** What `acquire` runs on a miss: assertions first, then the request, retried once under the one rule. */
-  const fill = async (as: Client, exchange: Exchange, scopes: readonly string[], claims: string | undefined, signal: AbortSignal): Promise<TokenAcquisition> => {
+  const fill = async (
+    as: Client,
+    exchange: Exchange,
+    scopes: readonly string[],
+    claims: string | undefined,
+    signal: AbortSignal,
+  ): Promise<TokenAcquisition> => {
     for (let fresh = false; ; fresh = true) {
       // Failures to get the assertions are thrown as they are: never retried as "T1 rejected".
       const asAgent = as === 'agent' && agentId !== undefined;
       const clientAssertion = asAgent ? (await exchangeToken({ forceRefresh: fresh, signal })).token : '';
-      const instance = asAgent && exchange.withInstanceToken ? (await instanceToken({ forceRefresh: fresh, signal })).token : undefined;
+      const instance =
+        asAgent && exchange.withInstanceToken
+          ? (await instanceToken({ forceRefresh: fresh, signal })).token
+          : undefined;
       try {
         return await sendOnce(as, exchange, scopes, clientAssertion, instance, claims, signal);
       } catch (error) {
@@ -230,22 +323,40 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
     }
   };
 
-  function acquireWith(as: Client, request: BrokerRequest | PreparedRequest<unknown>, exchange: Exchange, options: GetTokenOptions = {}, call?: BrokerCall): Promise<AccessToken> {
+  function acquireWith(
+    as: Client,
+    request: BrokerRequest | PreparedRequest<unknown>,
+    exchange: Exchange,
+    options: GetTokenOptions = {},
+    call?: BrokerCall,
+  ): Promise<AccessToken> {
     const { claims } = options;
     const force = !!(options.forceRefresh || claims);
     const prepared = request instanceof Prepared ? (request as Prepared<unknown>) : undefined;
-    if (prepared !== undefined && prepared.owner !== owner) return Promise.reject(new TypeError('acquire: the request was prepared by another agent'));
+    if (prepared !== undefined && prepared.owner !== owner)
+      return Promise.reject(new TypeError('acquire: the request was prepared by another agent'));
     const plain = prepared === undefined ? (request as BrokerRequest) : undefined;
     const name = plain !== undefined ? `agentid.${plain.flow}` : (prepared as Prepared<unknown>).spanName;
-    const attributesOf = () => (plain !== undefined ? spanAttributes({ ...baseAttributes(plain.flow), ...(plain.attributes ?? {}) }) : (prepared as Prepared<unknown>).attributes);
-    const requestLinks = call?.links ?? (plain !== undefined ? plain.links : (prepared as Prepared<unknown>).request.links);
+    const attributesOf = () =>
+      plain !== undefined
+        ? spanAttributes({ ...baseAttributes(plain.flow), ...(plain.attributes ?? {}) })
+        : (prepared as Prepared<unknown>).attributes;
+    const requestLinks =
+      call?.links ?? (plain !== undefined ? plain.links : (prepared as Prepared<unknown>).request.links);
     const links = requestLinks?.length ? { links: [...requestLinks] } : undefined;
     // A fresh hit: one L1 lookup (or slot read), one clock read, a span recorded at once (no context switch).
     if (!force) {
       try {
-        const token = store.getFresh(plain !== undefined ? cacheKeyOf(plain, undefined) : (prepared as Prepared<unknown>));
+        const token = store.getFresh(
+          plain !== undefined ? cacheKeyOf(plain, undefined) : (prepared as Prepared<unknown>),
+        );
         if (token !== undefined) {
-          telemetry.recordSpan(name, call?.attributes ? { ...attributesOf(), ...spanAttributes(call.attributes) } : attributesOf(), HIT, links);
+          telemetry.recordSpan(
+            name,
+            call?.attributes ? { ...attributesOf(), ...spanAttributes(call.attributes) } : attributesOf(),
+            HIT,
+            links,
+          );
           return token;
         }
       } catch {
@@ -257,10 +368,24 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
       { ...attributesOf(), ...(call?.attributes ?? {}) },
       async (span) => {
         // A prepared request is its own cache slot, unless claims make another key.
-        const target = plain !== undefined ? cacheKeyOf(plain, claims) : claims ? buildKey((prepared as Prepared<unknown>).request, claims) : (prepared as Prepared<unknown>);
-        const tags = plain !== undefined ? (plain.tags ? [...baseTags, ...plain.tags] : baseTags) : (prepared as Prepared<unknown>).tags;
+        const target =
+          plain !== undefined
+            ? cacheKeyOf(plain, claims)
+            : claims
+              ? buildKey((prepared as Prepared<unknown>).request, claims)
+              : (prepared as Prepared<unknown>);
+        const tags =
+          plain !== undefined
+            ? plain.tags
+              ? [...baseTags, ...plain.tags]
+              : baseTags
+            : (prepared as Prepared<unknown>).tags;
         const scopes = plain !== undefined ? plain.scopes : (prepared as Prepared<unknown>).request.scopes;
-        const result = await store.get(target, (signal) => fill(as, exchange, scopes, claims, signal), { forceRefresh: force, ...(options.signal ? { signal: options.signal } : {}), tags });
+        const result = await store.get(target, (signal) => fill(as, exchange, scopes, claims, signal), {
+          forceRefresh: force,
+          ...(options.signal ? { signal: options.signal } : {}),
+          tags,
+        });
         span.setAttribute(ATTR.CACHE_OUTCOME, result.outcome);
         return result.token;
       },

@@ -164,7 +164,12 @@ export interface AgentBroker {
    * AADSTS700024 for the client assertion), once more with a fresh T1. Nothing else is retried
    * here (transport retries are the HTTP client's). An `agentid.<flow>` span records it.
    */
-  acquire(request: BrokerRequest | PreparedRequest<unknown>, exchange: Exchange, options?: GetTokenOptions, call?: BrokerCall): Promise<AccessToken>;
+  acquire(
+    request: BrokerRequest | PreparedRequest<unknown>,
+    exchange: Exchange,
+    options?: GetTokenOptions,
+    call?: BrokerCall,
+  ): Promise<AccessToken>;
   /** Validates `request` and builds its cache key, tags and span attributes once. Throws `TypeError` for a bad part. */
   prepare<D = undefined>(request: BrokerRequest, extra?: { label?: string; data?: D }): PreparedRequest<D>;
   /** Whether `value` came from this broker's `prepare` (only those work with its `acquire`). */

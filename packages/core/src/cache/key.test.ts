@@ -39,8 +39,14 @@ describe('tokenCacheKey', () => {
   });
 
   it('canonicalises claims (key order, string or object) and ignores empty claims', () => {
-    const a = tokenCacheKey({ ...base, claims: '{"access_token":{"xms_cc":{"values":["cp1"]},"nbf":{"essential":true}}}' });
-    const b = tokenCacheKey({ ...base, claims: { access_token: { nbf: { essential: true }, xms_cc: { values: ['cp1'] } } } });
+    const a = tokenCacheKey({
+      ...base,
+      claims: '{"access_token":{"xms_cc":{"values":["cp1"]},"nbf":{"essential":true}}}',
+    });
+    const b = tokenCacheKey({
+      ...base,
+      claims: { access_token: { nbf: { essential: true }, xms_cc: { values: ['cp1'] } } },
+    });
     expect(a).toBe(b);
     expect(tokenCacheKey({ ...base, claims: '' })).toBe(tokenCacheKey(base));
     expect(tokenCacheKey({ ...base, claims: 'not json' })).not.toBe(tokenCacheKey(base));
@@ -48,24 +54,34 @@ describe('tokenCacheKey', () => {
   });
 
   it('sorts extra and drops undefined values', () => {
-    expect(tokenCacheKey({ ...base, extra: { b: '2', a: 1, c: undefined } })).toBe(tokenCacheKey({ ...base, extra: { a: '1', b: 2 } }));
+    expect(tokenCacheKey({ ...base, extra: { b: '2', a: 1, c: undefined } })).toBe(
+      tokenCacheKey({ ...base, extra: { a: '1', b: 2 } }),
+    );
   });
 
   it('is case-insensitive for ids', () => {
-    expect(tokenCacheKey({ ...base, tenantId: 't1', clientId: 'AGENT-1', subject: 'User@Contoso.com' })).toBe(tokenCacheKey({ ...base, subject: 'user@contoso.com' }));
+    expect(tokenCacheKey({ ...base, tenantId: 't1', clientId: 'AGENT-1', subject: 'User@Contoso.com' })).toBe(
+      tokenCacheKey({ ...base, subject: 'user@contoso.com' }),
+    );
   });
 
   it('never contains a raw token and refuses one', () => {
     const key = tokenCacheKey({ ...base, assertionHash: hashAssertion(USER_JWT) });
     expect(key).not.toContain(USER_JWT);
     expect(key).not.toContain('eyJ');
-    expect(() => tokenCacheKey({ ...base, assertionHash: USER_JWT })).toThrow(/assertionHash must be hashAssertion/);
+    expect(() => tokenCacheKey({ ...base, assertionHash: USER_JWT })).toThrow(
+      /assertionHash must be hashAssertion/,
+    );
     expect(() => tokenCacheKey({ ...base, subject: USER_JWT })).toThrow(/subject looks like a token/);
-    expect(() => tokenCacheKey({ ...base, extra: { a: USER_JWT } })).toThrow(/extra values look like a token/);
+    expect(() => tokenCacheKey({ ...base, extra: { a: USER_JWT } })).toThrow(
+      /extra values look like a token/,
+    );
   });
 
   it('cannot be forged through separators', () => {
-    expect(tokenCacheKey({ ...base, subject: 'a","b' })).not.toBe(tokenCacheKey({ ...base, subject: 'a', flow: 'obo","b' }));
+    expect(tokenCacheKey({ ...base, subject: 'a","b' })).not.toBe(
+      tokenCacheKey({ ...base, subject: 'a', flow: 'obo","b' }),
+    );
   });
 
   it('validates required parts', () => {

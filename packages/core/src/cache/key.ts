@@ -89,7 +89,8 @@ export function normalizeScopes(scopes: readonly string[]): string[] {
 function checkPart(name: string, value: unknown, optional: boolean): void {
   if (value === undefined && optional) return;
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
-  if (containsSecret(value)) throw new TypeError(`${name} looks like a token; cache keys must never contain one`);
+  if (containsSecret(value))
+    throw new TypeError(`${name} looks like a token; cache keys must never contain one`);
 }
 
 /**
@@ -114,14 +115,18 @@ export function tokenCacheKey(parts: TokenCacheKeyParts): string {
   if (!Array.isArray(parts.scopes) || parts.scopes.some((s) => typeof s !== 'string')) {
     throw new TypeError('scopes must be an array of strings');
   }
-  const claims = parts.claims === undefined || parts.claims === '' ? '' : createHash('sha256').update(canonicalClaims(parts.claims)).digest('base64url');
+  const claims =
+    parts.claims === undefined || parts.claims === ''
+      ? ''
+      : createHash('sha256').update(canonicalClaims(parts.claims)).digest('base64url');
   const extra: Record<string, string> = {};
   for (const key of Object.keys(parts.extra ?? {}).sort()) {
     const v = parts.extra?.[key];
     if (v !== undefined) extra[key] = String(v);
   }
   for (const v of Object.values(extra)) {
-    if (containsSecret(v)) throw new TypeError('extra values look like a token; cache keys must never contain one');
+    if (containsSecret(v))
+      throw new TypeError('extra values look like a token; cache keys must never contain one');
   }
   return `agentid:v1:${JSON.stringify([
     parts.tenantId.toLowerCase(),

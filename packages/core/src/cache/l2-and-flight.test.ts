@@ -3,7 +3,13 @@ import { createManualClock } from '../util/clock.js';
 import { createMemoryL2, type L2Entry } from './l2.js';
 import { createSingleFlight } from './single-flight.js';
 
-const data = (token = 'tok'): L2Entry => ({ token, expiresOn: 1000, usableUntil: 900, refreshOn: 500, meta: { scopes: ['s'] } });
+const data = (token = 'tok'): L2Entry => ({
+  token,
+  expiresOn: 1000,
+  usableUntil: 900,
+  refreshOn: 500,
+  meta: { scopes: ['s'] },
+});
 
 describe('createMemoryL2', () => {
   it('stores JSON copies with a TTL on the injected clock', async () => {

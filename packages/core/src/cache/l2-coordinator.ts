@@ -39,7 +39,13 @@ export interface L2CoordinatorOptions {
  * ```
  */
 export interface L2Coordinator {
-  fill(key: string, tags: readonly string[], mode: FillMode, startEpoch: number, acquire: (tags: readonly string[]) => Promise<StoreEntry>): Promise<Filled>;
+  fill(
+    key: string,
+    tags: readonly string[],
+    mode: FillMode,
+    startEpoch: number,
+    acquire: (tags: readonly string[]) => Promise<StoreEntry>,
+  ): Promise<Filled>;
   delete(key: string): Promise<void>;
   /** Rejects with `L2UnavailableError` when the L2 was not told (then remembered and retried). */
   invalidateTag(tag: string): Promise<void>;
@@ -85,13 +91,17 @@ function isL2Entry(value: unknown): value is L2Entry {
  * ```
  */
 export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinator {
-  const { l2, clock, sleep, signal, lockLeaseMs, lockPollMinMs, lockPollMaxMs, l2TimeoutMs, emit, adopt } = options;
+  const { l2, clock, sleep, signal, lockLeaseMs, lockPollMinMs, lockPollMaxMs, l2TimeoutMs, emit, adopt } =
+    options;
 
   // A hung L2 is a failed L2: give every call a deadline (real time, like a socket timeout).
   function timed<T>(promise: Promise<T>): Promise<T> {
     if (!Number.isFinite(l2TimeoutMs)) return promise;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`L2 call timed out after ${l2TimeoutMs} ms`)), l2TimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`L2 call timed out after ${l2TimeoutMs} ms`)),
+        l2TimeoutMs,
+      );
       timer.unref?.();
       promise.then(
         (value) => {
@@ -106,7 +116,11 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     });
   }
 
-  async function call<T>(key: string, operation: L2Operation, fn: () => Promise<T>): Promise<T | typeof FAILED> {
+  async function call<T>(
+    key: string,
+    operation: L2Operation,
+    fn: () => Promise<T>,
+  ): Promise<T | typeof FAILED> {
     try {
       return await timed(Promise.resolve().then(fn));
     } catch (error) {
@@ -149,12 +163,22 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
   }
 
   /** A usable (or, when refreshing, fresher) entry from L2; FAILED if L2 failed. */
-  async function read(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | undefined | typeof FAILED> {
+  async function read(
+    key: string,
+    tags: readonly string[],
+    mode: FillMode,
+    startEpoch: number,
+  ): Promise<Filled | undefined | typeof FAILED> {
     await flushPending();
     const data = await call(key, 'get', () => l2.get(key));
     if (data === FAILED || data === undefined || data === null) return data ?? undefined;
     if (!isL2Entry(data)) {
-      emit({ type: 'l2-error', key, operation: 'get', error: new TypeError('L2 returned a malformed entry') });
+      emit({
+        type: 'l2-error',
+        key,
+        operation: 'get',
+        error: new TypeError('L2 returned a malformed entry'),
+      });
       return undefined;
     }
     if (refused(tags, data)) return undefined;
@@ -162,8 +186,18 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
     if (now >= data.usableUntil) return undefined;
     // A background refresh wants a newer token than the one it is replacing, not the same one.
     if (mode === 'refresh' && now >= data.refreshOn) return undefined;
-    const token = createAccessToken({ ...data.meta, token: data.token, expiresOn: data.expiresOn, refreshOn: data.refreshOn });
-    const entry = makeEntry(token, data.usableUntil, data.refreshOn, tags.length > 0 ? tags : (data.tags ?? []));
+    const token = createAccessToken({
+      ...data.meta,
+      token: data.token,
+      expiresOn: data.expiresOn,
+      refreshOn: data.refreshOn,
+    });
+    const entry = makeEntry(
+      token,
+      data.usableUntil,
+      data.refreshOn,
+      tags.length > 0 ? tags : (data.tags ?? []),
+    );
     adopt(key, entry, startEpoch);
     emit({ type: 'l2-hit', key });
     return { entry, result: Object.freeze({ token, outcome: 'l2' as const }) };
@@ -183,7 +217,12 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
    * for, not repeated. Returns the token, or the lock to acquire under (`undefined`: the L2
    * failed, or the lock stayed held longer than any holder may hold it: acquire without one).
    */
-  async function waitForPeer(key: string, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<Filled | { lock: L2Lock | undefined }> {
+  async function waitForPeer(
+    key: string,
+    tags: readonly string[],
+    mode: FillMode,
+    startEpoch: number,
+  ): Promise<Filled | { lock: L2Lock | undefined }> {
     emit({ type: 'lock-wait', key });
     const started = clock.now();
     const leaseEnd = started + lockLeaseMs;
@@ -197,7 +236,8 @@ export function createL2Coordinator(options: L2CoordinatorOptions): L2Coordinato
       if (found !== undefined) return found;
       const again = await lock(key);
       if (again !== BUSY) {
-        if (again !== undefined && clock.now() >= leaseEnd) emit({ type: 'lock-takeover', key, locked: true });
+        if (again !== undefined && clock.now() >= leaseEnd)
+          emit({ type: 'lock-takeover', key, locked: true });
         return { lock: again };
       }
       delay = Math.min(delay * 2, lockPollMaxMs);

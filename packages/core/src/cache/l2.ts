@@ -100,7 +100,10 @@ export interface MemoryL2Options {
  */
 export function createMemoryL2(options: MemoryL2Options = {}): L2Cache & { readonly size: number } {
   const clock = options.clock ?? systemClock;
-  const data = new Map<string, { json: string; expiresAt: number; writtenAt: number; tags: readonly string[] }>();
+  const data = new Map<
+    string,
+    { json: string; expiresAt: number; writtenAt: number; tags: readonly string[] }
+  >();
   const tagInvalidatedAt = new Map<string, number>();
   const locks = new Map<string, { fencingToken: number; expiresAt: number }>();
   let fencing = 0;
@@ -121,7 +124,12 @@ export function createMemoryL2(options: MemoryL2Options = {}): L2Cache & { reado
     async set(key, entry, ttlMs) {
       if (!(ttlMs > 0)) return;
       const now = clock.now();
-      data.set(key, { json: JSON.stringify(entry), expiresAt: now + ttlMs, writtenAt: now, tags: [...(entry.tags ?? [])] });
+      data.set(key, {
+        json: JSON.stringify(entry),
+        expiresAt: now + ttlMs,
+        writtenAt: now,
+        tags: [...(entry.tags ?? [])],
+      });
     },
     async delete(key) {
       data.delete(key);

@@ -42,7 +42,11 @@ describe('createMemo', () => {
   });
 
   it('is bounded by bytes as counted by sizeOf', () => {
-    const memo = createMemo<string, string>({ maxEntries: 1_000_000, maxBytes: 10_000, sizeOf: (k, v) => k.length + v.length });
+    const memo = createMemo<string, string>({
+      maxEntries: 1_000_000,
+      maxBytes: 10_000,
+      sizeOf: (k, v) => k.length + v.length,
+    });
     for (let i = 0; i < 1_000; i++) memo.set(`key-${i}`, 'v'.repeat(100));
     // About 100 entries fit in a generation of 10 000 bytes: at most twice that is kept.
     expect(memo.size).toBeLessThanOrEqual(2 * Math.ceil(10_000 / 107) + 2);

@@ -56,7 +56,8 @@ export interface Memo<K, V> {
  * ```
  */
 export function createMemo<K, V>(options: MemoOptions<K, V>): Memo<K, V> {
-  if (options === null || typeof options !== 'object') throw new ConfigurationError('options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigurationError('options must be an object');
   const { maxEntries, maxBytes = Infinity, sizeOf } = options;
   assertNumber('maxEntries', maxEntries, { min: 1, integer: true });
   if (maxBytes !== Infinity) assertNumber('maxBytes', maxBytes, { min: 1 });

@@ -16,7 +16,9 @@ describe('createMemoryCache: options', () => {
     expect(() => createMemoryCache({ maxEntries: 10 } as never)).toThrow(/maxBytes is required/);
     expect(() => createMemoryCache({ maxEntries: 0, maxBytes: 1e6 })).toThrow(/maxEntries must be >= 1/);
     expect(() => createMemoryCache({ maxEntries: Infinity, maxBytes: 1e6 })).toThrow(/maxEntries/);
-    expect(() => createMemoryCache({ maxEntries: 1.5, maxBytes: 1e6 })).toThrow(/maxEntries must be an integer/);
+    expect(() => createMemoryCache({ maxEntries: 1.5, maxBytes: 1e6 })).toThrow(
+      /maxEntries must be an integer/,
+    );
     expect(() => createMemoryCache({ maxEntries: 10, maxBytes: 10 })).toThrow(/maxBytes must be >= 512/);
     expect(() => createMemoryCache(undefined as never)).toThrow(ConfigurationError);
     expect(() => createMemoryCache({ maxEntries: 10, maxBytes: 1e6, clock: {} as never })).toThrow(/clock/);
@@ -118,7 +120,10 @@ describe('createMemoryCache: hooks', () => {
   it('reports every entry that leaves: evicted, replaced, deleted, expired, cleared', () => {
     const clock = createManualClock(0);
     const gone: string[] = [];
-    const c = createMemoryCache({ maxEntries: 2, maxBytes: 100_000, clock }, { onRemove: (e, key) => gone.push(`${key}:${e.value.token}`) });
+    const c = createMemoryCache(
+      { maxEntries: 2, maxBytes: 100_000, clock },
+      { onRemove: (e, key) => gone.push(`${key}:${e.value.token}`) },
+    );
     c.set('a', entry('a1'));
     c.set('a', entry('a2'));
     c.set('b', entry('b1'));
@@ -130,8 +135,12 @@ describe('createMemoryCache: hooks', () => {
     expect(c.get('d')).toBeUndefined();
     c.clear();
     expect(gone).toEqual(['a:a1', 'a:a2', 'b:b1', 'd:d1', 'c:c1']);
-    expect(() => createMemoryCache({ maxEntries: 1, maxBytes: 1000 }, { onRemove: 1 as never })).toThrow(/onRemove/);
-    expect(() => createMemoryCache({ maxEntries: 1, maxBytes: 1000 }, { secondChance: 1 as never })).toThrow(/secondChance/);
+    expect(() => createMemoryCache({ maxEntries: 1, maxBytes: 1000 }, { onRemove: 1 as never })).toThrow(
+      /onRemove/,
+    );
+    expect(() => createMemoryCache({ maxEntries: 1, maxBytes: 1000 }, { secondChance: 1 as never })).toThrow(
+      /secondChance/,
+    );
   });
 
   it('spares the entries secondChance keeps, once each, and at most 16 per insertion', () => {
@@ -154,7 +163,10 @@ describe('createMemoryCache: hooks', () => {
     c.set('f', entry('f'));
     expect([...c.keys()].sort()).toEqual(['d', 'e', 'f']);
 
-    const always = createMemoryCache({ maxEntries: 20, maxBytes: 100_000, clock: createManualClock(0) }, { secondChance: () => true });
+    const always = createMemoryCache(
+      { maxEntries: 20, maxBytes: 100_000, clock: createManualClock(0) },
+      { secondChance: () => true },
+    );
     for (let i = 0; i < 20; i++) always.set(`k${i}`, entry());
     expect(always.set('new', entry())).toBe(true);
     expect(always.size).toBe(20);

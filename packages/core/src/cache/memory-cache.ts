@@ -118,12 +118,18 @@ export function entryBytes(key: string, entry: L1Entry): number {
  * const l1 = createMemoryCache({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, clock });
  * ```
  */
-export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCacheOptions, hooks: MemoryCacheHooks<E> = {}): MemoryCache<E> {
-  if (options === null || typeof options !== 'object') throw new ConfigurationError('options must be an object');
+export function createMemoryCache<E extends L1Entry = L1Entry>(
+  options: MemoryCacheOptions,
+  hooks: MemoryCacheHooks<E> = {},
+): MemoryCache<E> {
+  if (options === null || typeof options !== 'object')
+    throw new ConfigurationError('options must be an object');
   const { maxEntries, maxBytes, clock = systemClock } = options;
   const { onRemove, secondChance } = hooks ?? {};
-  if (maxEntries === undefined) throw new ConfigurationError('maxEntries is required: an unbounded token cache grows without limit');
-  if (maxBytes === undefined) throw new ConfigurationError('maxBytes is required: an unbounded token cache grows without limit');
+  if (maxEntries === undefined)
+    throw new ConfigurationError('maxEntries is required: an unbounded token cache grows without limit');
+  if (maxBytes === undefined)
+    throw new ConfigurationError('maxBytes is required: an unbounded token cache grows without limit');
   assertNumber('maxEntries', maxEntries, { min: 1, integer: true });
   assertNumber('maxBytes', maxBytes, { min: ENTRY_OVERHEAD_BYTES, integer: true });
   if (typeof clock?.now !== 'function') throw new ConfigurationError('clock must have a now() method');
@@ -156,7 +162,11 @@ export function createMemoryCache<E extends L1Entry = L1Entry>(options: MemoryCa
   // the most recently used end (bounded: a cache of marked entries still takes the insertion).
   const spare = (size: number): void => {
     if (size > maxBytes) return;
-    for (let spared = 0; spared < MAX_SECOND_CHANCES && (lru.size >= maxEntries || lru.calculatedSize + size > maxBytes); spared++) {
+    for (
+      let spared = 0;
+      spared < MAX_SECOND_CHANCES && (lru.size >= maxEntries || lru.calculatedSize + size > maxBytes);
+      spared++
+    ) {
       const victim = lru.rkeys().next();
       if (victim.done === true) return;
       const entry = lru.peek(victim.value);

@@ -151,7 +151,12 @@ export type FillMode = 'miss' | 'refresh' | 'force';
  * l1.set(key, makeEntry(token, times.usableUntil, times.refreshOn, tags));
  * ```
  */
-export function makeEntry(value: AccessToken, usableUntil: number, refreshOn: number, tags: readonly string[]): StoreEntry {
+export function makeEntry(
+  value: AccessToken,
+  usableUntil: number,
+  refreshOn: number,
+  tags: readonly string[],
+): StoreEntry {
   return {
     value,
     usableUntil,

@@ -2,7 +2,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { L2UnavailableError } from '../errors/agent-id-error.js';
 import { createManualClock, type ManualClock } from '../util/clock.js';
 import { createMemoryL2, type L2Cache, type L2Entry } from './l2.js';
-import { type Acquire, createTokenStore, type TokenAcquisition, type TokenStoreEvent, type TokenStoreOptions } from './token-store.js';
+import {
+  type Acquire,
+  createTokenStore,
+  type TokenAcquisition,
+  type TokenStoreEvent,
+  type TokenStoreOptions,
+} from './token-store.js';
 
 const T0 = 1_800_000_000_000;
 const REFRESH_AT = 1_620_000;
@@ -10,7 +16,11 @@ const REFRESH_AT = 1_620_000;
 const tokenResponse = (token: string): TokenAcquisition => ({
   token,
   expiresInSec: 3600,
-  meta: { scopes: ['api://r/.default'], subject: 'agent', claims: { scp: [], roles: ['R'], actorFacets: [11], subjectFacets: [11] } },
+  meta: {
+    scopes: ['api://r/.default'],
+    subject: 'agent',
+    claims: { scp: [], roles: ['R'], actorFacets: [11], subjectFacets: [11] },
+  },
 });
 
 function deferred<T>() {
@@ -77,7 +87,11 @@ describe('createTokenStore with L2', () => {
   it('ignores unusable L2 entries', async () => {
     const clock = createManualClock(T0);
     const l2 = createMemoryL2({ clock });
-    await l2.set('k', { token: 'old', expiresOn: T0 + 10, usableUntil: T0, refreshOn: T0, meta: { scopes: [] } }, 60_000);
+    await l2.set(
+      'k',
+      { token: 'old', expiresOn: T0 + 10, usableUntil: T0, refreshOn: T0, meta: { scopes: [] } },
+      60_000,
+    );
     const { store } = replica(clock, l2);
     expect((await store.get('k', async () => tokenResponse('new'))).token.token).toBe('new');
   });
@@ -157,7 +171,17 @@ describe('createTokenStore with L2', () => {
       async get(key) {
         const r = await inner.get(key);
         if (++reads === 1)
-          await inner.set(key, { token: 'from-peer', expiresOn: T0 + 3_600_000, usableUntil: T0 + 3_300_000, refreshOn: T0 + REFRESH_AT, meta: { scopes: ['api://r/.default'] } }, 3_300_000);
+          await inner.set(
+            key,
+            {
+              token: 'from-peer',
+              expiresOn: T0 + 3_600_000,
+              usableUntil: T0 + 3_300_000,
+              refreshOn: T0 + REFRESH_AT,
+              meta: { scopes: ['api://r/.default'] },
+            },
+            3_300_000,
+          );
         return r;
       },
       lock: (key, lease) => inner.lock!(key, lease),
@@ -232,7 +256,13 @@ describe('createTokenStore with L2', () => {
   it('acquires without the lock only when the lock stays held longer than any holder may hold it (20 leases)', async () => {
     const clock = createManualClock(T0);
     const base = createMemoryL2({ clock });
-    const l2: L2Cache = { ...base, get: base.get, set: base.set, delete: base.delete, lock: async () => undefined };
+    const l2: L2Cache = {
+      ...base,
+      get: base.get,
+      set: base.set,
+      delete: base.delete,
+      lock: async () => undefined,
+    };
     const b = replica(clock, l2, { lockLeaseMs: 100 });
     const acquire = vi.fn<Acquire>(async () => tokenResponse('b'));
     expect((await b.store.get('k', acquire)).outcome).toBe('miss');
@@ -254,7 +284,17 @@ describe('createTokenStore with L2', () => {
       lock: async (key, lease) => {
         if (++busy < 12) return undefined;
         if (busy === 12)
-          await base.set(key, { token: 'from-holder', expiresOn: T0 + 3_600_000, usableUntil: T0 + 3_300_000, refreshOn: T0 + REFRESH_AT, meta: { scopes: ['api://r/.default'] } }, 3_300_000);
+          await base.set(
+            key,
+            {
+              token: 'from-holder',
+              expiresOn: T0 + 3_600_000,
+              usableUntil: T0 + 3_300_000,
+              refreshOn: T0 + REFRESH_AT,
+              meta: { scopes: ['api://r/.default'] },
+            },
+            3_300_000,
+          );
         return base.lock!(key, lease);
       },
     };
@@ -270,7 +310,13 @@ describe('createTokenStore with L2', () => {
   it('the holder renews its lease while it acquires: a slow acquisition (longer than the lease) is not repeated by a waiter', async () => {
     // Real time: leases and renewals are real-time things.
     const l2 = createMemoryL2();
-    const options = { l1: { maxEntries: 100, maxBytes: 1_000_000 }, l2, lockLeaseMs: 60, lockPollMinMs: 5, lockPollMaxMs: 20 };
+    const options = {
+      l1: { maxEntries: 100, maxBytes: 1_000_000 },
+      l2,
+      lockLeaseMs: 60,
+      lockPollMinMs: 5,
+      lockPollMaxMs: 20,
+    };
     const events: TokenStoreEvent[] = [];
     const a = createTokenStore({ ...options, onEvent: (e) => events.push(e) });
     const b = createTokenStore(options);
@@ -340,7 +386,12 @@ describe('createTokenStore with L2', () => {
         delete: (k) => base.delete(k),
         lock: (k, l) => base.lock!(k, l),
       };
-      const impl = how === 'reject' ? () => Promise.reject(new Error(`l2 ${op} down`)) : how === 'hang' ? () => new Promise<never>(() => {}) : () => Promise.resolve({ token: 42 });
+      const impl =
+        how === 'reject'
+          ? () => Promise.reject(new Error(`l2 ${op} down`))
+          : how === 'hang'
+            ? () => new Promise<never>(() => {})
+            : () => Promise.resolve({ token: 42 });
       (l2 as unknown as Record<string, unknown>)[op] = impl;
       return l2;
     };

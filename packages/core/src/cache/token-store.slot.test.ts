@@ -1,14 +1,24 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createManualClock } from '../util/clock.js';
 import { createMemoryCache } from './memory-cache.js';
-import { type Acquire, CacheSlot, createTokenStore, type TokenAcquisition, type TokenStoreOptions } from './token-store.js';
+import {
+  type Acquire,
+  CacheSlot,
+  createTokenStore,
+  type TokenAcquisition,
+  type TokenStoreOptions,
+} from './token-store.js';
 
 const T0 = 1_800_000_000_000;
 // Default policy on a 3600 s token: usable until +3240 s, refresh from +1620 s.
 const REFRESH_AT = 1_620_000;
 const USABLE_FOR = 3_240_000;
 
-const tokenResponse = (token: string): TokenAcquisition => ({ token, expiresInSec: 3600, meta: { scopes: ['api://r/.default'] } });
+const tokenResponse = (token: string): TokenAcquisition => ({
+  token,
+  expiresInSec: 3600,
+  meta: { scopes: ['api://r/.default'] },
+});
 
 function setup(overrides: Partial<TokenStoreOptions> = {}) {
   const clock = createManualClock(T0);
@@ -18,8 +28,10 @@ function setup(overrides: Partial<TokenStoreOptions> = {}) {
   return { clock, store, acquire };
 }
 
-const tokenOf = async (p: Promise<{ token: { token: string } }> | undefined) => (p === undefined ? undefined : (await p).token.token);
-const fresh = async (p: ReturnType<ReturnType<typeof createTokenStore>['getFresh']>) => (p === undefined ? undefined : (await p).token);
+const tokenOf = async (p: Promise<{ token: { token: string } }> | undefined) =>
+  p === undefined ? undefined : (await p).token.token;
+const fresh = async (p: ReturnType<ReturnType<typeof createTokenStore>['getFresh']>) =>
+  p === undefined ? undefined : (await p).token;
 
 describe('createTokenStore: cache slots', () => {
   it('a slot filled by get serves fresh hits, counted as hits, one shared promise', async () => {

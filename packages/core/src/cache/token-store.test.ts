@@ -1,10 +1,21 @@
 import { ConfigurationError } from '../errors/agent-id-error.js';
 import { describe, expect, it, vi } from 'vitest';
-import { AbortError, MalformedResponseError, NetworkError, TokenPolicyError } from '../errors/agent-id-error.js';
+import {
+  AbortError,
+  MalformedResponseError,
+  NetworkError,
+  TokenPolicyError,
+} from '../errors/agent-id-error.js';
 import { createLifetimePolicy } from '../policy/lifetime-policy.js';
 import { createManualClock } from '../util/clock.js';
 import { createMemoryCache } from './memory-cache.js';
-import { type Acquire, createTokenStore, type TokenAcquisition, type TokenStoreEvent, type TokenStoreOptions } from './token-store.js';
+import {
+  type Acquire,
+  createTokenStore,
+  type TokenAcquisition,
+  type TokenStoreEvent,
+  type TokenStoreOptions,
+} from './token-store.js';
 
 const T0 = 1_800_000_000_000;
 // Default policy on a 3600 s token: usable until +3240 s, refresh from +1620 s.
@@ -59,7 +70,11 @@ describe('createTokenStore: options', () => {
   it('accepts a ready cache and a ready policy', async () => {
     const clock = createManualClock(T0);
     const l1 = createMemoryCache({ maxEntries: 10, maxBytes: 100_000, clock });
-    const store = createTokenStore({ l1, policy: createLifetimePolicy({ minRemainingSec: 0, clockSkewSec: 0 }), clock });
+    const store = createTokenStore({
+      l1,
+      policy: createLifetimePolicy({ minRemainingSec: 0, clockSkewSec: 0 }),
+      clock,
+    });
     const { token } = await store.get('k', async () => tokenResponse('x', 10));
     expect(token.expiresOn.getTime()).toBe(T0 + 10_000);
     expect(l1.size).toBe(1);
@@ -122,14 +137,20 @@ describe('createTokenStore: hits and misses', () => {
 
   it('rejects tokens the lifetime policy cannot use, and caches nothing', async () => {
     const { store } = setup();
-    await expect(store.get('k', async () => tokenResponse('short', 200))).rejects.toBeInstanceOf(TokenPolicyError);
+    await expect(store.get('k', async () => tokenResponse('short', 200))).rejects.toBeInstanceOf(
+      TokenPolicyError,
+    );
     expect(store.stats().size).toBe(0);
   });
 
   it('rejects an acquisition without a token', async () => {
     const { store } = setup();
-    await expect(store.get('k', async () => ({ ...tokenResponse('x'), token: '' }))).rejects.toBeInstanceOf(MalformedResponseError);
-    await expect(store.get('k', async () => undefined as never)).rejects.toBeInstanceOf(MalformedResponseError);
+    await expect(store.get('k', async () => ({ ...tokenResponse('x'), token: '' }))).rejects.toBeInstanceOf(
+      MalformedResponseError,
+    );
+    await expect(store.get('k', async () => undefined as never)).rejects.toBeInstanceOf(
+      MalformedResponseError,
+    );
   });
 
   it('passes the store signal (not a caller signal) to acquire', async () => {

@@ -1,6 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { ConfigurationError, MalformedResponseError } from '../errors/agent-id-error.js';
-import { createLifetimePolicy, type LifetimePolicy, type LifetimePolicyOptions } from '../policy/lifetime-policy.js';
+import {
+  createLifetimePolicy,
+  type LifetimePolicy,
+  type LifetimePolicyOptions,
+} from '../policy/lifetime-policy.js';
 import { type AccessToken, type AccessTokenMeta, createAccessToken } from '../token/access-token.js';
 import { abortErrorFrom, raceAbort, realSleep, type Sleep } from '../util/abort.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -9,7 +13,19 @@ import type { L2Cache } from './l2.js';
 import { createL2Coordinator } from './l2-coordinator.js';
 import { createMemoryCache, type MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
 import { createSingleFlight } from './single-flight.js';
-import { type CacheSlot, ENTRY_CACHED, ENTRY_GONE, ENTRY_NEW, type Filled, type FillMode, makeEntry, resolvedOf, resultOf, type StoreEntry, type TokenResult } from './store-entry.js';
+import {
+  type CacheSlot,
+  ENTRY_CACHED,
+  ENTRY_GONE,
+  ENTRY_NEW,
+  type Filled,
+  type FillMode,
+  makeEntry,
+  resolvedOf,
+  resultOf,
+  type StoreEntry,
+  type TokenResult,
+} from './store-entry.js';
 
 // Re-exported: they are part of this module's public surface (TSDoc in store-entry.ts).
 export type { CacheOutcome, TokenResult } from './store-entry.js';
@@ -76,7 +92,12 @@ export type TokenStoreEvent =
   | { type: 'refresh-start'; key: string }
   | { type: 'refresh-error'; key: string; error: unknown }
   | { type: 'l2-hit'; key: string }
-  | { type: 'l2-error'; key: string; operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'renew' | 'invalidate'; error: unknown }
+  | {
+      type: 'l2-error';
+      key: string;
+      operation: 'get' | 'set' | 'delete' | 'lock' | 'release' | 'renew' | 'invalidate';
+      error: unknown;
+    }
   | { type: 'lock-wait'; key: string }
   /** A waiter took the lock after the holder's lease passed (`locked`), or gave up on a lock held longer than any holder may hold it and acquired without it. */
   | { type: 'lock-takeover'; key: string; locked: boolean }
@@ -224,20 +245,38 @@ const secondChance = (entry: StoreEntry): boolean => {
  * ```
  */
 export function createTokenStore(options: TokenStoreOptions): TokenStore {
-  if (options === null || typeof options !== 'object') throw new ConfigurationError('options must be an object');
-  const { clock = systemClock, onEvent, sleep = realSleep, lockLeaseMs = 15_000, lockPollMinMs = 25, lockPollMaxMs = 1_000, l2TimeoutMs = 2_000, refreshRetryMs = 5_000 } = options;
-  if (options.l1 === undefined) throw new ConfigurationError('l1 is required (a memory cache or its options)');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigurationError('options must be an object');
+  const {
+    clock = systemClock,
+    onEvent,
+    sleep = realSleep,
+    lockLeaseMs = 15_000,
+    lockPollMinMs = 25,
+    lockPollMaxMs = 1_000,
+    l2TimeoutMs = 2_000,
+    refreshRetryMs = 5_000,
+  } = options;
+  if (options.l1 === undefined)
+    throw new ConfigurationError('l1 is required (a memory cache or its options)');
   // Our own L1 tells us when an entry leaves it and spares entries hit through a CacheSlot, so a
   // slot may skip the L1 lookup; with a given MemoryCache, every hit looks the key up.
   const ownL1 = typeof (options.l1 as MemoryCache).get !== 'function';
   const paths = options.optionPaths ?? { l1: 'l1.', policy: 'policy.' };
   const l1 = (ownL1
-    ? withOptionPath(paths.l1, () => createMemoryCache<StoreEntry>({ clock, ...(options.l1 as MemoryCacheOptions) }, { onRemove: leave, secondChance }))
+    ? withOptionPath(paths.l1, () =>
+        createMemoryCache<StoreEntry>(
+          { clock, ...(options.l1 as MemoryCacheOptions) },
+          { onRemove: leave, secondChance },
+        ),
+      )
     : options.l1) as unknown as MemoryCache<StoreEntry>;
   const policy =
     options.policy !== undefined && typeof (options.policy as LifetimePolicy).compute === 'function'
       ? (options.policy as LifetimePolicy)
-      : withOptionPath(paths.policy, () => createLifetimePolicy(options.policy as LifetimePolicyOptions | undefined));
+      : withOptionPath(paths.policy, () =>
+          createLifetimePolicy(options.policy as LifetimePolicyOptions | undefined),
+        );
   if (typeof clock?.now !== 'function') throw new ConfigurationError('clock must have a now() method');
   assertFunction('onEvent', onEvent, true);
   assertFunction('sleep', sleep);
@@ -284,7 +323,13 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     slot.entry = entry;
   };
 
-  async function acquireEntry(key: string, acquire: Acquire, tags: readonly string[], mode: FillMode, startEpoch: number): Promise<StoreEntry> {
+  async function acquireEntry(
+    key: string,
+    acquire: Acquire,
+    tags: readonly string[],
+    mode: FillMode,
+    startEpoch: number,
+  ): Promise<StoreEntry> {
     const started = clock.now();
     try {
       const raw = await acquire(storeSignal);
@@ -292,8 +337,17 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         throw new MalformedResponseError('The token acquisition returned no access token');
       }
       const issuedAt = clock.now();
-      const times = policy.compute({ issuedAt, expiresInSec: raw.expiresInSec, refreshInSec: raw.refreshInSec });
-      const token = createAccessToken({ ...raw.meta, token: raw.token, expiresOn: times.expiresOn, refreshOn: times.refreshOn });
+      const times = policy.compute({
+        issuedAt,
+        expiresInSec: raw.expiresInSec,
+        refreshInSec: raw.refreshInSec,
+      });
+      const token = createAccessToken({
+        ...raw.meta,
+        token: raw.token,
+        expiresOn: times.expiresOn,
+        refreshOn: times.refreshOn,
+      });
       const entry = makeEntry(token, times.usableUntil, times.refreshOn, tags);
       if (startEpoch === epoch) put(key, entry, issuedAt);
       emit({ type: 'acquired', key, mode, durationMs: issuedAt - started });
@@ -323,16 +377,28 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
           },
         });
 
-  async function fill(key: string, acquire: Acquire, tags: readonly string[], mode: FillMode): Promise<Filled> {
+  async function fill(
+    key: string,
+    acquire: Acquire,
+    tags: readonly string[],
+    mode: FillMode,
+  ): Promise<Filled> {
     const startEpoch = epoch;
     if (l2 === undefined) {
       const entry = await acquireEntry(key, acquire, tags, mode, startEpoch);
       return { entry, result: Object.freeze({ token: entry.value, outcome: 'miss' as const }) };
     }
-    return l2.fill(key, tags, mode, startEpoch, (lockTags) => acquireEntry(key, acquire, lockTags, mode, startEpoch));
+    return l2.fill(key, tags, mode, startEpoch, (lockTags) =>
+      acquireEntry(key, acquire, lockTags, mode, startEpoch),
+    );
   }
 
-  function refreshInBackground(key: string, acquire: Acquire, tags: readonly string[], old: StoreEntry): void {
+  function refreshInBackground(
+    key: string,
+    acquire: Acquire,
+    tags: readonly string[],
+    old: StoreEntry,
+  ): void {
     counters.refreshes++;
     emit({ type: 'refresh-start', key });
     flights
@@ -343,7 +409,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       });
   }
 
-  function load(key: string, slot: CacheSlot | undefined, acquire: Acquire, options: TokenStoreGetOptions | undefined): Promise<TokenResult> {
+  function load(
+    key: string,
+    slot: CacheSlot | undefined,
+    acquire: Acquire,
+    options: TokenStoreGetOptions | undefined,
+  ): Promise<TokenResult> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortErrorFrom(signal, 'The token request'));
     const mode: FillMode = options?.forceRefresh === true ? 'force' : 'miss';
@@ -367,7 +438,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     getFresh(target) {
       const now = clock.now();
       if (typeof target !== 'string') {
-        if (target.entry !== undefined && target.store === self && target.epoch === epoch && Math.floor((now - base) / 1000) < target.freshSec) {
+        if (
+          target.entry !== undefined &&
+          target.store === self &&
+          target.epoch === epoch &&
+          Math.floor((now - base) / 1000) < target.freshSec
+        ) {
           if (!target.used) target.used = true;
           counters.hits++;
           return (target.resolved ??= resolvedOf(target.entry));
@@ -410,11 +486,19 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       epoch++;
       if (target === 'all') {
         l1.clear();
-      } else if (target !== null && typeof target === 'object' && typeof (target as { tag?: unknown }).tag === 'string') {
+      } else if (
+        target !== null &&
+        typeof target === 'object' &&
+        typeof (target as { tag?: unknown }).tag === 'string'
+      ) {
         const { tag } = target as { tag: string };
         l1.deleteByTag(tag);
         await l2?.invalidateTag(tag);
-      } else if (target !== null && typeof target === 'object' && typeof (target as { key?: unknown }).key === 'string') {
+      } else if (
+        target !== null &&
+        typeof target === 'object' &&
+        typeof (target as { key?: unknown }).key === 'string'
+      ) {
         const { key } = target as { key: string };
         l1.delete(key);
         await l2?.delete(key);

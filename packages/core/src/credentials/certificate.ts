@@ -33,10 +33,14 @@ export function certificateCredential(options: CertificateCredentialOptions): Bl
   try {
     cert = new X509Certificate(options.certificate);
   } catch (cause) {
-    throw new CredentialError('certificateCredential: the certificate is not a valid PEM X.509 certificate', { cause });
+    throw new CredentialError('certificateCredential: the certificate is not a valid PEM X.509 certificate', {
+      cause,
+    });
   }
   try {
-    const key = createPrivateKey(options.passphrase ? { key: options.privateKey, passphrase: options.passphrase } : options.privateKey);
+    const key = createPrivateKey(
+      options.passphrase ? { key: options.privateKey, passphrase: options.passphrase } : options.privateKey,
+    );
     const fromKey = createPublicKey(key).export({ type: 'spki', format: 'der' });
     if (!fromKey.equals(cert.publicKey.export({ type: 'spki', format: 'der' }))) {
       throw new CredentialError('certificateCredential: the private key does not match the certificate');
@@ -44,7 +48,10 @@ export function certificateCredential(options: CertificateCredentialOptions): Bl
     keyPem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
   } catch (cause) {
     if (cause instanceof CredentialError) throw cause;
-    throw new CredentialError('certificateCredential: the private key cannot be read (wrong format or passphrase)', { cause });
+    throw new CredentialError(
+      'certificateCredential: the private key cannot be read (wrong format or passphrase)',
+      { cause },
+    );
   }
   const sha256 = createHash('sha256').update(cert.raw).digest('hex');
   const sha1 = createHash('sha1').update(cert.raw).digest('hex');

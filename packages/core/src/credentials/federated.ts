@@ -15,7 +15,10 @@ const ASSERTION_MARGIN_MS = 60_000;
  * Memoises assertions by their own `exp`: MSAL asks for one per request, and the provider (a file,
  * a managed identity, another IdP) need only be called when the last one is about to expire.
  */
-export function assertionCache(fetchAssertion: () => Promise<string>, now: () => number): () => Promise<string> {
+export function assertionCache(
+  fetchAssertion: () => Promise<string>,
+  now: () => number,
+): () => Promise<string> {
   let cached: { value: string; until: number } | undefined;
   let inflight: Promise<string> | undefined;
   return async () => {
@@ -23,7 +26,8 @@ export function assertionCache(fetchAssertion: () => Promise<string>, now: () =>
     inflight ??= (async () => {
       try {
         const value = await fetchAssertion();
-        if (typeof value !== 'string' || value.split('.').length !== 3) throw new CredentialError('The federated token provider did not return a JWT');
+        if (typeof value !== 'string' || value.split('.').length !== 3)
+          throw new CredentialError('The federated token provider did not return a JWT');
         let exp: number | undefined;
         try {
           exp = decodeJwtClaims(value).exp;
@@ -52,8 +56,12 @@ export function assertionCache(fetchAssertion: () => Promise<string>, now: () =>
  * const credential = federatedCredential(async ({ audience }) => getOidcTokenFor(audience));
  * ```
  */
-export function federatedCredential(provider: (request: FederatedTokenRequest) => Promise<string>, options: { kind?: BlueprintCredential['kind']; describe?: string } = {}): BlueprintCredential {
-  if (typeof provider !== 'function') throw new CredentialError('federatedCredential: provider must be a function returning a token');
+export function federatedCredential(
+  provider: (request: FederatedTokenRequest) => Promise<string>,
+  options: { kind?: BlueprintCredential['kind']; describe?: string } = {},
+): BlueprintCredential {
+  if (typeof provider !== 'function')
+    throw new CredentialError('federatedCredential: provider must be a function returning a token');
   return {
     kind: options.kind ?? 'federated',
     resolve(ctx: CredentialContext) {

@@ -19,9 +19,14 @@ export interface ManagedIdentityCredentialOptions {
  * const credential = managedIdentityCredential({ clientId: process.env.AZURE_CLIENT_ID });
  * ```
  */
-export function managedIdentityCredential(options: ManagedIdentityCredentialOptions = {}): BlueprintCredential {
+export function managedIdentityCredential(
+  options: ManagedIdentityCredentialOptions = {},
+): BlueprintCredential {
   const ids = [options.clientId, options.resourceId, options.objectId].filter(Boolean);
-  if (ids.length > 1) throw new CredentialError('managedIdentityCredential: give at most one of clientId, resourceId, objectId');
+  if (ids.length > 1)
+    throw new CredentialError(
+      'managedIdentityCredential: give at most one of clientId, resourceId, objectId',
+    );
   let mi: ManagedIdentityApplication | undefined;
   const describe = `managedIdentityCredential(${options.clientId ? `clientId=${options.clientId}` : options.objectId ? `objectId=${options.objectId}` : options.resourceId ? 'resourceId' : 'system-assigned'})`;
   return {

@@ -12,14 +12,20 @@ let warned = false;
  * const credential = secretCredential(process.env.BLUEPRINT_SECRET!);
  * ```
  */
-export function secretCredential(secret: string, options: { silenceWarning?: boolean } = {}): BlueprintCredential {
-  if (typeof secret !== 'string' || secret.length === 0) throw new ConfigurationError('secretCredential: secret must be a non-empty string');
+export function secretCredential(
+  secret: string,
+  options: { silenceWarning?: boolean } = {},
+): BlueprintCredential {
+  if (typeof secret !== 'string' || secret.length === 0)
+    throw new ConfigurationError('secretCredential: secret must be a non-empty string');
   return {
     kind: 'secret',
     resolve(ctx) {
       if (!warned && !options.silenceWarning) {
         warned = true;
-        ctx.warn('secretCredential is for development only: use a certificate or a federated identity credential in production');
+        ctx.warn(
+          'secretCredential is for development only: use a certificate or a federated identity credential in production',
+        );
       }
       return { clientSecret: secret };
     },

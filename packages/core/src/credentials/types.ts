@@ -4,10 +4,16 @@ import type { Clock } from '../util/clock.js';
 /** What MSAL's `auth` needs to authenticate the blueprint: exactly one of these. */
 export type MsalClientCredential =
   | { clientSecret: string }
-  | { clientCertificate: { thumbprintSha256?: string; thumbprint?: string; privateKey: string; x5c?: string } }
+  | {
+      clientCertificate: { thumbprintSha256?: string; thumbprint?: string; privateKey: string; x5c?: string };
+    }
   | {
       /** Returns a client assertion for the token endpoint (`tokenEndpoint` is its audience). */
-      clientAssertion: (config: { clientId: string; tokenEndpoint?: string; fmiPath?: string }) => Promise<string>;
+      clientAssertion: (config: {
+        clientId: string;
+        tokenEndpoint?: string;
+        fmiPath?: string;
+      }) => Promise<string>;
     };
 
 /** Context a credential is resolved in, supplied by `createBlueprint`. */

@@ -17,9 +17,14 @@ export interface WorkloadIdentityCredentialOptions {
  * const credential = workloadIdentityCredential(); // reads AZURE_FEDERATED_TOKEN_FILE
  * ```
  */
-export function workloadIdentityCredential(options: WorkloadIdentityCredentialOptions = {}): BlueprintCredential {
+export function workloadIdentityCredential(
+  options: WorkloadIdentityCredentialOptions = {},
+): BlueprintCredential {
   const path = options.tokenFilePath ?? process.env.AZURE_FEDERATED_TOKEN_FILE;
-  if (!path) throw new CredentialError('workloadIdentityCredential: set tokenFilePath or the AZURE_FEDERATED_TOKEN_FILE environment variable');
+  if (!path)
+    throw new CredentialError(
+      'workloadIdentityCredential: set tokenFilePath or the AZURE_FEDERATED_TOKEN_FILE environment variable',
+    );
   let last: { mtimeMs: number; size: number; token: string } | undefined;
   // One stat per token request (not per cache hit): a rotated file is picked up at once.
   const read = async (): Promise<string> => {
@@ -31,7 +36,8 @@ export function workloadIdentityCredential(options: WorkloadIdentityCredentialOp
     }
     if (last && last.mtimeMs === s.mtimeMs && last.size === s.size) return last.token;
     const token = (await readFile(path, 'utf8')).trim();
-    if (token.split('.').length !== 3) throw new CredentialError(`workloadIdentityCredential: the token file ${path} does not hold a JWT`);
+    if (token.split('.').length !== 3)
+      throw new CredentialError(`workloadIdentityCredential: the token file ${path} does not hold a JWT`);
     last = { mtimeMs: s.mtimeMs, size: s.size, token };
     return token;
   };

@@ -86,8 +86,13 @@ export class AgentIdError extends Error {
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (nativeInstanceOf.call(this, value)) return true;
-    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
-    for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && proto !== undefined; proto = Object.getPrototypeOf(proto)) {
+    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true)
+      return false;
+    for (
+      let proto: unknown = Object.getPrototypeOf(value);
+      proto !== null && proto !== undefined;
+      proto = Object.getPrototypeOf(proto)
+    ) {
       if ((proto as { constructor?: { name?: string } }).constructor?.name === this.name) return true;
     }
     return false;
@@ -95,8 +100,23 @@ export class AgentIdError extends Error {
 
   /** A log-safe plain object (no cause, no stack). */
   toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message, retryable: this.retryable };
-    for (const k of ['status', 'error', 'errorDescription', 'suberror', 'aadsts', 'errorCodes', 'correlationId', 'traceId', 'retryAfterMs'] as const) {
+    const out: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+    };
+    for (const k of [
+      'status',
+      'error',
+      'errorDescription',
+      'suberror',
+      'aadsts',
+      'errorCodes',
+      'correlationId',
+      'traceId',
+      'retryAfterMs',
+    ] as const) {
       if (this[k] !== undefined) out[k] = this[k];
     }
     return out;
@@ -379,7 +399,10 @@ export class TokenValidationError extends AgentIdError {
  * const c: DelegationErrorCode = 'AGENTID_HOP_LIMIT';
  * ```
  */
-export type DelegationErrorCode = Extract<AgentIdErrorCode, 'AGENTID_DELEGATION_INVALID' | 'AGENTID_HOP_LIMIT' | 'AGENTID_DELEGATION_CYCLE'>;
+export type DelegationErrorCode = Extract<
+  AgentIdErrorCode,
+  'AGENTID_DELEGATION_INVALID' | 'AGENTID_HOP_LIMIT' | 'AGENTID_DELEGATION_CYCLE'
+>;
 
 /**
  * A multi-hop delegation chain was refused: tampered, inconsistent, too long, or cyclic.
@@ -404,7 +427,10 @@ export class DelegationError extends AgentIdError {
  * const c: ProvisioningErrorCode = 'AGENTID_AGENT_USER_EXISTS';
  * ```
  */
-export type ProvisioningErrorCode = Extract<AgentIdErrorCode, 'AGENTID_AGENT_USER_EXISTS' | 'AGENTID_AGENT_USER_NOT_LINKED' | 'AGENTID_GRAPH'>;
+export type ProvisioningErrorCode = Extract<
+  AgentIdErrorCode,
+  'AGENTID_AGENT_USER_EXISTS' | 'AGENTID_AGENT_USER_NOT_LINKED' | 'AGENTID_GRAPH'
+>;
 
 /**
  * A directory (Microsoft Graph) operation or an agent-user rule failed. `status` and `error`
@@ -470,7 +496,10 @@ export class DownstreamError extends AgentIdError {
  * if (isAgentIdError(e, 'AGENTID_THROTTLED')) retryLater(e.retryAfterMs);
  * ```
  */
-export function isAgentIdError<C extends AgentIdErrorCode>(value: unknown, code?: C): value is AgentIdError & { readonly code: C } {
+export function isAgentIdError<C extends AgentIdErrorCode>(
+  value: unknown,
+  code?: C,
+): value is AgentIdError & { readonly code: C } {
   return value instanceof AgentIdError && (code === undefined || value.code === code);
 }
 

@@ -23,8 +23,22 @@ const LIST = [
     httpError: 'temporarily_unavailable',
     description: 'The request never got an HTTP answer (DNS, connection refused or reset).',
   },
-  { code: 'AGENTID_TIMEOUT', retryable: true, class: 'TimeoutError', status: 503, httpError: 'temporarily_unavailable', description: 'An attempt took longer than the configured timeout.' },
-  { code: 'AGENTID_ABORTED', retryable: false, class: 'AbortError', status: 502, httpError: 'bad_gateway', description: "The caller's AbortSignal fired before the operation finished." },
+  {
+    code: 'AGENTID_TIMEOUT',
+    retryable: true,
+    class: 'TimeoutError',
+    status: 503,
+    httpError: 'temporarily_unavailable',
+    description: 'An attempt took longer than the configured timeout.',
+  },
+  {
+    code: 'AGENTID_ABORTED',
+    retryable: false,
+    class: 'AbortError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description: "The caller's AbortSignal fired before the operation finished.",
+  },
   {
     code: 'AGENTID_THROTTLED',
     retryable: true,
@@ -84,7 +98,8 @@ const LIST = [
     status: 502,
     httpError: 'bad_gateway',
     refused: true,
-    description: 'The token request itself is malformed (for example secret and assertion together, AADSTS9002324).',
+    description:
+      'The token request itself is malformed (for example secret and assertion together, AADSTS9002324).',
   },
   {
     code: 'AGENTID_INTERACTION_REQUIRED',
@@ -129,7 +144,8 @@ const LIST = [
     status: 502,
     httpError: 'bad_gateway',
     refused: true,
-    description: "The federated assertion matched none of the blueprint's federated credentials (AADSTS7002137).",
+    description:
+      "The federated assertion matched none of the blueprint's federated credentials (AADSTS7002137).",
   },
   {
     code: 'AGENTID_WRONG_TENANT',
@@ -156,9 +172,18 @@ const LIST = [
     status: 502,
     httpError: 'bad_gateway',
     refused: true,
-    description: 'A user, application or agent identity does not exist in the tenant (AADSTS50034, AADSTS700016).',
+    description:
+      'A user, application or agent identity does not exist in the tenant (AADSTS50034, AADSTS700016).',
   },
-  { code: 'AGENTID_TOKEN_ENDPOINT', retryable: false, class: 'OAuthError', status: 502, httpError: 'bad_gateway', refused: true, description: 'Any other OAuth error answered by the token endpoint.' },
+  {
+    code: 'AGENTID_TOKEN_ENDPOINT',
+    retryable: false,
+    class: 'OAuthError',
+    status: 502,
+    httpError: 'bad_gateway',
+    refused: true,
+    description: 'Any other OAuth error answered by the token endpoint.',
+  },
   {
     code: 'AGENTID_TOKEN_LIFETIME',
     retryable: false,
@@ -167,8 +192,22 @@ const LIST = [
     httpError: 'bad_gateway',
     description: 'An issued token lives too briefly for the lifetime policy to hand it out.',
   },
-  { code: 'AGENTID_MALFORMED_RESPONSE', retryable: false, class: 'MalformedResponseError', status: 502, httpError: 'bad_gateway', description: 'A response body was not the JSON that was expected.' },
-  { code: 'AGENTID_INVALID_TOKEN', retryable: false, class: 'InvalidTokenError', status: 502, httpError: 'bad_gateway', description: 'A string given as a JWT could not be decoded.' },
+  {
+    code: 'AGENTID_MALFORMED_RESPONSE',
+    retryable: false,
+    class: 'MalformedResponseError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description: 'A response body was not the JSON that was expected.',
+  },
+  {
+    code: 'AGENTID_INVALID_TOKEN',
+    retryable: false,
+    class: 'InvalidTokenError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description: 'A string given as a JWT could not be decoded.',
+  },
   {
     code: 'AGENTID_CREDENTIAL',
     retryable: false,
@@ -191,7 +230,8 @@ const LIST = [
     class: 'L2UnavailableError',
     status: 503,
     httpError: 'temporarily_unavailable',
-    description: 'The shared (L2) cache could not be reached where that must not pass silently (an invalidation the other replicas did not get, `ready()`); retry it.',
+    description:
+      'The shared (L2) cache could not be reached where that must not pass silently (an invalidation the other replicas did not get, `ready()`); retry it.',
   },
   // Inbound token validation (@agentid/obo, middleware, sidecar).
   {
@@ -266,10 +306,38 @@ const LIST = [
     httpError: 'invalid_token',
     description: "The token's audience is not this blueprint (app id URI or client id).",
   },
-  { code: 'AGENTID_TOKEN_TENANT', retryable: false, class: 'TokenValidationError', status: 401, httpError: 'invalid_token', description: "The token's tenant (`tid`) is not allowed." },
-  { code: 'AGENTID_TOKEN_CLAIMS', retryable: false, class: 'TokenValidationError', status: 401, httpError: 'invalid_token', description: 'A required claim is missing or has the wrong type.' },
-  { code: 'AGENTID_INSUFFICIENT_SCOPE', retryable: false, class: 'TokenValidationError', status: 403, httpError: 'insufficient_scope', description: 'The token lacks the required scope or app role.' },
-  { code: 'AGENTID_JWKS', retryable: true, class: 'TokenValidationError', status: 503, httpError: 'temporarily_unavailable', description: "The issuer's signing keys (JWKS) could not be fetched." },
+  {
+    code: 'AGENTID_TOKEN_TENANT',
+    retryable: false,
+    class: 'TokenValidationError',
+    status: 401,
+    httpError: 'invalid_token',
+    description: "The token's tenant (`tid`) is not allowed.",
+  },
+  {
+    code: 'AGENTID_TOKEN_CLAIMS',
+    retryable: false,
+    class: 'TokenValidationError',
+    status: 401,
+    httpError: 'invalid_token',
+    description: 'A required claim is missing or has the wrong type.',
+  },
+  {
+    code: 'AGENTID_INSUFFICIENT_SCOPE',
+    retryable: false,
+    class: 'TokenValidationError',
+    status: 403,
+    httpError: 'insufficient_scope',
+    description: 'The token lacks the required scope or app role.',
+  },
+  {
+    code: 'AGENTID_JWKS',
+    retryable: true,
+    class: 'TokenValidationError',
+    status: 503,
+    httpError: 'temporarily_unavailable',
+    description: "The issuer's signing keys (JWKS) could not be fetched.",
+  },
   // Multi-hop delegation (@agentid/obo).
   {
     code: 'AGENTID_DELEGATION_INVALID',
@@ -279,10 +347,31 @@ const LIST = [
     httpError: 'invalid_token',
     description: 'The delegation chain is missing, tampered, or does not match the token it came with.',
   },
-  { code: 'AGENTID_HOP_LIMIT', retryable: false, class: 'DelegationError', status: 403, httpError: 'forbidden', description: 'The delegation chain would exceed the maximum number of hops.' },
-  { code: 'AGENTID_DELEGATION_CYCLE', retryable: false, class: 'DelegationError', status: 403, httpError: 'forbidden', description: 'An agent appears twice in the delegation chain (a cycle).' },
+  {
+    code: 'AGENTID_HOP_LIMIT',
+    retryable: false,
+    class: 'DelegationError',
+    status: 403,
+    httpError: 'forbidden',
+    description: 'The delegation chain would exceed the maximum number of hops.',
+  },
+  {
+    code: 'AGENTID_DELEGATION_CYCLE',
+    retryable: false,
+    class: 'DelegationError',
+    status: 403,
+    httpError: 'forbidden',
+    description: 'An agent appears twice in the delegation chain (a cycle).',
+  },
   // Agent users and provisioning (@agentid/agent-user).
-  { code: 'AGENTID_AGENT_USER_EXISTS', retryable: false, class: 'ProvisioningError', status: 502, httpError: 'bad_gateway', description: 'The agent identity already has its one agent user.' },
+  {
+    code: 'AGENTID_AGENT_USER_EXISTS',
+    retryable: false,
+    class: 'ProvisioningError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description: 'The agent identity already has its one agent user.',
+  },
   {
     code: 'AGENTID_AGENT_USER_NOT_LINKED',
     retryable: false,
@@ -292,9 +381,23 @@ const LIST = [
     refused: true,
     description: 'The agent user is not linked to this agent identity (or is not an agent user).',
   },
-  { code: 'AGENTID_GRAPH', retryable: false, class: 'ProvisioningError', status: 502, httpError: 'bad_gateway', description: 'A Microsoft Graph call failed (status, Graph error code in `error`).' },
+  {
+    code: 'AGENTID_GRAPH',
+    retryable: false,
+    class: 'ProvisioningError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description: 'A Microsoft Graph call failed (status, Graph error code in `error`).',
+  },
   // Authorization of tools and routes (middleware, sidecar).
-  { code: 'AGENTID_TOOL_UNKNOWN', retryable: false, class: 'AuthorizationError', status: 404, httpError: 'unknown_tool', description: 'No tool of that name is registered.' },
+  {
+    code: 'AGENTID_TOOL_UNKNOWN',
+    retryable: false,
+    class: 'AuthorizationError',
+    status: 404,
+    httpError: 'unknown_tool',
+    description: 'No tool of that name is registered.',
+  },
   {
     code: 'AGENTID_FORBIDDEN',
     retryable: false,
@@ -310,7 +413,8 @@ const LIST = [
     class: 'AgentIdError',
     status: 400,
     httpError: 'invalid_request',
-    description: 'The HTTP request to a server of ours is malformed (body unparsable, too large, wrong content type).',
+    description:
+      'The HTTP request to a server of ours is malformed (body unparsable, too large, wrong content type).',
   },
   {
     code: 'AGENTID_INTERNAL',
@@ -318,9 +422,17 @@ const LIST = [
     class: 'AgentIdError',
     status: 500,
     httpError: 'server_error',
-    description: 'A failure that is not an agentid error reached a server of ours (details are logged, never sent).',
+    description:
+      'A failure that is not an agentid error reached a server of ours (details are logged, never sent).',
   },
-  { code: 'AGENTID_DOWNSTREAM', retryable: false, class: 'DownstreamError', status: 502, httpError: 'bad_gateway', description: 'A downstream API call failed (status in `status`).' },
+  {
+    code: 'AGENTID_DOWNSTREAM',
+    retryable: false,
+    class: 'DownstreamError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description: 'A downstream API call failed (status in `status`).',
+  },
 ] as const;
 
 /**
@@ -365,7 +477,9 @@ export interface ErrorCodeInfo {
  * for (const { code, description } of ERROR_CODES) console.log(`| ${code} | ${description} |`);
  * ```
  */
-export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze(LIST.map((row) => Object.freeze({ ...row })));
+export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze(
+  LIST.map((row) => Object.freeze({ ...row })),
+);
 
 const BY_CODE: ReadonlyMap<string, ErrorCodeInfo> = new Map(ERROR_CODES.map((row) => [row.code, row]));
 

@@ -69,7 +69,14 @@ describe('ERROR_CODES', () => {
     const retryable = ERROR_CODES.filter((c) => c.retryable)
       .map((c) => c.code)
       .sort();
-    expect(retryable).toEqual(['AGENTID_JWKS', 'AGENTID_NETWORK', 'AGENTID_SERVER_ERROR', 'AGENTID_SHARED_CACHE_UNAVAILABLE', 'AGENTID_THROTTLED', 'AGENTID_TIMEOUT']);
+    expect(retryable).toEqual([
+      'AGENTID_JWKS',
+      'AGENTID_NETWORK',
+      'AGENTID_SERVER_ERROR',
+      'AGENTID_SHARED_CACHE_UNAVAILABLE',
+      'AGENTID_THROTTLED',
+      'AGENTID_TIMEOUT',
+    ]);
     expect(isRetryableCode('AGENTID_INVALID_GRANT')).toBe(false);
   });
 });
@@ -182,13 +189,19 @@ describe('the one table of codes', () => {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
         if (statSync(path).isDirectory()) walk(path);
-        else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/'(AGENTID_[A-Z][A-Z_]*[A-Z])'/g)) used.add(m[1]!);
+        else if (name.endsWith('.ts') && !name.endsWith('.test.ts'))
+          for (const m of readFileSync(path, 'utf8').matchAll(/'(AGENTID_[A-Z][A-Z_]*[A-Z])'/g))
+            used.add(m[1]!);
       }
     };
-    for (const pkg of readdirSync(packages)) if (statSync(join(packages, pkg, 'src'), { throwIfNoEntry: false })?.isDirectory()) walk(join(packages, pkg, 'src'));
+    for (const pkg of readdirSync(packages))
+      if (statSync(join(packages, pkg, 'src'), { throwIfNoEntry: false })?.isDirectory())
+        walk(join(packages, pkg, 'src'));
     expect(used.size).toBeGreaterThan(30);
     // Not codes: environment variables and the like that share the prefix.
-    const unregistered = [...used].filter((c) => !isAgentIdErrorCode(c) && !/^AGENTID_(EMULATOR|TEST_|CA_|LOG)/.test(c));
+    const unregistered = [...used].filter(
+      (c) => !isAgentIdErrorCode(c) && !/^AGENTID_(EMULATOR|TEST_|CA_|LOG)/.test(c),
+    );
     expect(unregistered).toEqual([]);
   });
 

@@ -1,4 +1,10 @@
-import { AuthError, ClientAuthError, ClientConfigurationError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
+import {
+  AuthError,
+  ClientAuthError,
+  ClientConfigurationError,
+  InteractionRequiredAuthError,
+  ServerError,
+} from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { NetworkError, OAuthError } from './agent-id-error.js';
 import { errorFromMsalError } from './from-msal.js';
@@ -24,7 +30,16 @@ describe('errorFromMsalError', () => {
   });
 
   it('maps InteractionRequiredAuthError', () => {
-    const msal = new InteractionRequiredAuthError('interaction_required', 'c', 'AADSTS50076: MFA required.', '', '', 't', '', '50076');
+    const msal = new InteractionRequiredAuthError(
+      'interaction_required',
+      'c',
+      'AADSTS50076: MFA required.',
+      '',
+      '',
+      't',
+      '',
+      '50076',
+    );
     const e = errorFromMsalError(msal);
     expect(e.code).toBe('AGENTID_INTERACTION_REQUIRED');
     expect(e.retryable).toBe(false);
@@ -38,8 +53,12 @@ describe('errorFromMsalError', () => {
 
   it('maps network, parsing and configuration errors', () => {
     expect(errorFromMsalError(new ClientAuthError('network_error', 'x'))).toBeInstanceOf(NetworkError);
-    expect(errorFromMsalError(new ClientAuthError('token_parsing_error', 'c')).code).toBe('AGENTID_MALFORMED_RESPONSE');
-    expect(errorFromMsalError(new ClientConfigurationError('invalid_authority_type', 'c')).code).toBe('AGENTID_INVALID_OPTIONS');
+    expect(errorFromMsalError(new ClientAuthError('token_parsing_error', 'c')).code).toBe(
+      'AGENTID_MALFORMED_RESPONSE',
+    );
+    expect(errorFromMsalError(new ClientConfigurationError('invalid_authority_type', 'c')).code).toBe(
+      'AGENTID_INVALID_OPTIONS',
+    );
     expect(errorFromMsalError(new AuthError('weird', 'odd')).code).toBe('AGENTID_UNEXPECTED');
     expect(errorFromMsalError('string thrown').code).toBe('AGENTID_UNEXPECTED');
   });

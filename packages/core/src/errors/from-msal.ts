@@ -1,4 +1,11 @@
-import { type AgentIdError, ConfigurationError, findAgentIdError, MalformedResponseError, NetworkError, UnexpectedError } from './agent-id-error.js';
+import {
+  type AgentIdError,
+  ConfigurationError,
+  findAgentIdError,
+  MalformedResponseError,
+  NetworkError,
+  UnexpectedError,
+} from './agent-id-error.js';
 import { errorFromTokenResponse } from './from-token-response.js';
 
 // Duck-typed view of MSAL's AuthError family, so this works across MSAL copies and versions.
@@ -51,7 +58,8 @@ export function errorFromMsalError(error: unknown): AgentIdError {
   const errorMessage = s(e.errorMessage) ?? s(e.message);
 
   if (name === 'ServerError' || name === 'InteractionRequiredAuthError') {
-    const aadsts = s(e.errorNo) ?? (errorCode !== undefined && /^\d+$/.test(errorCode) ? errorCode : undefined);
+    const aadsts =
+      s(e.errorNo) ?? (errorCode !== undefined && /^\d+$/.test(errorCode) ? errorCode : undefined);
     const status = typeof e.status === 'number' ? e.status : 400;
     const body: Record<string, unknown> = {
       // MSAL's throttling cache rethrows with numeric codes in errorCode: that is no OAuth error.
@@ -64,14 +72,27 @@ export function errorFromMsalError(error: unknown): AgentIdError {
     };
     return errorFromTokenResponse({ status, body, cause: error });
   }
-  if (errorCode === 'network_error' || errorCode === 'no_network_connectivity' || errorCode === 'endpoints_resolution_error') {
-    return new NetworkError(`MSAL could not reach the token service: ${errorMessage ?? errorCode}`, { cause: error });
+  if (
+    errorCode === 'network_error' ||
+    errorCode === 'no_network_connectivity' ||
+    errorCode === 'endpoints_resolution_error'
+  ) {
+    return new NetworkError(`MSAL could not reach the token service: ${errorMessage ?? errorCode}`, {
+      cause: error,
+    });
   }
   if (errorCode === 'token_parsing_error') {
-    return new MalformedResponseError(`MSAL could not parse a response: ${errorMessage ?? errorCode}`, { cause: error });
+    return new MalformedResponseError(`MSAL could not parse a response: ${errorMessage ?? errorCode}`, {
+      cause: error,
+    });
   }
   if (name === 'ClientConfigurationError') {
-    return new ConfigurationError(`MSAL rejected the configuration: ${errorMessage ?? errorCode ?? 'unknown'}`, { cause: error });
+    return new ConfigurationError(
+      `MSAL rejected the configuration: ${errorMessage ?? errorCode ?? 'unknown'}`,
+      { cause: error },
+    );
   }
-  return new UnexpectedError(`MSAL failed: ${errorMessage ?? errorCode ?? name ?? 'unknown error'}`, { cause: error });
+  return new UnexpectedError(`MSAL failed: ${errorMessage ?? errorCode ?? name ?? 'unknown error'}`, {
+    cause: error,
+  });
 }

@@ -32,7 +32,11 @@ describe('errorFromTokenResponse: AADSTS codes from PROTOCOL.md', () => {
     [7000112, 'unauthorized_client', 'AGENTID_AGENT_DISABLED', 400],
   ];
   it.each(cases)('AADSTS%i (%s) → %s', (aadsts, error, code, status) => {
-    const e = errorFromTokenResponse({ status, body: JSON.stringify(entra(aadsts, error, 'Server text.')), headers: {} });
+    const e = errorFromTokenResponse({
+      status,
+      body: JSON.stringify(entra(aadsts, error, 'Server text.')),
+      headers: {},
+    });
     expect(e).toBeInstanceOf(OAuthError);
     expect(e.code).toBe(code);
     expect(e.retryable).toBe(false);
@@ -65,7 +69,10 @@ describe('errorFromTokenResponse: OAuth errors without a known AADSTS number', (
     [{ error: 'invalid_client' }, 'AGENTID_INVALID_CLIENT'],
     [{ error: 'unauthorized_client' }, 'AGENTID_INVALID_CLIENT'],
     [{ error: 'invalid_scope' }, 'AGENTID_INVALID_SCOPE'],
-    [{ error: 'invalid_request', error_description: 'AADSTS90014: The required field is missing.' }, 'AGENTID_INVALID_REQUEST'],
+    [
+      { error: 'invalid_request', error_description: 'AADSTS90014: The required field is missing.' },
+      'AGENTID_INVALID_REQUEST',
+    ],
     [{ error: 'something_new' }, 'AGENTID_TOKEN_ENDPOINT'],
   ];
   it.each(cases)('%j → %s, never retryable', (body, code) => {
@@ -75,20 +82,29 @@ describe('errorFromTokenResponse: OAuth errors without a known AADSTS number', (
   });
 
   it('reads the AADSTS number from the description when error_codes is missing', () => {
-    const e = errorFromTokenResponse({ status: 400, body: { error: 'invalid_request', error_description: 'AADSTS82008: fmi_path missing.' } });
+    const e = errorFromTokenResponse({
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'AADSTS82008: fmi_path missing.' },
+    });
     expect(e.aadsts).toBe(82008);
     expect(e.code).toBe('AGENTID_MISSING_FMI_PATH');
   });
 
   it('keeps the first line of unknown AADSTS text in the message', () => {
-    const e = errorFromTokenResponse({ status: 400, body: entra(90014, 'invalid_request', 'The request body must contain x.') });
+    const e = errorFromTokenResponse({
+      status: 400,
+      body: entra(90014, 'invalid_request', 'The request body must contain x.'),
+    });
     expect(e.message).toContain('AADSTS90014: The request body must contain x.');
     expect(e.message).not.toContain('Timestamp');
   });
 
   it('never leaks token material from the description', () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
-    const e = errorFromTokenResponse({ status: 400, body: { error: 'invalid_grant', error_description: `AADSTS50013: bad ${jwt}` } });
+    const e = errorFromTokenResponse({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: `AADSTS50013: bad ${jwt}` },
+    });
     expect(e.message).not.toContain(jwt);
     expect(e.errorDescription).not.toContain(jwt);
   });
@@ -101,7 +117,11 @@ describe('errorFromTokenResponse: OAuth errors without a known AADSTS number', (
   });
 
   it('takes trace and correlation ids from headers when the body has none', () => {
-    const e = errorFromTokenResponse({ status: 400, body: { error: 'invalid_grant' }, headers: { 'x-ms-request-id': 'tr', 'Client-Request-Id': 'co' } });
+    const e = errorFromTokenResponse({
+      status: 400,
+      body: { error: 'invalid_grant' },
+      headers: { 'x-ms-request-id': 'tr', 'Client-Request-Id': 'co' },
+    });
     expect(e.traceId).toBe('tr');
     expect(e.correlationId).toBe('co');
   });
@@ -123,19 +143,30 @@ describe('errorFromTokenResponse: throttling and server errors', () => {
     expect(e.message).toContain('7000 ms');
   });
   it('503 → ServiceError with Retry-After as an HTTP-date', () => {
-    const e = errorFromTokenResponse({ status: 503, body: '<html>', headers: { 'retry-after': 'Mon, 23 Nov 2026 10:00:30 GMT' }, now });
+    const e = errorFromTokenResponse({
+      status: 503,
+      body: '<html>',
+      headers: { 'retry-after': 'Mon, 23 Nov 2026 10:00:30 GMT' },
+      now,
+    });
     expect(e).toBeInstanceOf(ServiceError);
     expect(e.code).toBe('AGENTID_SERVER_ERROR');
     expect(e.retryable).toBe(true);
     expect(e.retryAfterMs).toBe(30_000);
   });
   it('500 with an AADSTS body is still a retryable server error that keeps the details', () => {
-    const e = errorFromTokenResponse({ status: 500, body: entra(50000, 'server_error', 'Internal error.'), now });
+    const e = errorFromTokenResponse({
+      status: 500,
+      body: entra(50000, 'server_error', 'Internal error.'),
+      now,
+    });
     expect(e.code).toBe('AGENTID_SERVER_ERROR');
     expect(e.aadsts).toBe(50000);
     expect(e.retryAfterMs).toBeUndefined();
   });
   it('a 4xx is never retryable, whatever its body says', () => {
-    expect(errorFromTokenResponse({ status: 400, body: { error: 'temporarily_unavailable' } }).retryable).toBe(false);
+    expect(
+      errorFromTokenResponse({ status: 400, body: { error: 'temporarily_unavailable' } }).retryable,
+    ).toBe(false);
   });
 });

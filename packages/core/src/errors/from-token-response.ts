@@ -1,6 +1,13 @@
 import { getHeader, parseRetryAfter } from '../util/retry-after.js';
 import { AADSTS_CODES } from './aadsts.js';
-import { type AgentIdError, type AgentIdErrorOptions, type OAuthErrorCode, OAuthError, ServiceError, ThrottledError } from './agent-id-error.js';
+import {
+  type AgentIdError,
+  type AgentIdErrorOptions,
+  type OAuthErrorCode,
+  OAuthError,
+  ServiceError,
+  ThrottledError,
+} from './agent-id-error.js';
 
 /**
  * An HTTP answer from a token endpoint. `body` may be the raw text or already-parsed JSON.
@@ -44,7 +51,9 @@ function parseBody(body: unknown): EntraErrorBody | undefined {
 }
 
 function errorCodesOf(body: EntraErrorBody | undefined, description: string | undefined): number[] {
-  const codes = Array.isArray(body?.error_codes) ? body.error_codes.map(Number).filter((n) => Number.isInteger(n) && n > 0) : [];
+  const codes = Array.isArray(body?.error_codes)
+    ? body.error_codes.map(Number).filter((n) => Number.isInteger(n) && n > 0)
+    : [];
   if (codes.length === 0 && description !== undefined) {
     const m = /^AADSTS(\d+)/.exec(description);
     if (m?.[1] !== undefined) codes.push(Number(m[1]));
@@ -88,7 +97,8 @@ const GENERIC_MESSAGES: Readonly<Record<OAuthErrorCode, string>> = {
   AGENTID_INVALID_CLIENT: "The client's credential was rejected.",
   AGENTID_INVALID_SCOPE: 'The requested scope is not valid.',
   AGENTID_INVALID_REQUEST: 'The token request is malformed.',
-  AGENTID_INTERACTION_REQUIRED: 'The user must interact (sign in, MFA); an agent cannot, so surface this to the user.',
+  AGENTID_INTERACTION_REQUIRED:
+    'The user must interact (sign in, MFA); an agent cannot, so surface this to the user.',
   AGENTID_CONSENT_REQUIRED: 'Consent is missing for the requested permissions.',
   AGENTID_MISSING_FMI_PATH: 'The blueprint token exchange needs fmi_path.',
   AGENTID_NO_CLIENT_CREDENTIAL: 'The token request carried no client credential.',
@@ -147,18 +157,33 @@ export function errorFromTokenResponse(response: TokenErrorResponse): AgentIdErr
 
   // Retryability follows the status only: a 4xx (other than 429) is never retryable.
   if (status === 429 || status >= 500) {
-    const retryAfterMs = parseRetryAfter(getHeader(response.headers, 'retry-after'), response.now ?? Date.now());
+    const retryAfterMs = parseRetryAfter(
+      getHeader(response.headers, 'retry-after'),
+      response.now ?? Date.now(),
+    );
     if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
     const wait = retryAfterMs !== undefined ? ` Retry after ${retryAfterMs} ms.` : '';
     return status === 429
-      ? new ThrottledError(`The token service is throttling requests.${wait}${detail}${suffix(options)}`, options)
-      : new ServiceError(`The token service failed or is unavailable.${wait}${detail}${suffix(options)}`, options);
+      ? new ThrottledError(
+          `The token service is throttling requests.${wait}${detail}${suffix(options)}`,
+          options,
+        )
+      : new ServiceError(
+          `The token service failed or is unavailable.${wait}${detail}${suffix(options)}`,
+          options,
+        );
   }
 
   const known = options.aadsts !== undefined ? AADSTS_CODES.get(options.aadsts) : undefined;
   if (known !== undefined) return new OAuthError(known.code, `${known.message}${suffix(options)}`, options);
 
-  const code = (suberror !== undefined ? SUBERROR_CODES[suberror] : undefined) ?? (error !== undefined ? ERROR_CODES_BY_OAUTH[error] : undefined) ?? 'AGENTID_TOKEN_ENDPOINT';
-  const base = body === undefined ? `The token endpoint answered HTTP ${status} without an OAuth error body.` : GENERIC_MESSAGES[code];
+  const code =
+    (suberror !== undefined ? SUBERROR_CODES[suberror] : undefined) ??
+    (error !== undefined ? ERROR_CODES_BY_OAUTH[error] : undefined) ??
+    'AGENTID_TOKEN_ENDPOINT';
+  const base =
+    body === undefined
+      ? `The token endpoint answered HTTP ${status} without an OAuth error body.`
+      : GENERIC_MESSAGES[code];
   return new OAuthError(code, `${base}${detail}${suffix(options)}`, options);
 }

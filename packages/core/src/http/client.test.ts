@@ -1,6 +1,12 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, NetworkError, ServiceError, ThrottledError, TimeoutError } from '../errors/agent-id-error.js';
+import {
+  AbortError,
+  NetworkError,
+  ServiceError,
+  ThrottledError,
+  TimeoutError,
+} from '../errors/agent-id-error.js';
 import { ATTR } from '../telemetry/attributes.js';
 import { createFakeFetch, type FakeFetch } from '@agentid/test-support/fake-fetch';
 import { createTestTracing } from '@agentid/test-support/otel';
@@ -59,12 +65,24 @@ describe('createHttpClient: options', () => {
 
 describe('createHttpClient: requests', () => {
   it('sends the request and returns status, lower-cased headers and body', async () => {
-    const { client, attempts } = setup([{ status: 200, headers: { 'X-Ms-Request-Id': 'r1' }, body: { ok: true } }]);
-    const res = await client.request({ ...post, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(res).toEqual({ status: 200, headers: expect.objectContaining({ 'x-ms-request-id': 'r1' }), body: '{"ok":true}', attempts: 1 });
+    const { client, attempts } = setup([
+      { status: 200, headers: { 'X-Ms-Request-Id': 'r1' }, body: { ok: true } },
+    ]);
+    const res = await client.request({
+      ...post,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res).toEqual({
+      status: 200,
+      headers: expect.objectContaining({ 'x-ms-request-id': 'r1' }),
+      body: '{"ok":true}',
+      attempts: 1,
+    });
     expect(fake.calls[0]).toMatchObject({ url: URL_, method: 'POST', body: post.body });
     expect(fake.calls[0]?.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(attempts).toEqual([expect.objectContaining({ attempt: 1, status: 200, method: 'POST', url: URL_ })]);
+    expect(attempts).toEqual([
+      expect.objectContaining({ attempt: 1, status: 200, method: 'POST', url: URL_ }),
+    ]);
   });
 
   it('retries 429 after Retry-After seconds, then succeeds', async () => {
@@ -96,7 +114,10 @@ describe('createHttpClient: requests', () => {
   });
 
   it('retries 5xx with exponential backoff and jitter', async () => {
-    const { client, sleeps } = setup([{ status: 503 }, { status: 502 }, { status: 200, body: {} }], { minRetryDelayMs: 200, random: () => 0 });
+    const { client, sleeps } = setup([{ status: 503 }, { status: 502 }, { status: 200, body: {} }], {
+      minRetryDelayMs: 200,
+      random: () => 0,
+    });
     const res = await client.request(post);
     expect(res.status).toBe(200);
     expect(res.attempts).toBe(3);
@@ -105,17 +126,23 @@ describe('createHttpClient: requests', () => {
   });
 
   it('caps the backoff at maxRetryDelayMs', async () => {
-    const { client, sleeps } = setup([{ status: 500 }, { status: 500 }, { status: 500 }, { status: 200, body: {} }], {
-      minRetryDelayMs: 1000,
-      maxRetryDelayMs: 1500,
-      random: () => 0.999999,
-    });
+    const { client, sleeps } = setup(
+      [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 200, body: {} }],
+      {
+        minRetryDelayMs: 1000,
+        maxRetryDelayMs: 1500,
+        random: () => 0.999999,
+      },
+    );
     await client.request(post);
     expect(sleeps).toEqual([1000, 1500, 1500]);
   });
 
   it('returns the last answer when retries run out on 429/5xx', async () => {
-    const { client, sleeps } = setup([{ status: 503 }, { status: 503 }, { status: 503, body: { error: 'temporarily_unavailable' } }], { retries: 2 });
+    const { client, sleeps } = setup(
+      [{ status: 503 }, { status: 503 }, { status: 503, body: { error: 'temporarily_unavailable' } }],
+      { retries: 2 },
+    );
     const res = await client.request(post);
     expect(res.status).toBe(503);
     expect(res.attempts).toBe(3);
@@ -137,7 +164,9 @@ describe('createHttpClient: requests', () => {
   });
 
   it('retries network errors (fetch throwing) and reports them', async () => {
-    const reset = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    const reset = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    });
     const { client, attempts } = setup([{ error: reset }, { status: 200, body: {} }]);
     expect((await client.request(post)).attempts).toBe(2);
     expect(attempts[0]?.error).toBeInstanceOf(NetworkError);
@@ -146,7 +175,10 @@ describe('createHttpClient: requests', () => {
   });
 
   it('throws NetworkError when network errors outlast the retries', async () => {
-    const { client } = setup([{ error: new TypeError('fetch failed') }, { error: new TypeError('fetch failed') }], { retries: 1 });
+    const { client } = setup(
+      [{ error: new TypeError('fetch failed') }, { error: new TypeError('fetch failed') }],
+      { retries: 1 },
+    );
     const error = await client.request(post).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).retryable).toBe(true);
@@ -199,7 +231,10 @@ describe('createHttpClient: requests', () => {
   });
 
   it('fails fast with ThrottledError when Retry-After exceeds maxRetryAfterMs', async () => {
-    const { client, sleeps } = setup([{ status: 429, headers: { 'retry-after': '120' }, body: { error: 'throttled' } }], { maxRetryAfterMs: 60_000 });
+    const { client, sleeps } = setup(
+      [{ status: 429, headers: { 'retry-after': '120' }, body: { error: 'throttled' } }],
+      { maxRetryAfterMs: 60_000 },
+    );
     const error = await client.request(post).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThrottledError);
     expect((error as ThrottledError).retryAfterMs).toBe(120_000);
@@ -249,7 +284,10 @@ describe('createHttpClient: telemetry', () => {
   });
 
   it('marks 4xx answers and thrown errors as span errors', async () => {
-    const { client } = setup([{ status: 400, body: { error: 'invalid_grant' } }, { error: new TypeError('fetch failed') }], { retries: 0 });
+    const { client } = setup(
+      [{ status: 400, body: { error: 'invalid_grant' } }, { error: new TypeError('fetch failed') }],
+      { retries: 0 },
+    );
     await client.request(post);
     await expect(client.request(post)).rejects.toBeInstanceOf(NetworkError);
     const [bad, failed] = tracing.spans();

@@ -1,6 +1,12 @@
 import { type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import pRetry, { AbortError as StopRetrying } from 'p-retry';
-import { type AgentIdError, findAgentIdError, NetworkError, TimeoutError, UnexpectedError } from '../errors/agent-id-error.js';
+import {
+  type AgentIdError,
+  findAgentIdError,
+  NetworkError,
+  TimeoutError,
+  UnexpectedError,
+} from '../errors/agent-id-error.js';
 import { errorFromTokenResponse } from '../errors/from-token-response.js';
 import { ATTR } from '../telemetry/attributes.js';
 import { TRACER_NAME, withSpan } from '../telemetry/telemetry.js';
@@ -128,7 +134,12 @@ function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   // undici reports "fetch failed" and puts the useful part (ECONNRESET, ENOTFOUND) in cause.
   const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const detail =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : undefined;
   return detail !== undefined ? `${error.message} (${detail})` : error.message;
 }
 
@@ -180,7 +191,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   };
 
-  async function attemptOnce(req: HttpRequest, method: string, safeUrl: string): Promise<Omit<HttpResponse, 'attempts'>> {
+  async function attemptOnce(
+    req: HttpRequest,
+    method: string,
+    safeUrl: string,
+  ): Promise<Omit<HttpResponse, 'attempts'>> {
     const limit = req.timeoutMs ?? timeoutMs;
     const timeout = new AbortController();
     // Not unref'd: the attempt is awaited, and a fetch that holds no socket of its own (an
@@ -201,7 +216,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       return { status: res.status, headers, body };
     } catch (error) {
       if (req.signal?.aborted) throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
-      if (timeout.signal.aborted) throw new TimeoutError(`${method} ${safeUrl} timed out after ${limit} ms`, { cause: error });
+      if (timeout.signal.aborted)
+        throw new TimeoutError(`${method} ${safeUrl} timed out after ${limit} ms`, { cause: error });
       throw new NetworkError(`${method} ${safeUrl} failed: ${describeFailure(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
@@ -227,13 +243,25 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           } catch (error) {
             const typed = error as AgentIdError;
             if (typed.retryable) throw typed;
-            report({ attempt: attemptNumber, method, url: safeUrl, error: typed, durationMs: clock.now() - started });
+            report({
+              attempt: attemptNumber,
+              method,
+              url: safeUrl,
+              error: typed,
+              durationMs: clock.now() - started,
+            });
             throw new StopRetrying(typed);
           }
           if (isRetryableStatus(res.status)) {
             throw new RetryableStatus(res, parseRetryAfter(res.headers['retry-after'], clock.now()));
           }
-          report({ attempt: attemptNumber, method, url: safeUrl, status: res.status, durationMs: clock.now() - started });
+          report({
+            attempt: attemptNumber,
+            method,
+            url: safeUrl,
+            status: res.status,
+            durationMs: clock.now() - started,
+          });
           return res;
         },
         {
@@ -246,16 +274,26 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
             const status = error instanceof RetryableStatus ? error.response.status : undefined;
             const typed = error instanceof RetryableStatus ? undefined : (error as AgentIdError);
             const base = { attempt: attemptNumber, method, url: safeUrl, durationMs: clock.now() - started };
-            const attempt: HttpAttempt = status !== undefined ? { ...base, status } : { ...base, error: typed! };
+            const attempt: HttpAttempt =
+              status !== undefined ? { ...base, status } : { ...base, error: typed! };
             if (retriesLeft <= 0) {
               report(attempt);
               return;
             }
             const retryAfterMs = error instanceof RetryableStatus ? error.retryAfterMs : undefined;
-            if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs && error instanceof RetryableStatus) {
+            if (
+              retryAfterMs !== undefined &&
+              retryAfterMs > maxRetryAfterMs &&
+              error instanceof RetryableStatus
+            ) {
               report(attempt);
               const { response } = error;
-              throw errorFromTokenResponse({ status: response.status, body: response.body, headers: response.headers, now: clock.now() });
+              throw errorFromTokenResponse({
+                status: response.status,
+                body: response.body,
+                headers: response.headers,
+                now: clock.now(),
+              });
             }
             const delay = retryAfterMs ?? backoff(attemptNumber - 1);
             report({ ...attempt, retryInMs: delay });
@@ -269,7 +307,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       if (req.signal?.aborted && findAgentIdError(error)?.code !== 'AGENTID_ABORTED') {
         throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
       }
-      throw findAgentIdError(error) ?? new UnexpectedError(`${method} ${safeUrl} failed unexpectedly`, { cause: error });
+      throw (
+        findAgentIdError(error) ??
+        new UnexpectedError(`${method} ${safeUrl} failed unexpectedly`, { cause: error })
+      );
     } finally {
       span.setAttribute(ATTR.HTTP_ATTEMPTS, attempts);
       if (attempts > 1) span.setAttribute(ATTR.HTTP_RESEND_COUNT, attempts - 1);
@@ -278,7 +319,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 
   return {
     async request(req) {
-      if (req === null || typeof req !== 'object' || typeof req.url !== 'string') throw new TypeError('request.url must be a string');
+      if (req === null || typeof req !== 'object' || typeof req.url !== 'string')
+        throw new TypeError('request.url must be a string');
       if (req.timeoutMs !== undefined) assertNumber('request.timeoutMs', req.timeoutMs, { min: 1 });
       const method = (req.method ?? 'GET').toUpperCase();
       let parsed: URL;
@@ -290,7 +332,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       // The query string may carry secrets; spans, logs and errors only ever see origin + path.
       const safeUrl = `${parsed.origin}${parsed.pathname}`;
       if (req.signal?.aborted) throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
-      const attributes = { [ATTR.HTTP_METHOD]: method, [ATTR.URL_FULL]: safeUrl, [ATTR.SERVER_ADDRESS]: parsed.hostname };
+      const attributes = {
+        [ATTR.HTTP_METHOD]: method,
+        [ATTR.URL_FULL]: safeUrl,
+        [ATTR.SERVER_ADDRESS]: parsed.hostname,
+      };
       return withSpan(
         method,
         attributes,

@@ -1,6 +1,14 @@
 import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortError, CredentialError, MalformedResponseError, NetworkError, OAuthError, ServiceError, ThrottledError } from '../errors/agent-id-error.js';
+import {
+  AbortError,
+  CredentialError,
+  MalformedResponseError,
+  NetworkError,
+  OAuthError,
+  ServiceError,
+  ThrottledError,
+} from '../errors/agent-id-error.js';
 import { createFakeFetch, type FakeFetch, type FakeReply } from '@agentid/test-support/fake-fetch';
 import { createHttpClient, type HttpClientOptions } from './client.js';
 import { type MsalNetworkOptions, toMsalNetworkModule } from './msal-network.js';
@@ -11,7 +19,10 @@ const AUTHORITY = `https://${HOST}/${TENANT}`;
 const TOKEN_URL = `${AUTHORITY}/oauth2/v2.0/token`;
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const ACCESS_TOKEN = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ oid: 'agent', tid: TENANT })}.c2ln`;
-const OK: FakeReply = { status: 200, body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: ACCESS_TOKEN } };
+const OK: FakeReply = {
+  status: 200,
+  body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: ACCESS_TOKEN },
+};
 const aadsts = (status: number, error: string, code: number, text: string): FakeReply => ({
   status,
   body: {
@@ -26,7 +37,11 @@ const aadsts = (status: number, error: string, code: number, text: string): Fake
 let fake: FakeFetch;
 afterEach(() => expect(fake.pending()).toBe(0));
 
-function setup(replies: Array<FakeReply>, http: Partial<HttpClientOptions> = {}, options: MsalNetworkOptions = {}) {
+function setup(
+  replies: Array<FakeReply>,
+  http: Partial<HttpClientOptions> = {},
+  options: MsalNetworkOptions = {},
+) {
   fake = createFakeFetch(replies);
   const sleeps: number[] = [];
   const client = createHttpClient({
@@ -86,7 +101,10 @@ describe('toMsalNetworkModule with MSAL Node', () => {
   });
 
   it('retries a 429 honouring Retry-After, invisibly to MSAL', async () => {
-    const { network, sleeps } = setup([{ status: 429, headers: { 'retry-after': '1' }, body: { error: 'throttled' } }, OK]);
+    const { network, sleeps } = setup([
+      { status: 429, headers: { 'retry-after': '1' }, body: { error: 'throttled' } },
+      OK,
+    ]);
     const result = await network.run({}, () => msal(network).acquireTokenByClientCredential(request));
     expect(result?.accessToken).toBe(ACCESS_TOKEN);
     expect(sleeps).toEqual([1000]);
@@ -100,50 +118,84 @@ describe('toMsalNetworkModule with MSAL Node', () => {
   });
 
   it('hands 400 bodies to MSAL and surfaces our typed error (invalid secret)', async () => {
-    const { network, sleeps } = setup([aadsts(401, 'invalid_client', 7000215, 'Invalid client secret provided.')]);
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential(request)).catch((e: unknown) => e);
+    const { network, sleeps } = setup([
+      aadsts(401, 'invalid_client', 7000215, 'Invalid client secret provided.'),
+    ]);
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential(request))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthError);
-    expect(error).toMatchObject({ code: 'AGENTID_INVALID_CLIENT', aadsts: 7000215, status: 401, traceId: 'trace-1', retryable: false });
+    expect(error).toMatchObject({
+      code: 'AGENTID_INVALID_CLIENT',
+      aadsts: 7000215,
+      status: 401,
+      traceId: 'trace-1',
+      retryable: false,
+    });
     expect(sleeps).toEqual([]);
     expect((error as Error).message).not.toContain('dev-secret-value');
   });
 
   it('surfaces invalid_grant without retrying', async () => {
-    const { network } = setup([aadsts(400, 'invalid_grant', 700024, 'Client assertion is not within its valid time range.')]);
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential(request)).catch((e: unknown) => e);
+    const { network } = setup([
+      aadsts(400, 'invalid_grant', 700024, 'Client assertion is not within its valid time range.'),
+    ]);
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential(request))
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AGENTID_ASSERTION_EXPIRED', retryable: false });
   });
 
   it('after retries run out on 503, MSAL gets the last answer and the caller a retryable ServiceError', async () => {
-    const { network } = setup([{ status: 503 }, { status: 503, headers: { 'retry-after': '2' }, body: { error: 'temporarily_unavailable' } }], { retries: 1 });
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential(request)).catch((e: unknown) => e);
+    const { network } = setup(
+      [
+        { status: 503 },
+        { status: 503, headers: { 'retry-after': '2' }, body: { error: 'temporarily_unavailable' } },
+      ],
+      { retries: 1 },
+    );
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential(request))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect(error).toMatchObject({ retryable: true, status: 503, retryAfterMs: 2000 });
   });
 
   it("exhaustedRetries: 'throw' keeps the answer from MSAL", async () => {
-    const { network } = setup([{ status: 429, body: { error: 'throttled' } }], { retries: 0 }, { exhaustedRetries: 'throw' });
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential(request)).catch((e: unknown) => e);
+    const { network } = setup(
+      [{ status: 429, body: { error: 'throttled' } }],
+      { retries: 0 },
+      { exhaustedRetries: 'throw' },
+    );
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential(request))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThrottledError);
   });
 
   it('a malformed 200 body becomes AGENTID_MALFORMED_RESPONSE, not a crash', async () => {
     const { network } = setup([{ status: 200, body: '<html>proxy login</html>' }]);
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential(request)).catch((e: unknown) => e);
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential(request))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error).toMatchObject({ code: 'AGENTID_MALFORMED_RESPONSE', status: 200 });
   });
 
   it('a network failure comes out as NetworkError, although MSAL swallows the original', async () => {
     const { network } = setup([{ error: new TypeError('fetch failed') }], { retries: 0 });
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential(request)).catch((e: unknown) => e);
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential(request))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
   });
 
   it('run({ signal }) lets a caller abort an MSAL call', async () => {
     const { network } = setup([{ hang: true }], { timeoutMs: 60_000 });
     const ac = new AbortController();
-    const pending = network.run({ signal: ac.signal }, () => msal(network).acquireTokenByClientCredential(request));
+    const pending = network.run({ signal: ac.signal }, () =>
+      msal(network).acquireTokenByClientCredential(request),
+    );
     setTimeout(() => ac.abort(), 5);
     await expect(pending).rejects.toBeInstanceOf(AbortError);
   });
@@ -162,14 +214,19 @@ describe('toMsalNetworkModule with MSAL Node', () => {
 
   it('maps MSAL errors that never reached the network', async () => {
     const { network } = setup([]);
-    const error = await network.run({}, () => msal(network).acquireTokenByClientCredential({ scopes: [] as string[] })).catch((e: unknown) => e);
+    const error = await network
+      .run({}, () => msal(network).acquireTokenByClientCredential({ scopes: [] as string[] }))
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ConfigurationError', code: 'AGENTID_INVALID_OPTIONS' });
     expect((error as Error).message).toContain('empty_input_scopes_error');
     expect(fake.calls).toHaveLength(0);
   });
 
   it('gives every run its signal: after earlier runs ended, and around a nested run', async () => {
-    const { network } = setup([OK, OK, { hang: true }, OK, { hang: true }], { timeoutMs: 60_000, retries: 0 });
+    const { network } = setup([OK, OK, { hang: true }, OK, { hang: true }], {
+      timeoutMs: 60_000,
+      retries: 0,
+    });
     const app = msal(network);
     await network.run({}, () => app.acquireTokenByClientCredential(request));
     await network.run({}, () => app.acquireTokenByClientCredential(request));
@@ -193,7 +250,9 @@ describe('toMsalNetworkModule with MSAL Node', () => {
     const app = msal(network);
     const [bad, good] = await Promise.allSettled([
       network.run({}, () => app.acquireTokenByClientCredential(request)),
-      network.run({}, () => app.acquireTokenByClientCredential({ ...request, scopes: ['api://other/.default'] })),
+      network.run({}, () =>
+        app.acquireTokenByClientCredential({ ...request, scopes: ['api://other/.default'] }),
+      ),
     ]);
     expect(bad.status).toBe('rejected');
     expect((bad as PromiseRejectedResult).reason).toMatchObject({ code: 'AGENTID_INVALID_SCOPE' });
@@ -203,15 +262,26 @@ describe('toMsalNetworkModule with MSAL Node', () => {
 
 describe('toMsalNetworkModule as an INetworkModule', () => {
   it('returns error bodies parsed, not thrown, with lower-case headers', async () => {
-    const { network } = setup([{ status: 400, headers: { 'X-Ms-Request-Id': 'r' }, body: { error: 'invalid_grant' } }]);
-    const res = await network.sendPostRequestAsync<{ error: string }>(TOKEN_URL, { body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(res).toEqual({ status: 400, headers: expect.objectContaining({ 'x-ms-request-id': 'r' }), body: { error: 'invalid_grant' } });
+    const { network } = setup([
+      { status: 400, headers: { 'X-Ms-Request-Id': 'r' }, body: { error: 'invalid_grant' } },
+    ]);
+    const res = await network.sendPostRequestAsync<{ error: string }>(TOKEN_URL, {
+      body: 'a=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res).toEqual({
+      status: 400,
+      headers: expect.objectContaining({ 'x-ms-request-id': 'r' }),
+      body: { error: 'invalid_grant' },
+    });
     expect(fake.calls[0]?.body).toBe('a=b');
   });
 
   it('GET uses MSAL’s timeout argument', async () => {
     const { network } = setup([{ hang: true }], { timeoutMs: 60_000, retries: 0 });
-    const error = await network.sendGetRequestAsync(`${AUTHORITY}/v2.0/.well-known/openid-configuration`, {}, 15).catch((e: unknown) => e);
+    const error = await network
+      .sendGetRequestAsync(`${AUTHORITY}/v2.0/.well-known/openid-configuration`, {}, 15)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AGENTID_TIMEOUT' });
     expect(fake.calls[0]?.method).toBe('GET');
   });
@@ -238,6 +308,8 @@ describe('toMsalNetworkModule as an INetworkModule', () => {
   it('validates its options', () => {
     fake = createFakeFetch();
     expect(() => toMsalNetworkModule({} as never)).toThrow(/HttpClient/);
-    expect(() => toMsalNetworkModule(createHttpClient(), { exhaustedRetries: 'x' as never })).toThrow(/exhaustedRetries/);
+    expect(() => toMsalNetworkModule(createHttpClient(), { exhaustedRetries: 'x' as never })).toThrow(
+      /exhaustedRetries/,
+    );
   });
 });

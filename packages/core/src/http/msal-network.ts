@@ -1,6 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { type AgentIdError, ConfigurationError, findAgentIdError, MalformedResponseError, UnexpectedError } from '../errors/agent-id-error.js';
+import {
+  type AgentIdError,
+  ConfigurationError,
+  findAgentIdError,
+  MalformedResponseError,
+  UnexpectedError,
+} from '../errors/agent-id-error.js';
 import { errorFromMsalError } from '../errors/from-msal.js';
 import { errorFromTokenResponse } from '../errors/from-token-response.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -82,7 +88,9 @@ interface Scope {
 function parseJson(text: string): { ok: true; value: object } | { ok: false } {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? { ok: true, value } : { ok: false };
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? { ok: true, value }
+      : { ok: false };
   } catch {
     return { ok: false };
   }
@@ -103,7 +111,8 @@ function parseJson(text: string): { ok: true; value: object } | { ok: false } {
  * ```
  */
 export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOptions = {}): MsalNetworkModule {
-  if (typeof client?.request !== 'function') throw new TypeError('client must be an HttpClient (with request())');
+  if (typeof client?.request !== 'function')
+    throw new TypeError('client must be an HttpClient (with request())');
   const { exhaustedRetries = 'return', clock = systemClock, secrets } = options;
   if (exhaustedRetries !== 'return' && exhaustedRetries !== 'throw') {
     throw new ConfigurationError("exhaustedRetries must be 'return' or 'throw'");
@@ -114,24 +123,38 @@ export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOpti
   // hits never call run(). Disabled when the last run settles, so no run loses its context.
   let running = 0;
 
-  function toNetworkResponse<T>(res: HttpResponse, method: string, url: string, scope: Scope | undefined): NetworkResponse<T> {
+  function toNetworkResponse<T>(
+    res: HttpResponse,
+    method: string,
+    url: string,
+    scope: Scope | undefined,
+  ): NetworkResponse<T> {
     const ok = res.status >= 200 && res.status < 300;
     const throttled = res.status === 429 || res.status >= 500;
-    const errorOf = (): AgentIdError => errorFromTokenResponse({ status: res.status, body: res.body, headers: res.headers, now: clock.now() });
+    const errorOf = (): AgentIdError =>
+      errorFromTokenResponse({ status: res.status, body: res.body, headers: res.headers, now: clock.now() });
     if (throttled && exhaustedRetries === 'throw') throw errorOf();
     const parsed = parseJson(res.body);
     if (!parsed.ok) {
       if (throttled) throw errorOf();
       // No cause: the parser's message quotes the body, which may hold a token.
-      throw new MalformedResponseError(`${method} ${url} answered HTTP ${res.status} with a body that is not a JSON object`, {
-        status: res.status,
-      });
+      throw new MalformedResponseError(
+        `${method} ${url} answered HTTP ${res.status} with a body that is not a JSON object`,
+        {
+          status: res.status,
+        },
+      );
     }
     if (scope !== undefined) scope.failure = ok ? undefined : errorOf();
     return { headers: res.headers, body: parsed.value as T, status: res.status };
   }
 
-  async function send<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeout?: number): Promise<NetworkResponse<T>> {
+  async function send<T>(
+    method: 'GET' | 'POST',
+    url: string,
+    options: NetworkRequestOptions | undefined,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> {
     const scope = scopes.getStore();
     const safeUrl = url.split('?')[0] ?? url;
     try {
@@ -145,18 +168,24 @@ export function toMsalNetworkModule(client: HttpClient, options: MsalNetworkOpti
       });
       return toNetworkResponse<T>(res, method, safeUrl, scope);
     } catch (error) {
-      const typed = findAgentIdError(error) ?? new UnexpectedError(`${method} ${safeUrl} failed`, { cause: error });
+      const typed =
+        findAgentIdError(error) ?? new UnexpectedError(`${method} ${safeUrl} failed`, { cause: error });
       if (scope !== undefined) scope.failure = typed;
       throw typed;
     }
   }
 
   return {
-    sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions, timeout?: number) => send<T>('GET', url, options, timeout),
+    sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions, timeout?: number) =>
+      send<T>('GET', url, options, timeout),
     sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => send<T>('POST', url, options),
     clientAssertion: () => (running > 0 ? scopes.getStore()?.clientAssertion : undefined),
     async run<T>(context: MsalRequestContext, fn: () => Promise<T>): Promise<T> {
-      const scope: Scope = { signal: context?.signal, clientAssertion: context?.clientAssertion, failure: undefined };
+      const scope: Scope = {
+        signal: context?.signal,
+        clientAssertion: context?.clientAssertion,
+        failure: undefined,
+      };
       running++;
       try {
         return await scopes.run(scope, fn);

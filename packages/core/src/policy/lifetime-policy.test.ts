@@ -7,7 +7,12 @@ const T0 = 1_800_000_000_000;
 
 describe('createLifetimePolicy: validation', () => {
   it('has the documented defaults', () => {
-    expect(createLifetimePolicy()).toMatchObject({ maxLifetimeSec: 3600, minRemainingSec: 300, clockSkewSec: 60, refreshAheadFraction: 0.5 });
+    expect(createLifetimePolicy()).toMatchObject({
+      maxLifetimeSec: 3600,
+      minRemainingSec: 300,
+      clockSkewSec: 60,
+      refreshAheadFraction: 0.5,
+    });
   });
 
   const bad: Array<[object, RegExp]> = [
@@ -47,14 +52,20 @@ describe('compute', () => {
   });
 
   it('uses refresh_in when it falls before usableUntil', () => {
-    expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 1800 }).refreshOn).toBe(T0 + 1_800_000);
+    expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 1800 }).refreshOn).toBe(
+      T0 + 1_800_000,
+    );
     expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 0 }).refreshOn).toBe(T0);
     expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: -5 }).refreshOn).toBe(T0);
   });
 
   it('ignores refresh_in at or past usableUntil (falls back to the fraction)', () => {
-    expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 3240 }).refreshOn).toBe(T0 + 1_620_000);
-    expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 5000 }).refreshOn).toBe(T0 + 1_620_000);
+    expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 3240 }).refreshOn).toBe(
+      T0 + 1_620_000,
+    );
+    expect(policy.compute({ issuedAt: T0, expiresInSec: 3600, refreshInSec: 5000 }).refreshOn).toBe(
+      T0 + 1_620_000,
+    );
   });
 
   it('keeps refreshOn <= usableUntil < expiresOn for many shapes', () => {
@@ -73,8 +84,14 @@ describe('compute', () => {
   });
 
   it('fraction 1 disables refresh-ahead, 0 refreshes at once', () => {
-    expect(createLifetimePolicy({ refreshAheadFraction: 1 }).compute({ issuedAt: T0, expiresInSec: 3600 }).refreshOn).toBe(T0 + 3_240_000);
-    expect(createLifetimePolicy({ refreshAheadFraction: 0 }).compute({ issuedAt: T0, expiresInSec: 3600 }).refreshOn).toBe(T0);
+    expect(
+      createLifetimePolicy({ refreshAheadFraction: 1 }).compute({ issuedAt: T0, expiresInSec: 3600 })
+        .refreshOn,
+    ).toBe(T0 + 3_240_000);
+    expect(
+      createLifetimePolicy({ refreshAheadFraction: 0 }).compute({ issuedAt: T0, expiresInSec: 3600 })
+        .refreshOn,
+    ).toBe(T0);
   });
 
   it('rejects a token that lives no longer than minRemaining + skew', () => {
@@ -93,12 +110,18 @@ describe('compute', () => {
   });
 
   it('treats a non-numeric expires_in as a malformed response', () => {
-    expect(() => policy.compute({ issuedAt: T0, expiresInSec: '3600' as unknown as number })).toThrow(MalformedResponseError);
+    expect(() => policy.compute({ issuedAt: T0, expiresInSec: '3600' as unknown as number })).toThrow(
+      MalformedResponseError,
+    );
     expect(() => policy.compute({ issuedAt: T0, expiresInSec: NaN })).toThrow(MalformedResponseError);
   });
 
   it('respects custom margins', () => {
     const p = createLifetimePolicy({ minRemainingSec: 0, clockSkewSec: 0, refreshAheadFraction: 0.8 });
-    expect(p.compute({ issuedAt: T0, expiresInSec: 100 })).toEqual({ expiresOn: T0 + 100_000, usableUntil: T0 + 100_000, refreshOn: T0 + 80_000 });
+    expect(p.compute({ issuedAt: T0, expiresInSec: 100 })).toEqual({
+      expiresOn: T0 + 100_000,
+      usableUntil: T0 + 100_000,
+      refreshOn: T0 + 80_000,
+    });
   });
 });

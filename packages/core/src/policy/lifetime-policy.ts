@@ -93,13 +93,20 @@ export interface LifetimePolicy {
  * ```
  */
 export function createLifetimePolicy(options: LifetimePolicyOptions = {}): LifetimePolicy {
-  const { maxLifetimeSec = 3600, minRemainingSec = 300, clockSkewSec = 60, refreshAheadFraction = 0.5 } = options;
+  const {
+    maxLifetimeSec = 3600,
+    minRemainingSec = 300,
+    clockSkewSec = 60,
+    refreshAheadFraction = 0.5,
+  } = options;
   assertNumber('maxLifetimeSec', maxLifetimeSec, { min: 1 });
   assertNumber('minRemainingSec', minRemainingSec, { min: 0 });
   assertNumber('clockSkewSec', clockSkewSec, { min: 0 });
   assertNumber('refreshAheadFraction', refreshAheadFraction, { min: 0, max: 1 });
   if (minRemainingSec + clockSkewSec >= maxLifetimeSec) {
-    throw new ConfigurationError(`maxLifetimeSec (${maxLifetimeSec}) must exceed minRemainingSec + clockSkewSec (${minRemainingSec + clockSkewSec}): no token could ever be used`);
+    throw new ConfigurationError(
+      `maxLifetimeSec (${maxLifetimeSec}) must exceed minRemainingSec + clockSkewSec (${minRemainingSec + clockSkewSec}): no token could ever be used`,
+    );
   }
   const maxLifetimeMs = maxLifetimeSec * 1000;
   const marginMs = (minRemainingSec + clockSkewSec) * 1000;
@@ -112,7 +119,9 @@ export function createLifetimePolicy(options: LifetimePolicyOptions = {}): Lifet
     const expiresOn = issuedAt + Math.min(expiresInSec * 1000, maxLifetimeMs);
     const usableUntil = expiresOn - marginMs;
     if (usableUntil <= issuedAt) {
-      throw new TokenPolicyError(`The issued token lives ${expiresInSec} s; the lifetime policy needs more than ${marginMs / 1000} s (minRemainingSec + clockSkewSec)`);
+      throw new TokenPolicyError(
+        `The issued token lives ${expiresInSec} s; the lifetime policy needs more than ${marginMs / 1000} s (minRemainingSec + clockSkewSec)`,
+      );
     }
     const fromFraction = Math.floor(issuedAt + refreshAheadFraction * (usableUntil - issuedAt));
     let refreshOn = fromFraction;

@@ -49,7 +49,10 @@ function redactFields(fields: LogFields | undefined): LogFields | undefined {
     else if (value instanceof Error) {
       // Errors are reduced to what is safe: foreign ones (fetch, MSAL) may quote request bodies.
       const code = (value as { code?: unknown }).code;
-      out[key] = typeof code === 'string' ? { name: value.name, code, message: redact(value.message) } : { name: value.name, message: redact(value.message) };
+      out[key] =
+        typeof code === 'string'
+          ? { name: value.name, code, message: redact(value.message) }
+          : { name: value.name, message: redact(value.message) };
     } else out[key] = value;
   }
   return out;
@@ -80,5 +83,10 @@ export function createRedactingLogger(logger: Partial<Logger> | undefined): Logg
         // Logging is best-effort.
       }
     };
-  return Object.freeze({ debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') });
+  return Object.freeze({
+    debug: wrap('debug'),
+    info: wrap('info'),
+    warn: wrap('warn'),
+    error: wrap('error'),
+  });
 }

@@ -33,16 +33,24 @@ describe('createTelemetry().withSpan', () => {
   const telemetry = createTelemetry({ tracerProvider: tracing.provider });
 
   it('records a span with attributes (dropping undefined) under the @agentid/core tracer', async () => {
-    const result = await telemetry.withSpan('agentid.agent.token', { [ATTR.AGENT_ID]: 'a1', [ATTR.OBO_USER_ID]: undefined, [ATTR.ACTOR_CHAIN]: ['a0', 'a1'] }, (span) => {
-      span.setAttribute(ATTR.CACHE_OUTCOME, 'hit');
-      return 42;
-    });
+    const result = await telemetry.withSpan(
+      'agentid.agent.token',
+      { [ATTR.AGENT_ID]: 'a1', [ATTR.OBO_USER_ID]: undefined, [ATTR.ACTOR_CHAIN]: ['a0', 'a1'] },
+      (span) => {
+        span.setAttribute(ATTR.CACHE_OUTCOME, 'hit');
+        return 42;
+      },
+    );
     expect(result).toBe(42);
     const [span] = tracing.spans();
     expect(span?.name).toBe('agentid.agent.token');
     expect(span?.instrumentationScope.name).toBe(TRACER_NAME);
     expect(span?.kind).toBe(SpanKind.INTERNAL);
-    expect(span?.attributes).toEqual({ [ATTR.AGENT_ID]: 'a1', [ATTR.ACTOR_CHAIN]: ['a0', 'a1'], [ATTR.CACHE_OUTCOME]: 'hit' });
+    expect(span?.attributes).toEqual({
+      [ATTR.AGENT_ID]: 'a1',
+      [ATTR.ACTOR_CHAIN]: ['a0', 'a1'],
+      [ATTR.CACHE_OUTCOME]: 'hit',
+    });
     expect(span?.status.code).toBe(SpanStatusCode.UNSET);
     expect(span?.ended).toBe(true);
   });
@@ -61,7 +69,9 @@ describe('createTelemetry().withSpan', () => {
 
   it('on failure: ERROR status, exception event with the redacted message only, rethrows', async () => {
     const secretError = new Error(`MSAL said: assertion=${JWT} and client_secret=hunter2`);
-    await expect(telemetry.withSpan('x', {}, async () => Promise.reject(secretError))).rejects.toBe(secretError);
+    await expect(telemetry.withSpan('x', {}, async () => Promise.reject(secretError))).rejects.toBe(
+      secretError,
+    );
     const [span] = tracing.spans();
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
     expect(span?.status.message).toContain('[redacted]');
@@ -85,7 +95,9 @@ describe('createTelemetry().withSpan', () => {
   });
 
   it('handles non-Error throws', async () => {
-    await expect(telemetry.withSpan('x', {}, () => Promise.reject(`token ${JWT}`))).rejects.toBe(`token ${JWT}`);
+    await expect(telemetry.withSpan('x', {}, () => Promise.reject(`token ${JWT}`))).rejects.toBe(
+      `token ${JWT}`,
+    );
     expect(JSON.stringify(tracing.spans()[0]?.events)).not.toContain(JWT);
   });
 
@@ -133,14 +145,26 @@ describe('loggers', () => {
   it('redacts messages, string fields and errors', () => {
     const { lines, logger } = sink();
     const t = createTelemetry({ logger });
-    t.logger.info(`got ${JWT}`, { body: `client_secret=hunter2`, n: 1, error: Object.assign(new Error(`bad ${JWT}`), { code: 'E' }) });
+    t.logger.info(`got ${JWT}`, {
+      body: `client_secret=hunter2`,
+      n: 1,
+      error: Object.assign(new Error(`bad ${JWT}`), { code: 'E' }),
+    });
     t.logger.debug('plain');
     t.logger.warn('w', { e: new Error('x') });
     t.logger.error('e');
     const dump = JSON.stringify(lines);
     expect(dump).not.toContain(JWT);
     expect(dump).not.toContain('hunter2');
-    expect(lines[0]).toEqual(['info', 'got [redacted]', { body: 'client_secret=[redacted]', n: 1, error: { name: 'Error', code: 'E', message: 'bad [redacted]' } }]);
+    expect(lines[0]).toEqual([
+      'info',
+      'got [redacted]',
+      {
+        body: 'client_secret=[redacted]',
+        n: 1,
+        error: { name: 'Error', code: 'E', message: 'bad [redacted]' },
+      },
+    ]);
     expect(lines[1]).toEqual(['debug', 'plain']);
     expect(lines.map((l) => l[0])).toEqual(['info', 'debug', 'warn', 'error']);
   });

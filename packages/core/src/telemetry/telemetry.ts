@@ -1,4 +1,14 @@
-import { type Attributes, type AttributeValue, type Link, type Span, SpanKind, SpanStatusCode, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type AttributeValue,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { ConfigurationError } from '../errors/agent-id-error.js';
 import { redact } from '../util/redact.js';
 import { ATTR } from './attributes.js';
@@ -52,7 +62,12 @@ export interface Telemetry {
   /** The given logger, wrapped so that everything it receives is redacted. */
   readonly logger: Logger;
   /** Runs `fn` in an active span with `attributes` (ids and outcomes, never tokens). */
-  withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions): Promise<T>;
+  withSpan<T>(
+    name: string,
+    attributes: SpanAttributes,
+    fn: (span: Span) => Promise<T> | T,
+    options?: WithSpanOptions,
+  ): Promise<T>;
   /**
    * Records a span for work that is already done and was synchronous (a cache hit): started and
    * ended at once, never made active, so it costs no context switch. `attributes` come from
@@ -60,7 +75,12 @@ export interface Telemetry {
    * one that merges sampler attributes into them throws instead of changing them); `outcome`
    * are set last.
    */
-  recordSpan(name: string, attributes: Readonly<Attributes>, outcome: Readonly<Attributes>, options?: WithSpanOptions): void;
+  recordSpan(
+    name: string,
+    attributes: Readonly<Attributes>,
+    outcome: Readonly<Attributes>,
+    options?: WithSpanOptions,
+  ): void;
 }
 
 /**
@@ -112,7 +132,10 @@ function cleanAttributes(attributes: SpanAttributes): Attributes {
 export function recordSpanError(span: Span, error: unknown): void {
   const name = error instanceof Error ? error.name : 'Error';
   const message = redact(error instanceof Error ? error.message : String(error));
-  const code = typeof (error as { code?: unknown } | null)?.code === 'string' ? (error as { code: string }).code : undefined;
+  const code =
+    typeof (error as { code?: unknown } | null)?.code === 'string'
+      ? (error as { code: string }).code
+      : undefined;
   const exception: { name: string; message: string; code?: string; stack?: string } = { name, message };
   if (code !== undefined) exception.code = code;
   if (error instanceof Error && typeof error.stack === 'string') exception.stack = redact(error.stack);
@@ -122,10 +145,20 @@ export function recordSpanError(span: Span, error: unknown): void {
   if (code !== undefined) span.setAttribute(ATTR.ERROR_CODE, code);
 }
 
-async function runInSpan<T>(tracer: Tracer, name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options: WithSpanOptions | undefined): Promise<T> {
+async function runInSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: SpanAttributes,
+  fn: (span: Span) => Promise<T> | T,
+  options: WithSpanOptions | undefined,
+): Promise<T> {
   return tracer.startActiveSpan(
     name,
-    { kind: options?.kind ?? SpanKind.INTERNAL, attributes: cleanAttributes(attributes), ...(options?.links?.length ? { links: options.links } : {}) },
+    {
+      kind: options?.kind ?? SpanKind.INTERNAL,
+      attributes: cleanAttributes(attributes),
+      ...(options?.links?.length ? { links: options.links } : {}),
+    },
     async (span) => {
       try {
         return await fn(span);
@@ -149,14 +182,25 @@ async function runInSpan<T>(tracer: Tracer, name: string, attributes: SpanAttrib
  */
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const provider = options.tracerProvider ?? trace.getTracerProvider();
-  if (typeof provider?.getTracer !== 'function') throw new ConfigurationError('tracerProvider must have a getTracer() method');
+  if (typeof provider?.getTracer !== 'function')
+    throw new ConfigurationError('tracerProvider must have a getTracer() method');
   const tracer = provider.getTracer(TRACER_NAME);
   const logger = options.logger === undefined ? noopLogger : createRedactingLogger(options.logger);
   return Object.freeze({
     tracer,
     logger,
-    withSpan: <T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, spanOptions?: WithSpanOptions) => runInSpan(tracer, name, attributes, fn, spanOptions),
-    recordSpan(name: string, attributes: Readonly<Attributes>, outcome: Readonly<Attributes>, spanOptions?: WithSpanOptions) {
+    withSpan: <T>(
+      name: string,
+      attributes: SpanAttributes,
+      fn: (span: Span) => Promise<T> | T,
+      spanOptions?: WithSpanOptions,
+    ) => runInSpan(tracer, name, attributes, fn, spanOptions),
+    recordSpan(
+      name: string,
+      attributes: Readonly<Attributes>,
+      outcome: Readonly<Attributes>,
+      spanOptions?: WithSpanOptions,
+    ) {
       const kind = spanOptions?.kind ?? SpanKind.INTERNAL;
       const links = spanOptions?.links;
       const span = tracer.startSpan(name, links?.length ? { kind, attributes, links } : { kind, attributes });
@@ -180,6 +224,11 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
  * });
  * ```
  */
-export function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions & { tracer?: Tracer }): Promise<T> {
+export function withSpan<T>(
+  name: string,
+  attributes: SpanAttributes,
+  fn: (span: Span) => Promise<T> | T,
+  options?: WithSpanOptions & { tracer?: Tracer },
+): Promise<T> {
   return runInSpan(options?.tracer ?? trace.getTracer(TRACER_NAME), name, attributes, fn, options);
 }

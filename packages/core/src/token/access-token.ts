@@ -21,7 +21,8 @@ const frozenDate = (ms: number): Date => Object.freeze(new ImmutableDate(ms));
 function freezeSummary(summary: ClaimsSummary): ClaimsSummary {
   if (Object.isFrozen(summary)) return summary;
   const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(summary)) copy[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
+  for (const [key, value] of Object.entries(summary))
+    copy[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
   return Object.freeze(copy) as unknown as ClaimsSummary;
 }
 
@@ -87,7 +88,8 @@ export class AccessToken implements AccessTokenMeta {
 
   /** @internal Use `createAccessToken`. */
   constructor(init: AccessTokenInit) {
-    if (typeof init?.token !== 'string' || init.token === '') throw new TypeError('token must be a non-empty string');
+    if (typeof init?.token !== 'string' || init.token === '')
+      throw new TypeError('token must be a non-empty string');
     const expires = +init.expiresOn;
     const refresh = init.refreshOn === undefined ? expires : +init.refreshOn;
     if (!Number.isFinite(expires)) throw new TypeError('expiresOn must be a valid Date or epoch ms');

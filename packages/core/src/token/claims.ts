@@ -53,10 +53,16 @@ export interface ClaimsSummary {
  * ```
  */
 export function parseFacets(value: unknown): number[] {
-  const raw: unknown[] = typeof value === 'string' ? value.split(/[\s,]+/) : Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [v])) : [value];
+  const raw: unknown[] =
+    typeof value === 'string'
+      ? value.split(/[\s,]+/)
+      : Array.isArray(value)
+        ? value.flatMap((v) => (typeof v === 'string' ? v.split(/[\s,]+/) : [v]))
+        : [value];
   const set = new Set<number>();
   for (const item of raw) {
-    const n = typeof item === 'number' ? item : typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : NaN;
+    const n =
+      typeof item === 'number' ? item : typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : NaN;
     if (Number.isSafeInteger(n) && n >= 0) set.add(n);
   }
   return [...set].sort((a, b) => a - b);
@@ -71,7 +77,8 @@ function shared<T extends string | number>(list: T[]): readonly T[] {
   if (list.length === 0) return EMPTY;
   const key = list.join('\u0000');
   const known = sharedLists.get(key) as readonly T[] | undefined;
-  if (known !== undefined && known.length === list.length && known.every((v, i) => v === list[i])) return known;
+  if (known !== undefined && known.length === list.length && known.every((v, i) => v === list[i]))
+    return known;
   const frozen = Object.freeze(list);
   if (sharedLists.size < MAX_SHARED_LISTS) sharedLists.set(key, frozen);
   return frozen;
@@ -79,7 +86,12 @@ function shared<T extends string | number>(list: T[]): readonly T[] {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : typeof v === 'string' ? v.split(' ').filter(Boolean) : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v)
+    ? v.filter((x): x is string => typeof x === 'string' && x !== '')
+    : typeof v === 'string'
+      ? v.split(' ').filter(Boolean)
+      : [];
 
 /**
  * Summarises decoded claims into a frozen {@link ClaimsSummary}. Tolerant of missing or

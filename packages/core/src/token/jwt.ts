@@ -34,7 +34,8 @@ export interface JwtClaims {
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
 function decodeSegment(segment: string, which: string): Record<string, unknown> {
-  if (segment === '' || !SEGMENT.test(segment)) throw new InvalidTokenError(`Not a JWT: the ${which} is not base64url`);
+  if (segment === '' || !SEGMENT.test(segment))
+    throw new InvalidTokenError(`Not a JWT: the ${which} is not base64url`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
@@ -63,7 +64,8 @@ export function decodeJwtHeader(jwt: string): Record<string, unknown> {
 }
 
 function segmentsOf(jwt: unknown): [string, string, string] {
-  if (typeof jwt !== 'string' || jwt === '') throw new InvalidTokenError('Not a JWT: expected a non-empty string');
+  if (typeof jwt !== 'string' || jwt === '')
+    throw new InvalidTokenError('Not a JWT: expected a non-empty string');
   const parts = jwt.split('.');
   if (parts.length !== 3) throw new InvalidTokenError(`Not a JWT: expected 3 segments, got ${parts.length}`);
   return parts as [string, string, string];

@@ -5,8 +5,10 @@ import { AccessToken, createAccessToken, isAccessToken } from './access-token.js
 import { FACETS, parseFacets, summarizeClaims } from './claims.js';
 import { decodeJwtClaims, decodeJwtHeader } from './jwt.js';
 
-const b64 = (o: unknown): string => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
-const jwt = (claims: object, header: object = { alg: 'RS256', typ: 'JWT', kid: 'k1' }): string => `${b64(header)}.${b64(claims)}.c2ln`;
+const b64 = (o: unknown): string =>
+  Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
+const jwt = (claims: object, header: object = { alg: 'RS256', typ: 'JWT', kid: 'k1' }): string =>
+  `${b64(header)}.${b64(claims)}.c2ln`;
 const SECRET = jwt({ sub: 'secret-subject', oid: 'o' });
 
 describe('decodeJwtClaims', () => {
@@ -167,16 +169,23 @@ describe('AccessToken', () => {
 
   it('never shows the token in toString, JSON, inspect, keys or spread', () => {
     const t = createAccessToken(init);
-    expect(String(t)).toBe('AccessToken(subject=agent-oid, actor=agent-azp, expiresOn=2026-01-01T01:00:00.000Z)');
+    expect(String(t)).toBe(
+      'AccessToken(subject=agent-oid, actor=agent-azp, expiresOn=2026-01-01T01:00:00.000Z)',
+    );
     expect(`${t}`).not.toContain('eyJ');
     expect(JSON.stringify(t)).not.toContain('eyJ');
-    expect(JSON.parse(JSON.stringify(t))).toMatchObject({ subject: 'agent-oid', expiresOn: '2026-01-01T01:00:00.000Z' });
+    expect(JSON.parse(JSON.stringify(t))).toMatchObject({
+      subject: 'agent-oid',
+      expiresOn: '2026-01-01T01:00:00.000Z',
+    });
     expect(inspect(t, { showHidden: true, depth: 10 })).not.toContain('eyJ');
     expect(inspect({ nested: [t] }, { depth: 10 })).not.toContain('eyJ');
     expect(Object.keys(t)).not.toContain('token');
     expect(JSON.stringify({ ...t })).not.toContain('eyJ');
     expect(Object.getOwnPropertyNames(t)).not.toContain('token');
-    expect(Object.entries(Object.getOwnPropertyDescriptors(t)).some(([, d]) => String(d.value).includes('eyJ'))).toBe(false);
+    expect(
+      Object.entries(Object.getOwnPropertyDescriptors(t)).some(([, d]) => String(d.value).includes('eyJ')),
+    ).toBe(false);
   });
 
   it('is immutable, dates and arrays included', () => {
@@ -202,7 +211,9 @@ describe('AccessToken', () => {
   it('defaults refreshOn to expiresOn, clamps it, and knows expiry', () => {
     const t = createAccessToken({ token: 'x', expiresOn: 1000, scopes: [] });
     expect(t.refreshOn.getTime()).toBe(1000);
-    expect(createAccessToken({ token: 'x', expiresOn: 1000, refreshOn: 5000, scopes: [] }).refreshOn.getTime()).toBe(1000);
+    expect(
+      createAccessToken({ token: 'x', expiresOn: 1000, refreshOn: 5000, scopes: [] }).refreshOn.getTime(),
+    ).toBe(1000);
     expect(t.isExpired(999)).toBe(false);
     expect(t.isExpired(1000)).toBe(true);
   });

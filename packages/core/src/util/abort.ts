@@ -55,7 +55,11 @@ export const realSleep: Sleep = async (ms, signal) => {
  * const token = await raceAbort(sharedAcquisition, req.signal);
  * ```
  */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what?: string): Promise<T> {
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  what?: string,
+): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
     // The shared promise may still reject later; someone else handles it, but make sure an

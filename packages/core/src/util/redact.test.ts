@@ -26,7 +26,8 @@ describe('redact', () => {
   });
 
   it('removes secret form values but keeps the rest of the form', () => {
-    const form = 'client_id=abc&client_secret=s3cr3t%2B&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=opaque&assertion=userjwt&scope=x';
+    const form =
+      'client_id=abc&client_secret=s3cr3t%2B&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=opaque&assertion=userjwt&scope=x';
     const out = redact(form);
     expect(out).toContain('client_id=abc');
     expect(out).toContain(`client_secret=${REDACTED}`);
@@ -38,13 +39,18 @@ describe('redact', () => {
   });
 
   it('removes secrets in JSON bodies and bearer headers', () => {
-    expect(redact('{"access_token":"abc.def","expires_in":3600}')).toBe(`{"access_token":"${REDACTED}","expires_in":3600}`);
+    expect(redact('{"access_token":"abc.def","expires_in":3600}')).toBe(
+      `{"access_token":"${REDACTED}","expires_in":3600}`,
+    );
     expect(redact('{"refresh_token" : "r\\"x"}')).toBe(`{"refresh_token":"${REDACTED}"}`);
-    expect(redact('Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redact('Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123')).toBe(
+      `Authorization: Bearer ${REDACTED}`,
+    );
   });
 
   it('keeps ordinary diagnostic text, including AADSTS descriptions and challenges', () => {
-    const text = "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required. Trace ID: 0f3c Correlation ID: 9a1b Timestamp: 2026-01-01";
+    const text =
+      "AADSTS7000216: 'client_assertion', 'client_secret' or 'request' is required. Trace ID: 0f3c Correlation ID: 9a1b Timestamp: 2026-01-01";
     expect(redact(text)).toBe(text);
     const challenge = 'Bearer error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="';
     expect(redact(challenge)).toBe(challenge);
@@ -69,7 +75,12 @@ describe('redact (JWE with direct key agreement)', () => {
 
 describe('createSecretRedactor', () => {
   const secret = 'Ab8Q~c.d_e"f/g+h i';
-  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)];
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ v: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+  ];
 
   it('removes a registered secret raw, URL- and form-encoded and JSON-escaped, then redacts as usual', () => {
     const r = createSecretRedactor();
@@ -90,9 +101,15 @@ describe('createSecretRedactor', () => {
   it('scrubs an error in place: message, stack, own fields, the cause chain and AggregateError members, cycles included', () => {
     const r = createSecretRedactor();
     r.add(secret);
-    const msal = Object.assign(new Error(`ServerError: invalid_client - Description: AADSTS7000215: got ${secret}`), { errorMessage: `got ${encodeURIComponent(secret)}`, body: new Uint8Array(16) });
+    const msal = Object.assign(
+      new Error(`ServerError: invalid_client - Description: AADSTS7000215: got ${secret}`),
+      { errorMessage: `got ${encodeURIComponent(secret)}`, body: new Uint8Array(16) },
+    );
     const inner = new AggregateError([new Error(`member ${secret}`)], 'several');
-    const outer = Object.assign(new Error(`failed: ${secret}`, { cause: msal }), { errorDescription: `desc ${secret}`, details: { nested: [`deep ${secret}`] } });
+    const outer = Object.assign(new Error(`failed: ${secret}`, { cause: msal }), {
+      errorDescription: `desc ${secret}`,
+      details: { nested: [`deep ${secret}`] },
+    });
     (msal as { cause?: unknown }).cause = inner;
     (inner as { cause?: unknown }).cause = outer; // a cycle
     expect(r.scrub(outer)).toBe(outer);

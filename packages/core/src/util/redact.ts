@@ -25,9 +25,11 @@ const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g;
 const PEM_DANGLING = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*$/g;
 // Form-encoded secrets. `\b` does not match between `_` and a letter, so `assertion=` does not
 // eat `client_assertion_type=`, and `client_assertion_type` itself (a public URN) is kept.
-const FORM_SECRET = /\b(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)=[^&\s"']*/gi;
+const FORM_SECRET =
+  /\b(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)=[^&\s"']*/gi;
 // The same fields inside JSON bodies.
-const JSON_SECRET = /"(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
+const JSON_SECRET =
+  /"(client_secret|client_assertion|assertion|user_federated_identity_credential|refresh_token|access_token|id_token|password)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
 // Opaque bearer tokens in Authorization headers. The length floor keeps challenge text such as
 // `Bearer error="insufficient_claims"` readable.
 const BEARER = /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g;
@@ -125,7 +127,9 @@ export function createSecretRedactor(): SecretRedactor {
   let variants: string[] = [];
   const rebuild = (): void => {
     // Longest first, so that an encoded form is replaced whole before a raw part of it.
-    variants = [...new Set([...permanent, ...transient].flatMap(variantsOf))].sort((a, b) => b.length - a.length);
+    variants = [...new Set([...permanent, ...transient].flatMap(variantsOf))].sort(
+      (a, b) => b.length - a.length,
+    );
   };
   const known = (text: string): string => {
     let out = text;
@@ -150,7 +154,13 @@ export function createSecretRedactor(): SecretRedactor {
         if (typeof value === 'string') {
           const clean = known(value);
           if (clean === value) continue;
-          if (accessorStack) Object.defineProperty(node, key, { value: clean, writable: true, enumerable: d.enumerable ?? false, configurable: true });
+          if (accessorStack)
+            Object.defineProperty(node, key, {
+              value: clean,
+              writable: true,
+              enumerable: d.enumerable ?? false,
+              configurable: true,
+            });
           else if (d.writable || d.configurable) Object.defineProperty(node, key, { ...d, value: clean });
         } else if (value !== null && typeof value === 'object') {
           scrubNode(value, depth + 1, seen);
@@ -168,7 +178,13 @@ export function createSecretRedactor(): SecretRedactor {
       rebuild();
     },
     addTransient(value) {
-      if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || transient.includes(value) || permanent.has(value)) return;
+      if (
+        typeof value !== 'string' ||
+        value.length < MIN_SECRET_LENGTH ||
+        transient.includes(value) ||
+        permanent.has(value)
+      )
+        return;
       transient.push(value);
       if (transient.length > MAX_TRANSIENT) transient.shift();
       rebuild();

@@ -29,7 +29,10 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
  * getHeader({ 'Retry-After': '1' }, 'retry-after'); // '1'
  * ```
  */
-export function getHeader(headers: Record<string, string | undefined> | Headers | undefined, name: string): string | undefined {
+export function getHeader(
+  headers: Record<string, string | undefined> | Headers | undefined,
+  name: string,
+): string | undefined {
   if (headers === undefined) return undefined;
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const record = headers as Record<string, string | undefined>;

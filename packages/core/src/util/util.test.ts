@@ -19,7 +19,8 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 21 Oct 2026 07:00:00 GMT', now)).toBe(0);
   });
   it('ignores garbage', () => {
-    for (const v of [undefined, null, '', 'soon', '-1', '12abc']) expect(parseRetryAfter(v, now)).toBeUndefined();
+    for (const v of [undefined, null, '', 'soon', '-1', '12abc'])
+      expect(parseRetryAfter(v, now)).toBeUndefined();
   });
 });
 
@@ -49,7 +50,9 @@ describe('clocks', () => {
 describe('abort helpers', () => {
   it('raceAbort resolves and rejects like the promise without a signal', async () => {
     await expect(raceAbort(Promise.resolve(1), undefined)).resolves.toBe(1);
-    await expect(raceAbort(Promise.reject(new Error('x')), new AbortController().signal)).rejects.toThrow('x');
+    await expect(raceAbort(Promise.reject(new Error('x')), new AbortController().signal)).rejects.toThrow(
+      'x',
+    );
     await expect(raceAbort(Promise.resolve(2), new AbortController().signal)).resolves.toBe(2);
   });
   it('raceAbort rejects with AbortError when the signal fires, leaving the work alone', async () => {

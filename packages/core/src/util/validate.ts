@@ -19,7 +19,8 @@ export function withOptionPath<T>(prefix: string, make: () => T): T {
   try {
     return make();
   } catch (error) {
-    if (error instanceof ConfigurationError && error.code === 'AGENTID_INVALID_OPTIONS') throw new ConfigurationError(`${prefix}${error.message}`);
+    if (error instanceof ConfigurationError && error.code === 'AGENTID_INVALID_OPTIONS')
+      throw new ConfigurationError(`${prefix}${error.message}`);
     throw error;
   }
 }
@@ -32,11 +33,20 @@ export function withOptionPath<T>(prefix: string, make: () => T): T {
  * assertNumber('timeoutMs', options.timeoutMs, { min: 1, integer: true });
  * ```
  */
-export function assertNumber(name: string, value: unknown, { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean } = {}): asserts value is number {
+export function assertNumber(
+  name: string,
+  value: unknown,
+  {
+    min = -Infinity,
+    max = Infinity,
+    integer = false,
+  }: { min?: number; max?: number; integer?: boolean } = {},
+): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new ConfigurationError(`${name} must be a finite number, got ${describe(value)}`);
   }
-  if (integer && !Number.isInteger(value)) throw new ConfigurationError(`${name} must be an integer, got ${value}`);
+  if (integer && !Number.isInteger(value))
+    throw new ConfigurationError(`${name} must be an integer, got ${value}`);
   if (value < min) throw new ConfigurationError(`${name} must be >= ${min}, got ${value}`);
   if (value > max) throw new ConfigurationError(`${name} must be <= ${max}, got ${value}`);
 }
@@ -51,7 +61,8 @@ export function assertNumber(name: string, value: unknown, { min = -Infinity, ma
  */
 export function assertFunction(name: string, value: unknown, optional = false): void {
   if (optional && value === undefined) return;
-  if (typeof value !== 'function') throw new ConfigurationError(`${name} must be a function, got ${describe(value)}`);
+  if (typeof value !== 'function')
+    throw new ConfigurationError(`${name} must be a function, got ${describe(value)}`);
 }
 
 /**

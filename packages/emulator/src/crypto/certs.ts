@@ -34,11 +34,18 @@ export interface CertificateOptions {
 }
 
 /** Thumbprints of a PEM certificate, in the forms Entra and MSAL use. */
-export function thumbprints(certPem: string): Pick<GeneratedCertificate, 'x5tS256' | 'x5t' | 'thumbprintSha256' | 'thumbprintSha1'> {
+export function thumbprints(
+  certPem: string,
+): Pick<GeneratedCertificate, 'x5tS256' | 'x5t' | 'thumbprintSha256' | 'thumbprintSha1'> {
   const der = new X509Certificate(certPem).raw;
   const s256 = createHash('sha256').update(der).digest();
   const s1 = createHash('sha1').update(der).digest();
-  return { x5tS256: s256.toString('base64url'), x5t: s1.toString('base64url'), thumbprintSha256: s256.toString('hex'), thumbprintSha1: s1.toString('hex') };
+  return {
+    x5tS256: s256.toString('base64url'),
+    x5t: s1.toString('base64url'),
+    thumbprintSha256: s256.toString('hex'),
+    thumbprintSha1: s1.toString('hex'),
+  };
 }
 
 /**
@@ -62,8 +69,12 @@ export function createCertificate(opts: CertificateOptions = {}): GeneratedCerti
   const exts: object[] = [{ name: 'basicConstraints', cA: opts.isCa ?? false }];
   if (opts.isCa) exts.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true });
   else exts.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true });
-  const alt = [...(opts.altNames?.dns ?? []).map((value) => ({ type: 2, value })), ...(opts.altNames?.ip ?? []).map((ip) => ({ type: 7, ip }))];
-  if (alt.length) exts.push({ name: 'subjectAltName', altNames: alt }, { name: 'extKeyUsage', serverAuth: true });
+  const alt = [
+    ...(opts.altNames?.dns ?? []).map((value) => ({ type: 2, value })),
+    ...(opts.altNames?.ip ?? []).map((ip) => ({ type: 7, ip })),
+  ];
+  if (alt.length)
+    exts.push({ name: 'subjectAltName', altNames: alt }, { name: 'extKeyUsage', serverAuth: true });
   cert.setExtensions(exts);
   const signer = opts.issuer ? forge.pki.privateKeyFromPem(opts.issuer.keyPem) : fkey;
   cert.sign(signer, forge.md.sha256.create());

@@ -67,11 +67,16 @@ export class KeySet {
 
   async sign(claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
     const k = this.current;
-    return new SignJWT(claims).setProtectedHeader({ typ: 'JWT', ...header, alg: 'RS256', kid: k.kid }).sign(k.privateKey);
+    return new SignJWT(claims)
+      .setProtectedHeader({ typ: 'JWT', ...header, alg: 'RS256', kid: k.kid })
+      .sign(k.privateKey);
   }
 
   /** Verifies a token signed by one of these keys; throws on a bad signature, unknown kid or bad time. */
-  async verify(token: string, opts: { audience?: string | string[]; clockToleranceSec?: number } = {}): Promise<JWTPayload> {
+  async verify(
+    token: string,
+    opts: { audience?: string | string[]; clockToleranceSec?: number } = {},
+  ): Promise<JWTPayload> {
     const { kid } = decodeProtectedHeader(token);
     const k = this.keys.find((x) => x.kid === kid);
     if (!k) throw new Error('unknown signing key');

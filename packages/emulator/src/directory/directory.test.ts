@@ -1,4 +1,15 @@
-import { createCertificate, createEmulator, DEMO, defaultSeed, Directory, DirectoryError, loadSeedFile, MAX_INHERITABLE_RESOURCES, type DirectorySeed, type TenantSeed } from '@agentid/emulator';
+import {
+  createCertificate,
+  createEmulator,
+  DEMO,
+  defaultSeed,
+  Directory,
+  DirectoryError,
+  loadSeedFile,
+  MAX_INHERITABLE_RESOURCES,
+  type DirectorySeed,
+  type TenantSeed,
+} from '@agentid/emulator';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +35,14 @@ function seed(patch: (t: TenantSeed) => void = () => {}, extra: Partial<Director
   const t: TenantSeed = {
     id: T,
     users: [{ id: SPONSOR, userPrincipalName: 'sponsor@t.example' }],
-    resources: [{ appId: API, identifierUri: 'api://danger', scopes: ['Read'], appRoles: ['Safe.Role', 'Directory.ReadWrite.All', 'Custom.Dangerous', 'Global Administrator'] }],
+    resources: [
+      {
+        appId: API,
+        identifierUri: 'api://danger',
+        scopes: ['Read'],
+        appRoles: ['Safe.Role', 'Directory.ReadWrite.All', 'Custom.Dangerous', 'Global Administrator'],
+      },
+    ],
     blueprints: [
       { appId: BP, credentials: { secrets: ['bp-secret'] } },
       { appId: BP2, credentials: { secrets: ['bp2-secret'] } },
@@ -60,7 +78,9 @@ describe('seed validation', () => {
     expect(d.tenant(DEMO.domain)).toBe(t);
     expect(d.tenant(DEMO.domain.toUpperCase())).toBe(t);
     for (const id of Object.values(DEMO.agents)) expect(t.agents.get(id)?.sponsors.length).toBeGreaterThan(0);
-    expect(t.agentUsers.get(DEMO.agentUsers.digitalWorker.id)?.identityParentId).toBe(DEMO.agents.digitalWorker);
+    expect(t.agentUsers.get(DEMO.agentUsers.digitalWorker.id)?.identityParentId).toBe(
+      DEMO.agents.digitalWorker,
+    );
     expect(d.locateClient(DEMO.agents.mail)).toMatchObject({ kind: 'agent' });
     expect(d.locateClient(DEMO.blueprints.workers.appId)).toMatchObject({ kind: 'blueprint' });
     expect(d.locateClient('nope')).toBeUndefined();
@@ -128,7 +148,12 @@ describe('seed validation', () => {
   });
 
   it('an inheritable high-privilege role throws (any case), an ordinary one is fine', () => {
-    for (const role of ['Directory.ReadWrite.All', 'directory.readwrite.all', 'RoleManagement.ReadWrite.Directory', 'Global Administrator']) {
+    for (const role of [
+      'Directory.ReadWrite.All',
+      'directory.readwrite.all',
+      'RoleManagement.ReadWrite.Directory',
+      'Global Administrator',
+    ]) {
       expectDirectoryError(
         () =>
           new Directory(
@@ -146,7 +171,9 @@ describe('seed validation', () => {
         new Directory(
           seed(
             (t) => {
-              t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Custom.Dangerous'] }];
+              t.blueprints![0]!.inheritablePermissions = [
+                { resourceAppId: API, roles: ['Custom.Dangerous'] },
+              ];
             },
             { blockedRoles: ['Custom.Dangerous'] },
           ),
@@ -163,7 +190,9 @@ describe('seed validation', () => {
     ).not.toThrow();
     const d = new Directory(
       seed((t) => {
-        t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, scopes: ['Read'], roles: ['Safe.Role'] }];
+        t.blueprints![0]!.inheritablePermissions = [
+          { resourceAppId: API, scopes: ['Read'], roles: ['Safe.Role'] },
+        ];
       }),
     );
     const t = d.tenant(T)!;
@@ -178,7 +207,9 @@ describe('seed validation', () => {
       () =>
         new Directory(
           seed((t) => {
-            t.appRoleAssignments = [{ principalId: AGENT, resourceAppId: API, role: 'Directory.ReadWrite.All' }];
+            t.appRoleAssignments = [
+              { principalId: AGENT, resourceAppId: API, role: 'Directory.ReadWrite.All' },
+            ];
           }),
         ),
       400,
@@ -206,12 +237,21 @@ describe('seed validation', () => {
       400,
     );
     const d = new Directory(seed());
-    expectDirectoryError(() => d.assignAppRole(T, { principalId: AGENT2, resourceAppId: API, role: 'Directory.ReadWrite.All' }), 400);
-    expect(() => d.assignAppRole(T, { principalId: BP, resourceAppId: API, role: 'Directory.ReadWrite.All' })).not.toThrow();
+    expectDirectoryError(
+      () => d.assignAppRole(T, { principalId: AGENT2, resourceAppId: API, role: 'Directory.ReadWrite.All' }),
+      400,
+    );
+    expect(() =>
+      d.assignAppRole(T, { principalId: BP, resourceAppId: API, role: 'Directory.ReadWrite.All' }),
+    ).not.toThrow();
   });
 
   it(`more than ${MAX_INHERITABLE_RESOURCES} inheritable resource apps throws; exactly ${MAX_INHERITABLE_RESOURCES} is fine`, () => {
-    const perms = (n: number) => Array.from({ length: n }, (_, i) => ({ resourceAppId: `f0000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`, scopes: ['Read'] }));
+    const perms = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        resourceAppId: `f0000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`,
+        scopes: ['Read'],
+      }));
     expect(MAX_INHERITABLE_RESOURCES).toBe(10);
     expect(
       () =>
@@ -238,7 +278,13 @@ describe('seed validation', () => {
       () =>
         new Directory(
           seed((t) => {
-            t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'au@t.example', identityParentId: 'a0000000-0000-4000-8000-00000000dead' }];
+            t.agentUsers = [
+              {
+                id: randomUUID(),
+                userPrincipalName: 'au@t.example',
+                identityParentId: 'a0000000-0000-4000-8000-00000000dead',
+              },
+            ];
           }),
         ),
       400,
@@ -271,7 +317,9 @@ describe('seed validation', () => {
       () =>
         new Directory(
           seed((t) => {
-            t.agentUsers = [{ id: randomUUID(), userPrincipalName: 'SPONSOR@t.example', identityParentId: AGENT }];
+            t.agentUsers = [
+              { id: randomUUID(), userPrincipalName: 'SPONSOR@t.example', identityParentId: AGENT },
+            ];
           }),
         ),
       400,
@@ -292,7 +340,10 @@ describe('seed validation', () => {
     );
     const d = new Directory(seed());
     d.deleteAgentIdentity(T, AGENT);
-    expectDirectoryError(() => d.createAgentUser(T, { userPrincipalName: 'late@t.example', identityParentId: AGENT }), 400);
+    expectDirectoryError(
+      () => d.createAgentUser(T, { userPrincipalName: 'late@t.example', identityParentId: AGENT }),
+      400,
+    );
   });
 });
 
@@ -300,7 +351,8 @@ describe('blueprint enablement cascades to its agents', () => {
   it('disabling a blueprint makes all its agents unusable; re-enabling restores them, not individually disabled ones', () => {
     const d = new Directory(seed());
     const t = d.tenant(T)!;
-    const usable = () => Object.fromEntries([AGENT, AGENT2, OTHER_AGENT].map((id) => [id, d.agentUsable(t, t.agents.get(id)!)]));
+    const usable = () =>
+      Object.fromEntries([AGENT, AGENT2, OTHER_AGENT].map((id) => [id, d.agentUsable(t, t.agents.get(id)!)]));
     expect(usable()).toEqual({ [AGENT]: true, [AGENT2]: true, [OTHER_AGENT]: true });
     d.setAgentEnabled(T, AGENT2, false);
     d.setBlueprintEnabled(T, BP, false);
@@ -319,10 +371,26 @@ describe('blueprint enablement cascades to its agents', () => {
       }),
     });
     try {
-      const r = await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: AGENT });
+      const r = await postToken(emu, T, {
+        client_id: BP,
+        client_secret: 'bp-secret',
+        grant_type: 'client_credentials',
+        scope: EX,
+        fmi_path: AGENT,
+      });
       expect(aadsts(r.body)).toBe(7000112);
       emu.directory.setBlueprintEnabled(T, BP, true);
-      expect((await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: AGENT })).status).toBe(200);
+      expect(
+        (
+          await postToken(emu, T, {
+            client_id: BP,
+            client_secret: 'bp-secret',
+            grant_type: 'client_credentials',
+            scope: EX,
+            fmi_path: AGENT,
+          })
+        ).status,
+      ).toBe(200);
     } finally {
       await emu.close();
     }
@@ -331,8 +399,25 @@ describe('blueprint enablement cascades to its agents', () => {
   it('disabling the blueprint after T1 was issued stops leg 2 of all its agents', async () => {
     const emu = await createEmulator({ seed: seed() });
     try {
-      const t1 = String((await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: AGENT })).body.access_token);
-      const leg2 = () => postToken(emu, T, { client_id: AGENT, grant_type: 'client_credentials', scope: 'api://danger/.default', client_assertion_type: JWT_BEARER, client_assertion: t1 });
+      const t1 = String(
+        (
+          await postToken(emu, T, {
+            client_id: BP,
+            client_secret: 'bp-secret',
+            grant_type: 'client_credentials',
+            scope: EX,
+            fmi_path: AGENT,
+          })
+        ).body.access_token,
+      );
+      const leg2 = () =>
+        postToken(emu, T, {
+          client_id: AGENT,
+          grant_type: 'client_credentials',
+          scope: 'api://danger/.default',
+          client_assertion_type: JWT_BEARER,
+          client_assertion: t1,
+        });
       expect((await leg2()).status).toBe(200);
       emu.directory.setBlueprintEnabled(T, BP, false);
       expect(aadsts((await leg2()).body)).toBe(7000112);
@@ -347,7 +432,9 @@ describe('blueprint enablement cascades to its agents', () => {
 describe('blocked roles never reach an agent token', () => {
   it('even when the resource exposes it and an assignment slipped past validation', async () => {
     const s = seed((t) => {
-      t.blueprints![0]!.inheritablePermissions = [{ resourceAppId: API, roles: ['Safe.Role', 'Custom.Dangerous'] }];
+      t.blueprints![0]!.inheritablePermissions = [
+        { resourceAppId: API, roles: ['Safe.Role', 'Custom.Dangerous'] },
+      ];
       t.appRoleAssignments = [{ principalId: BP, resourceAppId: API, role: 'Directory.ReadWrite.All' }];
     });
     const emu = await createEmulator({ seed: s });
@@ -358,14 +445,28 @@ describe('blocked roles never reach an agent token', () => {
       t.appRoleAssignments.push({ principalId: AGENT, resourceAppId: API, role: 'Global Administrator' });
       // A blocked role assigned to an id before it became an agent identity.
       const late = 'a0000000-0000-4000-8000-0000000000a9';
-      emu.directory.assignAppRole(T, { principalId: late, resourceAppId: API, role: 'Directory.ReadWrite.All' });
+      emu.directory.assignAppRole(T, {
+        principalId: late,
+        resourceAppId: API,
+        role: 'Directory.ReadWrite.All',
+      });
       emu.directory.createAgentIdentity(T, { id: late, blueprintAppId: BP, sponsors: [SPONSOR] });
       // The inheritable list changed after load (not through the seed validation).
       t.blueprints.get(BP)!.inheritable.get(API)!.roles.add('RoleManagement.ReadWrite.Directory');
 
-      const blocked = ['Directory.ReadWrite.All', 'Global Administrator', 'RoleManagement.ReadWrite.Directory'];
+      const blocked = [
+        'Directory.ReadWrite.All',
+        'Global Administrator',
+        'RoleManagement.ReadWrite.Directory',
+      ];
       for (const agent of [AGENT, AGENT2, late]) {
-        const t1 = await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: agent });
+        const t1 = await postToken(emu, T, {
+          client_id: BP,
+          client_secret: 'bp-secret',
+          grant_type: 'client_credentials',
+          scope: EX,
+          fmi_path: agent,
+        });
         expect(t1.status).toBe(200);
         const r = await postToken(emu, T, {
           client_id: agent,
@@ -380,7 +481,12 @@ describe('blocked roles never reach an agent token', () => {
         for (const b of blocked) expect(roles).not.toContain(b);
       }
       // The blueprint itself is not an agent: its own (non-inherited) assignment stands.
-      const app = await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: 'api://danger/.default' });
+      const app = await postToken(emu, T, {
+        client_id: BP,
+        client_secret: 'bp-secret',
+        grant_type: 'client_credentials',
+        scope: 'api://danger/.default',
+      });
       expect(claimsOf(app.body.access_token).roles).toContain('Directory.ReadWrite.All');
     } finally {
       await emu.close();
@@ -390,9 +496,30 @@ describe('blocked roles never reach an agent token', () => {
   it('a seed block-list role is stripped from agent tokens as well', async () => {
     const emu = await createEmulator({ seed: seed(() => {}, { blockedRoles: ['Custom.Dangerous'] }) });
     try {
-      emu.directory.tenant(T)!.appRoleAssignments.push({ principalId: AGENT, resourceAppId: API, role: 'Custom.Dangerous' }, { principalId: AGENT, resourceAppId: API, role: 'Safe.Role' });
-      const t1 = String((await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: AGENT })).body.access_token);
-      const r = await postToken(emu, T, { client_id: AGENT, grant_type: 'client_credentials', scope: 'api://danger/.default', client_assertion_type: JWT_BEARER, client_assertion: t1 });
+      emu.directory
+        .tenant(T)!
+        .appRoleAssignments.push(
+          { principalId: AGENT, resourceAppId: API, role: 'Custom.Dangerous' },
+          { principalId: AGENT, resourceAppId: API, role: 'Safe.Role' },
+        );
+      const t1 = String(
+        (
+          await postToken(emu, T, {
+            client_id: BP,
+            client_secret: 'bp-secret',
+            grant_type: 'client_credentials',
+            scope: EX,
+            fmi_path: AGENT,
+          })
+        ).body.access_token,
+      );
+      const r = await postToken(emu, T, {
+        client_id: AGENT,
+        grant_type: 'client_credentials',
+        scope: 'api://danger/.default',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: t1,
+      });
       expect(claimsOf(r.body.access_token).roles).toEqual(['Safe.Role']);
     } finally {
       await emu.close();
@@ -404,7 +531,13 @@ describe('agent identity lifecycle in the model', () => {
   it('soft delete keeps the place under the limit and removes the agent user; purge frees it; the id stays reserved until purged', () => {
     const d = new Directory(
       seed((t) => {
-        t.agentUsers = [{ id: 'd0000000-0000-4000-8000-0000000000d1', userPrincipalName: 'au@t.example', identityParentId: AGENT }];
+        t.agentUsers = [
+          {
+            id: 'd0000000-0000-4000-8000-0000000000d1',
+            userPrincipalName: 'au@t.example',
+            identityParentId: AGENT,
+          },
+        ];
       }),
     );
     const t = d.tenant(T)!;
@@ -415,7 +548,10 @@ describe('agent identity lifecycle in the model', () => {
     expect(d.deletedItems.has(AGENT)).toBe(true);
     expectDirectoryError(() => d.deleteAgentIdentity(T, AGENT), 404);
     expectDirectoryError(() => d.setAgentEnabled(T, AGENT, false), 404);
-    expectDirectoryError(() => d.createAgentIdentity(T, { id: AGENT, blueprintAppId: BP, sponsors: [SPONSOR] }), 409);
+    expectDirectoryError(
+      () => d.createAgentIdentity(T, { id: AGENT, blueprintAppId: BP, sponsors: [SPONSOR] }),
+      409,
+    );
     d.purgeDeleted(T, AGENT);
     expect(t.agents.has(AGENT)).toBe(false);
     expectDirectoryError(() => d.purgeDeleted(T, AGENT), 404);
@@ -424,7 +560,12 @@ describe('agent identity lifecycle in the model', () => {
 
   it('a deleted item can only be purged in its own tenant', () => {
     const T2 = '22222222-0000-4000-8000-000000000002';
-    const d = new Directory({ tenants: [seed().tenants[0]!, { id: T2, users: [{ id: SPONSOR, userPrincipalName: 's@t2.example' }], blueprints: [{ appId: BP }] }] });
+    const d = new Directory({
+      tenants: [
+        seed().tenants[0]!,
+        { id: T2, users: [{ id: SPONSOR, userPrincipalName: 's@t2.example' }], blueprints: [{ appId: BP }] },
+      ],
+    });
     d.deleteAgentIdentity(T, AGENT);
     expectDirectoryError(() => d.purgeDeleted(T2, AGENT), 404);
     expect(d.deletedItems.has(AGENT)).toBe(true);
@@ -447,7 +588,13 @@ describe('seed files', () => {
     seed(
       (t) => {
         t.blueprints![0]!.credentials = { secrets: ['bp-secret'], certificates: ['./bp.pem'] };
-        t.agentUsers = [{ id: 'd0000000-0000-4000-8000-0000000000d1', userPrincipalName: 'au@t.example', identityParentId: AGENT }];
+        t.agentUsers = [
+          {
+            id: 'd0000000-0000-4000-8000-0000000000d1',
+            userPrincipalName: 'au@t.example',
+            identityParentId: AGENT,
+          },
+        ];
       },
       { externalIssuers: [{ name: 'k8s' }] },
     );
@@ -455,10 +602,25 @@ describe('seed files', () => {
   async function certificateLeg1(emu: Awaited<ReturnType<typeof createEmulator>>): Promise<number> {
     const aud = `${emu.baseUrl}/${T}/oauth2/v2.0/token`;
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ aud, iss: BP, sub: BP, jti: randomUUID(), nbf: now, iat: now, exp: now + 600 })
+    const assertion = await new SignJWT({
+      aud,
+      iss: BP,
+      sub: BP,
+      jti: randomUUID(),
+      nbf: now,
+      iat: now,
+      exp: now + 600,
+    })
       .setProtectedHeader({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.x5tS256 })
       .sign(await importPKCS8(cert.keyPem, 'PS256'));
-    const r = await postToken(emu, T, { client_id: BP, client_assertion_type: JWT_BEARER, client_assertion: assertion, grant_type: 'client_credentials', scope: EX, fmi_path: AGENT });
+    const r = await postToken(emu, T, {
+      client_id: BP,
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion,
+      grant_type: 'client_credentials',
+      scope: EX,
+      fmi_path: AGENT,
+    });
     return r.status;
   }
 
@@ -477,7 +639,13 @@ describe('seed files', () => {
         expect(t.agentUsers.get('d0000000-0000-4000-8000-0000000000d1')?.identityParentId).toBe(AGENT);
         expect(t.blueprints.get(BP)!.credentials.certificates).toEqual([cert.certPem]);
         expect(emu.directory.externalIssuers).toEqual([{ name: 'k8s' }]);
-        const s = await postToken(emu, T, { client_id: BP, client_secret: 'bp-secret', grant_type: 'client_credentials', scope: EX, fmi_path: AGENT });
+        const s = await postToken(emu, T, {
+          client_id: BP,
+          client_secret: 'bp-secret',
+          grant_type: 'client_credentials',
+          scope: EX,
+          fmi_path: AGENT,
+        });
         expect(s.status).toBe(200);
         // The certificate read from the file authenticates the blueprint.
         expect(await certificateLeg1(emu)).toBe(200);
@@ -497,7 +665,9 @@ describe('seed files', () => {
         }),
       )}`,
     );
-    expect(loadSeedFile(inline).tenants[0]!.blueprints![0]!.credentials!.certificates).toEqual([cert.certPem]);
+    expect(loadSeedFile(inline).tenants[0]!.blueprints![0]!.credentials!.certificates).toEqual([
+      cert.certPem,
+    ]);
 
     const missingCert = join(dir, 'missing-cert.yaml');
     writeFileSync(

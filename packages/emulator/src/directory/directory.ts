@@ -114,7 +114,10 @@ function toCredentials(c: CredentialSeed | undefined): Required<CredentialSeed> 
     secrets: [...(c?.secrets ?? [])],
     certificates: [...(c?.certificates ?? [])],
     trustedSubjects: [...(c?.trustedSubjects ?? [])],
-    federated: (c?.federated ?? []).map((f) => ({ ...f, audiences: f.audiences ?? ['api://AzureADTokenExchange'] })),
+    federated: (c?.federated ?? []).map((f) => ({
+      ...f,
+      audiences: f.audiences ?? ['api://AzureADTokenExchange'],
+    })),
   };
 }
 
@@ -124,7 +127,12 @@ function graphResource(): Resource {
     displayName: 'Microsoft Graph',
     identifierUri: GRAPH_RESOURCE,
     scopes: ['User.Read', 'Mail.Read', 'Mail.Send', 'Calendars.Read', 'Files.Read'],
-    appRoles: ['AgentIdentity.CreateAsManager', 'AgentIdUser.ReadWrite.IdentityParentedBy', 'User.Read.All', ...DEFAULT_BLOCKED_ROLES],
+    appRoles: [
+      'AgentIdentity.CreateAsManager',
+      'AgentIdUser.ReadWrite.IdentityParentedBy',
+      'User.Read.All',
+      ...DEFAULT_BLOCKED_ROLES,
+    ],
   });
 }
 
@@ -163,23 +171,44 @@ export class Directory {
       appRoleAssignments: [],
     };
     this.tenants.set(t.id, t);
-    for (const u of seed.users ?? []) t.users.set(u.id, { ...u, tenantId: t.id, displayName: u.displayName ?? u.userPrincipalName });
+    for (const u of seed.users ?? [])
+      t.users.set(u.id, { ...u, tenantId: t.id, displayName: u.displayName ?? u.userPrincipalName });
     for (const r of seed.resources ?? []) t.resources.set(r.appId, toResource(r));
     for (const a of seed.apps ?? []) {
-      t.apps.set(a.appId, { ...toResource(a), kind: 'app', tenantId: t.id, enabled: a.enabled ?? true, credentials: toCredentials(a.credentials), publicClient: a.publicClient ?? false });
+      t.apps.set(a.appId, {
+        ...toResource(a),
+        kind: 'app',
+        tenantId: t.id,
+        enabled: a.enabled ?? true,
+        credentials: toCredentials(a.credentials),
+        publicClient: a.publicClient ?? false,
+      });
     }
     for (const b of seed.blueprints ?? []) {
       const inheritable = new Map<string, { scopes: Set<string>; roles: Set<string> }>();
       for (const p of b.inheritablePermissions ?? []) {
         const blocked = (p.roles ?? []).find((r) => this.isBlockedRole(r));
-        if (blocked) throw new DirectoryError(400, 'Request_BadRequest', `role ${blocked} is high-privilege and can never be granted to agents`);
+        if (blocked)
+          throw new DirectoryError(
+            400,
+            'Request_BadRequest',
+            `role ${blocked} is high-privilege and can never be granted to agents`,
+          );
         inheritable.set(p.resourceAppId, { scopes: new Set(p.scopes ?? []), roles: new Set(p.roles ?? []) });
       }
       if (inheritable.size > MAX_INHERITABLE_RESOURCES) {
-        throw new DirectoryError(400, 'Request_BadRequest', `blueprint ${b.appId}: at most ${MAX_INHERITABLE_RESOURCES} resource apps may have inheritable permissions`);
+        throw new DirectoryError(
+          400,
+          'Request_BadRequest',
+          `blueprint ${b.appId}: at most ${MAX_INHERITABLE_RESOURCES} resource apps may have inheritable permissions`,
+        );
       }
       t.blueprints.set(b.appId, {
-        ...toResource({ ...b, identifierUri: b.identifierUri ?? `api://${b.appId}`, scopes: b.scopes ?? ['access_agent'] }),
+        ...toResource({
+          ...b,
+          identifierUri: b.identifierUri ?? `api://${b.appId}`,
+          scopes: b.scopes ?? ['access_agent'],
+        }),
         kind: 'blueprint',
         tenantId: t.id,
         enabled: b.enabled ?? true,
@@ -241,7 +270,8 @@ export class Directory {
   /** An agent identity's effective app roles on a resource: assignments plus inherited, never blocked ones. */
   appRolesFor(t: Tenant, principalId: string, resource: Resource): string[] {
     const roles = new Set<string>();
-    for (const a of t.appRoleAssignments) if (a.principalId === principalId && a.resourceAppId === resource.appId) roles.add(a.role);
+    for (const a of t.appRoleAssignments)
+      if (a.principalId === principalId && a.resourceAppId === resource.appId) roles.add(a.role);
     const agent = t.agents.get(principalId);
     if (agent) {
       const inh = t.blueprints.get(agent.blueprintAppId)?.inheritable.get(resource.appId);
@@ -260,7 +290,9 @@ export class Directory {
       for (const s of g.scopes) scopes.add(s);
     }
     const agent = t.agents.get(clientId);
-    if (agent) for (const s of t.blueprints.get(agent.blueprintAppId)?.inheritable.get(resource.appId)?.scopes ?? []) scopes.add(s);
+    if (agent)
+      for (const s of t.blueprints.get(agent.blueprintAppId)?.inheritable.get(resource.appId)?.scopes ?? [])
+        scopes.add(s);
     return scopes;
   }
 
@@ -268,26 +300,49 @@ export class Directory {
   assignAppRole(tenantId: string, r: AppRoleAssignmentSeed): void {
     const t = this.mustTenant(tenantId);
     if (t.agents.has(r.principalId) && this.isBlockedRole(r.role)) {
-      throw new DirectoryError(400, 'Request_BadRequest', `role ${r.role} is high-privilege and can never be granted to agents`);
+      throw new DirectoryError(
+        400,
+        'Request_BadRequest',
+        `role ${r.role} is high-privilege and can never be granted to agents`,
+      );
     }
     t.appRoleAssignments.push({ ...r });
   }
 
   /** Creates an agent identity as Graph does: sponsors required, at most 250 per blueprint. */
-  createAgentIdentity(tenantId: string, seed: Omit<AgentIdentitySeed, 'id'> & { id?: string }): AgentIdentity {
+  createAgentIdentity(
+    tenantId: string,
+    seed: Omit<AgentIdentitySeed, 'id'> & { id?: string },
+  ): AgentIdentity {
     const t = this.mustTenant(tenantId);
     const bp = t.blueprints.get(seed.blueprintAppId);
-    if (!bp) throw new DirectoryError(400, 'Request_BadRequest', `agentIdentityBlueprintId ${seed.blueprintAppId} does not reference a blueprint in this tenant`);
+    if (!bp)
+      throw new DirectoryError(
+        400,
+        'Request_BadRequest',
+        `agentIdentityBlueprintId ${seed.blueprintAppId} does not reference a blueprint in this tenant`,
+      );
     if (!Array.isArray(seed.sponsors) || seed.sponsors.length === 0) {
-      throw new DirectoryError(400, 'Request_BadRequest', 'At least one sponsor is required for an agent identity');
+      throw new DirectoryError(
+        400,
+        'Request_BadRequest',
+        'At least one sponsor is required for an agent identity',
+      );
     }
-    for (const s of seed.sponsors) if (!t.users.has(s)) throw new DirectoryError(400, 'Request_BadRequest', `sponsor ${s} is not a user in this tenant`);
+    for (const s of seed.sponsors)
+      if (!t.users.has(s))
+        throw new DirectoryError(400, 'Request_BadRequest', `sponsor ${s} is not a user in this tenant`);
     const count = [...t.agents.values()].filter((a) => a.blueprintAppId === bp.appId).length;
     if (count >= MAX_AGENTS_PER_BLUEPRINT) {
-      throw new DirectoryError(400, 'AgentIdentity_LimitExceeded', `Blueprint ${bp.appId} has reached the limit of ${MAX_AGENTS_PER_BLUEPRINT} agent identities (soft-deleted ones count)`);
+      throw new DirectoryError(
+        400,
+        'AgentIdentity_LimitExceeded',
+        `Blueprint ${bp.appId} has reached the limit of ${MAX_AGENTS_PER_BLUEPRINT} agent identities (soft-deleted ones count)`,
+      );
     }
     const id = seed.id ?? newId();
-    if (this.locateClient(id) || this.deletedItems.has(id)) throw new DirectoryError(409, 'Request_MultipleObjectsWithSameKeyValue', `object ${id} already exists`);
+    if (this.locateClient(id) || this.deletedItems.has(id))
+      throw new DirectoryError(409, 'Request_MultipleObjectsWithSameKeyValue', `object ${id} already exists`);
     const agent: AgentIdentity = {
       id,
       displayName: seed.displayName ?? `agent-${id.slice(0, 8)}`,
@@ -305,10 +360,12 @@ export class Directory {
   deleteAgentIdentity(tenantId: string, id: string): void {
     const t = this.mustTenant(tenantId);
     const a = t.agents.get(id);
-    if (!a || a.deleted) throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
+    if (!a || a.deleted)
+      throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
     a.deleted = true;
     this.deletedItems.set(id, a);
-    for (const u of [...t.agentUsers.values()]) if (u.identityParentId === id) this.deleteAgentUser(tenantId, u.id);
+    for (const u of [...t.agentUsers.values()])
+      if (u.identityParentId === id) this.deleteAgentUser(tenantId, u.id);
   }
 
   /** Permanently removes a soft-deleted agent identity (frees its place under the limit). */
@@ -316,7 +373,8 @@ export class Directory {
     const t = this.mustTenant(tenantId);
     const item = this.deletedItems.get(id);
     // Deleted items are per tenant: another tenant's must look as absent as an unknown id.
-    if (!item || item.tenantId !== t.id) throw new DirectoryError(404, 'Request_ResourceNotFound', `Deleted item '${id}' does not exist`);
+    if (!item || item.tenantId !== t.id)
+      throw new DirectoryError(404, 'Request_ResourceNotFound', `Deleted item '${id}' does not exist`);
     this.deletedItems.delete(id);
     if ('blueprintAppId' in item) t.agents.delete(id);
   }
@@ -324,7 +382,8 @@ export class Directory {
   /** Enables or disables an agent identity. */
   setAgentEnabled(tenantId: string, id: string, enabled: boolean): void {
     const a = this.mustTenant(tenantId).agents.get(id);
-    if (!a || a.deleted) throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
+    if (!a || a.deleted)
+      throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
     a.enabled = enabled;
   }
 
@@ -341,18 +400,44 @@ export class Directory {
   }
 
   /** Creates the agent user of an agent identity: one per identity, parent fixed for life. */
-  createAgentUser(tenantId: string, seed: { id?: string; userPrincipalName: string; displayName?: string; identityParentId: string }): AgentUser {
+  createAgentUser(
+    tenantId: string,
+    seed: { id?: string; userPrincipalName: string; displayName?: string; identityParentId: string },
+  ): AgentUser {
     const t = this.mustTenant(tenantId);
     const parent = t.agents.get(seed.identityParentId);
-    if (!parent || parent.deleted) throw new DirectoryError(400, 'Request_BadRequest', `identityParentId ${seed.identityParentId} is not an agent identity in this tenant`);
-    if (!seed.userPrincipalName || !seed.userPrincipalName.includes('@')) throw new DirectoryError(400, 'Request_BadRequest', 'userPrincipalName must be a UPN (name@domain)');
+    if (!parent || parent.deleted)
+      throw new DirectoryError(
+        400,
+        'Request_BadRequest',
+        `identityParentId ${seed.identityParentId} is not an agent identity in this tenant`,
+      );
+    if (!seed.userPrincipalName || !seed.userPrincipalName.includes('@'))
+      throw new DirectoryError(400, 'Request_BadRequest', 'userPrincipalName must be a UPN (name@domain)');
     for (const u of t.agentUsers.values()) {
-      if (u.identityParentId === parent.id) throw new DirectoryError(400, 'AgentUser_AlreadyExists', `Agent identity ${parent.id} already has an agent user (${u.id}); at most one is allowed`);
+      if (u.identityParentId === parent.id)
+        throw new DirectoryError(
+          400,
+          'AgentUser_AlreadyExists',
+          `Agent identity ${parent.id} already has an agent user (${u.id}); at most one is allowed`,
+        );
     }
-    if (this.findUserByUpn(t, seed.userPrincipalName)) throw new DirectoryError(400, 'Request_MultipleObjectsWithSameKeyValue', `userPrincipalName ${seed.userPrincipalName} is already in use`);
+    if (this.findUserByUpn(t, seed.userPrincipalName))
+      throw new DirectoryError(
+        400,
+        'Request_MultipleObjectsWithSameKeyValue',
+        `userPrincipalName ${seed.userPrincipalName} is already in use`,
+      );
     const id = seed.id ?? newId();
-    if (t.agentUsers.has(id) || t.users.has(id) || this.locateClient(id)) throw new DirectoryError(409, 'Request_MultipleObjectsWithSameKeyValue', `object ${id} already exists`);
-    const u: AgentUser = { id, userPrincipalName: seed.userPrincipalName, displayName: seed.displayName ?? seed.userPrincipalName, identityParentId: parent.id, tenantId: t.id };
+    if (t.agentUsers.has(id) || t.users.has(id) || this.locateClient(id))
+      throw new DirectoryError(409, 'Request_MultipleObjectsWithSameKeyValue', `object ${id} already exists`);
+    const u: AgentUser = {
+      id,
+      userPrincipalName: seed.userPrincipalName,
+      displayName: seed.displayName ?? seed.userPrincipalName,
+      identityParentId: parent.id,
+      tenantId: t.id,
+    };
     t.agentUsers.set(id, u);
     return u;
   }

@@ -39,7 +39,8 @@ export class Counters {
   private log: RequestRecord[] = [];
 
   constructor(private readonly maxRecords = 100_000) {
-    if (!(Number.isInteger(maxRecords) && maxRecords > 0)) throw new TypeError('maxRecords must be a positive integer');
+    if (!(Number.isInteger(maxRecords) && maxRecords > 0))
+      throw new TypeError('maxRecords must be a positive integer');
   }
 
   record(r: RequestRecord): void {
@@ -59,7 +60,9 @@ export class Counters {
   }
 
   /** Recorded requests (the latest `maxRecords`), optionally filtered; an `undefined` filter value matches anything. */
-  requests(filter: Partial<Pick<RequestRecord, 'route' | 'grant' | 'clientId' | 'fmiPath' | 'status'>> = {}): RequestRecord[] {
+  requests(
+    filter: Partial<Pick<RequestRecord, 'route' | 'grant' | 'clientId' | 'fmiPath' | 'status'>> = {},
+  ): RequestRecord[] {
     const f = Object.entries(filter).filter(([, v]) => v !== undefined);
     const log = this.log.length > this.maxRecords ? this.log.slice(-this.maxRecords) : this.log;
     return log.filter((r) => f.every(([k, v]) => r[k as keyof RequestRecord] === v)).map((r) => ({ ...r }));

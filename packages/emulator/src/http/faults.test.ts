@@ -8,7 +8,13 @@ import { Faults } from './faults.js';
 const T = DEMO.tenantId;
 const W = DEMO.blueprints.workers;
 const EX = 'api://AzureADTokenExchange/.default';
-const leg1 = { client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.mail };
+const leg1 = {
+  client_id: W.appId,
+  client_secret: W.secret,
+  grant_type: 'client_credentials',
+  scope: EX,
+  fmi_path: DEMO.agents.mail,
+};
 
 describe('Faults', () => {
   it('validates specs, naming the field', () => {
@@ -57,7 +63,8 @@ describe('Faults', () => {
     f.clear();
     f.add({ kind: 'malformed', route: '*' });
     expect(f.decide('admin', undefined, undefined).fault).toBeUndefined();
-    for (const r of ['token', 'jwks', 'openid', 'graph', 'mi'] as const) expect(f.decide(r, undefined, undefined).fault?.kind).toBe('malformed');
+    for (const r of ['token', 'jwks', 'openid', 'graph', 'mi'] as const)
+      expect(f.decide(r, undefined, undefined).fault?.kind).toBe('malformed');
   });
 
   it('times counts matching requests; spent faults leave active() at once', () => {
@@ -99,14 +106,29 @@ describe('Faults', () => {
 });
 
 describe('Counters', () => {
-  const rec = (i: number, extra: Partial<RequestRecord> = {}): RequestRecord => ({ at: i, route: 'token', method: 'POST', path: '/t', status: 200, grant: 'leg1', clientId: 'c', ...extra });
+  const rec = (i: number, extra: Partial<RequestRecord> = {}): RequestRecord => ({
+    at: i,
+    route: 'token',
+    method: 'POST',
+    path: '/t',
+    status: 200,
+    grant: 'leg1',
+    clientId: 'c',
+    ...extra,
+  });
 
   it('counts by route, grant, client and status', () => {
     const c = new Counters();
     c.record(rec(1));
     c.record(rec(2, { grant: 'leg2', clientId: 'a', status: 400 }));
     c.record(rec(3, { route: 'jwks', grant: undefined, clientId: undefined }));
-    expect(c.snapshot()).toEqual({ total: 3, byRoute: { token: 2, jwks: 1 }, byGrant: { leg1: 1, leg2: 1 }, byClient: { c: 1, a: 1 }, byStatus: { '200': 2, '400': 1 } });
+    expect(c.snapshot()).toEqual({
+      total: 3,
+      byRoute: { token: 2, jwks: 1 },
+      byGrant: { leg1: 1, leg2: 1 },
+      byClient: { c: 1, a: 1 },
+      byStatus: { '200': 2, '400': 1 },
+    });
     expect(c.tokenRequests()).toBe(2);
     expect(c.tokenRequests('leg2')).toBe(1);
     expect(c.tokenRequests('obo')).toBe(0);
@@ -168,7 +190,11 @@ describe('in-process transports with faults', () => {
     expect(err).toBeInstanceOf(TypeError);
     expect(err!.message).toBe('fetch failed');
     expect(err!.cause?.code).toBe('ECONNRESET');
-    await expect(emu.networkModule.sendPostRequestAsync(emu.tokenEndpoint(T), { body: new URLSearchParams(leg1).toString() })).rejects.toThrow('fetch failed');
+    await expect(
+      emu.networkModule.sendPostRequestAsync(emu.tokenEndpoint(T), {
+        body: new URLSearchParams(leg1).toString(),
+      }),
+    ).rejects.toThrow('fetch failed');
     expect((await postToken(emu, T, leg1)).status).toBe(200);
   });
 
@@ -183,22 +209,33 @@ describe('in-process transports with faults', () => {
     setTimeout(() => ac.abort(new Error('gave up')), 30);
     const t1 = performance.now();
     await expect(
-      emu.fetch(emu.tokenEndpoint(T), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(leg1), signal: ac.signal }),
+      emu.fetch(emu.tokenEndpoint(T), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(leg1),
+        signal: ac.signal,
+      }),
     ).rejects.toThrow('gave up');
     expect(performance.now() - t1).toBeLessThan(1_000);
     // An already aborted signal rejects before the emulator sees the request.
     emu.counters.reset();
-    await expect(emu.fetch(`${emu.baseUrl}/healthz`, { signal: AbortSignal.abort(new Error('early')) })).rejects.toThrow('early');
+    await expect(
+      emu.fetch(`${emu.baseUrl}/healthz`, { signal: AbortSignal.abort(new Error('early')) }),
+    ).rejects.toThrow('early');
     expect(emu.counters.snapshot().total).toBe(0);
   });
 
   it('status faults reach the network module as MSAL would see them: status, headers and parsed body', async () => {
     emu.faults.add({ kind: 'status', status: 429, retryAfterSec: 7, times: 1 });
-    const r = await emu.networkModule.sendPostRequestAsync<Record<string, unknown>>(emu.tokenEndpoint(T), { body: new URLSearchParams(leg1).toString() });
+    const r = await emu.networkModule.sendPostRequestAsync<Record<string, unknown>>(emu.tokenEndpoint(T), {
+      body: new URLSearchParams(leg1).toString(),
+    });
     expect(r.status).toBe(429);
     expect(r.headers['retry-after']).toBe('7');
     expect(r.body.error_codes).toEqual([50196]);
-    const ok = await emu.networkModule.sendPostRequestAsync<Record<string, unknown>>(emu.tokenEndpoint(T), { body: new URLSearchParams(leg1).toString() });
+    const ok = await emu.networkModule.sendPostRequestAsync<Record<string, unknown>>(emu.tokenEndpoint(T), {
+      body: new URLSearchParams(leg1).toString(),
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.access_token).toBeTypeOf('string');
   });
@@ -206,7 +243,9 @@ describe('in-process transports with faults', () => {
   it('the in-process paths refuse bodies over 1 MiB with 413 and do not count them', async () => {
     emu.counters.reset();
     const big = `grant_type=client_credentials&x=${'a'.repeat(1024 * 1024)}`;
-    const r = await emu.networkModule.sendPostRequestAsync<Record<string, unknown>>(emu.tokenEndpoint(T), { body: big });
+    const r = await emu.networkModule.sendPostRequestAsync<Record<string, unknown>>(emu.tokenEndpoint(T), {
+      body: big,
+    });
     expect(r.status).toBe(413);
     expect(String(r.body.error_description)).toMatch(/^AADSTS90015/);
     expect(r.body.error_codes).toEqual([90015]);
@@ -214,10 +253,18 @@ describe('in-process transports with faults', () => {
   });
 
   it('204 and HEAD answers have no body', async () => {
-    const token = await postToken(emu, T, { client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: 'https://graph.microsoft.com/.default' });
+    const token = await postToken(emu, T, {
+      client_id: W.appId,
+      client_secret: W.secret,
+      grant_type: 'client_credentials',
+      scope: 'https://graph.microsoft.com/.default',
+    });
     const r = await emu.fetch(`${emu.baseUrl}/beta/serviceprincipals/${DEMO.agents.reporter}`, {
       method: 'PATCH',
-      headers: { authorization: `Bearer ${String(token.body.access_token)}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${String(token.body.access_token)}`,
+        'content-type': 'application/json',
+      },
       body: '{"displayName":"x"}',
     });
     expect(r.status).toBe(204);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { GrantKind } from '../oauth/grants.js';
 
 /** The emulator's routes, as fault injection and the counters name them. */
-export type RouteName = 'token' | 'jwks' | 'openid' | 'discovery' | 'graph' | 'mi' | 'issuer' | 'admin' | 'health' | 'unknown';
+export type RouteName =
+  'token' | 'jwks' | 'openid' | 'discovery' | 'graph' | 'mi' | 'issuer' | 'admin' | 'health' | 'unknown';
 
 /** One injected fault. Faults are tried in the order added; latency adds up, the first other one answers. */
 export interface FaultSpec {
@@ -34,8 +35,29 @@ export interface FaultDecision {
 }
 
 const KINDS = new Set(['status', 'latency', 'drop', 'malformed']);
-const ROUTES = new Set(['token', 'jwks', 'openid', 'discovery', 'graph', 'mi', 'issuer', 'admin', 'health', 'unknown', '*']);
-const GRANTS = new Set(['leg1', 'leg2', 'obo', 'user_fic', 'client_credentials', 'password', 'refresh_token', 'unknown']);
+const ROUTES = new Set([
+  'token',
+  'jwks',
+  'openid',
+  'discovery',
+  'graph',
+  'mi',
+  'issuer',
+  'admin',
+  'health',
+  'unknown',
+  '*',
+]);
+const GRANTS = new Set([
+  'leg1',
+  'leg2',
+  'obo',
+  'user_fic',
+  'client_credentials',
+  'password',
+  'refresh_token',
+  'unknown',
+]);
 
 /** Per-route fault injection. */
 export class Faults {
@@ -44,19 +66,52 @@ export class Faults {
   constructor(private readonly random: () => number = Math.random) {}
 
   add(spec: FaultSpec): string {
-    if (!spec || !KINDS.has(spec.kind)) throw new TypeError(`fault kind must be one of ${[...KINDS].join(', ')}`);
-    if (spec.kind === 'status' && !(Number.isInteger(spec.status) && spec.status! >= 400 && spec.status! <= 599)) throw new TypeError('fault status must be an HTTP error status (400-599)');
-    if (spec.kind === 'latency' && !(typeof spec.latencyMs === 'number' && Number.isFinite(spec.latencyMs) && spec.latencyMs >= 0)) throw new TypeError('fault latencyMs must be a number >= 0');
+    if (!spec || !KINDS.has(spec.kind))
+      throw new TypeError(`fault kind must be one of ${[...KINDS].join(', ')}`);
+    if (
+      spec.kind === 'status' &&
+      !(Number.isInteger(spec.status) && spec.status! >= 400 && spec.status! <= 599)
+    )
+      throw new TypeError('fault status must be an HTTP error status (400-599)');
+    if (
+      spec.kind === 'latency' &&
+      !(typeof spec.latencyMs === 'number' && Number.isFinite(spec.latencyMs) && spec.latencyMs >= 0)
+    )
+      throw new TypeError('fault latencyMs must be a number >= 0');
     // Specs also arrive as JSON over the admin route: check every field, a bad value must not reach a response header.
-    if (spec.route !== undefined && !ROUTES.has(spec.route)) throw new TypeError(`fault route must be one of ${[...ROUTES].join(', ')}`);
-    if (spec.grant !== undefined && !GRANTS.has(spec.grant)) throw new TypeError(`fault grant must be one of ${[...GRANTS].join(', ')}`);
-    if (spec.clientId !== undefined && typeof spec.clientId !== 'string') throw new TypeError('fault clientId must be a string');
-    if (spec.retryAfterSec !== undefined && !(Number.isInteger(spec.retryAfterSec) && spec.retryAfterSec >= 0)) throw new TypeError('fault retryAfterSec must be an integer >= 0');
-    if (spec.times !== undefined && !(Number.isInteger(spec.times) && spec.times >= 1)) throw new TypeError('fault times must be an integer >= 1');
-    if (spec.probability !== undefined && !(typeof spec.probability === 'number' && spec.probability >= 0 && spec.probability <= 1)) throw new TypeError('fault probability must be a number in 0..1');
+    if (spec.route !== undefined && !ROUTES.has(spec.route))
+      throw new TypeError(`fault route must be one of ${[...ROUTES].join(', ')}`);
+    if (spec.grant !== undefined && !GRANTS.has(spec.grant))
+      throw new TypeError(`fault grant must be one of ${[...GRANTS].join(', ')}`);
+    if (spec.clientId !== undefined && typeof spec.clientId !== 'string')
+      throw new TypeError('fault clientId must be a string');
+    if (
+      spec.retryAfterSec !== undefined &&
+      !(Number.isInteger(spec.retryAfterSec) && spec.retryAfterSec >= 0)
+    )
+      throw new TypeError('fault retryAfterSec must be an integer >= 0');
+    if (spec.times !== undefined && !(Number.isInteger(spec.times) && spec.times >= 1))
+      throw new TypeError('fault times must be an integer >= 1');
+    if (
+      spec.probability !== undefined &&
+      !(typeof spec.probability === 'number' && spec.probability >= 0 && spec.probability <= 1)
+    )
+      throw new TypeError('fault probability must be a number in 0..1');
     const id = randomUUID();
     const { route, grant, clientId, kind, status, retryAfterSec, latencyMs, times, probability } = spec;
-    const clean = Object.fromEntries(Object.entries({ route, grant, clientId, kind, status, retryAfterSec, latencyMs, times, probability }).filter(([, v]) => v !== undefined)) as unknown as FaultSpec;
+    const clean = Object.fromEntries(
+      Object.entries({
+        route,
+        grant,
+        clientId,
+        kind,
+        status,
+        retryAfterSec,
+        latencyMs,
+        times,
+        probability,
+      }).filter(([, v]) => v !== undefined),
+    ) as unknown as FaultSpec;
     this.list.push({ ...clean, id, remaining: times ?? Number.POSITIVE_INFINITY });
     return id;
   }

@@ -17,11 +17,31 @@ let emu: Emulator;
 const tokens: string[] = [];
 beforeAll(async () => {
   emu = await createEmulator({ inProcessBaseUrl: BASE });
-  const t1 = await postToken(emu, T, { client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: EX, fmi_path: DEMO.agents.digitalWorker });
+  const t1 = await postToken(emu, T, {
+    client_id: W.appId,
+    client_secret: W.secret,
+    grant_type: 'client_credentials',
+    scope: EX,
+    fmi_path: DEMO.agents.digitalWorker,
+  });
   const t1s = String(t1.body.access_token);
-  const t2 = await postToken(emu, T, { client_id: DEMO.agents.digitalWorker, grant_type: 'client_credentials', scope: EX, client_assertion_type: JWT_BEARER, client_assertion: t1s });
-  const graph = await postToken(emu, T, { client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: 'https://graph.microsoft.com/.default' });
-  const user = await emu.issueUserToken({ user: DEMO.users.alice.upn, scopes: [`api://${W.appId}/access_agent`] });
+  const t2 = await postToken(emu, T, {
+    client_id: DEMO.agents.digitalWorker,
+    grant_type: 'client_credentials',
+    scope: EX,
+    client_assertion_type: JWT_BEARER,
+    client_assertion: t1s,
+  });
+  const graph = await postToken(emu, T, {
+    client_id: W.appId,
+    client_secret: W.secret,
+    grant_type: 'client_credentials',
+    scope: 'https://graph.microsoft.com/.default',
+  });
+  const user = await emu.issueUserToken({
+    user: DEMO.users.alice.upn,
+    scopes: [`api://${W.appId}/access_agent`],
+  });
   const ext = await emu.issueExternalToken('k8s', { subject: 'system:serviceaccount:a:b' });
   tokens.push(t1s, String(t2.body.access_token), String(graph.body.access_token), user, ext);
   for (const t of tokens) expect(t.split('.')).toHaveLength(3);
@@ -38,18 +58,48 @@ const ids = [
   DEMO.managedIdentity.clientId,
   '00000000-0000-0000-0000-000000000000',
 ];
-const grantTypes = ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'user_fic', 'password', 'refresh_token', 'authorization_code', 'device_code', '', 'CLIENT_CREDENTIALS'];
+const grantTypes = [
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  'user_fic',
+  'password',
+  'refresh_token',
+  'authorization_code',
+  'device_code',
+  '',
+  'CLIENT_CREDENTIALS',
+];
 
 /** Strings that tend to break parsers: lone surrogates, control characters, escapes, huge values. */
 const nasty = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary', maxLength: 64 }),
-  fc.constantFrom('\uD800', '\uDFFF', 'a\uD800b', '\u0000', '%', '%E0%A4%A', '%%', '\r\n', '{"', '[]', 'null', '\\u0000', 'a'.repeat(70_000), '😀'.repeat(5000), ' '.repeat(1000)),
+  fc.constantFrom(
+    '\uD800',
+    '\uDFFF',
+    'a\uD800b',
+    '\u0000',
+    '%',
+    '%E0%A4%A',
+    '%%',
+    '\r\n',
+    '{"',
+    '[]',
+    'null',
+    '\\u0000',
+    'a'.repeat(70_000),
+    '😀'.repeat(5000),
+    ' '.repeat(1000),
+  ),
   fc.nat({ max: 300_000 }).map((n) => 'x'.repeat(n)),
 );
 const jwtish = fc.oneof(
   fc.constantFrom(...[0, 1, 2, 3, 4]).map((i) => tokens[i] ?? ''),
-  fc.tuple(fc.json(), fc.json(), fc.string()).map(([h, p, s]) => `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}.${s}`),
+  fc
+    .tuple(fc.json(), fc.json(), fc.string())
+    .map(
+      ([h, p, s]) => `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}.${s}`,
+    ),
   fc.constantFrom(...[0, 1, 2, 3, 4]).map((i) => `${(tokens[i] ?? '').slice(0, -4)}AAAA`),
   fc.string().map((s) => `${s}.${s}.${s}`),
 );
@@ -187,20 +237,50 @@ const coherent = fc
     }),
   )
   .map((f): Record<string, string | undefined> => f)
-  .chain((f) => fc.dictionary(fieldName, value, { maxKeys: 2 }).map((noise) => (f.fmi_path === DEMO.agents.digitalWorker && f.client_secret === W.secret ? f : { ...noise, ...f })))
-  .map((f) => new URLSearchParams(Object.entries(f).filter((e): e is [string, string] => e[1] !== undefined)).toString());
+  .chain((f) =>
+    fc
+      .dictionary(fieldName, value, { maxKeys: 2 })
+      .map((noise) =>
+        f.fmi_path === DEMO.agents.digitalWorker && f.client_secret === W.secret ? f : { ...noise, ...f },
+      ),
+  )
+  .map((f) =>
+    new URLSearchParams(
+      Object.entries(f).filter((e): e is [string, string] => e[1] !== undefined),
+    ).toString(),
+  );
 /** Form bodies: random pairs (duplicates possible), a random-ish token request, or a coherent one. */
 const formBody = fc.oneof(
-  fc.array(fc.tuple(fieldName, value), { maxLength: 12 }).map((pairs) => new URLSearchParams(pairs).toString()),
   fc
-    .record({ grant_type: fc.constantFrom(...grantTypes), client_id: fc.constantFrom(...ids), scope: value, extra: fc.dictionary(fieldName, value, { maxKeys: 6 }) })
+    .array(fc.tuple(fieldName, value), { maxLength: 12 })
+    .map((pairs) => new URLSearchParams(pairs).toString()),
+  fc
+    .record({
+      grant_type: fc.constantFrom(...grantTypes),
+      client_id: fc.constantFrom(...ids),
+      scope: value,
+      extra: fc.dictionary(fieldName, value, { maxKeys: 6 }),
+    })
     .map(({ extra, ...f }) => new URLSearchParams({ ...f, ...extra }).toString()),
   { weight: 3, arbitrary: coherent },
 );
-const body = fc.oneof({ weight: 4, arbitrary: formBody }, { weight: 1, arbitrary: fc.json() }, { weight: 1, arbitrary: nasty }, { weight: 1, arbitrary: fc.constant('') });
+const body = fc.oneof(
+  { weight: 4, arbitrary: formBody },
+  { weight: 1, arbitrary: fc.json() },
+  { weight: 1, arbitrary: nasty },
+  { weight: 1, arbitrary: fc.constant('') },
+);
 
 const tenantSeg = fc.oneof(
-  fc.constantFrom(T, DEMO.domain, 'common', 'organizations', 'consumers', '0e000000-0000-4000-8000-0000000000e2', T.toUpperCase()),
+  fc.constantFrom(
+    T,
+    DEMO.domain,
+    'common',
+    'organizations',
+    'consumers',
+    '0e000000-0000-4000-8000-0000000000e2',
+    T.toUpperCase(),
+  ),
   fc.uuid(),
   fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s)),
 );
@@ -224,10 +304,24 @@ const path = fc.oneof(
   seg.map((s) => `/beta/directory/deletedItems/${s}`),
   fc.tuple(seg, seg).map(([a, b]) => `/beta/${a}/${b}`),
   fc
-    .tuple(seg, fc.constantFrom('', 'api://AzureADTokenExchange', 'https://graph.microsoft.com/.default'), seg)
-    .map(([q, r, c]) => `/_mi/token?resource=${encodeURIComponent(r)}&api-version=2019-08-01&client_id=${q}&x=${c}`),
-  fc.tuple(seg, fc.constantFrom('', 'api://AzureADTokenExchange')).map(([q, r]) => `/metadata/identity/oauth2/token?resource=${encodeURIComponent(r)}&principal_id=${q}`),
-  fc.tuple(fc.constantFrom('k8s', 'github', 'nope'), fc.constantFrom('jwks', '.well-known/openid-configuration', 'x')).map(([n, s]) => `/_issuers/${n}/${s}`),
+    .tuple(
+      seg,
+      fc.constantFrom('', 'api://AzureADTokenExchange', 'https://graph.microsoft.com/.default'),
+      seg,
+    )
+    .map(
+      ([q, r, c]) =>
+        `/_mi/token?resource=${encodeURIComponent(r)}&api-version=2019-08-01&client_id=${q}&x=${c}`,
+    ),
+  fc
+    .tuple(seg, fc.constantFrom('', 'api://AzureADTokenExchange'))
+    .map(([q, r]) => `/metadata/identity/oauth2/token?resource=${encodeURIComponent(r)}&principal_id=${q}`),
+  fc
+    .tuple(
+      fc.constantFrom('k8s', 'github', 'nope'),
+      fc.constantFrom('jwks', '.well-known/openid-configuration', 'x'),
+    )
+    .map(([n, s]) => `/_issuers/${n}/${s}`),
   fc.constantFrom(
     '/healthz',
     '/_emulator/counters',
@@ -242,7 +336,10 @@ const path = fc.oneof(
   ),
   fc.array(seg, { maxLength: 6 }).map((s) => `/${s.join('/')}`),
 );
-const method = fc.oneof({ weight: 5, arbitrary: fc.constantFrom('POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{1,10}$/) });
+const method = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom('POST', 'GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') },
+  { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{1,10}$/) },
+);
 const headers = fc
   .record(
     {
@@ -266,7 +363,11 @@ const headers = fc
     },
     { requiredKeys: [] },
   )
-  .chain((h) => fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/), fc.string({ maxLength: 50 }), { maxKeys: 3 }).map((extra) => ({ ...extra, ...h })));
+  .chain((h) =>
+    fc
+      .dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/), fc.string({ maxLength: 50 }), { maxKeys: 3 })
+      .map((extra) => ({ ...extra, ...h })),
+  );
 
 interface Checked {
   res: EmuResponse;
@@ -295,8 +396,12 @@ function check(reqPath: string, res: EmuResponse): Checked {
   const route = routeOf(new URL(BASE + reqPath).pathname);
   if (route === 'token' && res.status >= 400) {
     expect(b.error, `token error without 'error': ${res.body.slice(0, 300)}`).toBeTypeOf('string');
-    expect(String(b.error_description), `token error description: ${res.body.slice(0, 300)}`).toMatch(/^AADSTS\d+/);
-    expect(Array.isArray(b.error_codes), `token error without error_codes: ${res.body.slice(0, 300)}`).toBe(true);
+    expect(String(b.error_description), `token error description: ${res.body.slice(0, 300)}`).toMatch(
+      /^AADSTS\d+/,
+    );
+    expect(Array.isArray(b.error_codes), `token error without error_codes: ${res.body.slice(0, 300)}`).toBe(
+      true,
+    );
     expect((b.error_codes as unknown[]).every((c) => Number.isInteger(c))).toBe(true);
     expect(String(b.error_description)).toContain(`AADSTS${String((b.error_codes as number[])[0])}`);
   }
@@ -329,19 +434,28 @@ describe('fuzz: emu.handle never throws and always answers well-formed', () => {
     let ok = 0;
     const codes = new Set<number>();
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: fc.constant(T) }, tenantSeg), formBody, async (t, b) => {
-        const p = `/${t}/oauth2/v2.0/token`;
-        const res = await emu.handle({ method: 'POST', url: new URL(BASE + p), headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: b });
-        const { body: parsed } = check(p, res);
-        if (res.status === 200) {
-          ok++;
-          expect(parsed!.access_token).toBeTypeOf('string');
-          expect(parsed!.token_type).toBe('Bearer');
-        } else {
-          expect(res.status).toBeGreaterThanOrEqual(400);
-          codes.add((parsed!.error_codes as number[])[0]!);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof({ weight: 4, arbitrary: fc.constant(T) }, tenantSeg),
+        formBody,
+        async (t, b) => {
+          const p = `/${t}/oauth2/v2.0/token`;
+          const res = await emu.handle({
+            method: 'POST',
+            url: new URL(BASE + p),
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: b,
+          });
+          const { body: parsed } = check(p, res);
+          if (res.status === 200) {
+            ok++;
+            expect(parsed!.access_token).toBeTypeOf('string');
+            expect(parsed!.token_type).toBe('Bearer');
+          } else {
+            expect(res.status).toBeGreaterThanOrEqual(400);
+            codes.add((parsed!.error_codes as number[])[0]!);
+          }
+        },
+      ),
       { numRuns: 600 },
     );
     // The generators reach past the first checks: several distinct failures.
@@ -360,8 +474,17 @@ describe('fuzz: emu.handle never throws and always answers well-formed', () => {
 
   it('the token endpoint stays functional after the fuzzing', async () => {
     // Random Graph calls with a real token may have deleted or disabled seeded agents: use a new one.
-    const fresh = emu.directory.createAgentIdentity(T, { blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] });
-    const r = await postToken(emu, T, { client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: EX, fmi_path: fresh.id });
+    const fresh = emu.directory.createAgentIdentity(T, {
+      blueprintAppId: W.appId,
+      sponsors: [DEMO.users.sponsor.id],
+    });
+    const r = await postToken(emu, T, {
+      client_id: W.appId,
+      client_secret: W.secret,
+      grant_type: 'client_credentials',
+      scope: EX,
+      fmi_path: fresh.id,
+    });
     expect(r.status).toBe(200);
   });
 });
@@ -374,23 +497,47 @@ describe('fuzz: the HTTP server survives random token requests', () => {
       formBody.map((s) => Buffer.from(s, 'utf8')),
       fc.uint8Array({ maxLength: 2048 }).map((a) => Buffer.from(a)),
       // Invalid UTF-8 sequences inside a form.
-      fc.constantFrom(Buffer.from([0x67, 0x72, 0x61, 0x6e, 0x74, 0x5f, 0x74, 0x79, 0x70, 0x65, 0x3d, 0xc3, 0x28, 0xff, 0xfe]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.alloc(0)),
+      fc.constantFrom(
+        Buffer.from([
+          0x67, 0x72, 0x61, 0x6e, 0x74, 0x5f, 0x74, 0x79, 0x70, 0x65, 0x3d, 0xc3, 0x28, 0xff, 0xfe,
+        ]),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.alloc(0),
+      ),
     );
-    const ct = fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain', 'application/x-www-form-urlencoded; charset=latin1');
+    const ct = fc.constantFrom(
+      'application/x-www-form-urlencoded',
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded; charset=latin1',
+    );
     await fc.assert(
       fc.asyncProperty(rawBody, ct, async (b, c) => {
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': c }, body: b });
         const text = await res.text();
-        check(`/${T}/oauth2/v2.0/token`, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? '' }, body: text });
+        check(`/${T}/oauth2/v2.0/token`, {
+          status: res.status,
+          headers: { 'content-type': res.headers.get('content-type') ?? '' },
+          body: text,
+        });
       }),
       { numRuns: 300 },
     );
     expect((await fetch(`${httpUrl!}/healthz`)).status).toBe(200);
-    const fresh = emu.directory.createAgentIdentity(T, { blueprintAppId: W.appId, sponsors: [DEMO.users.sponsor.id] });
+    const fresh = emu.directory.createAgentIdentity(T, {
+      blueprintAppId: W.appId,
+      sponsors: [DEMO.users.sponsor.id],
+    });
     const ok = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: W.appId, client_secret: W.secret, grant_type: 'client_credentials', scope: EX, fmi_path: fresh.id }),
+      body: new URLSearchParams({
+        client_id: W.appId,
+        client_secret: W.secret,
+        grant_type: 'client_credentials',
+        scope: EX,
+        fmi_path: fresh.id,
+      }),
     });
     expect(ok.status).toBe(200);
   }, 60_000);
@@ -426,7 +573,13 @@ describe('fuzz: forged client assertions never cause a server error', () => {
             nbf: claim,
           }),
           // Certificate: iss = sub = the client id.
-          fc.record({ iss: fc.constant<unknown>(W.appId), sub: fc.constant<unknown>(W.appId), aud: claim, jti: claim, exp: claim }),
+          fc.record({
+            iss: fc.constant<unknown>(W.appId),
+            sub: fc.constant<unknown>(W.appId),
+            aud: claim,
+            jti: claim,
+            exp: claim,
+          }),
         ),
         fc.record(
           {
@@ -456,7 +609,9 @@ describe('fuzz: forged client assertions never cause a server error', () => {
             }).toString(),
           });
           check(p, res);
-          expect(res.status, `${JSON.stringify(claims)} -> ${res.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+          expect(res.status, `${JSON.stringify(claims)} -> ${res.body.slice(0, 200)}`).toBeGreaterThanOrEqual(
+            400,
+          );
           expect(res.status, `${JSON.stringify(claims)} -> ${res.body.slice(0, 200)}`).toBeLessThan(500);
         },
       ),

@@ -4,12 +4,16 @@ import type { ManagedIdentitySeed } from '../directory/types.js';
 import type { Tenant } from '../directory/directory.js';
 import { json, type EmuRequest, type EmuResponse } from './types.js';
 
-function findIdentity(ctx: EmulatorContext, q: URLSearchParams): { tenant: Tenant; mi: ManagedIdentitySeed } | undefined {
+function findIdentity(
+  ctx: EmulatorContext,
+  q: URLSearchParams,
+): { tenant: Tenant; mi: ManagedIdentitySeed } | undefined {
   const clientId = q.get('client_id');
   const principalId = q.get('principal_id') ?? q.get('object_id');
   for (const tenant of ctx.directory.tenants.values()) {
     for (const mi of tenant.managedIdentities.values()) {
-      if (clientId ? mi.clientId === clientId : principalId ? mi.id === principalId : true) return { tenant, mi };
+      if (clientId ? mi.clientId === clientId : principalId ? mi.id === principalId : true)
+        return { tenant, mi };
     }
   }
   return undefined;
@@ -19,18 +23,39 @@ function findIdentity(ctx: EmulatorContext, q: URLSearchParams): { tenant: Tenan
  * Managed identity endpoints, App Service style (`IDENTITY_ENDPOINT` + `X-IDENTITY-HEADER`) and
  * IMDS style (`Metadata: true`), so MSAL's ManagedIdentityApplication works unmodified.
  */
-export async function handleManagedIdentity(ctx: EmulatorContext, req: EmuRequest, base: string): Promise<EmuResponse> {
+export async function handleManagedIdentity(
+  ctx: EmulatorContext,
+  req: EmuRequest,
+  base: string,
+): Promise<EmuResponse> {
   const path = req.url.pathname.replace(/\/+$/, '').toLowerCase();
-  if (path !== '/_mi/token' && path !== '/metadata/identity/oauth2/token') return json(404, { error: 'not_found', error_description: `No managed identity endpoint at ${req.url.pathname}` });
+  if (path !== '/_mi/token' && path !== '/metadata/identity/oauth2/token')
+    return json(404, {
+      error: 'not_found',
+      error_description: `No managed identity endpoint at ${req.url.pathname}`,
+    });
   const imds = path.startsWith('/metadata/');
-  if (imds ? req.headers.metadata?.toLowerCase() !== 'true' : req.headers['x-identity-header'] !== ctx.identityHeader) {
-    return json(imds ? 400 : 401, { error: 'invalid_request', error_description: imds ? 'Required metadata header not specified' : 'X-IDENTITY-HEADER is missing or wrong' });
+  if (
+    imds
+      ? req.headers.metadata?.toLowerCase() !== 'true'
+      : req.headers['x-identity-header'] !== ctx.identityHeader
+  ) {
+    return json(imds ? 400 : 401, {
+      error: 'invalid_request',
+      error_description: imds
+        ? 'Required metadata header not specified'
+        : 'X-IDENTITY-HEADER is missing or wrong',
+    });
   }
   const q = req.url.searchParams;
   const resource = (q.get('resource') ?? '').replace(/\/\.default$/i, '');
   if (!resource) return json(400, { error: 'invalid_request', error_description: 'resource is required' });
   const found = findIdentity(ctx, q);
-  if (!found) return json(400, { error: 'invalid_request', error_description: 'No managed identity matches the request (client_id / principal_id).' });
+  if (!found)
+    return json(400, {
+      error: 'invalid_request',
+      error_description: 'No managed identity matches the request (client_id / principal_id).',
+    });
   const now = Math.floor(ctx.clock.now() / 1000);
   const lifetime = ctx.tokenLifetimeSec;
   const token = await ctx.keys.sign({

@@ -34,22 +34,41 @@ export function routeOf(path: string): RouteName {
   return 'unknown';
 }
 
-function faultResponse(kind: string, status: number | undefined, retryAfterSec: number | undefined): EmuResponse {
+function faultResponse(
+  kind: string,
+  status: number | undefined,
+  retryAfterSec: number | undefined,
+): EmuResponse {
   if (kind === 'drop') return { status: 0, headers: {}, body: '', drop: true };
-  if (kind === 'malformed') return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token": "truncated' };
+  if (kind === 'malformed')
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: '{"access_token": "truncated',
+    };
   const s = status ?? 503;
-  const headers: Record<string, string> = retryAfterSec !== undefined ? { 'retry-after': String(retryAfterSec) } : {};
+  const headers: Record<string, string> =
+    retryAfterSec !== undefined ? { 'retry-after': String(retryAfterSec) } : {};
   if (s === 429)
     return json(
       429,
       {
         error: 'temporarily_unavailable',
-        error_description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop or too many requests.',
+        error_description:
+          'AADSTS50196: The server terminated an operation because it encountered a client request loop or too many requests.',
         error_codes: [50196],
       },
       headers,
     );
-  return json(s, { error: 'temporarily_unavailable', error_description: `AADSTS90033: A transient error has occurred (injected ${s}). Please try again.`, error_codes: [90033] }, headers);
+  return json(
+    s,
+    {
+      error: 'temporarily_unavailable',
+      error_description: `AADSTS90033: A transient error has occurred (injected ${s}). Please try again.`,
+      error_codes: [90033],
+    },
+    headers,
+  );
 }
 
 /** The emulator's request handler, shared by the socket servers and the in-process fetch. */
@@ -76,7 +95,10 @@ export function createRouter(deps: RouterDeps): (req: EmuRequest) => Promise<Emu
       const user = params.get('username') ?? params.get('user_id');
       if (user && grant === 'user_fic') rec.user = user.slice(0, 256);
     }
-    const decision = route === 'admin' || route === 'health' ? { latencyMs: 0, fault: undefined } : faults.decide(route, rec.grant, rec.clientId);
+    const decision =
+      route === 'admin' || route === 'health'
+        ? { latencyMs: 0, fault: undefined }
+        : faults.decide(route, rec.grant, rec.clientId);
     let res: EmuResponse;
     if (decision.fault) {
       res = faultResponse(decision.fault.kind, decision.fault.status, decision.fault.retryAfterSec);
@@ -86,8 +108,23 @@ export function createRouter(deps: RouterDeps): (req: EmuRequest) => Promise<Emu
         res = await dispatch(deps, req, route, base, params, tenantSegment);
       } catch (e) {
         // Never crash on garbage input: anything unexpected is a 500 in Entra's shape.
-        const f = e instanceof OAuthFailure ? e : new OAuthFailure(500, 'server_error', 90033, 'A transient error has occurred. Please try again.');
-        res = json(f.status, errorBody(f, new Date(ctx.clock.now()), params?.get('client-request-id') ?? req.headers['client-request-id']));
+        const f =
+          e instanceof OAuthFailure
+            ? e
+            : new OAuthFailure(
+                500,
+                'server_error',
+                90033,
+                'A transient error has occurred. Please try again.',
+              );
+        res = json(
+          f.status,
+          errorBody(
+            f,
+            new Date(ctx.clock.now()),
+            params?.get('client-request-id') ?? req.headers['client-request-id'],
+          ),
+        );
         rec.aadsts = f.aadsts;
       }
     }
@@ -98,7 +135,14 @@ export function createRouter(deps: RouterDeps): (req: EmuRequest) => Promise<Emu
   };
 }
 
-async function dispatch(deps: RouterDeps, req: EmuRequest, route: RouteName, base: string, params: URLSearchParams | undefined, tenantSegment: string): Promise<EmuResponse> {
+async function dispatch(
+  deps: RouterDeps,
+  req: EmuRequest,
+  route: RouteName,
+  base: string,
+  params: URLSearchParams | undefined,
+  tenantSegment: string,
+): Promise<EmuResponse> {
   const { ctx } = deps;
   const path = req.url.pathname;
   const segs = path.split('/').filter(Boolean);
@@ -108,20 +152,45 @@ async function dispatch(deps: RouterDeps, req: EmuRequest, route: RouteName, bas
     case 'admin':
       return (await deps.admin?.(req, base)) ?? json(404, { error: 'not_found' });
     case 'token': {
-      if (req.method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.', error_codes: [900561] }, { allow: 'POST' });
+      if (req.method !== 'POST')
+        return json(
+          405,
+          {
+            error: 'invalid_request',
+            error_description: 'AADSTS900561: The endpoint only accepts POST requests.',
+            error_codes: [900561],
+          },
+          { allow: 'POST' },
+        );
       const tenant = ctx.directory.tenant(tenantSegment);
-      if (!tenant) throw fail.request(90002, `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+      if (!tenant)
+        throw fail.request(
+          90002,
+          `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        );
       const ct = req.headers['content-type'] ?? '';
       if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded'))
-        throw fail.request(900144, "The request body must contain the following parameter: 'grant_type' (send application/x-www-form-urlencoded).");
+        throw fail.request(
+          900144,
+          "The request body must contain the following parameter: 'grant_type' (send application/x-www-form-urlencoded).",
+        );
       const dup = [...new Set([...params!.keys()])].find((k) => params!.getAll(k).length > 1);
-      if (dup) throw fail.request(9002313, `Invalid request. Request is malformed or invalid: parameter '${dup}' was sent more than once.`);
+      if (dup)
+        throw fail.request(
+          9002313,
+          `Invalid request. Request is malformed or invalid: parameter '${dup}' was sent more than once.`,
+        );
       const r = await handleGrant({ ctx, tenant, tenantSegment, base, params: params! });
       return json(200, r.body);
     }
     case 'openid': {
       const tenant = ctx.directory.tenant(segs[0] ?? '');
-      if (!tenant) return json(400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${segs[0] ?? ''}' not found.`, error_codes: [90002] });
+      if (!tenant)
+        return json(400, {
+          error: 'invalid_tenant',
+          error_description: `AADSTS90002: Tenant '${segs[0] ?? ''}' not found.`,
+          error_codes: [90002],
+        });
       return json(200, openIdConfiguration(base, tenant.id, segs[1] !== 'v2.0'));
     }
     case 'discovery':

@@ -25,16 +25,34 @@ interface Answer {
 const json = (a: Answer): Record<string, unknown> => JSON.parse(a.text) as Record<string, unknown>;
 
 /** One request with node:http(s), no keep-alive; `ca` trusts the emulator's CA for HTTPS. */
-function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; ca?: string } = {}): Promise<Answer> {
+function call(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; ca?: string } = {},
+): Promise<Answer> {
   const u = new URL(url);
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(u, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, agent: false, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = send(
+      u,
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.headers ?? {},
+        agent: false,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -61,7 +79,11 @@ const leg2Fields = (agent: string, t1: string, scope = 'api://tools/.default') =
 });
 
 /** Token request over a real socket with fetch (HTTP) or node:https (HTTPS + CA). */
-async function token(base: string, fields: Record<string, string>, ca?: string): Promise<{ status: number; body: Record<string, unknown>; headers: Answer['headers']; text: string }> {
+async function token(
+  base: string,
+  fields: Record<string, string>,
+  ca?: string,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Answer['headers']; text: string }> {
   const a = await call(`${base}/${T}/oauth2/v2.0/token`, { ...form(fields), ...(ca ? { ca } : {}) });
   let body: Record<string, unknown> = {};
   try {
@@ -103,14 +125,24 @@ describe('emulator over real sockets', () => {
     it('serves OpenID metadata whose issuer and endpoints use the HTTPS base', async () => {
       const a = await call(`${https}/${T}/v2.0/.well-known/openid-configuration`, { ca });
       expect(a.status).toBe(200);
-      expect(json(a)).toMatchObject({ issuer: `${https}/${T}/v2.0`, token_endpoint: `${https}/${T}/oauth2/v2.0/token`, jwks_uri: `${https}/${T}/discovery/v2.0/keys` });
+      expect(json(a)).toMatchObject({
+        issuer: `${https}/${T}/v2.0`,
+        token_endpoint: `${https}/${T}/oauth2/v2.0/token`,
+        jwks_uri: `${https}/${T}/discovery/v2.0/keys`,
+      });
       // By domain too.
-      expect(json(await call(`${https}/${DEMO.domain}/v2.0/.well-known/openid-configuration`, { ca })).issuer).toBe(`${https}/${T}/v2.0`);
-      expect((await call(`${https}/not-a-tenant/v2.0/.well-known/openid-configuration`, { ca })).status).toBe(400);
+      expect(
+        json(await call(`${https}/${DEMO.domain}/v2.0/.well-known/openid-configuration`, { ca })).issuer,
+      ).toBe(`${https}/${T}/v2.0`);
+      expect((await call(`${https}/not-a-tenant/v2.0/.well-known/openid-configuration`, { ca })).status).toBe(
+        400,
+      );
     });
 
     it('serves the JWKS with the current signing key', async () => {
-      const keys = json(await call(`${https}/${T}/discovery/v2.0/keys`, { ca })).keys as Array<Record<string, unknown>>;
+      const keys = json(await call(`${https}/${T}/discovery/v2.0/keys`, { ca })).keys as Array<
+        Record<string, unknown>
+      >;
       expect(keys.length).toBeGreaterThanOrEqual(1);
       expect(keys[0]).toMatchObject({ kty: 'RSA', use: 'sig', alg: 'RS256' });
       expect(keys[0]!.kid).toBeTypeOf('string');
@@ -124,7 +156,10 @@ describe('emulator over real sockets', () => {
       expect(c).toMatchObject({ iss: `${https}/${T}/v2.0`, aud: 'api://AzureADTokenExchange', azp: W.appId });
       const r2 = await token(https, leg2Fields(DEMO.agents.mail, String(r.body.access_token)), ca);
       expect(r2.status).toBe(200);
-      expect(claimsOf(r2.body.access_token)).toMatchObject({ oid: DEMO.agents.mail, iss: `${https}/${T}/v2.0` });
+      expect(claimsOf(r2.body.access_token)).toMatchObject({
+        oid: DEMO.agents.mail,
+        iss: `${https}/${T}/v2.0`,
+      });
     });
 
     it('the certificate is refused without the CA', async () => {
@@ -163,18 +198,37 @@ process.stdout.write('RESULT ' + JSON.stringify({
 `,
         );
         emu.counters.reset();
-        const cfg = { auth: emu.msalAuthOptions(T, https), blueprint: W.appId, secret: W.secret, agent: DEMO.agents.mail };
+        const cfg = {
+          auth: emu.msalAuthOptions(T, https),
+          blueprint: W.appId,
+          secret: W.secret,
+          agent: DEMO.agents.mail,
+        };
         const { stdout } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-          execFile(process.execPath, [script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: l.caPath!, EMU_CFG: JSON.stringify(cfg) }, timeout: 30_000 }, (err, out, errOut) => {
-            if (err) reject(new Error(`child failed: ${err.message}\n${errOut}`));
-            else resolve({ stdout: out, stderr: errOut });
-          });
+          execFile(
+            process.execPath,
+            [script],
+            {
+              env: { ...process.env, NODE_EXTRA_CA_CERTS: l.caPath!, EMU_CFG: JSON.stringify(cfg) },
+              timeout: 30_000,
+            },
+            (err, out, errOut) => {
+              if (err) reject(new Error(`child failed: ${err.message}\n${errOut}`));
+              else resolve({ stdout: out, stderr: errOut });
+            },
+          );
         });
         const line = stdout.split('\n').find((x) => x.startsWith('RESULT '));
         expect(line, stdout).toBeDefined();
         expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
         const summary = JSON.parse(line!.slice(7)) as Record<string, Record<string, unknown>>;
-        expect(summary.leg1).toEqual({ aud: 'api://AzureADTokenExchange', azp: W.appId, iss: `${https}/${T}/v2.0`, subTail: DEMO.agents.mail, cachedSecondTime: true });
+        expect(summary.leg1).toEqual({
+          aud: 'api://AzureADTokenExchange',
+          azp: W.appId,
+          iss: `${https}/${T}/v2.0`,
+          subTail: DEMO.agents.mail,
+          cachedSecondTime: true,
+        });
         expect(summary.leg2).toMatchObject({
           aud: DEMO.resources.tools.appId,
           oid: DEMO.agents.mail,
@@ -190,7 +244,11 @@ process.stdout.write('RESULT ' + JSON.stringify({
         expect(s.byGrant).toEqual({ leg1: 1, leg2: 1 });
         expect(s.byRoute.openid ?? 0).toBe(0);
         expect(s.byRoute.discovery ?? 0).toBe(0);
-        expect(emu.counters.requests({ grant: 'leg1' })[0]).toMatchObject({ fmiPath: DEMO.agents.mail, clientId: W.appId, status: 200 });
+        expect(emu.counters.requests({ grant: 'leg1' })[0]).toMatchObject({
+          fmiPath: DEMO.agents.mail,
+          clientId: W.appId,
+          status: 200,
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -228,7 +286,11 @@ process.stdout.write('RESULT ' + JSON.stringify({
       expect(over.status).toBe(413);
       expect(json(over)).toMatchObject({ error: 'invalid_request', error_codes: [90015] });
       expect(json(over).error_description).toMatch(/^AADSTS90015/);
-      const viaFetch = await fetch(`${http}/${T}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x'.repeat(3 * 1024 * 1024) });
+      const viaFetch = await fetch(`${http}/${T}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'x'.repeat(3 * 1024 * 1024),
+      });
       expect(viaFetch.status).toBe(413);
       await viaFetch.arrayBuffer();
       const prefix = 'grant_type=client_credentials&pad=';
@@ -244,16 +306,24 @@ process.stdout.write('RESULT ' + JSON.stringify({
     });
 
     it('the in-process fetch enforces the same 1 MiB limit', async () => {
-      const r = await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x'.repeat(1024 * 1024 + 1) });
+      const r = await emu.fetch(`${emu.baseUrl}/${T}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'x'.repeat(1024 * 1024 + 1),
+      });
       expect(r.status).toBe(413);
     });
   });
 
   describe('key rotation', () => {
     it('POST /_emulator/keys/rotate: JWKS lists the new kid and the old; tokens signed before still verify; two rotations retire the oldest', async () => {
-      const jwksKids = async () => (json(await call(`${http}/${T}/discovery/v2.0/keys`)).keys as Array<{ kid: string }>).map((k) => k.kid);
+      const jwksKids = async () =>
+        (json(await call(`${http}/${T}/discovery/v2.0/keys`)).keys as Array<{ kid: string }>).map(
+          (k) => k.kid,
+        );
       const t1 = String((await token(http, leg1Fields())).body.access_token);
-      const oldKid = (JSON.parse(Buffer.from(t1.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+      const oldKid = (JSON.parse(Buffer.from(t1.split('.')[0]!, 'base64url').toString()) as { kid: string })
+        .kid;
       expect(await jwksKids()).toContain(oldKid);
 
       const rot = await call(`${http}/_emulator/keys/rotate`, { method: 'POST' });
@@ -267,11 +337,21 @@ process.stdout.write('RESULT ' + JSON.stringify({
       // T1 signed by the old key is still accepted for leg 2; new tokens use the new key.
       const l2 = await token(http, leg2Fields(DEMO.agents.mail, t1));
       expect(l2.status).toBe(200);
-      const header = JSON.parse(Buffer.from(String(l2.body.access_token).split('.')[0]!, 'base64url').toString()) as { kid: string };
+      const header = JSON.parse(
+        Buffer.from(String(l2.body.access_token).split('.')[0]!, 'base64url').toString(),
+      ) as { kid: string };
       expect(header.kid).toBe(newKid);
 
       // After a second rotation the first key is gone from the JWKS and its tokens no longer verify.
-      const third = String(json(await call(`${http}/_emulator/keys/rotate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).kid);
+      const third = String(
+        json(
+          await call(`${http}/_emulator/keys/rotate`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          }),
+        ).kid,
+      );
       expect(await jwksKids()).toEqual([third, newKid]);
       const stale = await token(http, leg2Fields(DEMO.agents.mail, t1));
       expect(stale.status).toBe(400);
@@ -336,7 +416,9 @@ process.stdout.write('RESULT ' + JSON.stringify({
       emu.faults.add({ route: 'token', grant: 'leg2', kind: 'status', status: 503 });
       const t1 = await token(http, leg1Fields());
       expect(t1.status).toBe(200);
-      expect((await token(http, leg2Fields(DEMO.agents.mail, String(t1.body.access_token)))).status).toBe(503);
+      expect((await token(http, leg2Fields(DEMO.agents.mail, String(t1.body.access_token)))).status).toBe(
+        503,
+      );
       emu.faults.clear();
       emu.faults.add({ route: 'token', clientId: O.appId, kind: 'status', status: 500 });
       expect((await token(http, leg1Fields(DEMO.agents.orchestrator, O))).status).toBe(500);
@@ -367,7 +449,9 @@ process.stdout.write('RESULT ' + JSON.stringify({
       });
       expect(add.status).toBe(201);
       expect(json(add).id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(JSON.parse((await call(`${http}/_emulator/faults`)).text)).toEqual([expect.objectContaining({ kind: 'status', status: 503, times: 2 })]);
+      expect(JSON.parse((await call(`${http}/_emulator/faults`)).text)).toEqual([
+        expect.objectContaining({ kind: 'status', status: 503, times: 2 }),
+      ]);
       expect((await token(http, leg1Fields())).status).toBe(503);
       const del = await call(`${http}/_emulator/faults`, { method: 'DELETE' });
       expect(del.status).toBe(200);
@@ -383,7 +467,11 @@ process.stdout.write('RESULT ' + JSON.stringify({
         { kind: 'drop', route: 'nowhere' },
         { kind: 'status', status: 429, retryAfterSec: '2\r\nx-injected: 1' },
       ]) {
-        const r = await call(`${http}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) });
+        const r = await call(`${http}/_emulator/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(bad),
+        });
         expect(r.status, JSON.stringify(bad)).toBe(400);
       }
       expect(emu.faults.active()).toEqual([]);
@@ -391,8 +479,22 @@ process.stdout.write('RESULT ' + JSON.stringify({
     });
 
     it('DELETE /_emulator/faults/{id} removes one fault', async () => {
-      const a = String(json(await call(`${http}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ route: 'jwks', kind: 'status', status: 500 }) })).id);
-      const b = String(json(await call(`${http}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ route: 'openid', kind: 'status', status: 500 }) })).id);
+      const a = String(
+        json(
+          await call(`${http}/_emulator/faults`, {
+            method: 'POST',
+            body: JSON.stringify({ route: 'jwks', kind: 'status', status: 500 }),
+          }),
+        ).id,
+      );
+      const b = String(
+        json(
+          await call(`${http}/_emulator/faults`, {
+            method: 'POST',
+            body: JSON.stringify({ route: 'openid', kind: 'status', status: 500 }),
+          }),
+        ).id,
+      );
       expect((await call(`${http}/_emulator/faults/${a}`, { method: 'DELETE' })).status).toBe(200);
       expect((await call(`${http}/_emulator/faults/${a}`, { method: 'DELETE' })).status).toBe(404);
       expect(emu.faults.active().map((f) => f.route)).toEqual(['openid']);
@@ -409,15 +511,24 @@ process.stdout.write('RESULT ' + JSON.stringify({
       await token(http, leg2Fields(DEMO.agents.mail, t1));
       await token(http, { ...leg1Fields(), client_secret: 'nope' });
       const c = json(await call(`${http}/_emulator/counters`));
-      expect(c).toMatchObject({ total: 4, byGrant: { leg1: 3, leg2: 1 }, byRoute: { token: 4 }, byStatus: { '200': 3, '401': 1 } });
+      expect(c).toMatchObject({
+        total: 4,
+        byGrant: { leg1: 3, leg2: 1 },
+        byRoute: { token: 4 },
+        byStatus: { '200': 3, '401': 1 },
+      });
       expect((c.byClient as Record<string, number>)[W.appId]).toBe(3);
       // Admin calls are not counted.
       expect(json(await call(`${http}/_emulator/counters`)).total).toBe(4);
-      const reqs = JSON.parse((await call(`${http}/_emulator/requests`)).text) as Array<Record<string, unknown>>;
+      const reqs = JSON.parse((await call(`${http}/_emulator/requests`)).text) as Array<
+        Record<string, unknown>
+      >;
       expect(reqs).toHaveLength(4);
       expect(JSON.stringify(reqs)).not.toContain(W.secret);
       expect(JSON.stringify(reqs)).not.toContain(t1);
-      expect((await call(`${http}/_emulator/counters/reset`, { method: 'POST', body: '{}' })).status).toBe(200);
+      expect((await call(`${http}/_emulator/counters/reset`, { method: 'POST', body: '{}' })).status).toBe(
+        200,
+      );
       expect(json(await call(`${http}/_emulator/counters`))).toMatchObject({ total: 0, byGrant: {} });
     });
 
@@ -429,7 +540,13 @@ process.stdout.write('RESULT ' + JSON.stringify({
       });
       expect(r.status).toBe(200);
       const tc = String(json(r).access_token);
-      expect(claimsOf(tc)).toMatchObject({ iss: `${http}/${T}/v2.0`, oid: DEMO.users.alice.id, aud: O.appId, scp: 'access_agent', idtyp: 'user' });
+      expect(claimsOf(tc)).toMatchObject({
+        iss: `${http}/${T}/v2.0`,
+        oid: DEMO.users.alice.id,
+        aud: O.appId,
+        scp: 'access_agent',
+        idtyp: 'user',
+      });
       const t1 = String((await token(http, leg1Fields(DEMO.agents.orchestrator, O))).body.access_token);
       const obo = await token(http, {
         client_id: DEMO.agents.orchestrator,
@@ -441,17 +558,41 @@ process.stdout.write('RESULT ' + JSON.stringify({
         client_assertion: t1,
       });
       expect(obo.status).toBe(200);
-      expect(claimsOf(obo.body.access_token)).toMatchObject({ oid: DEMO.users.alice.id, azp: DEMO.agents.orchestrator, scp: 'access_agent' });
+      expect(claimsOf(obo.body.access_token)).toMatchObject({
+        oid: DEMO.users.alice.id,
+        azp: DEMO.agents.orchestrator,
+        scp: 'access_agent',
+      });
       // Unknown users and bad bodies are 400.
-      expect((await call(`${http}/_emulator/tokens/user`, { method: 'POST', body: JSON.stringify({ user: 'ghost@contoso.onmicrosoft.com', scopes: ['api://tools/Mail.Read'] }) })).status).toBe(400);
-      expect((await call(`${http}/_emulator/tokens/user`, { method: 'POST', body: JSON.stringify({ user: DEMO.users.alice.upn }) })).status).toBe(400);
+      expect(
+        (
+          await call(`${http}/_emulator/tokens/user`, {
+            method: 'POST',
+            body: JSON.stringify({
+              user: 'ghost@contoso.onmicrosoft.com',
+              scopes: ['api://tools/Mail.Read'],
+            }),
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (
+          await call(`${http}/_emulator/tokens/user`, {
+            method: 'POST',
+            body: JSON.stringify({ user: DEMO.users.alice.upn }),
+          })
+        ).status,
+      ).toBe(400);
       expect((await call(`${http}/_emulator/nothing`)).status).toBe(404);
     });
 
     it('GET /_emulator/directory describes the tenant with the HTTP base', async () => {
       const d = json(await call(`${http}/_emulator/directory`));
       expect(d.baseUrl).toBe(http);
-      expect((d.tenants as Array<Record<string, unknown>>)[0]).toMatchObject({ id: T, tokenEndpoint: `${http}/${T}/oauth2/v2.0/token` });
+      expect((d.tenants as Array<Record<string, unknown>>)[0]).toMatchObject({
+        id: T,
+        tokenEndpoint: `${http}/${T}/oauth2/v2.0/token`,
+      });
     });
   });
 
@@ -464,7 +605,9 @@ process.stdout.write('RESULT ' + JSON.stringify({
       await token(http, leg2Fields(DEMO.agents.mail, 'garbage'));
       expect(emu.counters.requests({ grant: 'leg1', fmiPath: DEMO.agents.mail })).toHaveLength(2);
       expect(emu.counters.requests({ grant: 'leg1', fmiPath: DEMO.agents.calendar })).toHaveLength(1);
-      expect(emu.counters.requests({ grant: 'leg2' })).toEqual([expect.objectContaining({ clientId: DEMO.agents.mail, status: 400, route: 'token', method: 'POST' })]);
+      expect(emu.counters.requests({ grant: 'leg2' })).toEqual([
+        expect.objectContaining({ clientId: DEMO.agents.mail, status: 400, route: 'token', method: 'POST' }),
+      ]);
       expect(emu.counters.requests({ grant: 'leg1', fmiPath: undefined })).toHaveLength(3);
       expect(emu.counters.requests()).toHaveLength(4);
       expect(emu.counters.tokenRequests('leg1')).toBe(3);
@@ -478,20 +621,49 @@ process.stdout.write('RESULT ' + JSON.stringify({
       const r = await call(url, { headers: { 'x-identity-header': emu.identityHeader } });
       expect(r.status).toBe(200);
       const b = json(r);
-      expect(b).toMatchObject({ token_type: 'Bearer', resource: 'api://AzureADTokenExchange', client_id: DEMO.managedIdentity.clientId });
+      expect(b).toMatchObject({
+        token_type: 'Bearer',
+        resource: 'api://AzureADTokenExchange',
+        client_id: DEMO.managedIdentity.clientId,
+      });
       expect(Number(b.expires_on)).toBeGreaterThan(Date.now() / 1000);
-      expect(claimsOf(b.access_token)).toMatchObject({ sub: DEMO.managedIdentity.id, oid: DEMO.managedIdentity.id, aud: 'api://AzureADTokenExchange', tid: T });
+      expect(claimsOf(b.access_token)).toMatchObject({
+        sub: DEMO.managedIdentity.id,
+        oid: DEMO.managedIdentity.id,
+        aud: 'api://AzureADTokenExchange',
+        tid: T,
+      });
       // By client id; an unknown one is 400.
-      expect((await call(`${url}&client_id=${DEMO.managedIdentity.clientId}`, { headers: { 'x-identity-header': emu.identityHeader } })).status).toBe(200);
-      expect((await call(`${url}&client_id=00000000-0000-4000-8000-000000000000`, { headers: { 'x-identity-header': emu.identityHeader } })).status).toBe(400);
-      expect((await call(`${http}/_mi/token?api-version=2019-08-01`, { headers: { 'x-identity-header': emu.identityHeader } })).status).toBe(400);
+      expect(
+        (
+          await call(`${url}&client_id=${DEMO.managedIdentity.clientId}`, {
+            headers: { 'x-identity-header': emu.identityHeader },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await call(`${url}&client_id=00000000-0000-4000-8000-000000000000`, {
+            headers: { 'x-identity-header': emu.identityHeader },
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (
+          await call(`${http}/_mi/token?api-version=2019-08-01`, {
+            headers: { 'x-identity-header': emu.identityHeader },
+          })
+        ).status,
+      ).toBe(400);
     });
 
     it('App Service style: a wrong or missing identity header is 401', async () => {
       const url = `${http}/_mi/token?resource=api://AzureADTokenExchange&api-version=2019-08-01`;
       expect((await call(url, { headers: { 'x-identity-header': 'wrong' } })).status).toBe(401);
       expect((await call(url)).status).toBe(401);
-      expect((await call(url, { headers: { 'x-identity-header': `${emu.identityHeader}x` } })).status).toBe(401);
+      expect((await call(url, { headers: { 'x-identity-header': `${emu.identityHeader}x` } })).status).toBe(
+        401,
+      );
     });
 
     it('IMDS style: /metadata/identity/oauth2/token needs Metadata: true', async () => {
@@ -506,8 +678,13 @@ process.stdout.write('RESULT ' + JSON.stringify({
     });
 
     it('other paths under the managed identity prefixes are 404', async () => {
-      expect((await call(`${http}/_mi/other?resource=x`, { headers: { 'x-identity-header': emu.identityHeader } })).status).toBe(404);
-      expect((await call(`${http}/metadata/identity/other?resource=x`, { headers: { metadata: 'true' } })).status).toBe(404);
+      expect(
+        (await call(`${http}/_mi/other?resource=x`, { headers: { 'x-identity-header': emu.identityHeader } }))
+          .status,
+      ).toBe(404);
+      expect(
+        (await call(`${http}/metadata/identity/other?resource=x`, { headers: { metadata: 'true' } })).status,
+      ).toBe(404);
     });
   });
 });

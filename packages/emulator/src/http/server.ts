@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createCertificate, type GeneratedCertificate } from '../crypto/certs.js';
@@ -15,7 +20,12 @@ export interface Tls {
 
 export function createTls(): Tls {
   const ca = createCertificate({ subject: 'agentid emulator CA', isCa: true, validDays: 30 });
-  const server = createCertificate({ subject: 'localhost', issuer: ca, altNames: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }, validDays: 30 });
+  const server = createCertificate({
+    subject: 'localhost',
+    issuer: ca,
+    altNames: { dns: ['localhost'], ip: ['127.0.0.1', '::1'] },
+    validDays: 30,
+  });
   return { ca, server };
 }
 
@@ -51,21 +61,45 @@ function nodeListener(handler: Handler, protocol: 'http' | 'https') {
     void (async () => {
       try {
         const body = await readBody(req);
-        if (body === undefined) return writeResponse(res, json(413, { error: 'invalid_request', error_description: 'AADSTS90015: Request body too large.', error_codes: [90015] }));
+        if (body === undefined)
+          return writeResponse(
+            res,
+            json(413, {
+              error: 'invalid_request',
+              error_description: 'AADSTS90015: Request body too large.',
+              error_codes: [90015],
+            }),
+          );
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        for (const [k, v] of Object.entries(req.headers))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
         const host = headers.host ?? 'localhost';
         let url: URL;
         try {
           url = new URL(req.url ?? '/', `${protocol}://${host}`);
         } catch {
-          return writeResponse(res, json(400, { error: 'invalid_request', error_description: 'AADSTS900144: Malformed request URL.', error_codes: [900144] }));
+          return writeResponse(
+            res,
+            json(400, {
+              error: 'invalid_request',
+              error_description: 'AADSTS900144: Malformed request URL.',
+              error_codes: [900144],
+            }),
+          );
         }
         const r = await handler({ method: req.method ?? 'GET', url, headers, body });
         if (r.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
         writeResponse(res, r);
       } catch {
-        if (!res.headersSent) writeResponse(res, json(500, { error: 'server_error', error_description: 'AADSTS90033: A transient error has occurred. Please try again.', error_codes: [90033] }));
+        if (!res.headersSent)
+          writeResponse(
+            res,
+            json(500, {
+              error: 'server_error',
+              error_description: 'AADSTS90033: A transient error has occurred. Please try again.',
+              error_codes: [90033],
+            }),
+          );
       }
     })();
   };
@@ -77,9 +111,15 @@ export interface Listening {
 }
 
 /** Starts one HTTP or HTTPS listener for the handler on loopback. */
-export async function listen(handler: Handler, opts: { protocol: 'http' | 'https'; host: string; port: number; tls?: Tls }): Promise<Listening> {
+export async function listen(
+  handler: Handler,
+  opts: { protocol: 'http' | 'https'; host: string; port: number; tls?: Tls },
+): Promise<Listening> {
   const listener = nodeListener(handler, opts.protocol);
-  const server = opts.protocol === 'https' ? createHttpsServer({ key: opts.tls!.server.keyPem, cert: opts.tls!.server.certPem }, listener) : createHttpServer(listener);
+  const server =
+    opts.protocol === 'https'
+      ? createHttpsServer({ key: opts.tls!.server.keyPem, cert: opts.tls!.server.certPem }, listener)
+      : createHttpServer(listener);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -18,7 +18,8 @@ export class OAuthFailure extends Error {
 export const fail = {
   request: (code: number, d: string) => new OAuthFailure(400, 'invalid_request', code, d),
   client: (code: number, d: string, status = 401) => new OAuthFailure(status, 'invalid_client', code, d),
-  grant: (code: number, d: string, suberror?: string) => new OAuthFailure(400, 'invalid_grant', code, d, suberror),
+  grant: (code: number, d: string, suberror?: string) =>
+    new OAuthFailure(400, 'invalid_grant', code, d, suberror),
   scope: (code: number, d: string) => new OAuthFailure(400, 'invalid_scope', code, d),
   resource: (code: number, d: string) => new OAuthFailure(400, 'invalid_resource', code, d),
   unauthorized: (code: number, d: string) => new OAuthFailure(400, 'unauthorized_client', code, d),

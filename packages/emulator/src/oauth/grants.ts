@@ -5,11 +5,19 @@ import type { AgentIdentity, Client, Resource, Tenant } from '../directory/direc
 import { FACET_AGENT_IDENTITY, FACET_AGENT_USER, GRAPH_APP_ID, isGuid, text } from '../ids.js';
 import { authenticateClient, verifyExchangeToken, type AuthenticatedClient } from './client-auth.js';
 import { fail, OAuthFailure } from './errors.js';
-import { clientInfo, issueAccessToken, issueIdToken, parseClaimsRequest, type ClaimsRequest, type TokenSpec } from './issue.js';
+import {
+  clientInfo,
+  issueAccessToken,
+  issueIdToken,
+  parseClaimsRequest,
+  type ClaimsRequest,
+  type TokenSpec,
+} from './issue.js';
 import { parseScopes, qualify, type ParsedScopes } from './scopes.js';
 
 /** Which request a token call was, for the counters tests read. */
-export type GrantKind = 'leg1' | 'leg2' | 'obo' | 'user_fic' | 'client_credentials' | 'password' | 'refresh_token' | 'unknown';
+export type GrantKind =
+  'leg1' | 'leg2' | 'obo' | 'user_fic' | 'client_credentials' | 'password' | 'refresh_token' | 'unknown';
 
 export interface GrantInput {
   ctx: EmulatorContext;
@@ -55,7 +63,12 @@ function claimsOf(params: URLSearchParams): ClaimsRequest | undefined {
 function usableAgent(tenant: Tenant, agent: AgentIdentity, ctx: EmulatorContext): void {
   if (!ctx.directory.agentUsable(tenant, agent)) {
     const bpOff = !tenant.blueprints.get(agent.blueprintAppId)?.enabled;
-    throw fail.unauthorized(7000112, bpOff ? `Blueprint '${agent.blueprintAppId}' is disabled, and with it agent identity '${agent.id}'.` : `Agent identity '${agent.id}' is disabled.`);
+    throw fail.unauthorized(
+      7000112,
+      bpOff
+        ? `Blueprint '${agent.blueprintAppId}' is disabled, and with it agent identity '${agent.id}'.`
+        : `Agent identity '${agent.id}' is disabled.`,
+    );
   }
 }
 
@@ -64,7 +77,11 @@ function refreshIn(ctx: EmulatorContext, lifetime: number): number | undefined {
   return ctx.refreshIn === 'half' ? Math.floor(lifetime / 2) : Math.min(ctx.refreshIn, lifetime);
 }
 
-async function tokenBody(ctx: EmulatorContext, spec: TokenSpec, extras: { scope?: string[]; idToken?: string; clientInfo?: string; refreshToken?: string }): Promise<GrantResult> {
+async function tokenBody(
+  ctx: EmulatorContext,
+  spec: TokenSpec,
+  extras: { scope?: string[]; idToken?: string; clientInfo?: string; refreshToken?: string },
+): Promise<GrantResult> {
   const t = await issueAccessToken(ctx, spec);
   const ri = refreshIn(ctx, t.expiresIn);
   return {
@@ -107,29 +124,68 @@ export async function clientCredentials(input: GrantInput): Promise<GrantResult>
   if (auth.kind === 'blueprint' && auth.client.kind === 'blueprint') {
     const bp = tenant.blueprints.get(auth.client.appId)!;
     if (!bp.enabled) throw fail.unauthorized(7000112, `Blueprint '${bp.appId}' is disabled.`);
-    if (!bp.principalId) throw fail.client(7000229, `The client application '${bp.appId}' is missing its blueprint principal in tenant '${tenant.id}'.`, 400);
+    if (!bp.principalId)
+      throw fail.client(
+        7000229,
+        `The client application '${bp.appId}' is missing its blueprint principal in tenant '${tenant.id}'.`,
+        400,
+      );
     if (fmi !== null || scopes.exchange) {
-      if (!fmi) throw fail.request(82008, 'A token for the token-exchange audience requires fmi_path: the agent identity this exchange token is for.');
-      if (!scopes.exchange) throw fail.scope(70011, 'fmi_path may only be used with the token-exchange scope (api://AzureADTokenExchange/.default).');
+      if (!fmi)
+        throw fail.request(
+          82008,
+          'A token for the token-exchange audience requires fmi_path: the agent identity this exchange token is for.',
+        );
+      if (!scopes.exchange)
+        throw fail.scope(
+          70011,
+          'fmi_path may only be used with the token-exchange scope (api://AzureADTokenExchange/.default).',
+        );
       return leg1(input, bp.appId, bp.principalId, fmi, auth.method);
     }
     return appToken(input, bp, bp.principalId, scopes.resource!, claimsRequest, auth.method, true);
   }
-  if (fmi !== null) throw fail.request(82008, `fmi_path is only valid for an agent identity blueprint; '${auth.client.appId}' is not one.`);
-  if (scopes.exchange) throw fail.scope(70011, 'Only agent identity blueprints and agent identities may request the token-exchange audience.');
-  if (!auth.client.enabled) throw fail.unauthorized(7000112, `Application '${auth.client.appId}' is disabled.`);
+  if (fmi !== null)
+    throw fail.request(
+      82008,
+      `fmi_path is only valid for an agent identity blueprint; '${auth.client.appId}' is not one.`,
+    );
+  if (scopes.exchange)
+    throw fail.scope(
+      70011,
+      'Only agent identity blueprints and agent identities may request the token-exchange audience.',
+    );
+  if (!auth.client.enabled)
+    throw fail.unauthorized(7000112, `Application '${auth.client.appId}' is disabled.`);
   return appToken(input, auth.client, auth.client.appId, scopes.resource!, claimsRequest, auth.method, false);
 }
 
-async function leg1(input: GrantInput, blueprintAppId: string, principalId: string, fmi: string, method: string): Promise<GrantResult> {
+async function leg1(
+  input: GrantInput,
+  blueprintAppId: string,
+  principalId: string,
+  fmi: string,
+  method: string,
+): Promise<GrantResult> {
   const { ctx, tenant } = input;
   const agent = tenant.agents.get(fmi);
   if (!agent || agent.deleted) {
     const elsewhere = ctx.directory.locateClient(fmi);
-    if (elsewhere && elsewhere.tenant.id !== tenant.id) throw fail.unauthorized(700211, `Agent identity '${fmi}' belongs to tenant '${elsewhere.tenant.id}', not '${tenant.id}'.`);
-    throw fail.unauthorized(700016, `fmi_path '${fmi}' is not an agent identity of blueprint '${blueprintAppId}' in tenant '${tenant.id}'.`);
+    if (elsewhere && elsewhere.tenant.id !== tenant.id)
+      throw fail.unauthorized(
+        700211,
+        `Agent identity '${fmi}' belongs to tenant '${elsewhere.tenant.id}', not '${tenant.id}'.`,
+      );
+    throw fail.unauthorized(
+      700016,
+      `fmi_path '${fmi}' is not an agent identity of blueprint '${blueprintAppId}' in tenant '${tenant.id}'.`,
+    );
   }
-  if (agent.blueprintAppId !== blueprintAppId) throw fail.unauthorized(700016, `Agent identity '${fmi}' belongs to another blueprint, not '${blueprintAppId}'.`);
+  if (agent.blueprintAppId !== blueprintAppId)
+    throw fail.unauthorized(
+      700016,
+      `Agent identity '${fmi}' belongs to another blueprint, not '${blueprintAppId}'.`,
+    );
   usableAgent(tenant, agent, ctx);
   return tokenBody(
     ctx,
@@ -148,7 +204,12 @@ async function leg1(input: GrantInput, blueprintAppId: string, principalId: stri
   );
 }
 
-async function agentAppToken(input: GrantInput, agent: AgentIdentity, resource: Resource | undefined, claimsRequest: ClaimsRequest | undefined): Promise<GrantResult> {
+async function agentAppToken(
+  input: GrantInput,
+  agent: AgentIdentity,
+  resource: Resource | undefined,
+  claimsRequest: ClaimsRequest | undefined,
+): Promise<GrantResult> {
   const { ctx, tenant } = input;
   const roles = resource ? ctx.directory.appRolesFor(tenant, agent.id, resource) : undefined;
   return tokenBody(
@@ -171,22 +232,58 @@ async function agentAppToken(input: GrantInput, agent: AgentIdentity, resource: 
   );
 }
 
-async function appToken(input: GrantInput, client: Client, oid: string, resource: Resource, claimsRequest: ClaimsRequest | undefined, method: string, isBlueprint: boolean): Promise<GrantResult> {
+async function appToken(
+  input: GrantInput,
+  client: Client,
+  oid: string,
+  resource: Resource,
+  claimsRequest: ClaimsRequest | undefined,
+  method: string,
+  isBlueprint: boolean,
+): Promise<GrantResult> {
   const { ctx, tenant } = input;
   let roles = ctx.directory.appRolesFor(tenant, client.appId, resource);
   // A blueprint may manage its own agent identities and agent users through Graph.
-  if (isBlueprint && resource.appId === GRAPH_APP_ID) roles = [...new Set([...roles, 'AgentIdentity.CreateAsManager', 'AgentIdUser.ReadWrite.IdentityParentedBy'])];
-  return tokenBody(ctx, { base: input.base, tenant, resource, idtyp: 'app', oid, azp: client.appId, azpacr: method === 'secret' ? '1' : '2', roles, ...(claimsRequest ? { claimsRequest } : {}) }, {});
+  if (isBlueprint && resource.appId === GRAPH_APP_ID)
+    roles = [
+      ...new Set([...roles, 'AgentIdentity.CreateAsManager', 'AgentIdUser.ReadWrite.IdentityParentedBy']),
+    ];
+  return tokenBody(
+    ctx,
+    {
+      base: input.base,
+      tenant,
+      resource,
+      idtyp: 'app',
+      oid,
+      azp: client.appId,
+      azpacr: method === 'secret' ? '1' : '2',
+      roles,
+      ...(claimsRequest ? { claimsRequest } : {}),
+    },
+    {},
+  );
 }
 
 /** The delegated permissions to grant: explicit scopes must exist and be consented; `.default` gives all consented. */
-function delegatedScopes(ctx: EmulatorContext, tenant: Tenant, clientId: string, userId: string, s: ParsedScopes): string[] {
+function delegatedScopes(
+  ctx: EmulatorContext,
+  tenant: Tenant,
+  clientId: string,
+  userId: string,
+  s: ParsedScopes,
+): string[] {
   const resource = s.resource;
-  if (!resource) throw fail.scope(70011, 'A delegated token cannot be requested for the token-exchange audience.');
+  if (!resource)
+    throw fail.scope(70011, 'A delegated token cannot be requested for the token-exchange audience.');
   const consented = ctx.directory.delegatedScopesFor(tenant, clientId, userId, resource);
   if (s.isDefault) return [...consented].filter((v) => resource.scopes.has(v)).sort();
   for (const v of s.values) {
-    if (!resource.scopes.has(v)) throw fail.scope(70011, `The provided value for scope '${v}' is not valid: resource '${resource.appId}' exposes no such permission.`);
+    if (!resource.scopes.has(v))
+      throw fail.scope(
+        70011,
+        `The provided value for scope '${v}' is not valid: resource '${resource.appId}' exposes no such permission.`,
+      );
   }
   const missing = s.values.filter((v) => !consented.has(v));
   if (missing.length) {
@@ -201,7 +298,15 @@ function delegatedScopes(ctx: EmulatorContext, tenant: Tenant, clientId: string,
 
 async function userToken(
   input: GrantInput,
-  args: { clientId: string; user: { oid: string; upn?: string; name?: string }; scopes: ParsedScopes; parentAppId?: string; actFacets?: number[]; subFacets?: number[]; azpacr?: '0' | '1' | '2' },
+  args: {
+    clientId: string;
+    user: { oid: string; upn?: string; name?: string };
+    scopes: ParsedScopes;
+    parentAppId?: string;
+    actFacets?: number[];
+    subFacets?: number[];
+    azpacr?: '0' | '1' | '2';
+  },
 ): Promise<GrantResult> {
   const { ctx, tenant, params, base } = input;
   const values = delegatedScopes(ctx, tenant, args.clientId, args.user.oid, args.scopes);
@@ -249,7 +354,9 @@ async function userToken(
     },
     {
       scope: [...qualify(resource, values), ...oidc],
-      ...(args.scopes.oidc.has('openid') ? { idToken: await issueIdToken(ctx, base, tenant, args.clientId, args.user) } : {}),
+      ...(args.scopes.oidc.has('openid')
+        ? { idToken: await issueIdToken(ctx, base, tenant, args.clientId, args.user) }
+        : {}),
       ...(params.get('client_info') === '1' ? { clientInfo: clientInfo(args.user.oid, tenant.id) } : {}),
       ...(refreshToken ? { refreshToken } : {}),
     },
@@ -257,7 +364,10 @@ async function userToken(
 }
 
 /** Finds the user (human or agent user) a token or request names. */
-function lookupUser(tenant: Tenant, oid: string): { oid: string; upn: string; name: string; agentParent?: string } | undefined {
+function lookupUser(
+  tenant: Tenant,
+  oid: string,
+): { oid: string; upn: string; name: string; agentParent?: string } | undefined {
   const u = tenant.users.get(oid);
   if (u) return { oid: u.id, upn: u.userPrincipalName, name: u.displayName };
   const a = tenant.agentUsers.get(oid);
@@ -275,36 +385,53 @@ function ownAudiences(tenant: Tenant, auth: AuthenticatedClient): string[] {
 /** jwt-bearer on_behalf_of: an agent (T1) or a plain app exchanges a user's token. */
 export async function onBehalfOf(input: GrantInput): Promise<GrantResult> {
   const { ctx, tenant, params, base } = input;
-  if (params.get('requested_token_use') !== 'on_behalf_of') throw fail.request(900144, "The request body must contain 'requested_token_use=on_behalf_of'.");
+  if (params.get('requested_token_use') !== 'on_behalf_of')
+    throw fail.request(900144, "The request body must contain 'requested_token_use=on_behalf_of'.");
   const assertion = params.get('assertion');
-  if (!assertion) throw fail.request(900144, "The request body must contain the following parameter: 'assertion'.");
+  if (!assertion)
+    throw fail.request(900144, "The request body must contain the following parameter: 'assertion'.");
   const auth = await authenticateClient(input);
   if (auth.kind === 'agent') usableAgent(tenant, auth.agent, ctx);
   let tc: JWTPayload;
   try {
     tc = await ctx.keys.verify(assertion, { clockToleranceSec: ctx.clockSkewSec });
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_JWT_EXPIRED') throw fail.grant(500133, 'Assertion is not within its valid time range: the user token has expired.');
+    if ((e as { code?: string }).code === 'ERR_JWT_EXPIRED')
+      throw fail.grant(500133, 'Assertion is not within its valid time range: the user token has expired.');
     throw fail.grant(50013, 'Assertion failed signature validation.');
   }
-  if (tc.iss !== issuerV2(base, tenant.id) && tc.iss !== issuerV1(tenant.id)) throw fail.grant(50013, `Assertion issuer '${text(tc.iss)}' is not this tenant's.`);
+  if (tc.iss !== issuerV2(base, tenant.id) && tc.iss !== issuerV1(tenant.id))
+    throw fail.grant(50013, `Assertion issuer '${text(tc.iss)}' is not this tenant's.`);
   const aud = (Array.isArray(tc.aud) ? tc.aud : [tc.aud ?? '']).map((a) => a.toLowerCase());
   const own = ownAudiences(tenant, auth);
   if (!aud.some((a) => own.includes(a))) {
-    throw fail.grant(50013, `Assertion audience '${aud.join(' ')}' does not match the ${auth.kind === 'agent' ? "agent's blueprint" : 'client'} ('${own[0] ?? ''}').`);
+    throw fail.grant(
+      50013,
+      `Assertion audience '${aud.join(' ')}' does not match the ${auth.kind === 'agent' ? "agent's blueprint" : 'client'} ('${own[0] ?? ''}').`,
+    );
   }
-  if (tc.idtyp === 'app' || typeof tc.oid !== 'string') throw fail.grant(50013, 'On-behalf-of requires a user token as assertion; an app-only token was presented.');
+  if (tc.idtyp === 'app' || typeof tc.oid !== 'string')
+    throw fail.grant(
+      50013,
+      'On-behalf-of requires a user token as assertion; an app-only token was presented.',
+    );
   const user = lookupUser(tenant, tc.oid);
-  if (!user) throw fail.grant(50034, `The user account '${tc.oid}' does not exist in the '${tenant.id}' directory.`);
+  if (!user)
+    throw fail.grant(50034, `The user account '${tc.oid}' does not exist in the '${tenant.id}' directory.`);
   const scopes = parseScopes(ctx.directory, tenant, params.get('scope'));
   const clientId = auth.kind === 'agent' ? auth.agent.id : auth.client.appId;
   // Entra keeps the subject facets of the incoming token across hops.
-  const subFacets = typeof tc.xms_sub_fct === 'string' ? tc.xms_sub_fct.split(/\s+/).map(Number).filter(Number.isFinite) : undefined;
+  const subFacets =
+    typeof tc.xms_sub_fct === 'string'
+      ? tc.xms_sub_fct.split(/\s+/).map(Number).filter(Number.isFinite)
+      : undefined;
   return userToken(input, {
     clientId,
     user,
     scopes,
-    ...(auth.kind === 'agent' ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] } : {}),
+    ...(auth.kind === 'agent'
+      ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] }
+      : {}),
     ...(subFacets?.length ? { subFacets } : {}),
   });
 }
@@ -313,29 +440,49 @@ export async function onBehalfOf(input: GrantInput): Promise<GrantResult> {
 export async function userFic(input: GrantInput): Promise<GrantResult> {
   const { ctx, tenant, params, base } = input;
   const auth = await authenticateClient(input);
-  if (auth.kind !== 'agent') throw fail.unauthorized(700016, 'The user_fic grant is only available to agent identities.');
+  if (auth.kind !== 'agent')
+    throw fail.unauthorized(700016, 'The user_fic grant is only available to agent identities.');
   usableAgent(tenant, auth.agent, ctx);
   const t2raw = params.get('user_federated_identity_credential');
-  if (!t2raw) throw fail.request(900144, "The request body must contain the following parameter: 'user_federated_identity_credential'.");
+  if (!t2raw)
+    throw fail.request(
+      900144,
+      "The request body must contain the following parameter: 'user_federated_identity_credential'.",
+    );
   const t2 = await verifyExchangeToken(ctx, base, tenant, t2raw, 'user federated identity credential');
   if (t2.azp !== auth.agent.id || t2.sub !== auth.agent.id) {
-    throw fail.grant(700213, `The user federated identity credential is not an instance token of agent identity '${auth.agent.id}'.`);
+    throw fail.grant(
+      700213,
+      `The user federated identity credential is not an instance token of agent identity '${auth.agent.id}'.`,
+    );
   }
   const username = params.get('username');
   const userId = params.get('user_id');
-  if ((username ? 1 : 0) + (userId ? 1 : 0) !== 1) throw fail.request(900144, "Exactly one of 'username' or 'user_id' must be sent.");
+  if ((username ? 1 : 0) + (userId ? 1 : 0) !== 1)
+    throw fail.request(900144, "Exactly one of 'username' or 'user_id' must be sent.");
   let agentUser;
   if (userId) {
-    if (!isGuid(userId)) throw fail.grant(50000, `user_id '${userId}' must be the agent user's object id (a UPN goes in 'username').`);
+    if (!isGuid(userId))
+      throw fail.grant(
+        50000,
+        `user_id '${userId}' must be the agent user's object id (a UPN goes in 'username').`,
+      );
     agentUser = tenant.agentUsers.get(userId);
   } else {
     const found = ctx.directory.findUserByUpn(tenant, username!);
     agentUser = found && 'identityParentId' in found ? found : undefined;
     if (found && !agentUser) throw fail.grant(50000, `'${username}' is not an agent user.`);
   }
-  if (!agentUser) throw fail.grant(50034, `The agent user '${userId ?? username}' does not exist in the '${tenant.id}' directory.`);
+  if (!agentUser)
+    throw fail.grant(
+      50034,
+      `The agent user '${userId ?? username}' does not exist in the '${tenant.id}' directory.`,
+    );
   if (agentUser.identityParentId !== auth.agent.id) {
-    throw fail.grant(50000, `Agent user '${agentUser.id}' is not linked to agent identity '${auth.agent.id}' (its parent is fixed for life).`);
+    throw fail.grant(
+      50000,
+      `Agent user '${agentUser.id}' is not linked to agent identity '${auth.agent.id}' (its parent is fixed for life).`,
+    );
   }
   return userToken(input, {
     clientId: auth.agent.id,
@@ -351,12 +498,18 @@ export async function userFic(input: GrantInput): Promise<GrantResult> {
 export async function password(input: GrantInput): Promise<GrantResult> {
   const { ctx, tenant, params } = input;
   const auth = await authenticateClient({ ...input, allowPublic: true });
-  if (auth.kind === 'agent') throw fail.unauthorized(7000112, 'Agent identities cannot use the password grant.');
+  if (auth.kind === 'agent')
+    throw fail.unauthorized(7000112, 'Agent identities cannot use the password grant.');
   const username = params.get('username') ?? '';
   const found = ctx.directory.findUserByUpn(tenant, username);
-  if (!found || 'identityParentId' in found) throw fail.grant(50034, `The user account '${username}' does not exist in the '${tenant.id}' directory (agent users cannot sign in interactively).`);
+  if (!found || 'identityParentId' in found)
+    throw fail.grant(
+      50034,
+      `The user account '${username}' does not exist in the '${tenant.id}' directory (agent users cannot sign in interactively).`,
+    );
   const user = tenant.users.get(found.id)!;
-  if (!user.password || user.password !== params.get('password')) throw fail.grant(50126, 'Error validating credentials due to invalid username or password.');
+  if (!user.password || user.password !== params.get('password'))
+    throw fail.grant(50126, 'Error validating credentials due to invalid username or password.');
   return userToken(input, {
     clientId: auth.client.appId,
     user: { oid: user.id, upn: user.userPrincipalName, name: user.displayName },
@@ -372,20 +525,28 @@ export async function refreshToken(input: GrantInput): Promise<GrantResult> {
   const refreshToken = params.get('refresh_token') ?? '';
   const grant = ctx.refreshTokens.get(refreshToken);
   const clientId = auth.kind === 'agent' ? auth.agent.id : auth.client.appId;
-  if (!grant || grant.clientId !== clientId || grant.tenantId !== tenant.id) throw fail.grant(70000, 'The provided refresh token is invalid or was issued to another client.');
-  if (grant.expiresAt <= ctx.clock.now()) throw fail.grant(700082, 'The refresh token has expired due to inactivity.');
+  if (!grant || grant.clientId !== clientId || grant.tenantId !== tenant.id)
+    throw fail.grant(70000, 'The provided refresh token is invalid or was issued to another client.');
+  if (grant.expiresAt <= ctx.clock.now())
+    throw fail.grant(700082, 'The refresh token has expired due to inactivity.');
   if (auth.kind === 'agent') usableAgent(tenant, auth.agent, ctx);
   const user = lookupUser(tenant, grant.userId);
   if (!user) throw fail.grant(50034, 'The user of this refresh token no longer exists.');
   const scopes = params.get('scope')
     ? parseScopes(ctx.directory, tenant, params.get('scope'))
-    : parseScopes(ctx.directory, tenant, qualify(ctx.directory.findResource(tenant, grant.resourceAppId)!, grant.scopes).join(' '));
+    : parseScopes(
+        ctx.directory,
+        tenant,
+        qualify(ctx.directory.findResource(tenant, grant.resourceAppId)!, grant.scopes).join(' '),
+      );
   ctx.refreshTokens.delete(refreshToken);
   return userToken(input, {
     clientId,
     user,
     scopes: { ...scopes, oidc: new Set([...scopes.oidc, 'offline_access']) },
-    ...(auth.kind === 'agent' ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] } : {}),
+    ...(auth.kind === 'agent'
+      ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] }
+      : {}),
     ...(user.agentParent ? { subFacets: [FACET_AGENT_USER] } : {}),
   });
 }
@@ -406,6 +567,11 @@ export async function handleGrant(input: GrantInput): Promise<GrantResult> {
     case null:
       throw fail.request(900144, "The request body must contain the following parameter: 'grant_type'.");
     default:
-      throw new OAuthFailure(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${input.params.get('grant_type') ?? ''}'.`);
+      throw new OAuthFailure(
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${input.params.get('grant_type') ?? ''}'.`,
+      );
   }
 }

@@ -67,7 +67,11 @@ export async function issueAccessToken(ctx: EmulatorContext, spec: TokenSpec): P
   const lifetime = spec.lifetimeSec ?? spec.resource?.tokenLifetimeSec ?? ctx.tokenLifetimeSec;
   const v1 = spec.resource?.tokenVersion === 1;
   const claims: Record<string, unknown> = {
-    aud: spec.resource ? (v1 ? (spec.resource.identifierUri ?? spec.resource.appId) : spec.resource.appId) : EXCHANGE_AUDIENCE,
+    aud: spec.resource
+      ? v1
+        ? (spec.resource.identifierUri ?? spec.resource.appId)
+        : spec.resource.appId
+      : EXCHANGE_AUDIENCE,
     iss: v1 ? issuerV1(spec.tenant.id) : issuerV2(spec.base, spec.tenant.id),
     iat: now,
     nbf: now,
@@ -78,7 +82,9 @@ export async function issueAccessToken(ctx: EmulatorContext, spec: TokenSpec): P
     idtyp: spec.idtyp,
     ver: v1 ? '1.0' : '2.0',
     uti: randomBytes(16).toString('base64url'),
-    ...(v1 ? { appid: spec.azp, appidacr: spec.azpacr ?? '2' } : { azp: spec.azp, azpacr: spec.azpacr ?? '2' }),
+    ...(v1
+      ? { appid: spec.azp, appidacr: spec.azpacr ?? '2' }
+      : { azp: spec.azp, azpacr: spec.azpacr ?? '2' }),
   };
   if (spec.parentAppId) claims.xms_par_app_azp = spec.parentAppId;
   if (spec.actFacets?.length) claims.xms_act_fct = spec.actFacets.join(' ');
@@ -97,7 +103,13 @@ export async function issueAccessToken(ctx: EmulatorContext, spec: TokenSpec): P
 }
 
 /** An OIDC id token for the client that asked with `openid`. */
-export async function issueIdToken(ctx: EmulatorContext, base: string, tenant: Tenant, clientId: string, user: { oid: string; upn?: string; name?: string }): Promise<string> {
+export async function issueIdToken(
+  ctx: EmulatorContext,
+  base: string,
+  tenant: Tenant,
+  clientId: string,
+  user: { oid: string; upn?: string; name?: string },
+): Promise<string> {
   const now = Math.floor(ctx.clock.now() / 1000);
   return ctx.keys.sign({
     aud: clientId,
@@ -115,4 +127,5 @@ export async function issueIdToken(ctx: EmulatorContext, base: string, tenant: T
 }
 
 /** `client_info` as Entra returns it: base64url JSON of uid and utid. */
-export const clientInfo = (oid: string, tid: string): string => Buffer.from(JSON.stringify({ uid: oid, utid: tid })).toString('base64url');
+export const clientInfo = (oid: string, tid: string): string =>
+  Buffer.from(JSON.stringify({ uid: oid, utid: tid })).toString('base64url');

@@ -17,7 +17,8 @@ export interface ParsedScopes {
 
 /** Splits `api://tools/Mail.Read openid` into the resource and its permission values. */
 export function parseScopes(directory: Directory, tenant: Tenant, raw: string | null): ParsedScopes {
-  if (!raw || !raw.trim()) throw fail.request(900144, "The request body must contain the following parameter: 'scope'.");
+  if (!raw || !raw.trim())
+    throw fail.request(900144, "The request body must contain the following parameter: 'scope'.");
   const oidc = new Set<string>();
   let resourceId: string | undefined;
   const values: string[] = [];
@@ -32,15 +33,22 @@ export function parseScopes(directory: Directory, tenant: Tenant, raw: string | 
     const value = i > 0 ? s.slice(i + 1) : s;
     if (!value) throw fail.scope(70011, `The provided value for scope '${s}' is not valid.`);
     if (resourceId !== undefined && resourceId.toLowerCase() !== rid.toLowerCase()) {
-      throw fail.scope(70011, `The provided value for the input parameter 'scope' is not valid: scopes for more than one resource ('${resourceId}', '${rid}') were requested.`);
+      throw fail.scope(
+        70011,
+        `The provided value for the input parameter 'scope' is not valid: scopes for more than one resource ('${resourceId}', '${rid}') were requested.`,
+      );
     }
     resourceId = rid;
     values.push(value);
   }
-  if (resourceId === undefined) return { oidc, resource: undefined, exchange: false, values, isDefault: false };
+  if (resourceId === undefined)
+    return { oidc, resource: undefined, exchange: false, values, isDefault: false };
   const isDefault = values.length === 1 && values[0]?.toLowerCase() === '.default';
   if (values.some((v) => v.toLowerCase() === '.default') && !isDefault) {
-    throw fail.scope(70011, "The provided value for scope is not valid: '.default' cannot be combined with other scopes.");
+    throw fail.scope(
+      70011,
+      "The provided value for scope is not valid: '.default' cannot be combined with other scopes.",
+    );
   }
   if (isExchangeAudience(resourceId)) return { oidc, resource: undefined, exchange: true, values, isDefault };
   const resource = directory.findResource(tenant, resourceId);

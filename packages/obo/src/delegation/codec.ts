@@ -18,7 +18,9 @@ export const DELEGATION_HEADER = 'x-agentid-delegation';
  * const key: DelegationKey = { kid: '2026-11', secret: process.env.AGENTID_DELEGATION_KEY! };
  * ```
  */
-export type DelegationKey = { kid: string; secret: string | Uint8Array } | { kid: string; alg: 'PS256' | 'ES256'; privateKey?: KeyObject; publicKey: KeyObject };
+export type DelegationKey =
+  | { kid: string; secret: string | Uint8Array }
+  | { kid: string; alg: 'PS256' | 'ES256'; privateKey?: KeyObject; publicKey: KeyObject };
 
 /**
  * Options of {@link createDelegationCodec}.
@@ -69,7 +71,12 @@ export interface DelegationCodec {
    * A missing header gives the chain implied by the token ({@link startDelegation}), unless
    * `requireChain` is on and the token was made by an agent.
    */
-  decode(header: string | readonly string[] | undefined, principal: Principal, boundToken: string, options?: DelegationDecodeOptions): Promise<DelegationContext>;
+  decode(
+    header: string | readonly string[] | undefined,
+    principal: Principal,
+    boundToken: string,
+    options?: DelegationDecodeOptions,
+  ): Promise<DelegationContext>;
 }
 
 /**
@@ -86,7 +93,8 @@ export interface DelegationDecodeOptions {
 }
 
 /** Made by an agent identity (agent OBO or agent user), per PROTOCOL.md: facet 11, or a parent blueprint named. */
-const agentMade = (p: Principal): boolean => p.actorFacets.includes(FACETS.AGENT_IDENTITY) || p.parentAppId !== undefined;
+const agentMade = (p: Principal): boolean =>
+  p.actorFacets.includes(FACETS.AGENT_IDENTITY) || p.parentAppId !== undefined;
 
 const TTL_SEC = 3600;
 const MAX_HEADER = 8 * 1024;
@@ -100,14 +108,17 @@ interface Resolved {
 }
 
 function resolveKey(k: DelegationKey): Resolved {
-  if (!k || typeof k.kid !== 'string' || k.kid === '') throw new ConfigurationError('createDelegationCodec: every key needs a kid');
+  if (!k || typeof k.kid !== 'string' || k.kid === '')
+    throw new ConfigurationError('createDelegationCodec: every key needs a kid');
   if ('secret' in k) {
     const bytes = typeof k.secret === 'string' ? Buffer.from(k.secret, 'utf8') : Buffer.from(k.secret);
-    if (bytes.length < 32) throw new ConfigurationError(`createDelegationCodec: key ${k.kid} is shorter than 32 bytes`);
+    if (bytes.length < 32)
+      throw new ConfigurationError(`createDelegationCodec: key ${k.kid} is shorter than 32 bytes`);
     const key = createSecretKey(bytes);
     return { kid: k.kid, alg: 'HS256', sign: key, verify: key };
   }
-  if (k.alg !== 'PS256' && k.alg !== 'ES256') throw new ConfigurationError(`createDelegationCodec: key ${k.kid} must use PS256 or ES256`);
+  if (k.alg !== 'PS256' && k.alg !== 'ES256')
+    throw new ConfigurationError(`createDelegationCodec: key ${k.kid} must use PS256 or ES256`);
   return { kid: k.kid, alg: k.alg, verify: k.publicKey, ...(k.privateKey ? { sign: k.privateKey } : {}) };
 }
 
@@ -130,9 +141,11 @@ interface Verified {
 // Indexed by the header's last characters (its signature): looking a header up by itself would hash
 // all of it on every request. A hit requires the whole header to be equal.
 const INDEX_CHARS = 32;
-const indexOf = (header: string): string => (header.length > INDEX_CHARS ? header.slice(-INDEX_CHARS) : header);
+const indexOf = (header: string): string =>
+  header.length > INDEX_CHARS ? header.slice(-INDEX_CHARS) : header;
 
-const refuse = (message: string, cause?: unknown): DelegationError => new DelegationError('AGENTID_DELEGATION_INVALID', message, cause === undefined ? {} : { cause });
+const refuse = (message: string, cause?: unknown): DelegationError =>
+  new DelegationError('AGENTID_DELEGATION_INVALID', message, cause === undefined ? {} : { cause });
 
 /**
  * Creates a {@link DelegationCodec}.
@@ -143,19 +156,26 @@ const refuse = (message: string, cause?: unknown): DelegationError => new Delega
  * ```
  */
 export function createDelegationCodec(options: DelegationCodecOptions): DelegationCodec {
-  if (!options || !Array.isArray(options.keys) || options.keys.length === 0) throw new ConfigurationError('createDelegationCodec: keys must list at least one key');
+  if (!options || !Array.isArray(options.keys) || options.keys.length === 0)
+    throw new ConfigurationError('createDelegationCodec: keys must list at least one key');
   const keys = options.keys.map(resolveKey);
   const byKid = new Map(keys.map((k) => [k.kid, k]));
   const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS;
-  if (!Number.isInteger(maxHops) || maxHops < 1) throw new ConfigurationError('createDelegationCodec: maxHops must be a positive integer');
-  if (options.requireChain !== undefined && typeof options.requireChain !== 'boolean') throw new ConfigurationError('createDelegationCodec: requireChain must be a boolean');
+  if (!Number.isInteger(maxHops) || maxHops < 1)
+    throw new ConfigurationError('createDelegationCodec: maxHops must be a positive integer');
+  if (options.requireChain !== undefined && typeof options.requireChain !== 'boolean')
+    throw new ConfigurationError('createDelegationCodec: requireChain must be a boolean');
   const requireChain = options.requireChain === true;
   const now = () => Math.floor((options.clock?.now() ?? Date.now()) / 1000);
   const signer = keys[0]!;
   // Verified headers, so that a caller repeating one costs a lookup instead of a signature check and a
   // token hash; bounded by count and bytes (two generations of 5,000 entries and 32 MiB each).
   // Only headers that verified are kept.
-  const verified = createMemo<string, Verified>({ maxEntries: 5_000, maxBytes: 32 * 1024 * 1024, sizeOf: (_index, v) => v.header.length + v.boundToken.length + 256 });
+  const verified = createMemo<string, Verified>({
+    maxEntries: 5_000,
+    maxBytes: 32 * 1024 * 1024,
+    sizeOf: (_index, v) => v.header.length + v.boundToken.length + 256,
+  });
 
   // Checked on every use of a header, verified just now or before: its lifetime, the token it
   // travels with, the user and the sender (in the order of a first verification).
@@ -163,8 +183,10 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
     if (v.exp < now() - 60) throw refuse('The delegation header has expired');
     // Equal strings have equal hashes; another token cannot have the SHA-256 that the header signs.
     if (v.boundToken !== boundToken) throw refuse('The delegation header belongs to another token');
-    if (v.sub !== principal.oid.toLowerCase() || v.tid !== principal.tid.toLowerCase()) throw refuse('The delegation header names another user');
-    if (!principal.azp || v.actors[v.actors.length - 1] !== principal.azp.toLowerCase()) throw refuse('The last actor of the delegation chain is not the client that obtained the token');
+    if (v.sub !== principal.oid.toLowerCase() || v.tid !== principal.tid.toLowerCase())
+      throw refuse('The delegation header names another user');
+    if (!principal.azp || v.actors[v.actors.length - 1] !== principal.azp.toLowerCase())
+      throw refuse('The last actor of the delegation chain is not the client that obtained the token');
   }
 
   /** Everything about a header not seen before; remembered when it passes. */
@@ -184,13 +206,21 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
     } catch (e) {
       throw refuse('The delegation header signature does not verify', e);
     }
-    if (typeof claims.exp !== 'number' || claims.exp < now() - 60) throw refuse('The delegation header has expired');
+    if (typeof claims.exp !== 'number' || claims.exp < now() - 60)
+      throw refuse('The delegation header has expired');
     if (claims.ath !== hashToken(boundToken)) throw refuse('The delegation header belongs to another token');
     // Object ids are GUIDs: compared case-insensitively, as the actors are.
-    if (typeof claims.sub !== 'string' || claims.sub.toLowerCase() !== principal.oid.toLowerCase() || String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()) {
+    if (
+      typeof claims.sub !== 'string' ||
+      claims.sub.toLowerCase() !== principal.oid.toLowerCase() ||
+      String(claims.tid).toLowerCase() !== principal.tid.toLowerCase()
+    ) {
       throw refuse('The delegation header names another user');
     }
-    const actors = Array.isArray(claims.act) && claims.act.every((a) => typeof a === 'string' && a !== '') ? (claims.act as string[]).map((a) => a.toLowerCase()) : undefined;
+    const actors =
+      Array.isArray(claims.act) && claims.act.every((a) => typeof a === 'string' && a !== '')
+        ? (claims.act as string[]).map((a) => a.toLowerCase())
+        : undefined;
     if (!actors || actors.length === 0) throw refuse('The delegation header has no actors');
     checkChain(actors, maxHops);
     const v: Verified = {
@@ -211,8 +241,12 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
   const codec: DelegationCodec = {
     maxHops,
     async encode(ctx: DelegationContext, boundToken: string) {
-      if (!signer.sign) throw new ConfigurationError(`createDelegationCodec: key ${signer.kid} has no private key to sign with`);
-      if (typeof boundToken !== 'string' || boundToken === '') throw new TypeError('encode: boundToken must be the token the header travels with');
+      if (!signer.sign)
+        throw new ConfigurationError(
+          `createDelegationCodec: key ${signer.kid} has no private key to sign with`,
+        );
+      if (typeof boundToken !== 'string' || boundToken === '')
+        throw new TypeError('encode: boundToken must be the token the header travels with');
       checkChain(ctx.actors, maxHops);
       const t = now();
       return new SignJWT({
@@ -231,13 +265,16 @@ export function createDelegationCodec(options: DelegationCodecOptions): Delegati
     async decode(header, principal, boundToken, call) {
       if (header === undefined || (Array.isArray(header) && header.length === 0)) {
         if ((call?.requireChain ?? requireChain) && agentMade(principal)) {
-          throw refuse('The token was obtained by an agent but came without its delegation chain header (requireChain)');
+          throw refuse(
+            'The token was obtained by an agent but came without its delegation chain header (requireChain)',
+          );
         }
         return startDelegation(principal);
       }
       if (Array.isArray(header) && header.length > 1) throw refuse('More than one delegation header');
       const value = Array.isArray(header) ? header[0] : header;
-      if (typeof value !== 'string' || value === '' || value.length > MAX_HEADER) throw refuse('The delegation header is empty or too long');
+      if (typeof value !== 'string' || value === '' || value.length > MAX_HEADER)
+        throw refuse('The delegation header is empty or too long');
       const known = verified.get(indexOf(value));
       let v: Verified;
       if (known !== undefined && known.header === value) {

@@ -25,7 +25,10 @@ export const DEFAULT_MAX_HOPS = 5;
 // Contexts are frozen and derived only from their inputs, so they are memoized by input identity
 // (weakly: they live as long as the principal or context they come from).
 const started = new WeakMap<Principal, DelegationContext>();
-const appended = new WeakMap<DelegationContext, { agentId: string; maxHops: number; next: DelegationContext }>();
+const appended = new WeakMap<
+  DelegationContext,
+  { agentId: string; maxHops: number; next: DelegationContext }
+>();
 
 /**
  * The context at the first agent: the user, and (when the token was already obtained by an agent
@@ -42,8 +45,17 @@ export function startDelegation(principal: Principal): DelegationContext {
   const known = started.get(principal);
   if (known) return known;
   const actors = isAgentActed(principal) && principal.azp ? [principal.azp.toLowerCase()] : [];
-  const ctx = freeze({ oid: principal.oid, tid: principal.tid, ...(principal.upn ? { upn: principal.upn } : {}) }, actors);
-  if (typeof principal === 'object' && principal !== null && Object.isFrozen(principal) && Object.isFrozen(principal.actorFacets)) started.set(principal, ctx);
+  const ctx = freeze(
+    { oid: principal.oid, tid: principal.tid, ...(principal.upn ? { upn: principal.upn } : {}) },
+    actors,
+  );
+  if (
+    typeof principal === 'object' &&
+    principal !== null &&
+    Object.isFrozen(principal) &&
+    Object.isFrozen(principal.actorFacets)
+  )
+    started.set(principal, ctx);
   return ctx;
 }
 
@@ -56,30 +68,58 @@ export function startDelegation(principal: Principal): DelegationContext {
  * const next = appendActor(ctx, mailAgentId, 5);
  * ```
  */
-export function appendActor(ctx: DelegationContext, agentId: string, maxHops: number = DEFAULT_MAX_HOPS): DelegationContext {
-  if (typeof agentId !== 'string' || agentId === '') throw new TypeError('appendActor: agentId must be a non-empty string');
+export function appendActor(
+  ctx: DelegationContext,
+  agentId: string,
+  maxHops: number = DEFAULT_MAX_HOPS,
+): DelegationContext {
+  if (typeof agentId !== 'string' || agentId === '')
+    throw new TypeError('appendActor: agentId must be a non-empty string');
   // The same frozen context (from startDelegation or a cached decode) extended by the same agent
   // gives the same result: kept per context, for the agent that last extended it.
   const known = appended.get(ctx);
   if (known !== undefined && known.agentId === agentId && known.maxHops === maxHops) return known.next;
   // Agent ids are GUIDs: the same agent in another case is the same agent.
   const id = agentId.toLowerCase();
-  if (ctx.actors.some((a) => a.toLowerCase() === id)) throw new DelegationError('AGENTID_DELEGATION_CYCLE', `Agent ${id} already acted in this chain (${ctx.actors.join(' > ')})`);
-  if (ctx.actors.length + 1 > maxHops) throw new DelegationError('AGENTID_HOP_LIMIT', `The chain would have ${ctx.actors.length + 1} agents; at most ${maxHops} are allowed`);
+  if (ctx.actors.some((a) => a.toLowerCase() === id))
+    throw new DelegationError(
+      'AGENTID_DELEGATION_CYCLE',
+      `Agent ${id} already acted in this chain (${ctx.actors.join(' > ')})`,
+    );
+  if (ctx.actors.length + 1 > maxHops)
+    throw new DelegationError(
+      'AGENTID_HOP_LIMIT',
+      `The chain would have ${ctx.actors.length + 1} agents; at most ${maxHops} are allowed`,
+    );
   const next = freeze(ctx.user, [...ctx.actors.map((a) => a.toLowerCase()), id], ctx.traceparent);
-  if (Object.isFrozen(ctx) && Object.isFrozen(ctx.actors) && Object.isFrozen(ctx.user)) appended.set(ctx, { agentId, maxHops, next });
+  if (Object.isFrozen(ctx) && Object.isFrozen(ctx.actors) && Object.isFrozen(ctx.user))
+    appended.set(ctx, { agentId, maxHops, next });
   return next;
 }
 
 /** Checks a decoded chain (no repeats in any case, hop limit). @internal */
 export function checkChain(actors: readonly string[], maxHops: number): void {
-  if (new Set(actors.map((a) => a.toLowerCase())).size !== actors.length) throw new DelegationError('AGENTID_DELEGATION_CYCLE', 'An agent appears twice in the delegation chain');
-  if (actors.length > maxHops) throw new DelegationError('AGENTID_HOP_LIMIT', `The chain has ${actors.length} agents; at most ${maxHops} are allowed`);
+  if (new Set(actors.map((a) => a.toLowerCase())).size !== actors.length)
+    throw new DelegationError('AGENTID_DELEGATION_CYCLE', 'An agent appears twice in the delegation chain');
+  if (actors.length > maxHops)
+    throw new DelegationError(
+      'AGENTID_HOP_LIMIT',
+      `The chain has ${actors.length} agents; at most ${maxHops} are allowed`,
+    );
 }
 
 /** @internal */
-export function freeze(user: DelegationContext['user'], actors: readonly string[], traceparent?: string): DelegationContext {
-  return Object.freeze({ user: Object.freeze({ ...user }), actors: Object.freeze([...actors]), hops: actors.length, ...(traceparent ? { traceparent } : {}) });
+export function freeze(
+  user: DelegationContext['user'],
+  actors: readonly string[],
+  traceparent?: string,
+): DelegationContext {
+  return Object.freeze({
+    user: Object.freeze({ ...user }),
+    actors: Object.freeze([...actors]),
+    hops: actors.length,
+    ...(traceparent ? { traceparent } : {}),
+  });
 }
 
 /**

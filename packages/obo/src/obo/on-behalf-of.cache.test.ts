@@ -4,10 +4,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { onBehalfOf, validatorForBlueprint, type Principal } from '../index.js';
 
 const O = DEMO.blueprints.orchestrator;
-const USERS = Array.from({ length: 12 }, (_, i) => ({ id: `0000b000-0000-4000-8000-${String(i).padStart(12, '0')}`, upn: `cache${i}@contoso.onmicrosoft.com` }));
+const USERS = Array.from({ length: 12 }, (_, i) => ({
+  id: `0000b000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  upn: `cache${i}@contoso.onmicrosoft.com`,
+}));
 let emu: Emulator;
 
-const userToken = (user: string) => emu.issueUserToken({ user, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
+const userToken = (user: string) =>
+  emu.issueUserToken({ user, clientId: DEMO.chatApp.appId, scopes: [`api://${O.appId}/access_agent`] });
 const blueprint = (maxEntries: number): Blueprint =>
   createBlueprint({
     tenantId: DEMO.tenantId,
@@ -20,7 +24,9 @@ const blueprint = (maxEntries: number): Blueprint =>
 
 beforeAll(async () => {
   const seed = defaultSeed();
-  seed.tenants[0]!.users!.push(...USERS.map((u) => ({ id: u.id, userPrincipalName: u.upn, displayName: u.upn })));
+  seed.tenants[0]!.users!.push(
+    ...USERS.map((u) => ({ id: u.id, userPrincipalName: u.upn, displayName: u.upn })),
+  );
   emu = await createEmulator({ seed });
 });
 afterAll(() => emu.close());
@@ -43,7 +49,8 @@ describe('onBehalfOf: the per-assertion memo', () => {
     expect(emu.counters.snapshot().byGrant.obo).toBeGreaterThan(USERS.length * 2);
     // One user over and over: hits, no new exchange.
     emu.counters.reset();
-    for (let i = 0; i < 5; i++) expect((await onBehalfOf(agent, tokens[0]!, ['api://tools/Files.Read'])).subject).toBe(USERS[0]!.id);
+    for (let i = 0; i < 5; i++)
+      expect((await onBehalfOf(agent, tokens[0]!, ['api://tools/Files.Read'])).subject).toBe(USERS[0]!.id);
     expect(emu.counters.snapshot().byGrant.obo ?? 0).toBeLessThanOrEqual(1);
   });
 
@@ -58,7 +65,9 @@ describe('onBehalfOf: the per-assertion memo', () => {
     // A principal naming someone else is another cache key: no token cached for the assertion's
     // user is handed out, and Entra's answer names that user, so it is discarded.
     const other: Principal = { ...principal, oid: USERS[1]!.id };
-    await expect(onBehalfOf(agent, tc, ['api://tools/Files.Read'], { principal: other })).rejects.toMatchObject({ code: 'AGENTID_TOKEN_ENDPOINT' });
+    await expect(
+      onBehalfOf(agent, tc, ['api://tools/Files.Read'], { principal: other }),
+    ).rejects.toMatchObject({ code: 'AGENTID_TOKEN_ENDPOINT' });
     expect(emu.counters.snapshot().byGrant.obo).toBe(2);
     // That principal did not change what the assertion names.
     expect((await onBehalfOf(agent, tc, ['api://tools/Files.Read'])).token).toBe(cached.token);
@@ -77,7 +86,11 @@ describe('onBehalfOf: the per-assertion memo', () => {
     });
     const mail = bp.agent(DEMO.agents.mail);
     const worker = bp.agent(DEMO.agents.digitalWorker);
-    const tc = await emu.issueUserToken({ user: USERS[2]!.upn, clientId: DEMO.chatApp.appId, scopes: [`api://${W.appId}/access_agent`] });
+    const tc = await emu.issueUserToken({
+      user: USERS[2]!.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
     const calls = [
       [mail, ['api://tools/Mail.Read']],
       [mail, ['api://tools/Mail.Read', 'api://tools/Mail.Send']],
@@ -87,8 +100,14 @@ describe('onBehalfOf: the per-assertion memo', () => {
     const first = [];
     for (const [agent, scopes] of calls) first.push(await onBehalfOf(agent, tc, scopes));
     expect(new Set(first.map((t) => t.token)).size).toBe(4);
-    expect(first.map((t) => t.actor)).toEqual([DEMO.agents.mail, DEMO.agents.mail, DEMO.agents.digitalWorker, DEMO.agents.digitalWorker]);
-    for (const [i, [agent, scopes]] of calls.entries()) expect((await onBehalfOf(agent, tc, scopes)).token).toBe(first[i]!.token);
+    expect(first.map((t) => t.actor)).toEqual([
+      DEMO.agents.mail,
+      DEMO.agents.mail,
+      DEMO.agents.digitalWorker,
+      DEMO.agents.digitalWorker,
+    ]);
+    for (const [i, [agent, scopes]] of calls.entries())
+      expect((await onBehalfOf(agent, tc, scopes)).token).toBe(first[i]!.token);
     expect(emu.counters.snapshot().byGrant.obo).toBe(4);
   });
 });

@@ -1,4 +1,13 @@
-import { type AccessToken, type Agent, type AgentTokenCredential, decodeJwtClaims, type GetTokenOptions, isAgentIdError, OAuthError, TokenValidationError } from '@agentid/core';
+import {
+  type AccessToken,
+  type Agent,
+  type AgentTokenCredential,
+  decodeJwtClaims,
+  type GetTokenOptions,
+  isAgentIdError,
+  OAuthError,
+  TokenValidationError,
+} from '@agentid/core';
 import {
   ATTR,
   type AgentBroker,
@@ -86,13 +95,18 @@ const memos = new WeakMap<BlueprintServices, Memo<string, PreparedRequest<Assert
 const memoOf = (services: BlueprintServices): Memo<string, PreparedRequest<AssertionFacts>> => {
   let memo = memos.get(services);
   if (memo === undefined) {
-    memo = createMemo({ maxEntries: services.cache.maxEntries, maxBytes: services.cache.maxBytes, sizeOf: (assertion) => assertion.length + FACTS_OVERHEAD_BYTES });
+    memo = createMemo({
+      maxEntries: services.cache.maxEntries,
+      maxBytes: services.cache.maxBytes,
+      sizeOf: (assertion) => assertion.length + FACTS_OVERHEAD_BYTES,
+    });
     memos.set(services, memo);
   }
   return memo;
 };
 
-const sameUser = (f: AssertionFacts, principal: Principal): boolean => f.oid === principal.oid && f.tid === principal.tid;
+const sameUser = (f: AssertionFacts, principal: Principal): boolean =>
+  f.oid === principal.oid && f.tid === principal.tid;
 
 const factsFor = (oid: string, tid: string, hash: string): AssertionFacts => ({
   oid,
@@ -110,9 +124,12 @@ const claimsFactsOf = (assertion: string): AssertionFacts => {
   try {
     claims = decodeJwtClaims(assertion) as Record<string, unknown>;
   } catch (e) {
-    throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", { cause: e });
+    throw new TokenValidationError('AGENTID_TOKEN_MALFORMED', "The user's assertion is not a JWT", {
+      cause: e,
+    });
   }
-  if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string') throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
+  if (typeof claims.oid !== 'string' || typeof claims.tid !== 'string')
+    throw new TokenValidationError('AGENTID_TOKEN_CLAIMS', "The user's assertion has no oid/tid claims");
   return factsFor(claims.oid, claims.tid, hashAssertion(assertion));
 };
 
@@ -147,7 +164,13 @@ const requestFor = (
 ): Request => {
   const first = memo.get(assertion);
   // The hot path: the memo's first request is this one (reads that one object, unless a principal is given).
-  if (first !== undefined && first.label === label && broker.owns(first) && (principal === undefined || sameUser(first.data, principal))) return first;
+  if (
+    first !== undefined &&
+    first.label === label &&
+    broker.owns(first) &&
+    (principal === undefined || sameUser(first.data, principal))
+  )
+    return first;
   let f = first?.data;
   if (f === undefined) {
     try {
@@ -157,7 +180,8 @@ const requestFor = (
       if (principal === undefined) throw e;
     }
   }
-  if (principal !== undefined && (f === undefined || !sameUser(f, principal))) return requestOf(factsFor(principal.oid, principal.tid, f?.hash ?? hashAssertion(assertion)), scopes);
+  if (principal !== undefined && (f === undefined || !sameUser(f, principal)))
+    return requestOf(factsFor(principal.oid, principal.tid, f?.hash ?? hashAssertion(assertion)), scopes);
   const facts = f as AssertionFacts;
   if (label === undefined) return requestOf(facts, scopes);
   if (first !== undefined) {
@@ -186,7 +210,12 @@ const requestFor = (
  * const token = await onBehalfOf(blueprint.agent(agentId), userToken, ['api://tools/Mail.Send'], { principal });
  * ```
  */
-export function onBehalfOf(agent: Agent, userAssertion: string, scopes: readonly string[], options: OnBehalfOfOptions = {}): Promise<AccessToken> {
+export function onBehalfOf(
+  agent: Agent,
+  userAssertion: string,
+  scopes: readonly string[],
+  options: OnBehalfOfOptions = {},
+): Promise<AccessToken> {
   try {
     return exchange(agent, userAssertion, scopes, options);
   } catch (e) {
@@ -194,35 +223,61 @@ export function onBehalfOf(agent: Agent, userAssertion: string, scopes: readonly
   }
 }
 
-function exchange(agent: Agent, userAssertion: string, scopes: readonly string[], options: OnBehalfOfOptions): Promise<AccessToken> {
+function exchange(
+  agent: Agent,
+  userAssertion: string,
+  scopes: readonly string[],
+  options: OnBehalfOfOptions,
+): Promise<AccessToken> {
   if (typeof userAssertion !== 'string' || userAssertion === '' || userAssertion.length > MAX_TOKEN_LENGTH) {
-    throw new TokenValidationError('AGENTID_UNAUTHENTICATED', "onBehalfOf: the user's assertion must be a non-empty token");
+    throw new TokenValidationError(
+      'AGENTID_UNAUTHENTICATED',
+      "onBehalfOf: the user's assertion must be a non-empty token",
+    );
   }
   let memoizable = true;
-  if (!Array.isArray(scopes) || scopes.length === 0) throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
+  if (!Array.isArray(scopes) || scopes.length === 0)
+    throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
   for (const s of scopes) {
-    if (typeof s !== 'string' || s.trim() === '') throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
+    if (typeof s !== 'string' || s.trim() === '')
+      throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
     if (s.includes('\u0000')) memoizable = false;
   }
   const broker = brokerOf(agent);
   const { principal, delegation, audit } = options;
-  const label = memoizable ? (scopes.length === 1 ? (scopes[0] as string) : scopes.join('\u0000')) : undefined;
+  const label = memoizable
+    ? scopes.length === 1
+      ? (scopes[0] as string)
+      : scopes.join('\u0000')
+    : undefined;
   const request = requestFor(memoOf(broker.services), userAssertion, principal, broker, scopes, label);
   // The user, read only when needed (a miss, an audit): on a hit the request is enough.
   const user = (): AssertionFacts => ('facts' in request ? request.facts : request.data);
   let call: BrokerCall | undefined;
   if (delegation) {
     const links = linkFromTraceparent(delegation.traceparent);
-    call = { attributes: { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops }, ...(links.length ? { links } : {}) };
+    call = {
+      attributes: { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops },
+      ...(links.length ? { links } : {}),
+    };
   }
 
   // MSAL's OBO request takes no client assertion of its own: the agent's client sends the T1 the
   // broker got for this request (leg-1 failures are thrown before this call, never retried here).
   const exchange: Exchange = {
-    send: ({ msal, claims }) => msal.acquireTokenOnBehalfOf({ oboAssertion: userAssertion, scopes: [...scopes], skipCache: true, ...(claims ? { claims } : {}) }),
+    send: ({ msal, claims }) =>
+      msal.acquireTokenOnBehalfOf({
+        oboAssertion: userAssertion,
+        scopes: [...scopes],
+        skipCache: true,
+        ...(claims ? { claims } : {}),
+      }),
     verify: (issued) => {
       if (issued.meta.subject?.toLowerCase() !== user().oid.toLowerCase()) {
-        throw new OAuthError('AGENTID_TOKEN_ENDPOINT', 'The on-behalf-of token names another subject than the user; it was discarded');
+        throw new OAuthError(
+          'AGENTID_TOKEN_ENDPOINT',
+          'The on-behalf-of token names another subject than the user; it was discarded',
+        );
       }
     },
   };
@@ -268,6 +323,13 @@ function exchange(agent: Agent, userAssertion: string, scopes: readonly string[]
  * const client = new SecretClient(vaultUrl, credential);
  * ```
  */
-export function oboTokenCredential(agent: Agent, userAssertion: string, options: Omit<OnBehalfOfOptions, 'forceRefresh' | 'claims' | 'signal'> = {}): AgentTokenCredential {
-  return createTokenCredential((scopes, o) => onBehalfOf(agent, userAssertion, scopes, { ...options, ...o }), { tenantId: agent.tenantId });
+export function oboTokenCredential(
+  agent: Agent,
+  userAssertion: string,
+  options: Omit<OnBehalfOfOptions, 'forceRefresh' | 'claims' | 'signal'> = {},
+): AgentTokenCredential {
+  return createTokenCredential(
+    (scopes, o) => onBehalfOf(agent, userAssertion, scopes, { ...options, ...o }),
+    { tenantId: agent.tenantId },
+  );
 }

@@ -27,6 +27,13 @@ export function currentTraceparent(): string | undefined {
 export function linkFromTraceparent(traceparent: string | undefined): Link[] {
   const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
   if (!m) return [];
-  const spanContext: SpanContext = { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true };
-  return isSpanContextValid(spanContext) ? [{ context: spanContext, attributes: { 'agentid.link': 'upstream-agent' } }] : [];
+  const spanContext: SpanContext = {
+    traceId: m[1]!,
+    spanId: m[2]!,
+    traceFlags: parseInt(m[3]!, 16),
+    isRemote: true,
+  };
+  return isSpanContextValid(spanContext)
+    ? [{ context: spanContext, attributes: { 'agentid.link': 'upstream-agent' } }]
+    : [];
 }

@@ -14,13 +14,23 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
  * ```
  */
 export function parseAuthorizationHeader(header: string | readonly string[] | undefined | null): string {
-  if (header === undefined || header === null || header === '') throw new TokenValidationError('AGENTID_UNAUTHENTICATED', 'No Authorization header: a bearer token is required');
+  if (header === undefined || header === null || header === '')
+    throw new TokenValidationError(
+      'AGENTID_UNAUTHENTICATED',
+      'No Authorization header: a bearer token is required',
+    );
   if (Array.isArray(header)) {
-    if (header.length !== 1) throw new TokenValidationError('AGENTID_UNAUTHENTICATED', 'More than one Authorization header');
+    if (header.length !== 1)
+      throw new TokenValidationError('AGENTID_UNAUTHENTICATED', 'More than one Authorization header');
     return parseAuthorizationHeader(header[0]);
   }
-  if (typeof header !== 'string') throw new TokenValidationError('AGENTID_UNAUTHENTICATED', 'The Authorization header is not a string');
-  if (header.length > MAX_TOKEN_LENGTH + 16) throw new TokenValidationError('AGENTID_UNAUTHENTICATED', `The Authorization header is longer than ${MAX_TOKEN_LENGTH} characters`);
+  if (typeof header !== 'string')
+    throw new TokenValidationError('AGENTID_UNAUTHENTICATED', 'The Authorization header is not a string');
+  if (header.length > MAX_TOKEN_LENGTH + 16)
+    throw new TokenValidationError(
+      'AGENTID_UNAUTHENTICATED',
+      `The Authorization header is longer than ${MAX_TOKEN_LENGTH} characters`,
+    );
   // A comma means several values were folded into one header.
   const m = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(header);
   if (!m?.[1]) {
@@ -42,7 +52,10 @@ export function parseAuthorizationHeader(header: string | readonly string[] | un
  * const token = parseAuthorizationHeader(authorizationHeaderOf(req)); // throws on duplicates
  * ```
  */
-export function authorizationHeaderOf(req: { headers: { authorization?: string | undefined }; rawHeaders?: readonly string[] }): string | string[] | undefined {
+export function authorizationHeaderOf(req: {
+  headers: { authorization?: string | undefined };
+  rawHeaders?: readonly string[];
+}): string | string[] | undefined {
   const raw = req.rawHeaders;
   if (!Array.isArray(raw)) return req.headers.authorization;
   let first = -1;

@@ -33,12 +33,20 @@ function createKeySource(url: string, o: ResolvedOptions): KeySource {
   let failure: unknown;
   let pending: Promise<void> | undefined;
   let generation = 0;
-  const failed = (cause: unknown): TokenValidationError => new TokenValidationError('AGENTID_JWKS', 'Could not fetch the signing keys of the token issuer', { cause });
+  const failed = (cause: unknown): TokenValidationError =>
+    new TokenValidationError('AGENTID_JWKS', 'Could not fetch the signing keys of the token issuer', {
+      cause,
+    });
 
   async function fetchKeys(): Promise<void> {
     let json: JSONWebKeySet;
     try {
-      const res = await o.fetch(url, { method: 'GET', redirect: 'manual', headers: { accept: 'application/json, application/jwk-set+json' }, signal: AbortSignal.timeout(o.timeoutMs) });
+      const res = await o.fetch(url, {
+        method: 'GET',
+        redirect: 'manual',
+        headers: { accept: 'application/json, application/jwk-set+json' },
+        signal: AbortSignal.timeout(o.timeoutMs),
+      });
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
         throw new Error(`The JWKS endpoint answered HTTP ${res.status}`);
@@ -47,7 +55,9 @@ function createKeySource(url: string, o: ResolvedOptions): KeySource {
       if (text.length > MAX_JWKS_BYTES) throw new Error('The JWKS response is too large');
       json = JSON.parse(text) as JSONWebKeySet;
       const next = createLocalJWKSet(json);
-      const nextKids = new Set((json.keys ?? []).map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+      const nextKids = new Set(
+        (json.keys ?? []).map((k) => k.kid).filter((k): k is string => typeof k === 'string'),
+      );
       if (nextKids.size !== kids.size || [...nextKids].some((k) => !kids.has(k))) generation++;
       local = next;
       kids = nextKids;
@@ -62,7 +72,8 @@ function createKeySource(url: string, o: ResolvedOptions): KeySource {
 
   const load = (): Promise<void> => {
     if (pending) return pending;
-    if (failure !== undefined && o.now() - failedAt < o.failureCacheMs) return Promise.reject(failed(failure));
+    if (failure !== undefined && o.now() - failedAt < o.failureCacheMs)
+      return Promise.reject(failed(failure));
     const p = fetchKeys().finally(() => {
       if (pending === p) pending = undefined;
     });
@@ -76,7 +87,8 @@ function createKeySource(url: string, o: ResolvedOptions): KeySource {
       return await local!(header, token);
     } catch (e) {
       // A kid not seen yet (a rotation): reload once per cooldown, then answer from the new set.
-      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || o.now() - loadedAt < o.cooldownMs) throw e;
+      if ((e as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || o.now() - loadedAt < o.cooldownMs)
+        throw e;
       await load();
       return local!(header, token);
     }
@@ -89,7 +101,8 @@ function createKeySource(url: string, o: ResolvedOptions): KeySource {
     },
     has: (kid) => kids.has(kid),
     refreshIfStale(now) {
-      if (pending === undefined && local !== undefined && now - loadedAt >= o.cacheMaxAgeMs) load().catch(() => undefined);
+      if (pending === undefined && local !== undefined && now - loadedAt >= o.cacheMaxAgeMs)
+        load().catch(() => undefined);
     },
   };
 }

@@ -99,7 +99,8 @@ export interface ResolvedOptions {
 const fail = (option: string, must: string): never => {
   throw new ConfigurationError(`createTokenValidator: ${option} ${must}`);
 };
-const nonEmptyStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
+const nonEmptyStrings = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
 const positive = (name: string, v: number | undefined, dflt: number): number => {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(name, 'must be a non-negative number');
@@ -110,18 +111,29 @@ const positive = (name: string, v: number | undefined, dflt: number): number => 
 export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
   if (!o || typeof o !== 'object') fail('options', 'are required');
   if (typeof o.tenantId !== 'string' || o.tenantId === '') fail('tenantId', 'must be a tenant id');
-  if (!nonEmptyStrings(o.audiences) || o.audiences.length === 0) fail('audiences', 'must list at least one audience');
+  if (!nonEmptyStrings(o.audiences) || o.audiences.length === 0)
+    fail('audiences', 'must list at least one audience');
   const authorityHost = (o.authorityHost ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(authorityHost)) fail('authorityHost', 'must be an http(s) URL');
-  if (o.allowedTenants !== undefined && o.allowedTenants !== '*' && !nonEmptyStrings(o.allowedTenants)) fail('allowedTenants', "must be a list of tenant ids or '*'");
-  if (o.requiredScopes !== undefined && !nonEmptyStrings(o.requiredScopes)) fail('requiredScopes', 'must be a list of scope names');
-  if (o.requiredRoles !== undefined && !nonEmptyStrings(o.requiredRoles)) fail('requiredRoles', 'must be a list of role names');
+  if (o.allowedTenants !== undefined && o.allowedTenants !== '*' && !nonEmptyStrings(o.allowedTenants))
+    fail('allowedTenants', "must be a list of tenant ids or '*'");
+  if (o.requiredScopes !== undefined && !nonEmptyStrings(o.requiredScopes))
+    fail('requiredScopes', 'must be a list of scope names');
+  if (o.requiredRoles !== undefined && !nonEmptyStrings(o.requiredRoles))
+    fail('requiredRoles', 'must be a list of role names');
   const algorithms = [...(o.allowedAlgorithms ?? DEFAULT_ALGORITHMS)];
-  if (!nonEmptyStrings(algorithms) || algorithms.length === 0) fail('allowedAlgorithms', 'must list at least one algorithm');
-  for (const a of algorithms) if (!ASYMMETRIC.test(a)) fail('allowedAlgorithms', `may not include '${a}': only asymmetric algorithms are safe for tokens verified with public keys`);
+  if (!nonEmptyStrings(algorithms) || algorithms.length === 0)
+    fail('allowedAlgorithms', 'must list at least one algorithm');
+  for (const a of algorithms)
+    if (!ASYMMETRIC.test(a))
+      fail(
+        'allowedAlgorithms',
+        `may not include '${a}': only asymmetric algorithms are safe for tokens verified with public keys`,
+      );
   const fetchImpl = o.jwks?.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') fail('jwks.fetch', 'must be a fetch function');
-  if (o.jwks?.uri !== undefined && typeof o.jwks.uri !== 'function') fail('jwks.uri', 'must be a function of the tenant id');
+  if (o.jwks?.uri !== undefined && typeof o.jwks.uri !== 'function')
+    fail('jwks.uri', 'must be a function of the tenant id');
   const clock = o.clock ?? { now: () => Date.now() };
   if (typeof clock.now !== 'function') fail('clock', 'must have now()');
   const allowed = o.allowedTenants ?? [o.tenantId];
@@ -144,6 +156,7 @@ export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
     jwksUri: o.jwks?.uri ?? (() => `${authorityHost}/${o.tenantId}/discovery/v2.0/keys`),
     jwksUriPerTenant: o.jwks?.uri !== undefined,
     now: () => clock.now(),
-    resultCacheEntries: o.resultCache === false ? 0 : positive('resultCache.maxEntries', o.resultCache?.maxEntries, 10_000),
+    resultCacheEntries:
+      o.resultCache === false ? 0 : positive('resultCache.maxEntries', o.resultCache?.maxEntries, 10_000),
   };
 }

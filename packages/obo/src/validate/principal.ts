@@ -55,8 +55,11 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 /** Builds a frozen principal from verified claims. @internal */
 export function toPrincipal(claims: Record<string, unknown>, oid: string, tid: string): Principal {
   const scopes = typeof claims.scp === 'string' ? claims.scp.split(' ').filter(Boolean) : [];
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-  const idtyp = claims.idtyp === 'app' || claims.idtyp === 'user' ? claims.idtyp : scopes.length > 0 ? 'user' : 'app';
+  const roles = Array.isArray(claims.roles)
+    ? claims.roles.filter((r): r is string => typeof r === 'string')
+    : [];
+  const idtyp =
+    claims.idtyp === 'app' || claims.idtyp === 'user' ? claims.idtyp : scopes.length > 0 ? 'user' : 'app';
   const azp = str(claims.azp) ?? str(claims.appid);
   const upn = str(claims.upn) ?? str(claims.preferred_username);
   const name = str(claims.name);

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from './principal.js';
 import { createResultCache, type ValidatedEntry } from './result-cache.js';
 
-const entry = (token: string): ValidatedEntry => ({ token, principal: { oid: token.slice(0, 8) } as Principal, expMs: Infinity, nbfMs: -Infinity, scopes: new Set(), roles: new Set() });
+const entry = (token: string): ValidatedEntry => ({
+  token,
+  principal: { oid: token.slice(0, 8) } as Principal,
+  expMs: Infinity,
+  nbfMs: -Infinity,
+  scopes: new Set(),
+  roles: new Set(),
+});
 const tok = (payload: string, sig = 's'.repeat(342)) => `eyJhbGciOiJSUzI1NiJ9.${payload}.${sig}`;
 
 describe('createResultCache', () => {

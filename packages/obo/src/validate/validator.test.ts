@@ -6,7 +6,12 @@ import fc from 'fast-check';
 import { exportJWK, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badTokenCases } from '../../../../test/support/attacks.js';
-import { createTokenValidator, parseAuthorizationHeader, validatorForBlueprint, type TokenValidator } from '../index.js';
+import {
+  createTokenValidator,
+  parseAuthorizationHeader,
+  validatorForBlueprint,
+  type TokenValidator,
+} from '../index.js';
 
 const O = DEMO.blueprints.orchestrator;
 const SCOPE = `api://${O.appId}/access_agent`;
@@ -20,12 +25,26 @@ beforeAll(async () => {
     if (String(url).includes('/discovery/v2.0/keys')) jwksCalls++;
     return emu.fetch(url, init);
   };
-  validator = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId, `api://${O.appId}`], authorityHost: emu.baseUrl, jwks: { fetch: countingFetch, cooldownMs: 0 } });
+  validator = createTokenValidator({
+    tenantId: DEMO.tenantId,
+    audiences: [O.appId, `api://${O.appId}`],
+    authorityHost: emu.baseUrl,
+    jwks: { fetch: countingFetch, cooldownMs: 0 },
+  });
 });
 afterAll(() => emu.close());
 
-const userToken = (extra: Record<string, unknown> = {}, o: { lifetimeSec?: number; user?: string; scopes?: string[] } = {}) =>
-  emu.issueUserToken({ user: o.user ?? DEMO.users.alice.upn, clientId: DEMO.chatApp.appId, scopes: o.scopes ?? [SCOPE], extraClaims: extra, ...(o.lifetimeSec ? { lifetimeSec: o.lifetimeSec } : {}) });
+const userToken = (
+  extra: Record<string, unknown> = {},
+  o: { lifetimeSec?: number; user?: string; scopes?: string[] } = {},
+) =>
+  emu.issueUserToken({
+    user: o.user ?? DEMO.users.alice.upn,
+    clientId: DEMO.chatApp.appId,
+    scopes: o.scopes ?? [SCOPE],
+    extraClaims: extra,
+    ...(o.lifetimeSec ? { lifetimeSec: o.lifetimeSec } : {}),
+  });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -67,7 +86,10 @@ describe('createTokenValidator', () => {
   });
 
   it('rejects every bad token with its code', async () => {
-    const cases = [...(await badTokenCases(emu, O.appId, SCOPE)), ['empty', '', 'AGENTID_UNAUTHENTICATED'] as const];
+    const cases = [
+      ...(await badTokenCases(emu, O.appId, SCOPE)),
+      ['empty', '', 'AGENTID_UNAUTHENTICATED'] as const,
+    ];
     for (const [name, token, code] of cases) {
       expect(await codeOf(validator.validate(token)), name).toBe(code);
     }
@@ -89,15 +111,27 @@ describe('createTokenValidator', () => {
   });
 
   it('answers AGENTID_JWKS when the keys cannot be fetched, and honours the cooldown for unknown kids', async () => {
-    const failing = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { fetch: async () => new Response('nope', { status: 503 }) } });
+    const failing = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      jwks: { fetch: async () => new Response('nope', { status: 503 }) },
+    });
     expect(await codeOf(failing.validate(await userToken()))).toBe('AGENTID_JWKS');
     let calls = 0;
-    const slow = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { cooldownMs: 60_000, fetch: (u, i) => (calls++, emu.fetch(u, i)) } });
+    const slow = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      jwks: { cooldownMs: 60_000, fetch: (u, i) => (calls++, emu.fetch(u, i)) },
+    });
     await slow.validate(await userToken());
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const k = await importJWK(await exportJWK(privateKey), 'RS256');
     for (let i = 0; i < 5; i++) {
-      const t = await new SignJWT({ tid: DEMO.tenantId, oid: 'x' }).setProtectedHeader({ alg: 'RS256', kid: `attacker-${i}` }).sign(k);
+      const t = await new SignJWT({ tid: DEMO.tenantId, oid: 'x' })
+        .setProtectedHeader({ alg: 'RS256', kid: `attacker-${i}` })
+        .sign(k);
       expect(await codeOf(slow.validate(t))).toBe('AGENTID_TOKEN_SIGNATURE');
     }
     expect(calls).toBe(1); // unknown kids inside the cooldown cause no refetch storm
@@ -105,7 +139,13 @@ describe('createTokenValidator', () => {
 
   it('remembers a validated token until it expires, and re-checks scopes and expiry on every hit', async () => {
     let now = Date.now();
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, clock: { now: () => now }, jwks: { fetch: emu.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      clock: { now: () => now },
+      jwks: { fetch: emu.fetch },
+    });
     const t = await userToken();
     const first = await v.validate(t);
     expect(await v.validate(t)).toBe(first);
@@ -116,7 +156,13 @@ describe('createTokenValidator', () => {
 
   it('re-checks nbf on every hit: a cached token is refused when the clock is before its validity', async () => {
     let now = Date.now();
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, clock: { now: () => now }, jwks: { fetch: emu.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      clock: { now: () => now },
+      jwks: { fetch: emu.fetch },
+    });
     const t = await userToken();
     await v.validate(t);
     now -= 3600_000; // an injected clock set back an hour (more than the 300 s skew)
@@ -126,7 +172,12 @@ describe('createTokenValidator', () => {
   });
 
   it('serves a cached result only for the identical token: a token sharing its signature but not its payload is verified and refused', async () => {
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { fetch: emu.fetch } });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      jwks: { fetch: emu.fetch },
+    });
     const t = await userToken();
     const first = await v.validate(t);
     const [h, p, s] = t.split('.') as [string, string, string];
@@ -143,19 +194,31 @@ describe('createTokenValidator', () => {
   });
 
   it('re-checks the per-call scopes and roles on every hit, case-insensitively', async () => {
-    const v = createTokenValidator({ tenantId: DEMO.tenantId, audiences: [O.appId], authorityHost: emu.baseUrl, jwks: { fetch: emu.fetch }, requiredScopes: ['ACCESS_AGENT'] });
+    const v = createTokenValidator({
+      tenantId: DEMO.tenantId,
+      audiences: [O.appId],
+      authorityHost: emu.baseUrl,
+      jwks: { fetch: emu.fetch },
+      requiredScopes: ['ACCESS_AGENT'],
+    });
     const t = await userToken();
     expect((await v.validate(t)).scopes).toEqual(['access_agent']);
     expect((await v.validate(t)).oid).toBe(DEMO.users.alice.id);
     expect(await codeOf(v.validate(t, { requiredScopes: ['Mail.Send'] }))).toBe('AGENTID_INSUFFICIENT_SCOPE');
-    expect((await v.validate(t, { requiredScopes: ['Mail.Send', 'Access_Agent'] })).oid).toBe(DEMO.users.alice.id);
+    expect((await v.validate(t, { requiredScopes: ['Mail.Send', 'Access_Agent'] })).oid).toBe(
+      DEMO.users.alice.id,
+    );
     expect((await v.validate(t, { requiredScopes: [] })).oid).toBe(DEMO.users.alice.id);
   });
 
   it('refuses unsafe options up front', () => {
     expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: [] })).toThrow(/audiences/);
-    expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['HS256'] })).toThrow(/HS256/);
-    expect(() => createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['none'] })).toThrow(/none/);
+    expect(() =>
+      createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['HS256'] }),
+    ).toThrow(/HS256/);
+    expect(() =>
+      createTokenValidator({ tenantId: DEMO.tenantId, audiences: ['x'], allowedAlgorithms: ['none'] }),
+    ).toThrow(/none/);
     expect(() => createTokenValidator({ tenantId: '', audiences: ['x'] })).toThrow(/tenantId/);
   });
 
@@ -173,10 +236,16 @@ describe('createTokenValidator', () => {
 
   it('survives fuzzed token strings without crashing (typed errors only)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.stringMatching(/^[A-Za-z0-9_-]{0,40}\.[A-Za-z0-9_-]{0,80}\.[A-Za-z0-9_-]{0,40}$/)), async (s) => {
-        const code = await codeOf(validator.validate(s));
-        expect(code).toMatch(/^AGENTID_/);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.stringMatching(/^[A-Za-z0-9_-]{0,40}\.[A-Za-z0-9_-]{0,80}\.[A-Za-z0-9_-]{0,40}$/),
+        ),
+        async (s) => {
+          const code = await codeOf(validator.validate(s));
+          expect(code).toMatch(/^AGENTID_/);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -187,8 +256,21 @@ describe('parseAuthorizationHeader', () => {
     expect(parseAuthorizationHeader('Bearer abc.def.ghi')).toBe('abc.def.ghi');
     expect(parseAuthorizationHeader('bearer abc.def.ghi')).toBe('abc.def.ghi');
     expect(parseAuthorizationHeader(['Bearer abc.def.ghi'])).toBe('abc.def.ghi');
-    for (const bad of [undefined, '', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'Bearer a,Bearer b', ['Bearer a', 'Bearer b'], `Bearer ${'a'.repeat(20_000)}`, 'Bearer <script>']) {
-      expect(() => parseAuthorizationHeader(bad as string), JSON.stringify(bad)?.slice(0, 40)).toThrow(expect.objectContaining({ code: 'AGENTID_UNAUTHENTICATED' }));
+    for (const bad of [
+      undefined,
+      '',
+      'Basic dXNlcjpwYXNz',
+      'Bearer',
+      'Bearer ',
+      'Bearer a b',
+      'Bearer a,Bearer b',
+      ['Bearer a', 'Bearer b'],
+      `Bearer ${'a'.repeat(20_000)}`,
+      'Bearer <script>',
+    ]) {
+      expect(() => parseAuthorizationHeader(bad as string), JSON.stringify(bad)?.slice(0, 40)).toThrow(
+        expect.objectContaining({ code: 'AGENTID_UNAUTHENTICATED' }),
+      );
     }
     fc.assert(
       fc.property(fc.string(), (s) => {

@@ -37,7 +37,8 @@ export interface TokenValidator {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const invalid = (code: TokenValidationErrorCode, message: string, cause?: unknown): TokenValidationError => new TokenValidationError(code, message, cause === undefined ? {} : { cause });
+const invalid = (code: TokenValidationErrorCode, message: string, cause?: unknown): TokenValidationError =>
+  new TokenValidationError(code, message, cause === undefined ? {} : { cause });
 
 /** Maps jose's failures to our codes; messages name the claim, never the token. */
 function fromJose(e: unknown): TokenValidationError {
@@ -53,9 +54,15 @@ function fromJose(e: unknown): TokenValidationError {
           `The token's ${err.claim} claim ${err.reason === 'missing' ? 'is missing' : 'is in the future'}`,
           e,
         );
-      if (err.claim === 'iss') return invalid('AGENTID_TOKEN_ISSUER', 'The token issuer is not the expected one for its tenant', e);
-      if (err.claim === 'aud') return invalid('AGENTID_TOKEN_AUDIENCE', 'The token audience is not this service', e);
-      return invalid('AGENTID_TOKEN_CLAIMS', `The token's ${err.claim ?? 'claims'} claim is invalid (${err.reason ?? 'check failed'})`, e);
+      if (err.claim === 'iss')
+        return invalid('AGENTID_TOKEN_ISSUER', 'The token issuer is not the expected one for its tenant', e);
+      if (err.claim === 'aud')
+        return invalid('AGENTID_TOKEN_AUDIENCE', 'The token audience is not this service', e);
+      return invalid(
+        'AGENTID_TOKEN_CLAIMS',
+        `The token's ${err.claim ?? 'claims'} claim is invalid (${err.reason ?? 'check failed'})`,
+        e,
+      );
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
     case 'ERR_JOSE_NOT_SUPPORTED':
       return invalid('AGENTID_TOKEN_ALGORITHM', 'The token algorithm is not allowed', e);
@@ -73,7 +80,11 @@ function fromJose(e: unknown): TokenValidationError {
 }
 
 // `have` is lower-cased once per validated token; `want` is lower-cased up front for the defaults.
-const anyOf = (have: ReadonlySet<string>, want: readonly string[], wantLower?: readonly string[]): boolean => {
+const anyOf = (
+  have: ReadonlySet<string>,
+  want: readonly string[],
+  wantLower?: readonly string[],
+): boolean => {
   if (wantLower) {
     for (const w of wantLower) if (have.has(w)) return true;
     return false;
@@ -125,22 +136,37 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const rolesLower = call.requiredRoles ? undefined : defaultRolesLower;
     if (principal.idtyp === 'app' || principal.scopes.length === 0) {
       if (rolesWanted && rolesWanted.length > 0) {
-        if (!anyOf(e.roles, rolesWanted, rolesLower)) throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The app token has none of the required roles: ${rolesWanted.join(', ')}`);
+        if (!anyOf(e.roles, rolesWanted, rolesLower))
+          throw invalid(
+            'AGENTID_INSUFFICIENT_SCOPE',
+            `The app token has none of the required roles: ${rolesWanted.join(', ')}`,
+          );
       } else if (scopesWanted.length > 0) {
-        throw invalid('AGENTID_INSUFFICIENT_SCOPE', `An app-only token cannot carry the required scope ${scopesWanted.join(' or ')}`);
+        throw invalid(
+          'AGENTID_INSUFFICIENT_SCOPE',
+          `An app-only token cannot carry the required scope ${scopesWanted.join(' or ')}`,
+        );
       } else if (e.roles.size === 0) {
         // No particular scope or role asked for is not "anything goes": the token must still grant something of this API.
-        throw invalid('AGENTID_INSUFFICIENT_SCOPE', 'The token carries neither a delegated scope nor an app role of this API');
+        throw invalid(
+          'AGENTID_INSUFFICIENT_SCOPE',
+          'The token carries neither a delegated scope nor an app role of this API',
+        );
       }
     } else if (scopesWanted.length > 0 && !anyOf(e.scopes, scopesWanted, scopesLower)) {
-      throw invalid('AGENTID_INSUFFICIENT_SCOPE', `The token has none of the required scopes: ${scopesWanted.join(', ')}`);
+      throw invalid(
+        'AGENTID_INSUFFICIENT_SCOPE',
+        `The token has none of the required scopes: ${scopesWanted.join(', ')}`,
+      );
     }
     return principal;
   }
 
   async function validate(token: string, call: ValidateOptions = NO_OPTIONS): Promise<Principal> {
-    if (typeof token !== 'string' || token === '') throw invalid('AGENTID_UNAUTHENTICATED', 'No token was presented');
-    if (token.length > MAX_TOKEN_LENGTH) throw invalid('AGENTID_TOKEN_MALFORMED', `The token is longer than ${MAX_TOKEN_LENGTH} characters`);
+    if (typeof token !== 'string' || token === '')
+      throw invalid('AGENTID_UNAUTHENTICATED', 'No token was presented');
+    if (token.length > MAX_TOKEN_LENGTH)
+      throw invalid('AGENTID_TOKEN_MALFORMED', `The token is longer than ${MAX_TOKEN_LENGTH} characters`);
     const cached = results?.get(token);
     if (cached) {
       // The signature, issuer, audience and tenant were checked for this exact token; its time
@@ -151,7 +177,8 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
       // Expired, or its key was withdrawn: verified afresh below (a token not yet valid stays).
       if (!live || cached.nbfMs - skewMs <= now) results!.delete(token);
     }
-    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw invalid('AGENTID_TOKEN_MALFORMED', 'The token is not a compact JWS (three base64url segments)');
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
+      throw invalid('AGENTID_TOKEN_MALFORMED', 'The token is not a compact JWS (three base64url segments)');
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: Record<string, unknown>;
     try {
@@ -161,11 +188,15 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
       throw invalid('AGENTID_TOKEN_MALFORMED', 'The token header or payload is not base64url JSON', e);
     }
     const alg = typeof header.alg === 'string' ? header.alg : '';
-    if (!allowedAlgs.has(alg)) throw invalid('AGENTID_TOKEN_ALGORITHM', `The token algorithm '${alg.slice(0, 16)}' is not allowed`);
-    if (typeof header.kid !== 'string' || header.kid === '') throw invalid('AGENTID_TOKEN_SIGNATURE', 'The token header has no kid');
+    if (!allowedAlgs.has(alg))
+      throw invalid('AGENTID_TOKEN_ALGORITHM', `The token algorithm '${alg.slice(0, 16)}' is not allowed`);
+    if (typeof header.kid !== 'string' || header.kid === '')
+      throw invalid('AGENTID_TOKEN_SIGNATURE', 'The token header has no kid');
     const tid = unverified.tid;
-    if (typeof tid !== 'string' || !GUID.test(tid)) throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no tenant (tid) claim');
-    if (o.allowedTenants !== '*' && !o.allowedTenants.has(tid.toLowerCase())) throw invalid('AGENTID_TOKEN_TENANT', `Tenant ${tid} is not allowed`);
+    if (typeof tid !== 'string' || !GUID.test(tid))
+      throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no tenant (tid) claim');
+    if (o.allowedTenants !== '*' && !o.allowedTenants.has(tid.toLowerCase()))
+      throw invalid('AGENTID_TOKEN_TENANT', `Tenant ${tid} is not allowed`);
     let claims: Record<string, unknown>;
     const keys = jwks(tid);
     const keysGeneration = keys.generation;
@@ -185,13 +216,18 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const exp = Number(claims.exp);
     const iat = Number(claims.iat);
     // jose checks iat only against a maximum age: a token issued in the future would also escape maxTokenLifetimeSec.
-    if (!Number.isFinite(iat) || iat * 1000 - skewMs > o.now()) throw invalid('AGENTID_TOKEN_NOT_YET_VALID', "The token's iat claim is in the future");
+    if (!Number.isFinite(iat) || iat * 1000 - skewMs > o.now())
+      throw invalid('AGENTID_TOKEN_NOT_YET_VALID', "The token's iat claim is in the future");
     const start = Number(claims.nbf ?? claims.iat);
     if (Number.isFinite(start) && exp - Math.min(start, Number(claims.iat)) > o.maxLifetimeSec) {
-      throw invalid('AGENTID_TOKEN_TOO_LONG_LIVED', `The token lives longer than the accepted ${o.maxLifetimeSec} s`);
+      throw invalid(
+        'AGENTID_TOKEN_TOO_LONG_LIVED',
+        `The token lives longer than the accepted ${o.maxLifetimeSec} s`,
+      );
     }
     const oid = claims.oid;
-    if (typeof oid !== 'string' || oid === '') throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no object id (oid) claim');
+    if (typeof oid !== 'string' || oid === '')
+      throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no object id (oid) claim');
     const principal = toPrincipal(claims, oid, tid);
     const entry: ValidatedEntry = {
       token,
@@ -222,7 +258,10 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
  * const principal = await validator.validate(token); // requires the access_agent scope
  * ```
  */
-export function validatorForBlueprint(blueprint: Blueprint, options: Partial<ValidatorOptions> = {}): TokenValidator {
+export function validatorForBlueprint(
+  blueprint: Blueprint,
+  options: Partial<ValidatorOptions> = {},
+): TokenValidator {
   const services = servicesOf(blueprint);
   return createTokenValidator({
     tenantId: blueprint.tenantId,
