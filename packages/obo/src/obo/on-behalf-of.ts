@@ -19,6 +19,8 @@ import {
   createMemo,
   createTokenCredential,
   type Exchange,
+  type SendContext,
+  type TokenAcquisition,
   hashAssertion,
   type Memo,
   type PreparedRequest,
@@ -197,6 +199,40 @@ const requestFor = (
   return prepared;
 };
 
+const userOf = (request: Request): AssertionFacts => ('facts' in request ? request.facts : request.data);
+
+/**
+ * The on-behalf-of request of one call. MSAL's OBO request takes no client assertion of its own:
+ * the agent's client sends the T1 the broker got for this request (leg-1 failures are thrown
+ * before `send`, never retried here). A class, not a literal of closures: a warm hit, which never
+ * calls it, then allocates one small object.
+ */
+class OboExchange implements Exchange {
+  constructor(
+    private readonly assertion: string,
+    private readonly scopes: readonly string[],
+    private readonly request: Request,
+  ) {}
+
+  send({ msal, claims }: SendContext) {
+    return msal.acquireTokenOnBehalfOf({
+      oboAssertion: this.assertion,
+      scopes: [...this.scopes],
+      skipCache: true,
+      ...(claims ? { claims } : {}),
+    });
+  }
+
+  verify(issued: TokenAcquisition): void {
+    if (issued.meta.subject?.toLowerCase() !== userOf(this.request).oid.toLowerCase()) {
+      throw new OAuthError(
+        'AGENTID_TOKEN_ENDPOINT',
+        'The on-behalf-of token names another subject than the user; it was discarded',
+      );
+    }
+  }
+}
+
 /**
  * Agent on-behalf-of: exchanges the user's token (addressed to the agent's blueprint) for a token
  * to `scopes`, as the agent identity, with T1 as its client assertion. Cached per agent, user
@@ -252,7 +288,7 @@ function exchange(
     : undefined;
   const request = requestFor(memoOf(broker.services), userAssertion, principal, broker, scopes, label);
   // The user, read only when needed (a miss, an audit): on a hit the request is enough.
-  const user = (): AssertionFacts => ('facts' in request ? request.facts : request.data);
+  const user = (): AssertionFacts => userOf(request);
   let call: BrokerCall | undefined;
   if (delegation) {
     const links = linkFromTraceparent(delegation.traceparent);
@@ -262,25 +298,8 @@ function exchange(
     };
   }
 
-  // MSAL's OBO request takes no client assertion of its own: the agent's client sends the T1 the
-  // broker got for this request (leg-1 failures are thrown before this call, never retried here).
-  const exchange: Exchange = {
-    send: ({ msal, claims }) =>
-      msal.acquireTokenOnBehalfOf({
-        oboAssertion: userAssertion,
-        scopes: [...scopes],
-        skipCache: true,
-        ...(claims ? { claims } : {}),
-      }),
-    verify: (issued) => {
-      if (issued.meta.subject?.toLowerCase() !== user().oid.toLowerCase()) {
-        throw new OAuthError(
-          'AGENTID_TOKEN_ENDPOINT',
-          'The on-behalf-of token names another subject than the user; it was discarded',
-        );
-      }
-    },
-  };
+  // One object per call (a warm hit allocates nothing else here): its methods run only on a miss.
+  const exchange = new OboExchange(userAssertion, scopes, request);
   // The broker reads only forceRefresh, claims and signal: principal, delegation and audit are ours.
   const token = broker.acquire(request, exchange, options, call);
   if (audit === undefined) return token;
