@@ -45,8 +45,8 @@ declare global {
  */
 export type AgentIdMiddlewareOptions = AgentToolkitOptions | { toolkit: AgentToolkit };
 
-const toolkitOf = (o: AgentIdMiddlewareOptions): AgentToolkit =>
-  'toolkit' in o ? o.toolkit : createAgentToolkit(o);
+const toolkitOf = (options: AgentIdMiddlewareOptions): AgentToolkit =>
+  'toolkit' in options ? options.toolkit : createAgentToolkit(options);
 
 function send(res: Response, error: unknown, realm: string): void {
   const r = toErrorResponse(error, realm);

@@ -54,7 +54,7 @@ export interface AgentUserInfo {
  */
 export interface Provisioner {
   /** Creates an agent identity under the blueprint, with sponsors. */
-  createAgentIdentity(o: {
+  createAgentIdentity(request: {
     displayName: string;
     sponsors: readonly string[];
     owners?: readonly string[];
@@ -62,7 +62,7 @@ export interface Provisioner {
   /** Deletes an agent identity (and its cached tokens). */
   deleteAgentIdentity(id: string): Promise<void>;
   /** One agent user per agent identity: a second one fails with `AGENTID_AGENT_USER_EXISTS`. */
-  createAgentUser(o: {
+  createAgentUser(request: {
     agentIdentityId: string;
     userPrincipalName: string;
     displayName: string;
@@ -140,17 +140,17 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
   };
 
   return Object.freeze({
-    async createAgentIdentity(o: {
+    async createAgentIdentity(request: {
       displayName: string;
       sponsors: readonly string[];
       owners?: readonly string[];
     }) {
-      if (!o || typeof o.displayName !== 'string' || o.displayName.trim() === '')
+      if (!request || typeof request.displayName !== 'string' || request.displayName.trim() === '')
         throw new ConfigurationError('createAgentIdentity: displayName is required');
-      const sponsors = checkIds('createAgentIdentity: sponsors', o.sponsors, 1);
-      const owners = o.owners ? checkIds('createAgentIdentity: owners', o.owners, 0) : [];
+      const sponsors = checkIds('createAgentIdentity: sponsors', request.sponsors, 1);
+      const owners = request.owners ? checkIds('createAgentIdentity: owners', request.owners, 0) : [];
       const r = await call('POST', '/beta/serviceprincipals/Microsoft.Graph.AgentIdentity', {
-        displayName: o.displayName,
+        displayName: request.displayName,
         agentIdentityBlueprintId: blueprint.clientId,
         'sponsors@odata.bind': sponsors.map((id) => `https://graph.microsoft.com/v1.0/users/${id}`),
         ...(owners.length
@@ -163,24 +163,28 @@ export function createProvisioner(blueprint: Blueprint, options: ProvisionerOpti
       await call('DELETE', `/beta/serviceprincipals/${checkId('deleteAgentIdentity', id)}`);
       await blueprint.invalidate({ agent: id });
     },
-    async createAgentUser(o: {
+    async createAgentUser(request: {
       agentIdentityId: string;
       userPrincipalName: string;
       displayName: string;
       mailNickname?: string;
     }) {
-      if (!o || typeof o.userPrincipalName !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(o.userPrincipalName))
+      if (
+        !request ||
+        typeof request.userPrincipalName !== 'string' ||
+        !/^[^@\s]+@[^@\s]+$/.test(request.userPrincipalName)
+      )
         throw new ConfigurationError('createAgentUser: userPrincipalName must be a UPN');
-      if (typeof o.displayName !== 'string' || o.displayName.trim() === '')
+      if (typeof request.displayName !== 'string' || request.displayName.trim() === '')
         throw new ConfigurationError('createAgentUser: displayName is required');
-      checkId('createAgentUser: agentIdentityId', o.agentIdentityId);
+      checkId('createAgentUser: agentIdentityId', request.agentIdentityId);
       const r = await call('POST', '/beta/users', {
         '@odata.type': 'microsoft.graph.agentUser',
-        displayName: o.displayName,
-        userPrincipalName: o.userPrincipalName,
-        mailNickname: o.mailNickname ?? o.userPrincipalName.split('@')[0],
+        displayName: request.displayName,
+        userPrincipalName: request.userPrincipalName,
+        mailNickname: request.mailNickname ?? request.userPrincipalName.split('@')[0],
         accountEnabled: true,
-        identityParentId: o.agentIdentityId,
+        identityParentId: request.agentIdentityId,
       });
       return Object.freeze({
         id: String(r.id),

@@ -166,7 +166,7 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
  * ```
  */
 export function agentUserTokenCredential(handle: AgentUserHandle): AgentTokenCredential {
-  return createTokenCredential((scopes, o) => handle.getToken(scopes, o), {
+  return createTokenCredential((scopes, getOptions) => handle.getToken(scopes, getOptions), {
     tenantId: handle.agent.tenantId,
   });
 }

@@ -348,7 +348,7 @@ export function oboTokenCredential(
   options: Omit<OnBehalfOfOptions, 'forceRefresh' | 'claims' | 'signal'> = {},
 ): AgentTokenCredential {
   return createTokenCredential(
-    (scopes, o) => onBehalfOf(agent, userAssertion, scopes, { ...options, ...o }),
+    (scopes, getOptions) => onBehalfOf(agent, userAssertion, scopes, { ...options, ...getOptions }),
     { tenantId: agent.tenantId },
   );
 }

@@ -108,20 +108,25 @@ const positive = (name: string, v: number | undefined, dflt: number): number => 
 };
 
 /** Validates options up front and fills defaults. @internal */
-export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
-  if (!o || typeof o !== 'object') fail('options', 'are required');
-  if (typeof o.tenantId !== 'string' || o.tenantId === '') fail('tenantId', 'must be a tenant id');
-  if (!nonEmptyStrings(o.audiences) || o.audiences.length === 0)
+export function resolveOptions(settings: ValidatorOptions): ResolvedOptions {
+  if (!settings || typeof settings !== 'object') fail('options', 'are required');
+  if (typeof settings.tenantId !== 'string' || settings.tenantId === '')
+    fail('tenantId', 'must be a tenant id');
+  if (!nonEmptyStrings(settings.audiences) || settings.audiences.length === 0)
     fail('audiences', 'must list at least one audience');
-  const authorityHost = (o.authorityHost ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  const authorityHost = (settings.authorityHost ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(authorityHost)) fail('authorityHost', 'must be an http(s) URL');
-  if (o.allowedTenants !== undefined && o.allowedTenants !== '*' && !nonEmptyStrings(o.allowedTenants))
+  if (
+    settings.allowedTenants !== undefined &&
+    settings.allowedTenants !== '*' &&
+    !nonEmptyStrings(settings.allowedTenants)
+  )
     fail('allowedTenants', "must be a list of tenant ids or '*'");
-  if (o.requiredScopes !== undefined && !nonEmptyStrings(o.requiredScopes))
+  if (settings.requiredScopes !== undefined && !nonEmptyStrings(settings.requiredScopes))
     fail('requiredScopes', 'must be a list of scope names');
-  if (o.requiredRoles !== undefined && !nonEmptyStrings(o.requiredRoles))
+  if (settings.requiredRoles !== undefined && !nonEmptyStrings(settings.requiredRoles))
     fail('requiredRoles', 'must be a list of role names');
-  const algorithms = [...(o.allowedAlgorithms ?? DEFAULT_ALGORITHMS)];
+  const algorithms = [...(settings.allowedAlgorithms ?? DEFAULT_ALGORITHMS)];
   if (!nonEmptyStrings(algorithms) || algorithms.length === 0)
     fail('allowedAlgorithms', 'must list at least one algorithm');
   for (const a of algorithms)
@@ -130,33 +135,36 @@ export function resolveOptions(o: ValidatorOptions): ResolvedOptions {
         'allowedAlgorithms',
         `may not include '${a}': only asymmetric algorithms are safe for tokens verified with public keys`,
       );
-  const fetchImpl = o.jwks?.fetch ?? globalThis.fetch;
+  const fetchImpl = settings.jwks?.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') fail('jwks.fetch', 'must be a fetch function');
-  if (o.jwks?.uri !== undefined && typeof o.jwks.uri !== 'function')
+  if (settings.jwks?.uri !== undefined && typeof settings.jwks.uri !== 'function')
     fail('jwks.uri', 'must be a function of the tenant id');
-  const clock = o.clock ?? { now: () => Date.now() };
+  const clock = settings.clock ?? { now: () => Date.now() };
   if (typeof clock.now !== 'function') fail('clock', 'must have now()');
-  const allowed = o.allowedTenants ?? [o.tenantId];
+  const allowed = settings.allowedTenants ?? [settings.tenantId];
   return {
-    tenantId: o.tenantId,
-    audiences: [...o.audiences],
+    tenantId: settings.tenantId,
+    audiences: [...settings.audiences],
     authorityHost,
     allowedTenants: allowed === '*' ? '*' : new Set(allowed.map((t) => t.toLowerCase())),
-    requiredScopes: [...(o.requiredScopes ?? ['access_agent'])],
-    requiredRoles: o.requiredRoles ? [...o.requiredRoles] : undefined,
+    requiredScopes: [...(settings.requiredScopes ?? ['access_agent'])],
+    requiredRoles: settings.requiredRoles ? [...settings.requiredRoles] : undefined,
     algorithms,
-    skewSec: positive('clockSkewSec', o.clockSkewSec, 300),
-    maxLifetimeSec: positive('maxTokenLifetimeSec', o.maxTokenLifetimeSec, 86_400),
-    issuers: o.issuers ?? ((tid) => [`${authorityHost}/${tid}/v2.0`, `https://sts.windows.net/${tid}/`]),
+    skewSec: positive('clockSkewSec', settings.clockSkewSec, 300),
+    maxLifetimeSec: positive('maxTokenLifetimeSec', settings.maxTokenLifetimeSec, 86_400),
+    issuers:
+      settings.issuers ?? ((tid) => [`${authorityHost}/${tid}/v2.0`, `https://sts.windows.net/${tid}/`]),
     fetch: fetchImpl,
-    cooldownMs: positive('jwks.cooldownMs', o.jwks?.cooldownMs, 30_000),
-    cacheMaxAgeMs: positive('jwks.cacheMaxAgeMs', o.jwks?.cacheMaxAgeMs, 600_000),
-    timeoutMs: positive('jwks.timeoutMs', o.jwks?.timeoutMs, 5_000),
-    failureCacheMs: positive('jwks.failureCacheMs', o.jwks?.failureCacheMs, 10_000),
-    jwksUri: o.jwks?.uri ?? (() => `${authorityHost}/${o.tenantId}/discovery/v2.0/keys`),
-    jwksUriPerTenant: o.jwks?.uri !== undefined,
+    cooldownMs: positive('jwks.cooldownMs', settings.jwks?.cooldownMs, 30_000),
+    cacheMaxAgeMs: positive('jwks.cacheMaxAgeMs', settings.jwks?.cacheMaxAgeMs, 600_000),
+    timeoutMs: positive('jwks.timeoutMs', settings.jwks?.timeoutMs, 5_000),
+    failureCacheMs: positive('jwks.failureCacheMs', settings.jwks?.failureCacheMs, 10_000),
+    jwksUri: settings.jwks?.uri ?? (() => `${authorityHost}/${settings.tenantId}/discovery/v2.0/keys`),
+    jwksUriPerTenant: settings.jwks?.uri !== undefined,
     now: () => clock.now(),
     resultCacheEntries:
-      o.resultCache === false ? 0 : positive('resultCache.maxEntries', o.resultCache?.maxEntries, 10_000),
+      settings.resultCache === false
+        ? 0
+        : positive('resultCache.maxEntries', settings.resultCache?.maxEntries, 10_000),
   };
 }

@@ -107,13 +107,14 @@ const lowerSet = (xs: readonly string[]): ReadonlySet<string> => new Set(xs.map(
  * ```
  */
 export function createTokenValidator(options: ValidatorOptions): TokenValidator {
-  const o = resolveOptions(options);
-  const jwks = createJwksResolver(o);
-  const allowedAlgs = new Set(o.algorithms);
-  const results = o.resultCacheEntries > 0 ? createResultCache(o.resultCacheEntries) : undefined;
-  const skewMs = o.skewSec * 1000;
-  const defaultScopesLower = o.requiredScopes.map((x) => x.toLowerCase());
-  const defaultRolesLower = o.requiredRoles?.map((x) => x.toLowerCase());
+  const settings = resolveOptions(options);
+  const jwks = createJwksResolver(settings);
+  const allowedAlgs = new Set(settings.algorithms);
+  const results =
+    settings.resultCacheEntries > 0 ? createResultCache(settings.resultCacheEntries) : undefined;
+  const skewMs = settings.skewSec * 1000;
+  const defaultScopesLower = settings.requiredScopes.map((x) => x.toLowerCase());
+  const defaultRolesLower = settings.requiredRoles?.map((x) => x.toLowerCase());
 
   // A cached validation is served only while its key is published: the kid is looked up again
   // whenever the key set changed since (cheap: one comparison otherwise).
@@ -130,9 +131,9 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
   // Scope and role checks depend on the call, so they run on cached results too.
   function authorize(e: ValidatedEntry, call: ValidateOptions): Principal {
     const principal = e.principal;
-    const scopesWanted = call.requiredScopes ?? o.requiredScopes;
+    const scopesWanted = call.requiredScopes ?? settings.requiredScopes;
     const scopesLower = call.requiredScopes ? undefined : defaultScopesLower;
-    const rolesWanted = call.requiredRoles ?? o.requiredRoles;
+    const rolesWanted = call.requiredRoles ?? settings.requiredRoles;
     const rolesLower = call.requiredRoles ? undefined : defaultRolesLower;
     if (principal.idtyp === 'app' || principal.scopes.length === 0) {
       if (rolesWanted && rolesWanted.length > 0) {
@@ -171,7 +172,7 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     if (cached) {
       // The signature, issuer, audience and tenant were checked for this exact token; its time
       // window, its signing key (still published?) and the call's scopes are checked again on every hit.
-      const now = o.now();
+      const now = settings.now();
       const live = cached.expMs + skewMs > now;
       if (live && cached.nbfMs - skewMs <= now && keyStillListed(cached, now)) return authorize(cached, call);
       // Expired, or its key was withdrawn: verified afresh below (a token not yet valid stays).
@@ -195,18 +196,18 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const tid = unverified.tid;
     if (typeof tid !== 'string' || !GUID.test(tid))
       throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no tenant (tid) claim');
-    if (o.allowedTenants !== '*' && !o.allowedTenants.has(tid.toLowerCase()))
+    if (settings.allowedTenants !== '*' && !settings.allowedTenants.has(tid.toLowerCase()))
       throw invalid('AGENTID_TOKEN_TENANT', `Tenant ${tid} is not allowed`);
     let claims: Record<string, unknown>;
     const keys = jwks(tid);
     const keysGeneration = keys.generation;
     try {
       const r = await jwtVerify(token, keys.getKey, {
-        algorithms: o.algorithms,
-        issuer: [...o.issuers(tid)],
-        audience: [...o.audiences],
-        clockTolerance: o.skewSec,
-        currentDate: new Date(o.now()),
+        algorithms: settings.algorithms,
+        issuer: [...settings.issuers(tid)],
+        audience: [...settings.audiences],
+        clockTolerance: settings.skewSec,
+        currentDate: new Date(settings.now()),
         requiredClaims: ['exp', 'iat'],
       });
       claims = r.payload as Record<string, unknown>;
@@ -216,13 +217,13 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const exp = Number(claims.exp);
     const iat = Number(claims.iat);
     // jose checks iat only against a maximum age: a token issued in the future would also escape maxTokenLifetimeSec.
-    if (!Number.isFinite(iat) || iat * 1000 - skewMs > o.now())
+    if (!Number.isFinite(iat) || iat * 1000 - skewMs > settings.now())
       throw invalid('AGENTID_TOKEN_NOT_YET_VALID', "The token's iat claim is in the future");
     const start = Number(claims.nbf ?? claims.iat);
-    if (Number.isFinite(start) && exp - Math.min(start, Number(claims.iat)) > o.maxLifetimeSec) {
+    if (Number.isFinite(start) && exp - Math.min(start, Number(claims.iat)) > settings.maxLifetimeSec) {
       throw invalid(
         'AGENTID_TOKEN_TOO_LONG_LIVED',
-        `The token lives longer than the accepted ${o.maxLifetimeSec} s`,
+        `The token lives longer than the accepted ${settings.maxLifetimeSec} s`,
       );
     }
     const oid = claims.oid;
