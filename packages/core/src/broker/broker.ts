@@ -1,5 +1,5 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from '@azure/msal-node';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Link } from '@opentelemetry/api';
 import type { GetTokenOptions } from '../agent/agent.js';
 import type { BlueprintRuntime } from '../blueprint/runtime.js';
 import { cacheTags, tokenCacheKey } from '../cache/key.js';
@@ -79,6 +79,8 @@ class Prepared<D> extends CacheSlot implements PreparedRequest<D> {
   readonly label: string | undefined;
   readonly spanName: string;
   readonly attributes: Readonly<Attributes>;
+  /** The request's links, kept here too: a hit reads this object only, never `request`. */
+  readonly links: readonly Link[] | undefined;
   readonly data: D;
   readonly request: Readonly<BrokerRequest>;
   readonly tags: readonly string[];
@@ -97,6 +99,7 @@ class Prepared<D> extends CacheSlot implements PreparedRequest<D> {
     this.label = label;
     this.spanName = `agentid.${request.flow}`;
     this.attributes = attributes;
+    this.links = request.links;
     this.data = data;
     this.request = request;
     this.tags = tags;
@@ -342,7 +345,7 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
         ? spanAttributes({ ...baseAttributes(plain.flow), ...(plain.attributes ?? {}) })
         : (prepared as Prepared<unknown>).attributes;
     const requestLinks =
-      call?.links ?? (plain !== undefined ? plain.links : (prepared as Prepared<unknown>).request.links);
+      call?.links ?? (plain !== undefined ? plain.links : (prepared as Prepared<unknown>).links);
     const links = requestLinks?.length ? { links: [...requestLinks] } : undefined;
     // A fresh hit: one L1 lookup (or slot read), one clock read, a span recorded at once (no context switch).
     if (!force) {
