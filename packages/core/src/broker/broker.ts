@@ -12,7 +12,7 @@ import { spanAttributes } from '../telemetry/telemetry.js';
 import type { AccessToken } from '../token/access-token.js';
 import { summarizeClaims } from '../token/claims.js';
 import { decodeJwtClaims } from '../token/jwt.js';
-import type { BrokerCall, BrokerRequest, Exchange, PreparedRequest } from './types.js';
+import type { AgentBroker, BrokerCall, BrokerRequest, Exchange, PreparedRequest } from './types.js';
 
 const HIT = Object.freeze({ [ATTR.CACHE_OUTCOME]: 'hit' });
 
@@ -114,30 +114,17 @@ type Client = 'agent' | 'blueprint';
 
 /**
  * The token requests of one agent identity (or of the blueprint itself): cache keys, tags and
- * span attributes, prepared requests, and the one acquisition path.
+ * span attributes, prepared requests, and the one acquisition path: what an agent's broker
+ * offers, plus the blueprint's own path. The blueprint's requester has no T1 or T2 (its
+ * `exchangeToken` and `instanceToken` reject).
  */
-export interface Requester {
-  /** The one acquisition path, as the agent identity (see {@link createRequester}). */
-  acquire(
-    request: BrokerRequest | PreparedRequest<unknown>,
-    exchange: Exchange,
-    options?: GetTokenOptions,
-    call?: BrokerCall,
-  ): Promise<AccessToken>;
+export interface Requester extends Omit<AgentBroker, 'agent' | 'services'> {
   /** The same path as the blueprint's own client (leg 1, app tokens): no T1, nothing to retry. */
   acquireAsBlueprint(
     request: BrokerRequest | PreparedRequest<unknown>,
     exchange: Exchange,
     options?: GetTokenOptions,
   ): Promise<AccessToken>;
-  prepare<D = undefined>(request: BrokerRequest, extra?: { label?: string; data?: D }): PreparedRequest<D>;
-  owns(value: unknown): value is PreparedRequest<unknown>;
-  /** The client the agent's requests are made as (T1 as its assertion); for the blueprint, its own. */
-  readonly msal: ConfidentialClientApplication;
-  /** T1 of the agent (leg 1). The blueprint's requester has none: it rejects. */
-  exchangeToken(options?: GetTokenOptions): Promise<AccessToken>;
-  /** T2 of the agent (leg 2 for the exchange audience). The blueprint's requester has none: it rejects. */
-  instanceToken(options?: GetTokenOptions): Promise<AccessToken>;
 }
 
 /**
