@@ -23,6 +23,7 @@ const scenarios = [
   '4-mixed',
   '5-middleware',
   '6-sidecar',
+  '7-sidecar-vs-bare',
 ].filter((s) => !only || s.startsWith(only));
 const results = [];
 for (const s of scenarios) {
@@ -103,6 +104,14 @@ for (const r of results) {
         `${Math.round(h.rps)} rps p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms`,
         `in-process ${us(r.in_process_us)}/op`,
         `${h.non2xx + h.errors} non-2xx/errors`,
+      ]);
+  if (r.scenario === 7)
+    for (const h of r.rows)
+      rows.push([
+        `7 sidecar vs bare node:http, ${h.connections} conn`,
+        `${Math.round(h.sidecar_rps)} vs ${Math.round(h.bare_rps)} rps`,
+        `×${h.rps_ratio.toFixed(2)} of the bare server`,
+        `+${h.extra_cpu_us_per_request.toFixed(1)} µs server CPU/request`,
       ]);
   if (r.scenario === 5)
     for (const f of r.rows)
