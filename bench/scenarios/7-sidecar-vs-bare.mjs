@@ -8,7 +8,7 @@ import { createSidecar, loadSidecarConfig } from '@agentid/sidecar';
 import { load, stopLoad } from '../lib/load.mjs';
 import { emit, quick } from '../lib/measure.mjs';
 
-const duration = quick ? 2 : 5;
+const duration = quick ? 1 : 5;
 const emu = await createEmulator();
 const W = DEMO.blueprints.workers;
 const config = loadSidecarConfig({
