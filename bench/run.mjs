@@ -23,6 +23,8 @@ const scenarios = [
   '4-mixed',
   '5-middleware',
   '6-sidecar',
+  '7-sidecar-vs-bare',
+  '8-scale',
 ].filter((s) => !only || s.startsWith(only));
 const results = [];
 for (const s of scenarios) {
@@ -104,6 +106,51 @@ for (const r of results) {
         `in-process ${us(r.in_process_us)}/op`,
         `${h.non2xx + h.errors} non-2xx/errors`,
       ]);
+  if (r.scenario === 7)
+    for (const h of r.rows)
+      rows.push([
+        `7 sidecar vs bare node:http, ${h.connections} conn`,
+        `${Math.round(h.sidecar_rps)} vs ${Math.round(h.bare_rps)} rps`,
+        `×${h.rps_ratio.toFixed(2)} of the bare server`,
+        `+${h.extra_cpu_us_per_request.toFixed(1)} µs server CPU/request`,
+      ]);
+  if (r.scenario === 8) {
+    const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
+    rows.push(
+      [
+        `8 autonomous hit, ${r.agents} agents`,
+        `ours ${us(r.autonomous_hit_many_agents_us)}/op`,
+        `Map floor ${us(r.map_floor_us)}/op`,
+        `×${r.many_agents_vs_floor.toFixed(1)} the floor`,
+      ],
+      [
+        `8 default config, ${r.agents} agents, 5k warm calls`,
+        `${r.default_config_warm_requests.leg1} leg-1 + ${r.default_config_warm_requests.leg2} leg-2 requests`,
+        'target 0',
+        '',
+      ],
+      [`8 heap per agent handle`, kb(r.heap_per_agent_bytes), '', ''],
+      [
+        `8 heap per cached OBO token, ${r.users} users`,
+        kb(r.heap_per_obo_token_bytes),
+        `token ${kb(r.obo_token_bytes)}`,
+        `×${r.heap_per_obo_token_vs_token_bytes.toFixed(1)} the token`,
+      ],
+      [`8 agent-user warm hit`, `${us(r.agent_user_hit_us)}/op`, '', ''],
+      [
+        '8 OBO hit, fresh assertion string',
+        `${us(r.obo_hit_fresh_assertion_us)}/op`,
+        `same string ${us(r.obo_hit_us)}/op`,
+        `×${r.obo_fresh_vs_same.toFixed(2)}`,
+      ],
+      [
+        '8 OBO hit, 32 scope sets per user',
+        `${us(r.obo_hit_32_sets_us)}/op`,
+        `1 set ${us(r.obo_hit_1_set_us)}/op`,
+        `×${r.obo_32_vs_1_sets.toFixed(1)}`,
+      ],
+    );
+  }
   if (r.scenario === 5)
     for (const f of r.rows)
       rows.push([

@@ -53,4 +53,15 @@ describe('bench smoke (quick mode, counts only)', () => {
     expect(r.requests).toMatchObject({ leg1: 2, leg2: 2 }); // one each for ours, one each for raw MSAL
     expect(r.agents_hosting_requests).toMatchObject({ leg1: 1, leg2: 1, discovery: 0, other: 0 }); // agents-hosting, own fake network
   });
+  it('the sidecar answers every request of the load runs with 200', () => {
+    const r = scenario('7-sidecar-vs-bare') as unknown as { rows: { connections: number; non2xx: number }[] };
+    expect(r.rows.map((x) => [x.connections, x.non2xx])).toEqual([
+      [1, 0],
+      [32, 0],
+    ]);
+  });
+  it('scale: once warm, many agents under the default configuration send no further requests', () => {
+    const r = scenario('8-scale');
+    expect(r.default_config_warm_requests).toEqual({ leg1: 0, leg2: 0 });
+  });
 });

@@ -94,14 +94,3 @@ export function sendProblem(res: ServerResponse, p: Problem, headers: Record<str
   });
   res.end(body);
 }
-
-/** Writes a JSON answer (never cached: it may carry a token). */
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    ...NO_CACHE,
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}

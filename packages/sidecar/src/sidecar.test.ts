@@ -225,6 +225,46 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     }
   });
 
+  it('a request target answers the same every time it is asked (targets are resolved once): problems after the caller is authenticated, a new token after a refresh', async () => {
+    const { url } = await start(OPEN);
+    // A bad query, asked again: the same problem, not a cached success or a cached other answer.
+    for (let i = 0; i < 3; i++) {
+      const r = await get(
+        `${url}/AuthorizationHeaderUnauthenticated/tools?optionsOverride.RequestAppToken=maybe`,
+      );
+      expect([r.status, String(r.json['detail'])]).toEqual([400, expect.stringMatching(/true or false/)]);
+    }
+    // On an authenticated route the caller is checked before the API name, however often it is asked.
+    for (let i = 0; i < 2; i++)
+      expect((await get(`${url}/AuthorizationHeader/nosuchapi?AgentIdentity=${A.mail}`)).status).toBe(401);
+    const user = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${W.appId}/access_agent`],
+    });
+    const late = await get(`${url}/AuthorizationHeader/nosuchapi?AgentIdentity=${A.mail}`, {
+      authorization: `Bearer ${user}`,
+    });
+    expect([late.status, String(late.json['detail'])]).toEqual([
+      400,
+      expect.stringMatching(/Not able to resolve/),
+    ]);
+    // The same target with another method is still a 405.
+    expect((await get(`${url}/AuthorizationHeaderUnauthenticated/tools`, {}, 'POST', '')).status).toBe(405);
+    // A hit serves the cached token's answer; a forced refresh answers with the new token, and the
+    // next hit with that one.
+    const target = `${url}/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.mail}`;
+    const first = await get(target);
+    expect((await get(target)).text).toBe(first.text);
+    const refreshed = await get(`${target}&optionsOverride.AcquireTokenOptions.ForceRefresh=true`);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.text).not.toBe(first.text);
+    const after = await get(target);
+    expect(after.text).toBe(refreshed.text);
+    expect(Number(after.headers.get('content-length'))).toBe(Buffer.byteLength(after.text));
+    expect(after.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+  });
+
   it('404 for unknown endpoints, 405 for wrong methods', async () => {
     const { url } = await start(OPEN);
     expect((await get(`${url}/nope`)).status).toBe(404);

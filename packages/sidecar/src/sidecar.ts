@@ -12,7 +12,7 @@ import {
   type Logger,
   TokenValidationError,
 } from '@agentid/core';
-import { brokerOf, systemClock } from '@agentid/core/broker';
+import { brokerOf, createMemo, systemClock } from '@agentid/core/broker';
 import { agentUser } from '@agentid/agent-user';
 import {
   authorizationHeaderOf,
@@ -27,7 +27,8 @@ import { createAgentGate } from './agent-gate.js';
 import type { DownstreamApiProfile, SidecarConfig } from './config.js';
 import { callDownstream, HttpProblem } from './downstream.js';
 import { bodyProblem, browserProblem, isLoopback } from './local.js';
-import { NO_CACHE, problem, problemFromError, sendJson, sendProblem } from './problem.js';
+import { NO_CACHE, type Problem, problem, problemFromError, sendProblem } from './problem.js';
+import { sendAuthorizationHeader, sendJson } from './respond.js';
 import { downstreamUrl, type ParsedRequest, parseRequest, type RouteName } from './request.js';
 
 /**
@@ -78,10 +79,29 @@ export interface Sidecar {
   close(graceMs?: number): Promise<void>;
 }
 
-const ROUTES = new Map<
-  string,
-  { route: RouteName | 'Validate' | 'healthz'; method: string; authenticated: boolean }
->([
+interface RouteEntry {
+  route: RouteName | 'Validate' | 'healthz';
+  method: string;
+  authenticated: boolean;
+}
+
+/**
+ * What a request target (path and query) resolves to, before anything of the request but its
+ * target is looked at: a problem found before the method is (not found, a bad URL), or the route
+ * with, for the token routes, the API profile and the parsed query, or the problem with them
+ * (answered only after the caller is authenticated, as without the memo).
+ */
+type Routed =
+  | { problem: Problem }
+  | {
+      entry: RouteEntry;
+      httpRoute: string;
+      late?: Problem;
+      api?: DownstreamApiProfile;
+      parsed?: ParsedRequest;
+    };
+
+const ROUTES = new Map<string, RouteEntry>([
   ['validate', { route: 'Validate', method: 'GET', authenticated: true }],
   ['healthz', { route: 'healthz', method: 'GET', authenticated: false }],
   ['authorizationheader', { route: 'AuthorizationHeader', method: 'GET', authenticated: true }],
@@ -96,6 +116,7 @@ const ROUTES = new Map<
   ],
 ]);
 const EXCHANGE_SCOPE = /^api:\/\/azureadtokenexchange[a-z]*\/\.default$/i;
+const NO_OPTIONS = Object.freeze({});
 const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
@@ -149,6 +170,64 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     maxEntries: config.unknownAgentCache.maxEntries,
     clock: options.clock ?? systemClock,
   });
+  /** {@link Routed} of a request target: a pure function of the target and the configuration. */
+  function resolveTarget(target: string): Routed {
+    let url: URL;
+    try {
+      url = new URL(target, 'http://sidecar');
+    } catch {
+      return { problem: problem(400, 'The request target is not a valid URL.', 'AGENTID_INVALID_REQUEST') };
+    }
+    const segments = url.pathname.split('/').filter(Boolean);
+    const entry = ROUTES.get((segments[0] ?? '').toLowerCase());
+    const needsApi = entry !== undefined && entry.route !== 'Validate' && entry.route !== 'healthz';
+    if (entry === undefined || segments.length !== (needsApi ? 2 : 1))
+      return { problem: problem(404, 'No such endpoint.', 'AGENTID_NOT_FOUND') };
+    const httpRoute = needsApi ? `/${entry.route}/{apiName}` : `/${entry.route}`;
+    if (!needsApi) return { entry, httpRoute };
+    let apiName: string;
+    try {
+      apiName = decodeURIComponent(segments[1]!);
+    } catch {
+      return {
+        entry,
+        httpRoute,
+        late: problem(400, 'The API name is not valid.', 'AGENTID_INVALID_REQUEST'),
+      };
+    }
+    const api = config.downstreamApis.get(apiName.toLowerCase());
+    if (api === undefined)
+      return {
+        entry,
+        httpRoute,
+        late: problem(400, `Not able to resolve '${apiName.slice(0, 100)}'.`, 'AGENTID_INVALID_REQUEST'),
+      };
+    const parsed = parseRequest(
+      url.searchParams,
+      entry.route as RouteName,
+      api,
+      config.allowOverrides,
+      config.tenantId,
+    );
+    return 'status' in parsed ? { entry, httpRoute, api, late: parsed } : { entry, httpRoute, api, parsed };
+  }
+  // Apps ask with the same few targets over and over: parsing them once each keeps URL parsing and
+  // query checks off the hit path. Bounded (a caller sending ever new targets only rotates it), and
+  // targets longer than any real one are not kept.
+  const routes = createMemo<string, Routed>({
+    maxEntries: 1024,
+    maxBytes: 4 * 1024 * 1024,
+    sizeOf: (target) => 2 * target.length + 1024,
+  });
+  function routeOf(target: string): Routed {
+    let routed = routes.get(target);
+    if (routed === undefined) {
+      routed = resolveTarget(target);
+      if (target.length <= 4096) routes.set(target, routed);
+    }
+    return routed;
+  }
+
   // Connections accepted on the sidecar's own Unix socket: local by construction (no browser can reach one).
   const unixConnections = new WeakSet<Socket>();
 
@@ -178,10 +257,10 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     caller: { token: string; principal: Principal } | undefined,
     span: ReturnType<typeof tracer.startSpan>,
   ): Promise<AccessToken> {
-    const opts = {
-      ...(p.forceRefresh ? { forceRefresh: true } : {}),
-      ...(p.claims ? { claims: p.claims } : {}),
-    };
+    const opts =
+      p.forceRefresh || p.claims
+        ? { ...(p.forceRefresh ? { forceRefresh: true } : {}), ...(p.claims ? { claims: p.claims } : {}) }
+        : NO_OPTIONS;
     if (p.agentIdentity !== undefined) {
       const agent = blueprint.agent(p.agentIdentity);
       span.setAttribute('agentid.agent.id', p.agentIdentity);
@@ -258,23 +337,12 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     // DNS rebinding and cross-site requests from a browser on this host: refused before routing.
     const browser = browserProblem(req, config.allowedHosts, unixSocket);
     if (browser) return sendProblem(res, browser);
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://sidecar');
-    } catch {
-      return sendProblem(
-        res,
-        problem(400, 'The request target is not a valid URL.', 'AGENTID_INVALID_REQUEST'),
-      );
-    }
-    const segments = url.pathname.split('/').filter(Boolean);
-    const entry = ROUTES.get((segments[0] ?? '').toLowerCase());
-    const needsApi = entry !== undefined && entry.route !== 'Validate' && entry.route !== 'healthz';
-    if (entry === undefined || segments.length !== (needsApi ? 2 : 1))
-      return sendProblem(res, problem(404, 'No such endpoint.', 'AGENTID_NOT_FOUND'));
+    const routed = routeOf(req.url ?? '/');
+    if ('problem' in routed) return sendProblem(res, routed.problem);
+    const { entry } = routed;
     info.route = entry.route;
     span.updateName(`sidecar ${entry.route}`);
-    span.setAttribute('http.route', needsApi ? `/${entry.route}/{apiName}` : `/${entry.route}`);
+    span.setAttribute('http.route', routed.httpRoute);
     if (req.method !== entry.method && !(entry.route === 'healthz' && req.method === 'HEAD')) {
       return sendProblem(
         res,
@@ -300,35 +368,18 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       ) as unknown;
       return sendJson(res, 200, { protocol: 'Bearer', token: caller!.token, claims: payload });
     }
-    let apiName: string;
-    try {
-      apiName = decodeURIComponent(segments[1]!);
-    } catch {
-      return sendProblem(res, problem(400, 'The API name is not valid.', 'AGENTID_INVALID_REQUEST'));
-    }
-    const api = config.downstreamApis.get(apiName.toLowerCase());
-    if (api === undefined)
-      return sendProblem(
-        res,
-        problem(400, `Not able to resolve '${apiName.slice(0, 100)}'.`, 'AGENTID_INVALID_REQUEST'),
-      );
+    if (routed.late) return sendProblem(res, routed.late);
+    // A token route without a late problem has both (resolveTarget).
+    const api = routed.api!;
+    const parsed = routed.parsed!;
     info.api = api.name;
     span.setAttribute('agentid.sidecar.api', api.name);
-    const parsed = parseRequest(
-      url.searchParams,
-      entry.route as RouteName,
-      api,
-      config.allowOverrides,
-      config.tenantId,
-    );
-    if ('status' in parsed) return sendProblem(res, parsed);
     if (parsed.agentIdentity !== undefined) {
       const refused = gate.check(parsed.agentIdentity);
       if (refused) return sendProblem(res, refused);
     }
     if (entry.route === 'AuthorizationHeader' || entry.route === 'AuthorizationHeaderUnauthenticated') {
-      const token = await tokenOf(parsed, caller, span);
-      return sendJson(res, 200, { authorizationHeader: `Bearer ${token.token}` });
+      return sendAuthorizationHeader(res, await tokenOf(parsed, caller, span));
     }
     const target = targetOf(api, parsed);
     const token = await tokenOf(parsed, caller, span);
@@ -374,6 +425,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
           .finally(() => {
             span.setAttribute('http.response.status_code', res.statusCode);
             span.end();
+            if (logger === noopLogger) return;
             const ms = (performance.now() - started).toFixed(1);
             logger.info(
               `sidecar ${req.method} ${info.route ?? '-'}${info.api ? ` ${info.api}` : ''} ${res.statusCode} ${ms}ms`,
