@@ -20,7 +20,7 @@ export interface VerifiedChain {
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions {
   /** The chain JWKS, or the URL it is served at. */
-  jwks: { keys: object[] } | string | URL;
+  jwks: { readonly keys: readonly object[] } | string | URL;
   /** Default `urn:agentid:chain`. */
   issuer?: string;
   /** Default 5. */
