@@ -40,11 +40,6 @@ export {
   type DelegationDecodeOptions,
 } from './delegation/codec.js';
 export { BLUEPRINT_CLAIM, CHAIN_TYP } from './delegation/format.js';
-export {
-  chainJwksHandler,
-  exportChainJwks,
-  type ChainJwks,
-  type DelegationKey,
-} from './delegation/keys.js';
+export { chainJwksHandler, exportChainJwks, type ChainJwks, type DelegationKey } from './delegation/keys.js';
 export { auditChain, chainAttributes, type ChainAttributes } from './delegation/audit.js';
 export { currentTraceparent, linkFromTraceparent } from './util/trace.js';
