@@ -269,9 +269,24 @@ describe('delegation chain hardening (item 18)', () => {
   let inbound: { token: string; principal: Principal };
   const hash = (t: string) => createHash('sha256').update(t).digest('base64url');
   /** A header signed with the fleet key by a hop that writes ids in its own case. */
-  const header = (claims: Record<string, unknown>) =>
-    new SignJWT({ tid: DEMO.tenantId, ath: hash(inbound.token), ...claims })
-      .setProtectedHeader({ alg: 'HS256', kid: 'fleet-1', typ: 'agentid-delegation+jwt' })
+  const header = ({ act, ...claims }: Record<string, unknown>) =>
+    new SignJWT({
+      iss: 'urn:agentid:chain',
+      tid: DEMO.tenantId,
+      ath: hash(inbound.token),
+      // The ids as RFC 8693 nested actors (the last id outermost).
+      act: (act as string[]).reduce<Record<string, unknown> | undefined>(
+        (inner, sub) => ({
+          sub,
+          sub_profile: 'agent_identity',
+          tid: DEMO.tenantId,
+          ...(inner ? { act: inner } : {}),
+        }),
+        undefined,
+      ),
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'HS256', kid: 'fleet-1', typ: 'agentid-chain+jwt' })
       .setSubject(String(claims.sub ?? DEMO.users.alice.id))
       .setIssuedAt()
       .setExpirationTime('10m')
@@ -360,18 +375,18 @@ describe('delegation chain hardening (item 18)', () => {
     ).toBe('AGENTID_DELEGATION_INVALID');
   });
 
-  it('requireChain refuses an agent-made token that comes without its chain header; off by default', async () => {
+  it("require: 'agent-tokens' refuses an agent-made token that comes without its chain header; off by default", async () => {
     // Default: a first hop from an agent outside the fleet starts the chain at that agent.
     expect((await codec.decode(undefined, inbound.principal, inbound.token)).actors).toEqual([
       DEMO.agents.orchestrator,
     ]);
-    const strict = createDelegationCodec({ keys: [{ kid: 'fleet-1', secret }], requireChain: true });
+    const strict = createDelegationCodec({ keys: [{ kid: 'fleet-1', secret }], require: 'agent-tokens' });
     const e = await strict.decode(undefined, inbound.principal, inbound.token).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DelegationError);
-    expect(e).toMatchObject({ code: 'AGENTID_DELEGATION_INVALID' });
-    expect(String((e as Error).message)).toMatch(/requireChain/);
+    expect(e).toMatchObject({ code: 'AGENTID_DELEGATION_MISSING' });
+    expect(String((e as Error).message)).toMatch(/require: 'agent-tokens'/);
     expect(await codeOf(strict.decode([], inbound.principal, inbound.token))).toBe(
-      'AGENTID_DELEGATION_INVALID',
+      'AGENTID_DELEGATION_MISSING',
     );
     // xms_par_app_azp alone marks an agent-made token too.
     const byParent = {
@@ -380,14 +395,14 @@ describe('delegation chain hardening (item 18)', () => {
       parentAppId: O.appId,
     } as Principal;
     expect(await codeOf(strict.decode(undefined, byParent, inbound.token))).toBe(
-      'AGENTID_DELEGATION_INVALID',
+      'AGENTID_DELEGATION_MISSING',
     );
     // Per call, either way.
     expect(
-      await codeOf(codec.decode(undefined, inbound.principal, inbound.token, { requireChain: true })),
-    ).toBe('AGENTID_DELEGATION_INVALID');
+      await codeOf(codec.decode(undefined, inbound.principal, inbound.token, { require: 'agent-tokens' })),
+    ).toBe('AGENTID_DELEGATION_MISSING');
     expect(
-      (await strict.decode(undefined, inbound.principal, inbound.token, { requireChain: false })).actors,
+      (await strict.decode(undefined, inbound.principal, inbound.token, { require: 'never' })).actors,
     ).toEqual([DEMO.agents.orchestrator]);
     // With the header, the strict codec accepts the chain; a user's own token needs none.
     expect(

@@ -101,6 +101,13 @@ const toolsServer = createServer(async (req, res) => {
     const chain = await delegation.decode(req.headers[DELEGATION_HEADER], p, token);
     console.log(`    Tools API ${req.url}: ${explain(token)}`);
     console.log(`      chain of actors: Alice → ${chain.actors.map(who).join(' → ')}`);
+    // The signed chain as RFC 8693 nested actors: outermost = the agent calling now.
+    const c = decodeJwtClaims(String(req.headers[DELEGATION_HEADER]));
+    const nested = (a, pad) =>
+      a
+        ? `\n${pad}act: ${who(a.sub)} (${a.sub_profile}, blueprint ${who(a.xms_par_app_azp)}, tenant ${a.tid})${nested(a.act, `${pad}  `)}`
+        : '';
+    console.log(`      sub: ${who(c.sub)} (${c.sub_profile})${nested(c.act, '        ')}`);
     res
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ ok: true, tool: req.url }));
@@ -154,7 +161,7 @@ orchestratorApp.post('/ask', async (req, res, next) => {
     const token = parseAuthorizationHeader(req.headers.authorization);
     const user = await orchestratorValidator.validate(token);
     console.log(`  Orchestrator (Express) got: ${explain(token)}`);
-    const chain = appendActor(startDelegation(user), DEMO.agents.orchestrator);
+    const chain = appendActor(startDelegation(user), orchestratorBp.agent(DEMO.agents.orchestrator));
     const onward = await onBehalfOf(
       orchestratorBp.agent(DEMO.agents.orchestrator),
       token,
@@ -293,8 +300,7 @@ const attrs = (s) => {
   if (a['agentid.agent.id']) parts.push(`agent=${who(a['agentid.agent.id'])}`);
   if (a['agentid.obo.user.id']) parts.push(`for=${who(a['agentid.obo.user.id'])}`);
   if (a['agentid.agent_user.upn']) parts.push(`as=${a['agentid.agent_user.upn']}`);
-  if (a['agentid.actor.chain'])
-    parts.push(`chain=[${String(a['agentid.actor.chain']).split(' > ').map(who).join(' > ')}]`);
+  if (a['agentid.chain']?.length) parts.push(`chain=[${a['agentid.chain'].map(who).join(' > ')}]`);
   if (a['agentid.cache.outcome']) parts.push(`cache=${a['agentid.cache.outcome']}`);
   if (a['agentid.tool.outcome']) parts.push(`outcome=${a['agentid.tool.outcome']}`);
   if (s.links.length) parts.push(`links=${s.links.length} (to the upstream hop)`);

@@ -3,6 +3,7 @@
 // signed chain of actors between them.
 // Real tenant: ORCHESTRATOR_BLUEPRINT_CLIENT_ID, ORCHESTRATOR_AGENT_ID, BLUEPRINT_CLIENT_ID (workers), MAIL_AGENT_ID, USER_ACCESS_TOKEN, TOOL_SCOPE, DELEGATION_KEY (32+ bytes).
 import { randomBytes } from 'node:crypto';
+import { decodeJwtClaims } from '@agentid/core';
 import {
   appendActor,
   createDelegationCodec,
@@ -20,7 +21,7 @@ const codec = createDelegationCodec({
 });
 const userToken = await s.userToken();
 const user = await validatorForBlueprint(orchestrator).validate(userToken);
-const chain = appendActor(startDelegation(user), s.ids.ORCHESTRATOR_AGENT_ID);
+const chain = appendActor(startDelegation(user), orchestrator.agent(s.ids.ORCHESTRATOR_AGENT_ID));
 const hop1 = await onBehalfOf(
   orchestrator.agent(s.ids.ORCHESTRATOR_AGENT_ID),
   userToken,
@@ -31,7 +32,7 @@ console.log(`orchestrator → sub-agent: ${describe(hop1)}`);
 const header = await codec.encode(chain, hop1.token);
 // ... the sub-agent receives hop1 + header:
 const seen = await validatorForBlueprint(workers).validate(hop1.token);
-const chain2 = appendActor(await codec.decode(header, seen, hop1.token), s.ids.MAIL_AGENT_ID);
+const chain2 = appendActor(await codec.decode(header, seen, hop1.token), workers.agent(s.ids.MAIL_AGENT_ID));
 const hop2 = await onBehalfOf(
   workers.agent(s.ids.MAIL_AGENT_ID),
   hop1.token,
@@ -39,4 +40,7 @@ const hop2 = await onBehalfOf(
   { principal: seen, delegation: chain2 },
 );
 console.log(`sub-agent → tool: ${describe(hop2)}; chain ${chain2.actors.join(' > ')}`);
+// The header the tool gets: the subject, and the actors as RFC 8693 nested act (outermost = current).
+const { sub, sub_profile, act } = decodeJwtClaims(await codec.encode(chain2, hop2.token));
+console.log(JSON.stringify({ sub, sub_profile, act }, null, 2));
 await s.close();

@@ -23,14 +23,23 @@ export {
   DEFAULT_MAX_HOPS,
   formatChain,
   startDelegation,
+  subjectTypeOf,
+  type ActorInput,
+  type ChainReference,
+  type DelegationActor,
   type DelegationContext,
+  type EntityType,
 } from './delegation/context.js';
 export {
   createDelegationCodec,
+  DEFAULT_CHAIN_ISSUER,
   DELEGATION_HEADER,
+  type ChainRequirement,
   type DelegationCodec,
   type DelegationCodecOptions,
   type DelegationDecodeOptions,
-  type DelegationKey,
 } from './delegation/codec.js';
+export { BLUEPRINT_CLAIM, CHAIN_TYP } from './delegation/format.js';
+export { chainJwksHandler, exportChainJwks, type ChainJwks, type DelegationKey } from './delegation/keys.js';
+export { auditChain, chainAttributes, type ChainAttributes } from './delegation/audit.js';
 export { currentTraceparent, linkFromTraceparent } from './util/trace.js';

@@ -1,3 +1,5 @@
+import type { ChainAttributes } from '@agentid/obo';
+
 /**
  * An authorization decision: a tool allowed or denied (and why) for an agent acting for a user.
  *
@@ -13,6 +15,8 @@ export interface DecisionEvent {
   readonly userId: string;
   readonly tenantId: string;
   readonly actors: readonly string[];
+  /** The whole chain, flat (the same keys as the span attributes). */
+  readonly chain: ChainAttributes;
   readonly allowed: boolean;
   readonly reason?: string;
 }
@@ -32,6 +36,8 @@ export interface InvocationEvent {
   readonly userId: string;
   readonly tenantId: string;
   readonly actors: readonly string[];
+  /** The whole chain, flat (the same keys as the span attributes). */
+  readonly chain: ChainAttributes;
   readonly outcome: 'ok' | 'error' | 'denied';
   readonly status?: number;
   readonly errorCode?: string;

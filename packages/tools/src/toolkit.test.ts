@@ -1,6 +1,14 @@
 import { createBlueprint, secretCredential, type Blueprint } from '@agentid/core';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
-import { createTokenValidator } from '@agentid/obo';
+import { randomBytes } from 'node:crypto';
+import {
+  appendActor,
+  createDelegationCodec,
+  createTokenValidator,
+  onBehalfOf,
+  startDelegation,
+  validatorForBlueprint,
+} from '@agentid/obo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentToolkit, type DecisionEvent } from './index.js';
 
@@ -159,5 +167,51 @@ describe('tool decisions through getToken', () => {
       ['read_mail', false, 'outside working hours'],
       ['send_mail', false, 'denied by policy'],
     ]);
+  });
+});
+
+describe('toolkit.authenticate with a chain policy', () => {
+  it("refuses an agent-made token without its chain under require: 'agent-tokens', and keeps each actor's blueprint", async () => {
+    const O = DEMO.blueprints.orchestrator;
+    const bpO = createBlueprint({
+      tenantId: DEMO.tenantId,
+      clientId: O.appId,
+      credential: secretCredential(O.secret, { silenceWarning: true }),
+      authorityHost: emu.baseUrl,
+      network: { fetch: emu.fetch },
+    });
+    const codec = createDelegationCodec({
+      keys: [{ kid: 'k', secret: randomBytes(32) }],
+      require: 'agent-tokens',
+    });
+    const decisions: DecisionEvent[] = [];
+    const toolkit = createAgentToolkit({
+      blueprint: bp,
+      agentId: DEMO.agents.mail,
+      tools: TOOLS,
+      delegation: codec,
+      audit: { decision: (e) => decisions.push(e) },
+    });
+    const tc = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`api://${O.appId}/access_agent`],
+    });
+    const p = await validatorForBlueprint(bpO).validate(tc);
+    const orchestrator = bpO.agent(DEMO.agents.orchestrator);
+    const onward = await onBehalfOf(orchestrator, tc, [`api://${W.appId}/access_agent`], { principal: p });
+    const authorization = `Bearer ${onward.token}`;
+    expect(await codeOf(toolkit.authenticate({ authorization }))).toBe('AGENTID_DELEGATION_MISSING');
+    const header = await codec.encode(appendActor(startDelegation(p), orchestrator), onward.token);
+    const ctx = await toolkit.authenticate({ authorization, 'x-agentid-delegation': header });
+    expect(ctx.delegation.chain?.map((a) => [a.id, a.blueprintId])).toEqual([
+      [DEMO.agents.orchestrator, O.appId],
+      [DEMO.agents.mail, W.appId],
+    ]);
+    await ctx.tool('read_mail').getToken();
+    expect(decisions[0]?.chain).toMatchObject({
+      'agentid.chain': [DEMO.agents.orchestrator, DEMO.agents.mail],
+      'agentid.chain.depth': 2,
+    });
   });
 });

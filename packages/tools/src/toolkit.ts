@@ -11,9 +11,9 @@ import {
 import { ATTR, servicesOf } from '@agentid/core/broker';
 import {
   appendActor,
+  chainAttributes,
   type DelegationCodec,
   type DelegationContext,
-  formatChain,
   onBehalfOf,
   authorizationHeaderOf,
   parseAuthorizationHeader,
@@ -222,6 +222,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           userId: principal.oid,
           tenantId: principal.tid,
           actors: delegation.actors,
+          chain: chainAttributes(delegation),
           allowed: reason === undefined,
           ...(reason ? { reason } : {}),
         }),
@@ -287,7 +288,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           [ATTR.BLUEPRINT_ID]: blueprint.clientId,
           [ATTR.OBO_USER_ID]: principal.oid,
           [ATTR.OBO_USER_TENANT]: principal.tid,
-          [ATTR.ACTOR_CHAIN]: formatChain(delegation),
+          ...chainAttributes(delegation),
           'gen_ai.operation.name': 'execute_tool',
         };
         return services.telemetry.withSpan(`execute_tool ${name}`, attrs, async (span) => {
@@ -301,6 +302,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
                 userId: principal.oid,
                 tenantId: principal.tid,
                 actors: delegation.actors,
+                chain: chainAttributes(delegation),
                 outcome,
                 durationMs: services.clock.now() - started,
                 ...(status !== undefined ? { status } : {}),
@@ -351,7 +353,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
     inbound: DelegationContext,
     userToken: string,
   ): AgentRequestContext => {
-    const delegation = appendActor(inbound, agent.id, codec?.maxHops);
+    const delegation = appendActor(inbound, agent, codec?.maxHops);
     return Object.freeze({
       principal,
       delegation,

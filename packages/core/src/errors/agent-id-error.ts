@@ -401,7 +401,10 @@ export class TokenValidationError extends AgentIdError {
  */
 export type DelegationErrorCode = Extract<
   AgentIdErrorCode,
-  'AGENTID_DELEGATION_INVALID' | 'AGENTID_HOP_LIMIT' | 'AGENTID_DELEGATION_CYCLE'
+  | 'AGENTID_DELEGATION_INVALID'
+  | 'AGENTID_DELEGATION_MISSING'
+  | 'AGENTID_HOP_LIMIT'
+  | 'AGENTID_DELEGATION_CYCLE'
 >;
 
 /**

@@ -348,6 +348,15 @@ const LIST = [
     description: 'The delegation chain is missing, tampered, or does not match the token it came with.',
   },
   {
+    code: 'AGENTID_DELEGATION_MISSING',
+    retryable: false,
+    class: 'DelegationError',
+    status: 401,
+    httpError: 'invalid_token',
+    description:
+      "A token made by an agent came without its delegation chain, and the service requires one (delegation require: 'agent-tokens').",
+  },
+  {
     code: 'AGENTID_HOP_LIMIT',
     retryable: false,
     class: 'DelegationError',

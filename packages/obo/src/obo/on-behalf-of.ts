@@ -26,7 +26,8 @@ import {
   type PreparedRequest,
   type SpanAttributes,
 } from '@agentid/core/broker';
-import { formatChain, type DelegationContext } from '../delegation/context.js';
+import type { DelegationContext } from '../delegation/context.js';
+import { chainAttributes, type ChainAttributes } from '../delegation/audit.js';
 import { MAX_TOKEN_LENGTH } from '../validate/header.js';
 import type { Principal } from '../validate/principal.js';
 import { linkFromTraceparent } from '../util/trace.js';
@@ -42,7 +43,7 @@ import { linkFromTraceparent } from '../util/trace.js';
 export interface OnBehalfOfOptions extends GetTokenOptions {
   /** The validated user (from `validator.validate`): its oid/tid key the cache. Without it, the assertion's claims do. */
   principal?: Principal;
-  /** The chain of actors, recorded in the span (`agentid.actor.chain`). */
+  /** The chain of actors, recorded in the span and the audit event ({@link ChainAttributes}). */
   delegation?: DelegationContext;
   /** Receives one audit event per exchange (served from cache or not), success or failure. */
   audit?: (event: OboAuditEvent) => void;
@@ -64,6 +65,8 @@ export interface OboAuditEvent {
   readonly tenantId: string;
   readonly scopes: readonly string[];
   readonly actors: readonly string[];
+  /** The whole chain, flat ({@link ChainAttributes}); absent when the exchange had no delegation. */
+  readonly chain?: ChainAttributes;
   readonly outcome: 'allowed' | 'failed';
   readonly errorCode?: string;
 }
@@ -293,7 +296,7 @@ function exchange(
   if (delegation) {
     const links = linkFromTraceparent(delegation.traceparent);
     call = {
-      attributes: { [ATTR.ACTOR_CHAIN]: formatChain(delegation), 'agentid.delegation.hops': delegation.hops },
+      attributes: chainAttributes(delegation),
       ...(links.length ? { links } : {}),
     };
   }
@@ -314,6 +317,7 @@ function exchange(
         tenantId: tid,
         scopes: [...scopes],
         actors: [...(delegation?.actors ?? [])],
+        ...(delegation ? { chain: chainAttributes(delegation) } : {}),
         outcome,
         ...(errorCode ? { errorCode } : {}),
       }),
