@@ -154,7 +154,8 @@ function resolve(options: BlueprintFromEnvironmentOptions): Resolved {
     fail(
       `AGENTID_EMULATOR (${emulator}) and AZURE_AUTHORITY_HOST (${authorityVariable}) disagree: unset one`,
     );
-  if (emulator && read('NODE_EXTRA_CA_CERTS') === undefined)
+  // A fetch of the caller's (the emulator's in-process one, a dispatcher with the CA) handles TLS itself.
+  if (emulator && read('NODE_EXTRA_CA_CERTS') === undefined && options.network?.fetch === undefined)
     warnings.push(
       "AGENTID_EMULATOR is set but NODE_EXTRA_CA_CERTS is not: start node with NODE_EXTRA_CA_CERTS=<the emulator's ca.pem> (agentid emulator prints it) unless its CA is trusted otherwise",
     );
