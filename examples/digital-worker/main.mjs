@@ -1,5 +1,5 @@
 // Digital worker: an agent acting as its own agent user (user_fic, three legs).
-// Real tenant: BLUEPRINT_CLIENT_ID, DIGITAL_WORKER_AGENT_ID, AGENT_USER_UPN, TOOL_SCOPE (e.g. https://graph.microsoft.com/Mail.Read).
+// Real tenant: AZURE_CLIENT_ID, DIGITAL_WORKER_AGENT_ID, AGENT_USER_UPN, TOOL_SCOPE (e.g. https://graph.microsoft.com/Mail.Read).
 import { agentUser } from '@agentid/agent-user';
 import { describe, setup } from '../lib/setup.mjs';
 

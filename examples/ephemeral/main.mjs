@@ -1,5 +1,5 @@
 // Ephemeral identity: an agent identity created for one task and always deleted afterwards.
-// Real tenant: BLUEPRINT_CLIENT_ID (with Graph AgentIdentity.CreateAsManager), SPONSOR_ID, RESOURCE.
+// Real tenant: AZURE_CLIENT_ID (with Graph AgentIdentity.CreateAsManager), SPONSOR_ID, RESOURCE.
 import { withEphemeralAgent } from '@agentid/agent-user';
 import { describe, setup } from '../lib/setup.mjs';
 

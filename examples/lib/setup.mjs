@@ -1,35 +1,12 @@
 // Shared set-up of the examples: the embedded emulator by default, or a real tenant when
-// AZURE_TENANT_ID is set. Real tenant variables:
-//   AZURE_TENANT_ID, BLUEPRINT_CLIENT_ID, and one credential: BLUEPRINT_CERT_FILE + BLUEPRINT_KEY_FILE,
-//   AZURE_FEDERATED_TOKEN_FILE (workload identity), BLUEPRINT_MANAGED_IDENTITY=1 (+ optional
-//   BLUEPRINT_MI_CLIENT_ID), or BLUEPRINT_SECRET (development only); plus the ids each example names.
-import { readFileSync } from 'node:fs';
-import {
-  certificateCredential,
-  createBlueprint,
-  managedIdentityCredential,
-  secretCredential,
-  workloadIdentityCredential,
-} from '@agentid/core';
+// AZURE_TENANT_ID is set. Real tenant: the variables of @azure/identity, read by
+// blueprintFromEnvironment(): AZURE_TENANT_ID, AZURE_CLIENT_ID (the blueprint), and one credential:
+// AZURE_CLIENT_CERTIFICATE_PATH (one PEM file, key + certificate), AZURE_FEDERATED_TOKEN_FILE
+// (workload identity), a managed identity on Azure (AGENTID_MANAGED_IDENTITY_CLIENT_ID for a
+// user-assigned one), or AZURE_CLIENT_SECRET (development only); plus the ids each example names.
+import { blueprintFromEnvironment, createBlueprint, secretCredential } from '@agentid/core';
 
 export const real = Boolean(process.env.AZURE_TENANT_ID);
-
-function realCredential(env) {
-  if (env.BLUEPRINT_CERT_FILE)
-    return certificateCredential({
-      certificate: readFileSync(env.BLUEPRINT_CERT_FILE, 'utf8'),
-      privateKey: readFileSync(env.BLUEPRINT_KEY_FILE, 'utf8'),
-    });
-  if (env.AZURE_FEDERATED_TOKEN_FILE) return workloadIdentityCredential();
-  if (env.BLUEPRINT_MANAGED_IDENTITY)
-    return managedIdentityCredential(
-      env.BLUEPRINT_MI_CLIENT_ID ? { clientId: env.BLUEPRINT_MI_CLIENT_ID } : {},
-    );
-  if (env.BLUEPRINT_SECRET) return secretCredential(env.BLUEPRINT_SECRET);
-  throw new Error(
-    'Set BLUEPRINT_CERT_FILE/BLUEPRINT_KEY_FILE, AZURE_FEDERATED_TOKEN_FILE, BLUEPRINT_MANAGED_IDENTITY or BLUEPRINT_SECRET',
-  );
-}
 
 /** Starts the emulator (unless a real tenant is configured) and returns a blueprint factory and ids. */
 export async function setup() {
@@ -40,14 +17,11 @@ export async function setup() {
       ids: env,
       graphBaseUrl: undefined,
       blueprint: (which = 'workers') =>
-        createBlueprint({
-          tenantId: env.AZURE_TENANT_ID,
-          clientId:
-            which === 'orchestrator'
-              ? (env.ORCHESTRATOR_BLUEPRINT_CLIENT_ID ?? env.BLUEPRINT_CLIENT_ID)
-              : env.BLUEPRINT_CLIENT_ID,
-          credential: realCredential(env),
-        }),
+        blueprintFromEnvironment(
+          which === 'orchestrator' && env.ORCHESTRATOR_BLUEPRINT_CLIENT_ID
+            ? { clientId: env.ORCHESTRATOR_BLUEPRINT_CLIENT_ID }
+            : {},
+        ),
       userToken: async () => {
         if (!env.USER_ACCESS_TOKEN)
           throw new Error('Set USER_ACCESS_TOKEN: a user token for api://<blueprint>/access_agent');

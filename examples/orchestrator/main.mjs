@@ -1,7 +1,7 @@
 // Orchestrator across blueprints: the orchestrator validates the user's token, exchanges it on the
 // user's behalf for the workers blueprint, and the sub-agent exchanges onward for a tool, with a
 // signed chain of actors between them.
-// Real tenant: ORCHESTRATOR_BLUEPRINT_CLIENT_ID, ORCHESTRATOR_AGENT_ID, BLUEPRINT_CLIENT_ID (workers), MAIL_AGENT_ID, USER_ACCESS_TOKEN, TOOL_SCOPE, DELEGATION_KEY (32+ bytes).
+// Real tenant: ORCHESTRATOR_BLUEPRINT_CLIENT_ID, ORCHESTRATOR_AGENT_ID, AZURE_CLIENT_ID (workers), MAIL_AGENT_ID, USER_ACCESS_TOKEN, TOOL_SCOPE, DELEGATION_KEY (32+ bytes).
 import { randomBytes } from 'node:crypto';
 import { decodeJwtClaims } from '@agentid/core';
 import {

@@ -1,5 +1,5 @@
 // Per-user agents: one agent acting for many users; every user gets their own cached token.
-// Real tenant: BLUEPRINT_CLIENT_ID, MAIL_AGENT_ID, USER_ACCESS_TOKEN (one user; the emulator uses two).
+// Real tenant: AZURE_CLIENT_ID, MAIL_AGENT_ID, USER_ACCESS_TOKEN (one user; the emulator uses two).
 import { onBehalfOf } from '@agentid/obo';
 import { describe, real, setup } from '../lib/setup.mjs';
 

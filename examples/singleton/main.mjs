@@ -1,5 +1,5 @@
 // Singleton: one blueprint, one agent identity acting as itself (legs 1-2).
-// Real tenant: AZURE_TENANT_ID, BLUEPRINT_CLIENT_ID, a credential (see ../lib/setup.mjs), MAIL_AGENT_ID, RESOURCE (e.g. https://graph.microsoft.com).
+// Real tenant: AZURE_TENANT_ID, AZURE_CLIENT_ID, a credential (see ../lib/setup.mjs), MAIL_AGENT_ID, RESOURCE (e.g. https://graph.microsoft.com).
 import { describe, setup } from '../lib/setup.mjs';
 
 const s = await setup();

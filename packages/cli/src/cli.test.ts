@@ -133,6 +133,42 @@ describe('agentid token', () => {
     expect(env.out).not.toContain(DEMO.blueprints.workers.secret);
   });
 
+  it('reads the AZURE_* variables; BLUEPRINT_CLIENT_ID and AGENTID_AUTHORITY_HOST still work, with a warning', async () => {
+    const args = [
+      'token',
+      '--emulator',
+      '--agent',
+      DEMO.agents.orchestrator,
+      '--scope',
+      'api://tools/.default',
+    ];
+    const orchestrator = DEMO.blueprints.orchestrator.appId;
+    const azure = await run([...args, '--json'], { AZURE_CLIENT_ID: orchestrator });
+    expect(azure.code, azure.err).toBe(0);
+    expect(JSON.parse(azure.out)).toMatchObject({
+      subject: DEMO.agents.orchestrator,
+      parentBlueprint: orchestrator,
+    });
+    expect(azure.err).toBe('');
+    const old = await run([...args, '--json'], { BLUEPRINT_CLIENT_ID: orchestrator });
+    expect(old.code, old.err).toBe(0);
+    expect(old.err).toBe('agentid token: BLUEPRINT_CLIENT_ID is deprecated: use AZURE_CLIENT_ID\n');
+    // The environment's secret is the credential (a wrong one is refused), never printed.
+    const secret = await run(args, { AZURE_CLIENT_ID: orchestrator, AZURE_CLIENT_SECRET: 'not-the-secret' });
+    expect(secret.code).toBe(1);
+    expect(secret.err).toMatch(/AGENTID_INVALID_CLIENT/);
+    expect(secret.err).not.toContain('not-the-secret');
+    const host = await run(['token', '--agent', 'a', '--scope', 'x/.default'], {
+      AZURE_TENANT_ID: DEMO.tenantId,
+      AZURE_CLIENT_ID: orchestrator,
+      AZURE_CLIENT_SECRET: 's',
+      AGENTID_AUTHORITY_HOST: 'http://insecure.example',
+    });
+    expect(host.code).toBe(1);
+    expect(host.err).toMatch(/AGENTID_AUTHORITY_HOST is deprecated: use AZURE_AUTHORITY_HOST/);
+    expect(host.err).toMatch(/from AGENTID_EMULATOR or AZURE_AUTHORITY_HOST.*authorityHost must use https/);
+  });
+
   it('fails with a typed code or a usage message', async () => {
     const unknown = await run([
       'token',

@@ -12,6 +12,10 @@ export {
   type BlueprintOptions,
   type InvalidateTarget,
 } from './blueprint/create-blueprint.js';
+export {
+  blueprintFromEnvironment,
+  type BlueprintFromEnvironmentOptions,
+} from './blueprint/from-environment.js';
 export type { Agent, GetTokenOptions } from './agent/agent.js';
 export type { AccessToken } from './token/access-token.js';
 export {
@@ -20,6 +24,7 @@ export {
   managedIdentityCredential,
   secretCredential,
   workloadIdentityCredential,
+  type AzureTokenCredential,
   type BlueprintCredential,
   type CertificateCredentialOptions,
   type FederatedTokenRequest,

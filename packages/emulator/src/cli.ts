@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createEmulator, type Emulator } from './emulator.js';
+import { connectionEnv, exportLines } from './connect.js';
 import { DEMO } from './directory/seed.js';
 
 /** Options of {@link startEmulatorFromArgs}. */
@@ -15,10 +16,13 @@ export interface EmulatorCliIo {
  * process.stdout.write(`${EMULATOR_USAGE}\n`);
  * ```
  */
-export const EMULATOR_USAGE = `usage: agentid-emulator [--seed FILE] [--host 127.0.0.1] [--https-port 0] [--http-port 0] [--lifetime SECONDS] [--no-https] [--no-http] [--json]
+export const EMULATOR_USAGE = `usage: agentid-emulator [--seed FILE] [--host 127.0.0.1] [--port 0 | --https-port 0] [--http-port 0] [--lifetime SECONDS] [--no-https] [--no-http] [--json]
 
 Starts the local Entra Agent ID emulator on loopback: HTTPS with a CA it generates, and plain HTTP.
-The default seed is the demo tenant (${DEMO.domain}). Ctrl-C or SIGTERM stops it and removes its CA folder.`;
+The default seed is the demo tenant (${DEMO.domain}). Ports are random unless given (--port is the
+HTTPS port). It prints the ids, the demo secrets and the \`export\` lines (AGENTID_EMULATOR,
+NODE_EXTRA_CA_CERTS, AZURE_*) that point an app using blueprintFromEnvironment() at it.
+Ctrl-C or SIGTERM stops it and removes its CA folder.`;
 
 /**
  * A usage mistake on the command line (exit code 2), as opposed to a failure to start (exit 1).
@@ -59,7 +63,8 @@ export async function startEmulatorFromArgs(
     options: {
       seed: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
-      'https-port': { type: 'string', default: '0' },
+      port: { type: 'string' },
+      'https-port': { type: 'string' },
       'http-port': { type: 'string', default: '0' },
       lifetime: { type: 'string' },
       'no-https': { type: 'boolean', default: false },
@@ -80,7 +85,10 @@ export async function startEmulatorFromArgs(
       throw usageError(`--${name} must be a port number (0-65535), got '${v.slice(0, 40)}'`);
     return n;
   };
-  const httpsPort = port('https-port', values['https-port']);
+  if (values.port !== undefined && values['https-port'] !== undefined)
+    throw usageError('--port is the HTTPS port: give --port or --https-port, not both');
+  const httpsPort =
+    values.port !== undefined ? port('port', values.port) : port('https-port', values['https-port'] ?? '0');
   const httpPort = port('http-port', values['http-port']);
   let lifetime: number | undefined;
   if (values.lifetime !== undefined) {
@@ -114,7 +122,8 @@ export async function startEmulatorFromArgs(
     throw error;
   }
   const base = l.httpsUrl ?? l.httpUrl!;
-  const info = { ...l, caPem: undefined, ...emu.describe(base), identityHeader: emu.identityHeader };
+  const env = connectionEnv(emu, l);
+  const info = { ...l, caPem: undefined, ...emu.describe(base), identityHeader: emu.identityHeader, env };
   if (values.json) {
     io.out(JSON.stringify(info));
     return emu;
@@ -127,8 +136,14 @@ export async function startEmulatorFromArgs(
     io.out(`  tenant    ${String(t.id)} (${String(t.domain)})`);
     io.out(`  token     ${String(t.tokenEndpoint)}`);
     io.out(`  jwks      ${String(t.jwksUri)}`);
-    for (const b of t.blueprints as Array<Record<string, unknown>>)
-      io.out(`  blueprint ${String(b.appId)}  ${String(b.displayName)}`);
+    for (const b of t.blueprints as Array<Record<string, unknown>>) {
+      // Seeded secrets are development values: printing them is how an app gets to use them.
+      const secrets = emu.directory.tenant(String(t.id))?.blueprints.get(String(b.appId))
+        ?.credentials.secrets;
+      io.out(
+        `  blueprint ${String(b.appId)}  ${String(b.displayName)}${secrets?.length ? `  (secret: ${secrets.join(', ')})` : ''}`,
+      );
+    }
     for (const a of t.agents as Array<Record<string, unknown>>)
       io.out(`  agent     ${String(a.id)}  ${String(a.displayName)}`);
     for (const u of t.agentUsers as Array<Record<string, unknown>>)
@@ -137,6 +152,13 @@ export async function startEmulatorFromArgs(
       io.out(`  user      ${String(u.id)}  ${String(u.userPrincipalName)}`);
   }
   io.out(`  managed identity: IDENTITY_ENDPOINT=${base}/_mi/token IDENTITY_HEADER=${emu.identityHeader}`);
-  io.out(`  admin     ${base}/_emulator/counters | /_emulator/faults | /_emulator/tokens/user`);
+  io.out(
+    `  admin     ${base}/_emulator/{counters, counters/reset, requests, faults, keys/rotate, tokens/user, tokens/external, directory} (see its README)`,
+  );
+  if (Object.keys(env).length > 0) {
+    io.out('');
+    io.out('  connect an app (blueprintFromEnvironment() of @agentid/core, @azure/identity): paste');
+    for (const line of exportLines(env)) io.out(`    ${line}`);
+  } else io.out('  connect   needs HTTPS (MSAL refuses a plain-http authority): drop --no-https');
   return emu;
 }

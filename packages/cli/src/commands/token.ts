@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   type BlueprintCredential,
+  blueprintFromEnvironment,
   certificateCredential,
-  createBlueprint,
   isAgentIdError,
   managedIdentityCredential,
   secretCredential,
   workloadIdentityCredential,
 } from '@agentid/core';
 import { type CliIo, UsageError } from '../io.js';
+import { printSummary } from './token-summary.js';
 
 export const TOKEN_USAGE = `usage: agentid token --agent ID --scope RESOURCE/.default [credential] [--tenant ID --blueprint ID] [--authority-host URL] [--json] [--print-token]
        agentid token --emulator --agent ID --scope RESOURCE/.default
@@ -17,9 +18,31 @@ export const TOKEN_USAGE = `usage: agentid token --agent ID --scope RESOURCE/.de
 Gets an autonomous agent token through the broker (legs 1-2) and prints a summary: never the token,
 unless --print-token (then only the token, for piping). Secrets come from files or environment
 variables, never from the command line.
-credential: --secret-env NAME | --cert FILE --key FILE | --federated-token-file FILE | --managed-identity [--mi-client-id ID]
---emulator: an in-process emulator with the demo tenant (defaults: its tenant, workers blueprint and secret).
-Environment: AZURE_TENANT_ID, BLUEPRINT_CLIENT_ID, AGENTID_AUTHORITY_HOST.`;
+credential: --secret-env NAME | --cert FILE [--key FILE] | --federated-token-file FILE | --managed-identity [--mi-client-id ID]
+Without one, the environment's, as blueprintFromEnvironment() of @agentid/core reads it (the names and
+order of @azure/identity): AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (+ _PASSWORD),
+AZURE_FEDERATED_TOKEN_FILE, a managed identity on Azure (AGENTID_MANAGED_IDENTITY_CLIENT_ID).
+Environment: AZURE_TENANT_ID, AZURE_CLIENT_ID (the blueprint), AZURE_AUTHORITY_HOST, AGENTID_EMULATOR.
+--emulator: an in-process emulator with the demo tenant (defaults: its tenant, workers blueprint and secret).`;
+
+/** Variables the CLI read before it read Azure's names: still honoured, with a warning. */
+const DEPRECATED = [
+  ['BLUEPRINT_CLIENT_ID', 'AZURE_CLIENT_ID'],
+  ['AGENTID_AUTHORITY_HOST', 'AZURE_AUTHORITY_HOST'],
+] as const;
+
+/** The environment with the deprecated names mapped to Azure's (Azure's win when both are set). */
+function azureEnvironment(io: CliIo): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...io.env };
+  for (const [old, name] of DEPRECATED) {
+    if (!env[old]?.trim()) continue;
+    io.stderr(
+      `agentid token: ${old} is deprecated: use ${name}${env[name]?.trim() ? ` (both are set: ${name} is used)` : ''}\n`,
+    );
+    if (!env[name]?.trim()) env[name] = env[old];
+  }
+  return env;
+}
 
 /** `agentid token`. @internal */
 export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
@@ -50,102 +73,70 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (!values.agent) throw new UsageError('--agent is required');
   if (!values.scope) throw new UsageError('--scope is required (e.g. api://tools/.default)');
-  let tenantId = values.tenant ?? io.env.AZURE_TENANT_ID;
-  let clientId = values.blueprint ?? io.env.BLUEPRINT_CLIENT_ID;
-  let authorityHost = values['authority-host'] ?? io.env.AGENTID_AUTHORITY_HOST;
-  let fetchImpl: typeof fetch | undefined;
+  if (values.key && !values.cert) throw new UsageError('--key goes with --cert');
   let credential: BlueprintCredential | undefined;
-  let emu:
-    { close(): Promise<void>; counters: { snapshot(): { byGrant: Record<string, number> } } } | undefined;
-  if (values.emulator) {
-    const { createEmulator, DEMO } = await import('@agentid/emulator');
-    const e = await createEmulator();
-    emu = e;
-    tenantId ??= DEMO.tenantId;
-    clientId ??= DEMO.blueprints.workers.appId;
-    authorityHost = e.baseUrl;
-    fetchImpl = e.fetch;
-    if (
-      !values['secret-env'] &&
-      !values.cert &&
-      !values['federated-token-file'] &&
-      !values['managed-identity'] &&
-      clientId === DEMO.blueprints.workers.appId
-    ) {
-      credential = secretCredential(DEMO.blueprints.workers.secret, { silenceWarning: true });
-    }
+  if (values['secret-env']) {
+    const secret = io.env[values['secret-env']];
+    if (!secret) throw new UsageError(`environment variable ${values['secret-env']} is empty`);
+    credential = secretCredential(secret, { silenceWarning: true });
+  } else if (values.cert) {
+    credential = certificateCredential(
+      values.key
+        ? { certificate: await readText(values.cert), privateKey: await readText(values.key) }
+        : { certificatePath: values.cert },
+    );
+  } else if (values['federated-token-file']) {
+    credential = workloadIdentityCredential({ tokenFilePath: values['federated-token-file'] });
+  } else if (values['managed-identity']) {
+    credential = managedIdentityCredential(
+      values['mi-client-id'] ? { clientId: values['mi-client-id'] } : {},
+    );
   }
-  try {
-    if (!tenantId) throw new UsageError('--tenant (or AZURE_TENANT_ID) is required');
-    if (!clientId) throw new UsageError('--blueprint (or BLUEPRINT_CLIENT_ID) is required');
-    if (!credential) {
-      if (values['secret-env']) {
-        const secret = io.env[values['secret-env']];
-        if (!secret) throw new UsageError(`environment variable ${values['secret-env']} is empty`);
-        credential = secretCredential(secret, { silenceWarning: true });
-      } else if (values.cert || values.key) {
-        if (!values.cert || !values.key) throw new UsageError('--cert and --key go together');
-        credential = certificateCredential({
-          certificate: readFileSync(values.cert, 'utf8'),
-          privateKey: readFileSync(values.key, 'utf8'),
-        });
-      } else if (values['federated-token-file']) {
-        credential = workloadIdentityCredential({ tokenFilePath: values['federated-token-file'] });
-      } else if (values['managed-identity']) {
-        credential = managedIdentityCredential(
-          values['mi-client-id'] ? { clientId: values['mi-client-id'] } : {},
-        );
-      } else {
-        throw new UsageError(
-          'a credential is required: --secret-env NAME, --cert/--key, --federated-token-file or --managed-identity',
-        );
+  const env = azureEnvironment(io);
+  const set = (name: string): boolean => Boolean(env[name]?.trim());
+  if (!values.emulator && !set('AGENTID_EMULATOR')) {
+    if (!values.tenant && !set('AZURE_TENANT_ID'))
+      throw new UsageError('--tenant (or AZURE_TENANT_ID) is required');
+    if (!values.blueprint && !set('AZURE_CLIENT_ID'))
+      throw new UsageError('--blueprint (or AZURE_CLIENT_ID) is required');
+  }
+  let emu:
+    | {
+        close(): Promise<void>;
+        baseUrl: string;
+        fetch: typeof fetch;
+        counters: { snapshot(): { byGrant: Record<string, number> } };
       }
+    | undefined;
+  try {
+    if (values.emulator) {
+      const { createEmulator } = await import('@agentid/emulator');
+      emu = await createEmulator();
+      // The in-process emulator stands in for AGENTID_EMULATOR (its demo defaults included).
+      env.AGENTID_EMULATOR = emu.baseUrl;
+      delete env.AZURE_AUTHORITY_HOST;
     }
-    const blueprint = createBlueprint({
-      tenantId,
-      clientId,
-      credential,
-      ...(authorityHost ? { authorityHost } : {}),
-      ...(fetchImpl ? { network: { fetch: fetchImpl } } : {}),
+    const blueprint = blueprintFromEnvironment({
+      env,
+      ...(values.tenant ? { tenantId: values.tenant } : {}),
+      ...(values.blueprint ? { clientId: values.blueprint } : {}),
+      ...(values['authority-host'] && !emu ? { authorityHost: values['authority-host'] } : {}),
+      ...(credential ? { credential } : {}),
+      ...(emu ? { network: { fetch: emu.fetch } } : {}),
+      telemetry: {
+        logger: { debug() {}, info() {}, error() {}, warn: (m) => io.stderr(`agentid token: ${m}\n`) },
+      },
     });
     const t = await blueprint.agent(values.agent).getToken([values.scope]);
-    if (values['print-token']) {
-      io.stdout(`${t.token}\n`);
-      return 0;
-    }
-    const c = t.claims;
-    const summary = {
-      subject: t.subject,
-      actor: t.actor,
-      idtyp: c?.idtyp,
-      scopes: t.scopes,
-      roles: c?.roles ?? [],
-      actorFacets: c?.actorFacets ?? [],
-      subjectFacets: c?.subjectFacets ?? [],
-      parentBlueprint: c?.parentAppId,
-      expiresOn: t.expiresOn.toISOString(),
-      refreshOn: t.refreshOn.toISOString(),
-      cache: blueprint.stats(),
-      ...(emu ? { tokenEndpointRequests: emu.counters.snapshot().byGrant } : {}),
-    };
-    if (values.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
-    else {
-      io.stdout(
-        [
-          `agent token for ${values.scope} (the token itself is not printed; --print-token prints it)`,
-          `  subject   ${String(summary.subject)} (idtyp=${String(summary.idtyp)})`,
-          `  actor     ${String(summary.actor)}`,
-          `  roles     ${summary.roles.join(' ') || '-'}`,
-          `  facets    actor ${summary.actorFacets.join(' ') || '-'}; subject ${summary.subjectFacets.join(' ') || '-'}`,
-          `  blueprint ${String(summary.parentBlueprint ?? clientId)}`,
-          `  expires   ${summary.expiresOn} (refresh from ${summary.refreshOn})`,
-          `  cache     ${summary.cache.misses} miss(es), ${summary.cache.hits} hit(s)`,
-          ...(summary.tokenEndpointRequests
-            ? [`  requests  ${JSON.stringify(summary.tokenEndpointRequests)}`]
-            : []),
-        ].join('\n') + '\n',
-      );
-    }
+    if (values['print-token']) io.stdout(`${t.token}\n`);
+    else
+      printSummary(io, t, {
+        scope: values.scope,
+        json: values.json,
+        blueprintId: blueprint.clientId,
+        stats: blueprint.stats(),
+        ...(emu ? { requests: emu.counters.snapshot().byGrant } : {}),
+      });
     return 0;
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -157,3 +148,5 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
     await emu?.close();
   }
 }
+
+const readText = (path: string): Promise<string> => readFile(path, 'utf8');

@@ -3,6 +3,17 @@ import { ConfigurationError } from '../errors/agent-id-error.js';
 /** The public cloud's authority host. */
 export const PUBLIC_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
+/** Sovereign clouds' authority hosts (and their parent domains) and exchange audiences (PROTOCOL.md). */
+const SOVEREIGN_AUDIENCES: ReadonlyArray<readonly [string, string]> = [
+  ['microsoftonline.us', 'api://AzureADTokenExchangeUSGov'],
+  ['usgovcloudapi.net', 'api://AzureADTokenExchangeUSGov'],
+  ['microsoftonline.cn', 'api://AzureADTokenExchangeChina'],
+  ['chinacloudapi.cn', 'api://AzureADTokenExchangeChina'],
+  ['sovcloud-identity.fr', 'api://AzureADTokenExchangeFrance'],
+  ['sovcloud-identity.de', 'api://AzureADTokenExchangeGermany'],
+  ['microsoftonline.eaglex.ic.gov', 'api://AzureADTokenExchangeUSNat'],
+];
+
 /**
  * The token-exchange audience of the cloud an authority host belongs to: sovereign clouds use
  * their own, so it is derived from the host, never hard-coded.
@@ -14,10 +25,8 @@ export const PUBLIC_AUTHORITY_HOST = 'https://login.microsoftonline.com';
  */
 export function exchangeAudienceFor(authorityHost: string): string {
   const host = new URL(authorityHost).hostname.toLowerCase();
-  if (host.endsWith('microsoftonline.us')) return 'api://AzureADTokenExchangeUSGov';
-  if (host.endsWith('chinacloudapi.cn') || host.endsWith('microsoftonline.cn'))
-    return 'api://AzureADTokenExchangeChina';
-  return 'api://AzureADTokenExchange';
+  const sovereign = SOVEREIGN_AUDIENCES.find(([suffix]) => host === suffix || host.endsWith(`.${suffix}`));
+  return sovereign?.[1] ?? 'api://AzureADTokenExchange';
 }
 
 /** Validates and normalises an authority host (https, no path). */

@@ -8,6 +8,23 @@ export interface FederatedTokenRequest {
   audience: string;
 }
 
+/**
+ * The `@azure/core-auth` `TokenCredential` shape (any `@azure/identity` credential:
+ * `ManagedIdentityCredential`, `WorkloadIdentityCredential`, `DefaultAzureCredential`, ...),
+ * declared here so that core needs no Azure SDK dependency.
+ *
+ * @example
+ * ```ts
+ * const source: AzureTokenCredential = new ManagedIdentityCredential({ clientId: miClientId });
+ * ```
+ */
+export interface AzureTokenCredential {
+  getToken(
+    scopes: string | string[],
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+}
+
 /** Re-fetch an assertion this long before it expires. */
 const ASSERTION_MARGIN_MS = 60_000;
 
@@ -47,21 +64,47 @@ export function assertionCache(
   };
 }
 
+/** Asks an Azure SDK credential for `<audience>/.default` and returns the token (a JWT). */
+function fromTokenCredential(
+  credential: AzureTokenCredential,
+): (r: FederatedTokenRequest) => Promise<string> {
+  return async ({ audience }) => {
+    const scope = `${audience}/.default`;
+    const t = await credential.getToken(scope);
+    if (!t || typeof t.token !== 'string')
+      throw new CredentialError(`federatedCredential: the TokenCredential returned no token for ${scope}`);
+    return t.token;
+  };
+}
+
 /**
  * A federated identity credential from any async token provider (another IdP, a CI system's OIDC
- * token, ...). The blueprint needs a FIC record trusting its issuer and subject.
+ * token, ...) or from an `@azure/identity` `TokenCredential` (asked for
+ * `<exchange audience>/.default`, the cloud's audience: `api://AzureADTokenExchange/.default` in the
+ * public cloud). The blueprint needs a FIC record trusting its issuer and subject.
  *
  * @example
  * ```ts
  * const credential = federatedCredential(async ({ audience }) => getOidcTokenFor(audience));
+ * const viaAzure = federatedCredential({ tokenCredential: new ManagedIdentityCredential({ clientId }) });
  * ```
  */
 export function federatedCredential(
-  provider: (request: FederatedTokenRequest) => Promise<string>,
+  provider: ((request: FederatedTokenRequest) => Promise<string>) | { tokenCredential: AzureTokenCredential },
   options: { kind?: BlueprintCredential['kind']; describe?: string } = {},
 ): BlueprintCredential {
+  if (provider && typeof provider === 'object' && 'tokenCredential' in provider) {
+    if (typeof provider.tokenCredential?.getToken !== 'function')
+      throw new CredentialError('federatedCredential: tokenCredential must have a getToken method');
+    return federatedCredential(fromTokenCredential(provider.tokenCredential), {
+      describe: 'federatedCredential(tokenCredential)',
+      ...options,
+    });
+  }
   if (typeof provider !== 'function')
-    throw new CredentialError('federatedCredential: provider must be a function returning a token');
+    throw new CredentialError(
+      'federatedCredential: provider must be a function returning a token, or { tokenCredential }',
+    );
   return {
     kind: options.kind ?? 'federated',
     resolve(ctx: CredentialContext) {

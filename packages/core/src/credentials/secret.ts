@@ -9,7 +9,7 @@ let warned = false;
  *
  * @example
  * ```ts
- * const credential = secretCredential(process.env.BLUEPRINT_SECRET!);
+ * const credential = secretCredential(process.env.AZURE_CLIENT_SECRET!);
  * ```
  */
 export function secretCredential(

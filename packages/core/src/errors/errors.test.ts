@@ -200,7 +200,9 @@ describe('the one table of codes', () => {
     expect(used.size).toBeGreaterThan(30);
     // Not codes: environment variables and the like that share the prefix.
     const unregistered = [...used].filter(
-      (c) => !isAgentIdErrorCode(c) && !/^AGENTID_(EMULATOR|TEST_|CA_|LOG)/.test(c),
+      (c) =>
+        !isAgentIdErrorCode(c) &&
+        !/^AGENTID_(EMULATOR|TEST_|CA_|LOG|MANAGED_IDENTITY_CLIENT_ID$|AUTHORITY_HOST$)/.test(c),
     );
     expect(unregistered).toEqual([]);
   });

@@ -194,7 +194,7 @@ async function dispatch(
       return json(200, openIdConfiguration(base, tenant.id, segs[1] !== 'v2.0'));
     }
     case 'discovery':
-      return json(200, instanceDiscovery(base));
+      return json(200, instanceDiscovery(base, req.url.searchParams.get('authorization_endpoint')));
     case 'jwks':
       return json(200, ctx.keys.jwks());
     case 'graph':

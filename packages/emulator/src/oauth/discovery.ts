@@ -44,11 +44,34 @@ export function openIdConfiguration(base: string, tenantId: string, v1: boolean)
   };
 }
 
-/** Instance discovery answer: this emulator's host is its own (only) alias. */
-export function instanceDiscovery(base: string): Record<string, unknown> {
-  const host = new URL(base).host;
+/**
+ * Instance discovery answer: this emulator's host is its own (only) alias. MSAL without
+ * `knownAuthorities` asks `https://login.microsoftonline.com/common/discovery/instance
+ * ?api-version=1.1&authorization_endpoint=<authority>/oauth2/v2.0/authorize` (a URL it hard-codes);
+ * routed here, that request names the authority it is about in `authorizationEndpoint`: its host is
+ * the one answered (MSAL looks itself up in `metadata` by host), and its tenant in
+ * `tenant_discovery_endpoint`, as Entra does.
+ */
+export function instanceDiscovery(
+  base: string,
+  authorizationEndpoint?: string | null,
+): Record<string, unknown> {
+  let origin = base;
+  let tenant = '{tenant}';
+  if (authorizationEndpoint) {
+    try {
+      const url = new URL(authorizationEndpoint);
+      if (url.protocol === 'https:' || url.protocol === 'http:') {
+        origin = url.origin;
+        tenant = url.pathname.split('/')[1] || tenant;
+      }
+    } catch {
+      // Not a URL: answer for the emulator itself.
+    }
+  }
+  const host = new URL(origin).host;
   return {
-    tenant_discovery_endpoint: `${base}/{tenant}/v2.0/.well-known/openid-configuration`,
+    tenant_discovery_endpoint: `${origin}/${tenant}/v2.0/.well-known/openid-configuration`,
     'api-version': '1.1',
     metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
   };
