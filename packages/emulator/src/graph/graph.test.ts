@@ -207,9 +207,11 @@ describe('Graph: agent identities', () => {
 
   it('a blueprint cannot create an agent identity for another blueprint (403)', async () => {
     const before = emu.directory.tenant(T)!.agents.size;
-    expect(graphError(await createAgent(emu, orchestrator), 403)).toBe('Authorization_RequestDenied');
+    expect(graphError(await createAgent(emu, orchestrator), 403)).toBe(
+      'Error_AgentBlueprintCannotCreateAssociatedIdentity',
+    );
     expect(graphError(await createAgent(emu, workers, { agentIdentityBlueprintId: O.appId }), 403)).toBe(
-      'Authorization_RequestDenied',
+      'Error_AgentBlueprintCannotCreateAssociatedIdentity',
     );
     expect(emu.directory.tenant(T)!.agents.size).toBe(before);
   });
@@ -369,11 +371,13 @@ describe('Graph: agent identities', () => {
     expect((await leg1(emu, id)).status).toBe(200);
   });
 
-  it('DELETE an agent identity: 204, no more tokens, its agent user deleted with it, GET 404, second DELETE 404', async () => {
+  it('DELETE an agent identity: 204, no more tokens, its agent user orphaned (not deleted), GET 404, second DELETE 404', async () => {
     const id = String((await createAgent(emu, workers)).body.id);
     const upn = `deleted-${id.slice(0, 8)}@contoso.onmicrosoft.com`;
     const u = await graph(emu, 'POST', '/beta/users', workers, {
       '@odata.type': 'microsoft.graph.agentUser',
+      accountEnabled: true,
+      mailNickname: 'deleted',
       userPrincipalName: upn,
       identityParentId: id,
       displayName: 'to be deleted',
@@ -397,11 +401,10 @@ describe('Graph: agent identities', () => {
       client_assertion: t1,
     });
     expect(l2.status).toBeGreaterThanOrEqual(400);
-    expect(emu.directory.tenant(T)!.agentUsers.has(userId)).toBe(false);
-    expect(graphError(await graph(emu, 'GET', `/beta/users/${userId}`, workers), 404)).toBe(
-      'Request_ResourceNotFound',
-    );
-    // The UPN is free again.
+    // Entra does not cascade: the agent user stays, orphaned, until deleted by hand.
+    expect(emu.directory.tenant(T)!.agentUsers.has(userId)).toBe(true);
+    expect((await graph(emu, 'GET', `/beta/users/${userId}`, workers)).body.identityParentId).toBe(id);
+    expect((await graph(emu, 'DELETE', `/beta/users/${userId}`, workers)).status).toBe(204);
     expect(emu.directory.findUserByUpn(emu.directory.tenant(T)!, upn)).toBeUndefined();
     graphError(await graph(emu, 'GET', `/beta/serviceprincipals/${id}`, workers), 404);
     graphError(await graph(emu, 'DELETE', `/beta/serviceprincipals/${id}`, workers), 404);
@@ -465,7 +468,13 @@ describe('Graph: agent users', () => {
     return String(r.body.id);
   };
   const createUser = (token: string, body: Record<string, unknown>) =>
-    graph(emu, 'POST', '/beta/users', token, { '@odata.type': 'microsoft.graph.agentUser', ...body });
+    graph(emu, 'POST', '/beta/users', token, {
+      '@odata.type': 'microsoft.graph.agentUser',
+      accountEnabled: true,
+      mailNickname: 'agent-user',
+      displayName: 'Agent user',
+      ...body,
+    });
 
   it('creates an agent user (201), GET by id and by UPN, and it can get a user_fic token', async () => {
     const parent = await newAgent();
@@ -781,6 +790,6 @@ describe('Graph: tenants and methods', () => {
     const token = await appToken(emu, W);
     graphError(await graph(emu, 'PUT', `/beta/serviceprincipals/${DEMO.agents.mail}`, token, {}), 405);
     graphError(await graph(emu, 'POST', `/beta/users/${DEMO.agentUsers.digitalWorker.id}`, token, {}), 405);
-    graphError(await graph(emu, 'GET', `/beta/directory/deletedItems/${DEMO.agents.mail}`, token), 405);
+    graphError(await graph(emu, 'PUT', `/beta/directory/deletedItems/${DEMO.agents.mail}`, token, {}), 404);
   });
 });
