@@ -156,6 +156,7 @@ function graphResource(): Resource {
       'AgentIdentity.CreateAsManager',
       'AgentIdUser.ReadWrite.IdentityParentedBy',
       'AgentIdentityBlueprint.Create',
+      'AgentIdentity.Create.All',
       'AgentIdentity.DeleteRestore.All',
       'User.Read.All',
       ...DEFAULT_BLOCKED_ROLES,

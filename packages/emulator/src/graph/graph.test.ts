@@ -1,6 +1,7 @@
 import { createEmulator, DEMO, MAX_AGENTS_PER_BLUEPRINT, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
+import { appToken as graphAppToken, graph, graphError } from '@agentid/test-support/graph';
 
 // The Graph subset, in-process, authorized by blueprint app tokens from the token endpoint.
 const T = DEMO.tenantId;
@@ -11,64 +12,8 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const GRAPH_DEFAULT = 'https://graph.microsoft.com/.default';
 const sponsorBind = (id: string = DEMO.users.sponsor.id) => `https://graph.microsoft.com/v1.0/users/${id}`;
 
-interface GraphAnswer {
-  status: number;
-  body: Record<string, unknown>;
-  text: string;
-}
-
-async function graph(
-  emu: Emulator,
-  method: string,
-  path: string,
-  token: string | undefined,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<GraphAnswer> {
-  const res = await emu.fetch(`${emu.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: Record<string, unknown> = {};
-  if (text) parsed = JSON.parse(text) as Record<string, unknown>;
-  return { status: res.status, body: parsed, text };
-}
-
-/** Asserts Graph's error shape and returns the error code. */
-function graphError(r: GraphAnswer, status: number): string {
-  expect(r.status).toBe(status);
-  const err = r.body.error as Record<string, unknown> | undefined;
-  expect(err, `expected a Graph error body, got ${r.text}`).toBeTypeOf('object');
-  expect(err!.code).toBeTypeOf('string');
-  expect(err!.message).toBeTypeOf('string');
-  expect(String(err!.message).length).toBeGreaterThan(0);
-  const inner = err!.innerError as Record<string, unknown>;
-  expect(inner).toBeTypeOf('object');
-  expect(inner['request-id']).toMatch(/^[0-9a-f-]{36}$/);
-  expect(Number.isNaN(Date.parse(String(inner.date)))).toBe(false);
-  return String(err!.code);
-}
-
-async function appToken(
-  emu: Emulator,
-  bp: { appId: string; secret: string },
-  scope = GRAPH_DEFAULT,
-): Promise<string> {
-  const r = await postToken(emu, T, {
-    client_id: bp.appId,
-    client_secret: bp.secret,
-    grant_type: 'client_credentials',
-    scope,
-  });
-  expect(r.status).toBe(200);
-  return String(r.body.access_token);
-}
+const appToken = (emu: Emulator, bp: { appId: string; secret: string }, scope = GRAPH_DEFAULT) =>
+  graphAppToken(emu, T, bp, scope);
 
 const leg1 = (emu: Emulator, agentId: string, bp: { appId: string; secret: string } = W) =>
   postToken(emu, T, {
