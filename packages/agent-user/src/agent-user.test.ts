@@ -238,7 +238,7 @@ describe('provisioning through Graph', () => {
     expect(live.some((a) => a.id === createdId)).toBe(false);
     // A clean-up failure is reported, and never hides the work's own error.
     const failingDeletes: typeof fetch = async (url, init) =>
-      init?.method === 'DELETE' && String(url).includes('/beta/serviceprincipals/')
+      init?.method === 'DELETE' && String(url).includes('/v1.0/servicePrincipals/')
         ? new Response('{"error":{"code":"ServiceUnavailable","message":"down"}}', { status: 503 })
         : emu.fetch(url, init);
     const bp2 = createBlueprint({

@@ -9,11 +9,23 @@ export {
   type AgentUserHandle,
   type AgentUserRef,
 } from './user/agent-user.js';
+export { createProvisioner } from './provision/provisioner.js';
+export type {
+  AgentIdentityInfo,
+  AgentUserInfo,
+  CreateAgentIdentityRequest,
+  CreateAgentUserRequest,
+  Provisioner,
+  ProvisionerOptions,
+} from './provision/types.js';
+export type { GraphOptions } from './provision/graph-client.js';
+export { MAX_GROUP_SPONSORS, MAX_SPONSORS, type SponsorRef } from './provision/sponsors.js';
 export {
-  createProvisioner,
-  type AgentIdentityInfo,
-  type AgentUserInfo,
-  type Provisioner,
-  type ProvisionerOptions,
-} from './provision/provisioner.js';
-export { withEphemeralAgent, type EphemeralAgentOptions } from './provision/ephemeral.js';
+  createEphemeralAgent,
+  EPHEMERAL_CREATED_TAG,
+  EPHEMERAL_TAG,
+  withEphemeralAgent,
+  type EphemeralAgent,
+  type EphemeralAgentOptions,
+} from './provision/ephemeral.js';
+export { sweepEphemeralAgents, type SweepOptions, type SweepReport } from './provision/sweep.js';

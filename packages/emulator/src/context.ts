@@ -1,5 +1,6 @@
 import type { Directory } from './directory/directory.js';
 import type { KeySet } from './crypto/keys.js';
+import type { GraphSettings, Replication } from './graph/replication.js';
 
 /**
  * A source of time in epoch milliseconds: structurally the same as `Clock` of `@agentid/core`
@@ -36,6 +37,10 @@ export interface EmulatorContext {
   maxRefreshTokens: number;
   /** Secret for the managed-identity endpoint's `X-IDENTITY-HEADER`. */
   identityHeader: string;
+  /** Graph settings (replication lag, tenant quota), changeable at run time. */
+  graph: GraphSettings;
+  /** Objects Graph has not "replicated" yet (see {@link GraphSettings.replicationLag}). */
+  replication: Replication;
 }
 
 export interface RefreshGrant {

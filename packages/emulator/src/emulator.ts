@@ -13,6 +13,7 @@ import {
   createEmulatorNetworkModule,
   type EmulatorNetworkModule,
 } from './http/fetch.js';
+import { type GraphSettings, Replication } from './graph/replication.js';
 import { createRouter } from './http/router.js';
 import { close, createTls, listen, type Listening, type Tls } from './http/server.js';
 import type { EmuRequest, EmuResponse } from './http/types.js';
@@ -39,6 +40,8 @@ export interface EmulatorOptions {
   clockSkewSec?: number;
   /** Base URL used by the in-process fetch and network module. Default https://login.agentid.test. */
   inProcessBaseUrl?: string;
+  /** Graph behaviour: replication lag after a create, a tenant quota (see {@link GraphSettings}). */
+  graph?: Partial<GraphSettings>;
 }
 
 /** Where the emulator listens, once started with {@link Emulator.listen}. */
@@ -69,6 +72,8 @@ export interface Emulator {
   readonly directory: Directory;
   readonly faults: Faults;
   readonly counters: Counters;
+  /** Graph settings, changeable at run time (`emu.graph.replicationLag = 1`). */
+  readonly graph: GraphSettings;
   /** The base URL tokens name as issuer: the HTTPS URL once listening, else the in-process base. */
   readonly baseUrl: string;
   /** Handles one request (the shared in-process entry point). */
@@ -141,6 +146,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     !(Number.isInteger(options.maxRefreshTokens) && options.maxRefreshTokens > 0)
   )
     throw new TypeError('maxRefreshTokens must be a positive integer');
+  const graph = graphSettings(options.graph);
   const directory = new Directory(seed);
   const issuers = new Map<string, { issuer: string | undefined; keys: KeySet }>();
   for (const i of directory.externalIssuers)
@@ -158,6 +164,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     refreshTokens: new Map(),
     maxRefreshTokens: options.maxRefreshTokens ?? 10_000,
     identityHeader: randomBytes(16).toString('hex'),
+    graph,
+    replication: new Replication(graph),
   };
   const faults = new Faults();
   const counters = new Counters();
@@ -174,6 +182,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     directory,
     faults,
     counters,
+    graph,
     get baseUrl() {
       return httpsUrl ?? inProcessBase;
     },
@@ -311,4 +320,16 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
   self = emu;
   return emu;
+}
+
+function graphSettings(o: Partial<GraphSettings> | undefined): GraphSettings {
+  if (o !== undefined && (o === null || typeof o !== 'object'))
+    throw new TypeError('graph must be an object');
+  const lag = o?.replicationLag ?? 0;
+  if (!(Number.isInteger(lag) && lag >= 0))
+    throw new TypeError('graph.replicationLag must be a non-negative integer');
+  const quota = o?.directoryQuota;
+  if (quota !== undefined && !(Number.isInteger(quota) && quota > 0))
+    throw new TypeError('graph.directoryQuota must be a positive integer');
+  return { replicationLag: lag, directoryQuota: quota };
 }

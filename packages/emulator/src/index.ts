@@ -9,6 +9,10 @@ export {
   MAX_INHERITABLE_RESOURCES,
 } from './directory/directory.js';
 export type * from './directory/types.js';
+export type { GraphSettings } from './graph/replication.js';
+export type { Group } from './directory/groups.js';
+export { MAX_GROUP_SPONSORS, MAX_SPONSORS } from './directory/groups.js';
+export { DELETED_RETENTION_MS } from './directory/deleted-items.js';
 export { createCertificate, thumbprints } from './crypto/certs.js';
 export type { GeneratedCertificate, CertificateOptions } from './crypto/certs.js';
 export type { FaultSpec, RouteName } from './http/faults.js';

@@ -1,200 +1,200 @@
 import { type Blueprint, ConfigurationError, ProvisioningError } from '@agentid/core';
-import { servicesOf } from '@agentid/core/broker';
+import { createGraphClient, type GraphClient, odataString } from './graph-client.js';
+import { SAFE_ID, sponsorBinds } from './sponsors.js';
+import type {
+  AgentIdentityInfo,
+  AgentUserInfo,
+  CreateAgentIdentityRequest,
+  CreateAgentUserRequest,
+  Provisioner,
+  ProvisionerOptions,
+} from './types.js';
 
-/**
- * Options of {@link createProvisioner}.
- *
- * @example
- * ```ts
- * const options: ProvisionerOptions = { graphBaseUrl: emu.baseUrl };
- * ```
- */
-export interface ProvisionerOptions {
-  /** Default `https://graph.microsoft.com`; the emulator serves its Graph subset at `emu.baseUrl`. */
-  graphBaseUrl?: string;
+const MAX_TAG = 256;
+
+const checkId = (name: string, id: unknown): string => {
+  if (typeof id !== 'string' || !SAFE_ID.test(id))
+    throw new ConfigurationError(`${name} must be a directory object id`);
+  return encodeURIComponent(id);
+};
+
+const checkText = (name: string, value: unknown): string => {
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigurationError(`${name} is required`);
+  return value;
+};
+
+function checkTags(name: string, tags: unknown): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t === '' || t.length > MAX_TAG))
+    throw new ConfigurationError(
+      `${name} must be an array of non-empty strings (at most ${MAX_TAG} characters)`,
+    );
+  return [...(tags as string[])];
 }
 
+const identityOf = (r: Record<string, unknown>): AgentIdentityInfo => {
+  const deleted = typeof r.deletedDateTime === 'string' ? Date.parse(r.deletedDateTime) : NaN;
+  return Object.freeze({
+    id: String(r.appId ?? r.id),
+    displayName: String(r.displayName ?? ''),
+    tags: Object.freeze(
+      Array.isArray(r.tags) ? r.tags.filter((t): t is string => typeof t === 'string') : [],
+    ),
+    ...(Number.isFinite(deleted) ? { deletedAt: deleted } : {}),
+  });
+};
+
+const agentUserOf = (r: Record<string, unknown>): AgentUserInfo =>
+  Object.freeze({
+    id: String(r.id),
+    userPrincipalName: String(r.userPrincipalName),
+    identityParentId: String(r.identityParentId),
+  });
+
+/** A 404 from a delete or purge: already gone (another sweeper, a second dispose). */
+export const isGone = (e: unknown): boolean => e instanceof ProvisioningError && e.status === 404;
+
 /**
- * An agent identity as Graph returns it.
+ * Creates a {@link Provisioner} for a blueprint on Microsoft Graph v1.0 (or beta): agent identities
+ * (sponsors users or groups), agent users, deleted items; `OData-Version: 4.0` on every body,
+ * retries of Entra's replication delay, Graph's documented Agent ID errors typed.
  *
  * @example
  * ```ts
- * const { id } = await provisioner.createAgentIdentity({ displayName: 'Ticket triage', sponsors: [sponsorId] });
- * ```
- */
-export interface AgentIdentityInfo {
-  /** The agent identity's id (its client id for tokens: `blueprint.agent(id)`). */
-  readonly id: string;
-  readonly displayName: string;
-}
-
-/**
- * An agent user as Graph returns it.
- *
- * @example
- * ```ts
- * const { id, userPrincipalName } = await provisioner.createAgentUser({ agentIdentityId, userPrincipalName, displayName });
- * ```
- */
-export interface AgentUserInfo {
-  readonly id: string;
-  readonly userPrincipalName: string;
-  readonly identityParentId: string;
-}
-
-/**
- * Graph calls a blueprint may make for its own agents, authorized by its own app token.
- *
- * @example
- * ```ts
- * const p = createProvisioner(blueprint);
- * const agent = await p.createAgentIdentity({ displayName: 'Ticket triage', sponsors: [sponsorId] });
- * await p.createAgentUser({ agentIdentityId: agent.id, userPrincipalName: 'triage@contoso.com', displayName: 'Triage' });
- * ```
- */
-export interface Provisioner {
-  /** Creates an agent identity under the blueprint, with sponsors. */
-  createAgentIdentity(request: {
-    displayName: string;
-    sponsors: readonly string[];
-    owners?: readonly string[];
-  }): Promise<AgentIdentityInfo>;
-  /** Deletes an agent identity (and its cached tokens). */
-  deleteAgentIdentity(id: string): Promise<void>;
-  /** One agent user per agent identity: a second one fails with `AGENTID_AGENT_USER_EXISTS`. */
-  createAgentUser(request: {
-    agentIdentityId: string;
-    userPrincipalName: string;
-    displayName: string;
-    mailNickname?: string;
-  }): Promise<AgentUserInfo>;
-  /** Deletes an agent user. */
-  deleteAgentUser(id: string): Promise<void>;
-}
-
-const GRAPH_SCOPE = ['https://graph.microsoft.com/.default'];
-const SAFE_ID = /^[0-9A-Za-z@._-]{1,200}$/;
-
-/**
- * Creates a {@link Provisioner} for a blueprint (Microsoft Graph beta endpoints of Agent ID).
- *
- * @example
- * ```ts
- * const provisioner = createProvisioner(blueprint, { graphBaseUrl: 'https://graph.microsoft.com' });
+ * const provisioner = createProvisioner(blueprint, { graphVersion: 'v1.0' });
+ * const agent = await provisioner.createAgentIdentity({ displayName: 'Ticket triage', sponsors: [{ groupId }] });
  * ```
  */
 export function createProvisioner(blueprint: Blueprint, options: ProvisionerOptions = {}): Provisioner {
-  const services = servicesOf(blueprint);
-  const base = (options.graphBaseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(base))
-    throw new ConfigurationError(
-      'createProvisioner: graphBaseUrl must be an origin such as https://graph.microsoft.com',
-    );
+  const graph: GraphClient = createGraphClient(blueprint, options);
+  const v = graph.version;
+  const bindBase = `${graph.base}/${v}`;
+  const paths =
+    v === 'v1.0'
+      ? {
+          agentIdentity: '/servicePrincipals/microsoft.graph.agentIdentity',
+          agentUser: '/users/microsoft.graph.agentUser',
+        }
+      : { agentIdentity: '/serviceprincipals/Microsoft.Graph.AgentIdentity', agentUser: '/users' };
 
-  async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-    const token = await blueprint.getAppToken(GRAPH_SCOPE);
-    const res = await services.http.request({
-      url: `${base}${path}`,
-      method,
-      headers: {
-        authorization: `Bearer ${token.token}`,
-        accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    let parsed: Record<string, unknown> = {};
-    if (res.body) {
-      try {
-        parsed = JSON.parse(res.body) as Record<string, unknown>;
-      } catch {
-        parsed = {};
-      }
-    }
-    if (res.status >= 200 && res.status < 300) return parsed;
-    const err = (parsed.error ?? {}) as { code?: unknown; message?: unknown };
-    const code = typeof err.code === 'string' ? err.code : `HTTP ${res.status}`;
-    const message = typeof err.message === 'string' ? err.message : 'no error message';
-    if (code === 'AgentUser_AlreadyExists')
-      throw new ProvisioningError(
-        'AGENTID_AGENT_USER_EXISTS',
-        `Graph ${method} ${path.split('?')[0]}: ${message}`,
-        { status: res.status, error: code },
-      );
-    throw new ProvisioningError(
-      'AGENTID_GRAPH',
-      `Graph ${method} ${path.split('?')[0]} answered ${res.status} ${code}: ${message}`,
-      { status: res.status, error: code },
-    );
+  async function findAgentUser(agentIdentityId: string): Promise<AgentUserInfo | undefined> {
+    checkId('findAgentUser: agentIdentityId', agentIdentityId);
+    const filter = encodeURIComponent(`identityParentId eq ${odataString(agentIdentityId)}`);
+    const found = await graph.list(`/users/microsoft.graph.agentUser?$filter=${filter}`);
+    return found[0] ? agentUserOf(found[0]) : undefined;
   }
 
-  const checkId = (name: string, id: unknown): string => {
-    if (typeof id !== 'string' || !SAFE_ID.test(id))
-      throw new ConfigurationError(`${name}: id must be a directory object id`);
-    return encodeURIComponent(id);
-  };
-  const checkIds = (name: string, ids: unknown, min: number): string[] => {
-    if (!Array.isArray(ids) || ids.length < min || ids.some((i) => typeof i !== 'string' || !SAFE_ID.test(i)))
-      throw new ConfigurationError(`${name} must list ${min > 0 ? 'at least one' : ''} user object id(s)`);
-    return ids as string[];
-  };
+  async function purgeDeletedItem(id: string): Promise<void> {
+    await graph.call('DELETE', `/directory/deletedItems/${checkId('purgeDeletedItem: id', id)}`);
+  }
 
   return Object.freeze({
-    async createAgentIdentity(request: {
-      displayName: string;
-      sponsors: readonly string[];
-      owners?: readonly string[];
-    }) {
-      if (!request || typeof request.displayName !== 'string' || request.displayName.trim() === '')
-        throw new ConfigurationError('createAgentIdentity: displayName is required');
-      const sponsors = checkIds('createAgentIdentity: sponsors', request.sponsors, 1);
-      const owners = request.owners ? checkIds('createAgentIdentity: owners', request.owners, 0) : [];
-      const r = await call('POST', '/beta/serviceprincipals/Microsoft.Graph.AgentIdentity', {
-        displayName: request.displayName,
+    graphVersion: v,
+    async createBlueprintPrincipal() {
+      const r = await graph.call(
+        'POST',
+        '/serviceprincipals/microsoft.graph.agentIdentityBlueprintPrincipal',
+        {
+          '@odata.type': '#microsoft.graph.agentIdentityBlueprintPrincipal',
+          appId: blueprint.clientId,
+        },
+      );
+      return Object.freeze({ id: String(r.id), appId: String(r.appId ?? blueprint.clientId) });
+    },
+    async createAgentIdentity(request: CreateAgentIdentityRequest) {
+      if (request === null || typeof request !== 'object')
+        throw new ConfigurationError('createAgentIdentity: request must be an object');
+      const displayName = checkText('createAgentIdentity: displayName', request.displayName);
+      const sponsors = sponsorBinds('createAgentIdentity: sponsors', request.sponsors, bindBase);
+      const owners = (request.owners ?? []).map(
+        (o, i) => `${bindBase}/users/${checkId(`createAgentIdentity: owners[${i}]`, o)}`,
+      );
+      const tags = checkTags('createAgentIdentity: tags', request.tags);
+      const r = await graph.call('POST', paths.agentIdentity, {
+        displayName,
         agentIdentityBlueprintId: blueprint.clientId,
-        'sponsors@odata.bind': sponsors.map((id) => `https://graph.microsoft.com/v1.0/users/${id}`),
-        ...(owners.length
-          ? { 'owners@odata.bind': owners.map((id) => `https://graph.microsoft.com/v1.0/users/${id}`) }
-          : {}),
+        'sponsors@odata.bind': sponsors,
+        ...(owners.length ? { 'owners@odata.bind': owners } : {}),
+        ...(tags.length ? { tags } : {}),
       });
-      return Object.freeze({ id: String(r.appId ?? r.id), displayName: String(r.displayName) });
+      return identityOf(r);
     },
-    async deleteAgentIdentity(id: string) {
-      await call('DELETE', `/beta/serviceprincipals/${checkId('deleteAgentIdentity', id)}`);
+    async listAgentIdentities(filter: { tag?: string } = {}) {
+      const tag =
+        filter.tag === undefined ? undefined : checkTags('listAgentIdentities: tag', [filter.tag])[0];
+      const clauses = [`agentIdentityBlueprintId eq ${odataString(blueprint.clientId)}`];
+      if (tag !== undefined) clauses.push(`tags/any(t:t eq ${odataString(tag)})`);
+      const filterText = encodeURIComponent(clauses.join(' and '));
+      const found = await graph.list(
+        `/servicePrincipals/microsoft.graph.agentIdentity?$filter=${filterText}`,
+      );
+      return found.map(identityOf);
+    },
+    async deleteAgentIdentity(id: string, deleteOptions: { purge?: boolean } = {}) {
+      const safe = checkId('deleteAgentIdentity: id', id);
+      await graph.call('DELETE', `/servicePrincipals/${safe}`);
       await blueprint.invalidate({ agent: id });
+      if (deleteOptions.purge) await purgeDeletedItem(id);
     },
-    async createAgentUser(request: {
-      agentIdentityId: string;
-      userPrincipalName: string;
-      displayName: string;
-      mailNickname?: string;
-    }) {
+    async createAgentUser(request: CreateAgentUserRequest) {
+      if (request === null || typeof request !== 'object')
+        throw new ConfigurationError('createAgentUser: request must be an object');
       if (
-        !request ||
         typeof request.userPrincipalName !== 'string' ||
         !/^[^@\s]+@[^@\s]+$/.test(request.userPrincipalName)
       )
         throw new ConfigurationError('createAgentUser: userPrincipalName must be a UPN');
-      if (typeof request.displayName !== 'string' || request.displayName.trim() === '')
-        throw new ConfigurationError('createAgentUser: displayName is required');
+      const displayName = checkText('createAgentUser: displayName', request.displayName);
       checkId('createAgentUser: agentIdentityId', request.agentIdentityId);
-      const r = await call('POST', '/beta/users', {
-        '@odata.type': 'microsoft.graph.agentUser',
-        displayName: request.displayName,
-        userPrincipalName: request.userPrincipalName,
-        mailNickname: request.mailNickname ?? request.userPrincipalName.split('@')[0],
-        accountEnabled: true,
-        identityParentId: request.agentIdentityId,
-      });
-      return Object.freeze({
-        id: String(r.id),
-        userPrincipalName: String(r.userPrincipalName),
-        identityParentId: String(r.identityParentId),
-      });
+      const mailNickname =
+        request.mailNickname === undefined
+          ? request.userPrincipalName.split('@')[0]!
+          : checkText('createAgentUser: mailNickname', request.mailNickname);
+      try {
+        const r = await graph.call('POST', paths.agentUser, {
+          '@odata.type': 'microsoft.graph.agentUser',
+          displayName,
+          userPrincipalName: request.userPrincipalName,
+          mailNickname,
+          accountEnabled: true,
+          identityParentId: request.agentIdentityId,
+        });
+        return agentUserOf(r);
+      } catch (error) {
+        // Graph answers a second agent user for the same parent with a plain 400 (no documented
+        // code): ask Graph whether the parent already has one rather than guess from the text.
+        if (!(error instanceof ProvisioningError) || error.status !== 400) throw error;
+        const existing = await findAgentUser(request.agentIdentityId).catch(() => undefined);
+        if (!existing) throw error;
+        throw new ProvisioningError(
+          'AGENTID_AGENT_USER_EXISTS',
+          `Agent identity ${request.agentIdentityId} already has its agent user ${existing.id} (at most one per agent identity): use it, or delete it first`,
+          { status: 400, cause: error, ...(error.error !== undefined ? { error: error.error } : {}) },
+        );
+      }
     },
-    async deleteAgentUser(id: string) {
-      await call('DELETE', `/beta/users/${checkId('deleteAgentUser', id)}`);
+    findAgentUser,
+    async deleteAgentUser(id: string, deleteOptions: { purge?: boolean } = {}) {
+      await graph.call('DELETE', `/users/${checkId('deleteAgentUser: id', id)}`);
       await blueprint.invalidate({ user: id });
+      if (deleteOptions.purge) await purgeDeletedItem(id);
     },
+    async listDeletedAgentIdentities() {
+      const found = await graph.list('/directory/deletedItems/microsoft.graph.agentIdentity');
+      return found
+        .filter(
+          (r) =>
+            r.agentIdentityBlueprintId === undefined || r.agentIdentityBlueprintId === blueprint.clientId,
+        )
+        .map(identityOf);
+    },
+    async restoreDeletedItem(id: string) {
+      await graph.call(
+        'POST',
+        `/directory/deletedItems/${checkId('restoreDeletedItem: id', id)}/restore`,
+        {},
+      );
+    },
+    purgeDeletedItem,
   });
 }

@@ -432,7 +432,13 @@ export class DelegationError extends AgentIdError {
  */
 export type ProvisioningErrorCode = Extract<
   AgentIdErrorCode,
-  'AGENTID_AGENT_USER_EXISTS' | 'AGENTID_AGENT_USER_NOT_LINKED' | 'AGENTID_GRAPH'
+  | 'AGENTID_AGENT_USER_EXISTS'
+  | 'AGENTID_AGENT_USER_NOT_LINKED'
+  | 'AGENTID_GRAPH'
+  | 'AGENTID_BLUEPRINT_PRINCIPAL_MISSING'
+  | 'AGENTID_BLUEPRINT_MISMATCH'
+  | 'AGENTID_AGENT_CREDENTIALS_NOT_SUPPORTED'
+  | 'AGENTID_AGENT_QUOTA'
 >;
 
 /**
@@ -446,8 +452,11 @@ export type ProvisioningErrorCode = Extract<
  */
 export class ProvisioningError extends AgentIdError {
   declare readonly code: ProvisioningErrorCode;
+  /** Graph's own error code (`error.code` of its answer), such as `AgentIdentity_LimitExceeded`: the same value as `error`. */
+  declare readonly graphCode?: string;
   constructor(code: ProvisioningErrorCode, message: string, options: AgentIdErrorOptions = {}) {
     super(code, message, options);
+    if (options.error !== undefined) this.graphCode = options.error;
   }
 }
 

@@ -398,6 +398,42 @@ const LIST = [
     httpError: 'bad_gateway',
     description: 'A Microsoft Graph call failed (status, Graph error code in `error`).',
   },
+  {
+    code: 'AGENTID_BLUEPRINT_PRINCIPAL_MISSING',
+    retryable: false,
+    class: 'ProvisioningError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description:
+      'The blueprint has no service principal in the tenant yet (Graph `AgentIdentity_AgentBlueprintPrincipalDoesNotExist`): create it first.',
+  },
+  {
+    code: 'AGENTID_BLUEPRINT_MISMATCH',
+    retryable: false,
+    class: 'ProvisioningError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description:
+      'An agent identity was created by the wrong caller: another blueprint, or an agent identity (Graph `Error_AgentBlueprintCannotCreateAssociatedIdentity`, `Error_AgentIdentitySelfCreateRequired`, `Error_AgentIdentitiesCreatingAgentIdentitiesNotAllowed`).',
+  },
+  {
+    code: 'AGENTID_AGENT_CREDENTIALS_NOT_SUPPORTED',
+    retryable: false,
+    class: 'ProvisioningError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description:
+      'An agent identity cannot hold credentials: add them to its blueprint (Graph `AgentIdentity_CredentialsNotSupported`, `PropertyNotCompatibleWithAgentIdentity`).',
+  },
+  {
+    code: 'AGENTID_AGENT_QUOTA',
+    retryable: false,
+    class: 'ProvisioningError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description:
+      'A directory limit was reached, soft-deleted objects included: purge deleted items (Graph `AgentIdentity_LimitExceeded`, `AgentBlueprint_LimitExceeded`, `Agent_Directory_QuotaExceeded`).',
+  },
   // Authorization of tools and routes (middleware, sidecar).
   {
     code: 'AGENTID_TOOL_UNKNOWN',

@@ -528,7 +528,7 @@ describe('blocked roles never reach an agent token', () => {
 });
 
 describe('agent identity lifecycle in the model', () => {
-  it('soft delete keeps the place under the limit and removes the agent user; purge frees it; the id stays reserved until purged', () => {
+  it('soft delete keeps the place under the limit and leaves the agent user (orphaned); purge frees it; the id stays reserved until purged', () => {
     const d = new Directory(
       seed((t) => {
         t.agentUsers = [
@@ -543,7 +543,7 @@ describe('agent identity lifecycle in the model', () => {
     const t = d.tenant(T)!;
     d.deleteAgentIdentity(T, AGENT);
     expect(t.agents.get(AGENT)?.deleted).toBe(true);
-    expect(t.agentUsers.size).toBe(0);
+    expect(t.agentUsers.size).toBe(1);
     expect(d.locateClient(AGENT)).toBeUndefined();
     expect(d.deletedItems.has(AGENT)).toBe(true);
     expectDirectoryError(() => d.deleteAgentIdentity(T, AGENT), 404);

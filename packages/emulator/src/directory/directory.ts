@@ -1,4 +1,5 @@
 import { DEFAULT_BLOCKED_ROLES, GRAPH_APP_ID, GRAPH_RESOURCE, isGuid, newId } from '../ids.js';
+import { addGroups, checkSponsors, type Group } from './groups.js';
 import type {
   AgentIdentitySeed,
   AppRoleAssignmentSeed,
@@ -52,6 +53,10 @@ export interface Blueprint extends Resource, Client {
   kind: 'blueprint';
   principalId: string | undefined;
   inheritable: Map<string, { scopes: Set<string>; roles: Set<string> }>;
+  /** The application object id (Graph-made blueprints; a seeded one is addressed by its app id). */
+  objectId?: string;
+  /** Apps and users that own it (the creator of a Graph-made one): they may manage it. */
+  owners?: string[];
 }
 
 export interface App extends Resource, Client {
@@ -66,6 +71,12 @@ export interface AgentIdentity {
   sponsors: string[];
   enabled: boolean;
   deleted: boolean;
+  /** `tags` of the service principal (Graph), e.g. a marker for ephemeral agents. */
+  tags?: string[];
+  owners?: string[];
+  /** Epoch ms of creation (Graph-made ones) and of the soft delete. */
+  createdAt?: number;
+  deletedAt?: number;
 }
 
 export interface AgentUser {
@@ -74,6 +85,9 @@ export interface AgentUser {
   displayName: string;
   identityParentId: string;
   tenantId: string;
+  /** The blueprint of its parent, kept so that its blueprint can still manage it once the parent is purged. */
+  blueprintAppId?: string;
+  deletedAt?: number;
 }
 
 export interface User extends UserSeed {
@@ -93,6 +107,8 @@ export interface Tenant {
   managedIdentities: Map<string, ManagedIdentitySeed>;
   delegatedGrants: DelegatedGrantSeed[];
   appRoleAssignments: AppRoleAssignmentSeed[];
+  /** Security groups (sponsors of agent identities may be groups). */
+  groups?: Map<string, Group>;
 }
 
 const lower = (s: string): string => s.toLowerCase();
@@ -126,10 +142,22 @@ function graphResource(): Resource {
     appId: GRAPH_APP_ID,
     displayName: 'Microsoft Graph',
     identifierUri: GRAPH_RESOURCE,
-    scopes: ['User.Read', 'Mail.Read', 'Mail.Send', 'Calendars.Read', 'Files.Read'],
+    scopes: [
+      'User.Read',
+      'Mail.Read',
+      'Mail.Send',
+      'Calendars.Read',
+      'Files.Read',
+      'AgentIdentity.ReadWrite.All',
+      'AgentIdentityBlueprint.Create',
+      'AgentIdUser.ReadWrite.All',
+    ],
     appRoles: [
       'AgentIdentity.CreateAsManager',
       'AgentIdUser.ReadWrite.IdentityParentedBy',
+      'AgentIdentityBlueprint.Create',
+      'AgentIdentity.Create.All',
+      'AgentIdentity.DeleteRestore.All',
       'User.Read.All',
       ...DEFAULT_BLOCKED_ROLES,
     ],
@@ -219,6 +247,7 @@ export class Directory {
       });
     }
     for (const m of seed.managedIdentities ?? []) t.managedIdentities.set(m.id, m);
+    addGroups(t, seed.groups);
     for (const a of seed.agents ?? []) this.createAgentIdentity(t.id, a);
     for (const u of seed.agentUsers ?? []) this.createAgentUser(t.id, u);
     for (const g of seed.delegatedGrants ?? []) t.delegatedGrants.push({ ...g, scopes: [...g.scopes] });
@@ -309,10 +338,19 @@ export class Directory {
     t.appRoleAssignments.push({ ...r });
   }
 
-  /** Creates an agent identity as Graph does: sponsors required, at most 250 per blueprint. */
+  /**
+   * Creates an agent identity as Graph does: sponsors (users or groups) required, at most 250 per
+   * blueprint, soft-deleted ones counted (`enforceLimit: false` for delegated admin calls, which don't count).
+   */
   createAgentIdentity(
     tenantId: string,
-    seed: Omit<AgentIdentitySeed, 'id'> & { id?: string },
+    seed: Omit<AgentIdentitySeed, 'id'> & {
+      id?: string;
+      tags?: string[];
+      owners?: string[];
+      createdAt?: number;
+    },
+    { enforceLimit = true }: { enforceLimit?: boolean } = {},
   ): AgentIdentity {
     const t = this.mustTenant(tenantId);
     const bp = t.blueprints.get(seed.blueprintAppId);
@@ -322,18 +360,9 @@ export class Directory {
         'Request_BadRequest',
         `agentIdentityBlueprintId ${seed.blueprintAppId} does not reference a blueprint in this tenant`,
       );
-    if (!Array.isArray(seed.sponsors) || seed.sponsors.length === 0) {
-      throw new DirectoryError(
-        400,
-        'Request_BadRequest',
-        'At least one sponsor is required for an agent identity',
-      );
-    }
-    for (const s of seed.sponsors)
-      if (!t.users.has(s))
-        throw new DirectoryError(400, 'Request_BadRequest', `sponsor ${s} is not a user in this tenant`);
+    checkSponsors(t, seed.sponsors);
     const count = [...t.agents.values()].filter((a) => a.blueprintAppId === bp.appId).length;
-    if (count >= MAX_AGENTS_PER_BLUEPRINT) {
+    if (enforceLimit && count >= MAX_AGENTS_PER_BLUEPRINT) {
       throw new DirectoryError(
         400,
         'AgentIdentity_LimitExceeded',
@@ -351,21 +380,26 @@ export class Directory {
       sponsors: [...seed.sponsors],
       enabled: seed.enabled ?? true,
       deleted: false,
+      ...(seed.tags ? { tags: [...seed.tags] } : {}),
+      ...(seed.owners ? { owners: [...seed.owners] } : {}),
+      ...(seed.createdAt !== undefined ? { createdAt: seed.createdAt } : {}),
     };
     t.agents.set(id, agent);
     return agent;
   }
 
-  /** Soft-deletes an agent identity (it still counts toward the limit) and deletes its agent user. */
-  deleteAgentIdentity(tenantId: string, id: string): void {
+  /**
+   * Soft-deletes an agent identity (it still counts toward the limit until purged). Its agent
+   * user is NOT deleted (as in Entra): it stays, orphaned and unable to get tokens.
+   */
+  deleteAgentIdentity(tenantId: string, id: string, now: number = Date.now()): void {
     const t = this.mustTenant(tenantId);
     const a = t.agents.get(id);
     if (!a || a.deleted)
       throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
     a.deleted = true;
+    a.deletedAt = now;
     this.deletedItems.set(id, a);
-    for (const u of [...t.agentUsers.values()])
-      if (u.identityParentId === id) this.deleteAgentUser(tenantId, u.id);
   }
 
   /** Permanently removes a soft-deleted agent identity (frees its place under the limit). */
@@ -376,7 +410,7 @@ export class Directory {
     if (!item || item.tenantId !== t.id)
       throw new DirectoryError(404, 'Request_ResourceNotFound', `Deleted item '${id}' does not exist`);
     this.deletedItems.delete(id);
-    if ('blueprintAppId' in item) t.agents.delete(id);
+    if (!('identityParentId' in item)) t.agents.delete(id);
   }
 
   /** Enables or disables an agent identity. */
@@ -414,12 +448,13 @@ export class Directory {
       );
     if (!seed.userPrincipalName || !seed.userPrincipalName.includes('@'))
       throw new DirectoryError(400, 'Request_BadRequest', 'userPrincipalName must be a UPN (name@domain)');
+    // Entra answers a second agent user for the same parent with a plain 400 (no documented code).
     for (const u of t.agentUsers.values()) {
       if (u.identityParentId === parent.id)
         throw new DirectoryError(
           400,
-          'AgentUser_AlreadyExists',
-          `Agent identity ${parent.id} already has an agent user (${u.id}); at most one is allowed`,
+          'Request_BadRequest',
+          `Agent identity ${parent.id} already has an agent user; at most one is allowed`,
         );
     }
     if (this.findUserByUpn(t, seed.userPrincipalName))
@@ -437,17 +472,20 @@ export class Directory {
       displayName: seed.displayName ?? seed.userPrincipalName,
       identityParentId: parent.id,
       tenantId: t.id,
+      blueprintAppId: parent.blueprintAppId,
     };
     t.agentUsers.set(id, u);
     return u;
   }
 
-  /** Deletes an agent user. */
-  deleteAgentUser(tenantId: string, id: string): void {
+  /** Soft-deletes an agent user (to deleted items, where it can be restored or purged). */
+  deleteAgentUser(tenantId: string, id: string, now: number = Date.now()): void {
     const t = this.mustTenant(tenantId);
     const u = t.agentUsers.get(id);
     if (!u) throw new DirectoryError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist`);
     t.agentUsers.delete(id);
+    u.deletedAt = now;
+    this.deletedItems.set(id, u);
   }
 
   /** A user or agent user by UPN (case-insensitive). */

@@ -131,6 +131,16 @@ export interface TenantSeed {
   managedIdentities?: ManagedIdentitySeed[];
   delegatedGrants?: DelegatedGrantSeed[];
   appRoleAssignments?: AppRoleAssignmentSeed[];
+  /** Security groups (agent identities may have groups as sponsors). */
+  groups?: GroupSeed[];
+}
+
+/** A security group in a seed: it may sponsor agent identities. */
+export interface GroupSeed {
+  id: string;
+  displayName?: string;
+  /** Object ids of member users. */
+  members?: string[];
 }
 
 /** The whole directory, as code or as a JSON/YAML seed file. */

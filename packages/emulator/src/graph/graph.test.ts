@@ -1,6 +1,7 @@
 import { createEmulator, DEMO, MAX_AGENTS_PER_BLUEPRINT, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
+import { appToken as graphAppToken, graph, graphError } from '@agentid/test-support/graph';
 
 // The Graph subset, in-process, authorized by blueprint app tokens from the token endpoint.
 const T = DEMO.tenantId;
@@ -11,64 +12,8 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const GRAPH_DEFAULT = 'https://graph.microsoft.com/.default';
 const sponsorBind = (id: string = DEMO.users.sponsor.id) => `https://graph.microsoft.com/v1.0/users/${id}`;
 
-interface GraphAnswer {
-  status: number;
-  body: Record<string, unknown>;
-  text: string;
-}
-
-async function graph(
-  emu: Emulator,
-  method: string,
-  path: string,
-  token: string | undefined,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<GraphAnswer> {
-  const res = await emu.fetch(`${emu.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let parsed: Record<string, unknown> = {};
-  if (text) parsed = JSON.parse(text) as Record<string, unknown>;
-  return { status: res.status, body: parsed, text };
-}
-
-/** Asserts Graph's error shape and returns the error code. */
-function graphError(r: GraphAnswer, status: number): string {
-  expect(r.status).toBe(status);
-  const err = r.body.error as Record<string, unknown> | undefined;
-  expect(err, `expected a Graph error body, got ${r.text}`).toBeTypeOf('object');
-  expect(err!.code).toBeTypeOf('string');
-  expect(err!.message).toBeTypeOf('string');
-  expect(String(err!.message).length).toBeGreaterThan(0);
-  const inner = err!.innerError as Record<string, unknown>;
-  expect(inner).toBeTypeOf('object');
-  expect(inner['request-id']).toMatch(/^[0-9a-f-]{36}$/);
-  expect(Number.isNaN(Date.parse(String(inner.date)))).toBe(false);
-  return String(err!.code);
-}
-
-async function appToken(
-  emu: Emulator,
-  bp: { appId: string; secret: string },
-  scope = GRAPH_DEFAULT,
-): Promise<string> {
-  const r = await postToken(emu, T, {
-    client_id: bp.appId,
-    client_secret: bp.secret,
-    grant_type: 'client_credentials',
-    scope,
-  });
-  expect(r.status).toBe(200);
-  return String(r.body.access_token);
-}
+const appToken = (emu: Emulator, bp: { appId: string; secret: string }, scope = GRAPH_DEFAULT) =>
+  graphAppToken(emu, T, bp, scope);
 
 const leg1 = (emu: Emulator, agentId: string, bp: { appId: string; secret: string } = W) =>
   postToken(emu, T, {
@@ -207,9 +152,11 @@ describe('Graph: agent identities', () => {
 
   it('a blueprint cannot create an agent identity for another blueprint (403)', async () => {
     const before = emu.directory.tenant(T)!.agents.size;
-    expect(graphError(await createAgent(emu, orchestrator), 403)).toBe('Authorization_RequestDenied');
+    expect(graphError(await createAgent(emu, orchestrator), 403)).toBe(
+      'Error_AgentBlueprintCannotCreateAssociatedIdentity',
+    );
     expect(graphError(await createAgent(emu, workers, { agentIdentityBlueprintId: O.appId }), 403)).toBe(
-      'Authorization_RequestDenied',
+      'Error_AgentBlueprintCannotCreateAssociatedIdentity',
     );
     expect(emu.directory.tenant(T)!.agents.size).toBe(before);
   });
@@ -369,11 +316,13 @@ describe('Graph: agent identities', () => {
     expect((await leg1(emu, id)).status).toBe(200);
   });
 
-  it('DELETE an agent identity: 204, no more tokens, its agent user deleted with it, GET 404, second DELETE 404', async () => {
+  it('DELETE an agent identity: 204, no more tokens, its agent user orphaned (not deleted), GET 404, second DELETE 404', async () => {
     const id = String((await createAgent(emu, workers)).body.id);
     const upn = `deleted-${id.slice(0, 8)}@contoso.onmicrosoft.com`;
     const u = await graph(emu, 'POST', '/beta/users', workers, {
       '@odata.type': 'microsoft.graph.agentUser',
+      accountEnabled: true,
+      mailNickname: 'deleted',
       userPrincipalName: upn,
       identityParentId: id,
       displayName: 'to be deleted',
@@ -397,11 +346,10 @@ describe('Graph: agent identities', () => {
       client_assertion: t1,
     });
     expect(l2.status).toBeGreaterThanOrEqual(400);
-    expect(emu.directory.tenant(T)!.agentUsers.has(userId)).toBe(false);
-    expect(graphError(await graph(emu, 'GET', `/beta/users/${userId}`, workers), 404)).toBe(
-      'Request_ResourceNotFound',
-    );
-    // The UPN is free again.
+    // Entra does not cascade: the agent user stays, orphaned, until deleted by hand.
+    expect(emu.directory.tenant(T)!.agentUsers.has(userId)).toBe(true);
+    expect((await graph(emu, 'GET', `/beta/users/${userId}`, workers)).body.identityParentId).toBe(id);
+    expect((await graph(emu, 'DELETE', `/beta/users/${userId}`, workers)).status).toBe(204);
     expect(emu.directory.findUserByUpn(emu.directory.tenant(T)!, upn)).toBeUndefined();
     graphError(await graph(emu, 'GET', `/beta/serviceprincipals/${id}`, workers), 404);
     graphError(await graph(emu, 'DELETE', `/beta/serviceprincipals/${id}`, workers), 404);
@@ -465,7 +413,13 @@ describe('Graph: agent users', () => {
     return String(r.body.id);
   };
   const createUser = (token: string, body: Record<string, unknown>) =>
-    graph(emu, 'POST', '/beta/users', token, { '@odata.type': 'microsoft.graph.agentUser', ...body });
+    graph(emu, 'POST', '/beta/users', token, {
+      '@odata.type': 'microsoft.graph.agentUser',
+      accountEnabled: true,
+      mailNickname: 'agent-user',
+      displayName: 'Agent user',
+      ...body,
+    });
 
   it('creates an agent user (201), GET by id and by UPN, and it can get a user_fic token', async () => {
     const parent = await newAgent();
@@ -781,6 +735,6 @@ describe('Graph: tenants and methods', () => {
     const token = await appToken(emu, W);
     graphError(await graph(emu, 'PUT', `/beta/serviceprincipals/${DEMO.agents.mail}`, token, {}), 405);
     graphError(await graph(emu, 'POST', `/beta/users/${DEMO.agentUsers.digitalWorker.id}`, token, {}), 405);
-    graphError(await graph(emu, 'GET', `/beta/directory/deletedItems/${DEMO.agents.mail}`, token), 405);
+    graphError(await graph(emu, 'PUT', `/beta/directory/deletedItems/${DEMO.agents.mail}`, token, {}), 404);
   });
 });
