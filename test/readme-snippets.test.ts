@@ -4,7 +4,7 @@
 // running only with `<!-- snippet: no-run reason -->`; those are counted and listed here.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { createCertificate, createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
 import { startRedis, type TestRedis } from '@agentid/test-support/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,4 +115,29 @@ describe('README snippets', () => {
   it('print no token', () => {
     expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
   });
+});
+
+describe('package READMEs, as published', () => {
+  // A package's tarball holds its own folder only: a README link elsewhere is dead on npm.
+  const published = readmeFiles(root).filter((f) => {
+    if (f === 'README.md') return false;
+    const pkg = JSON.parse(readFileSync(join(root, dirname(f), 'package.json'), 'utf8')) as {
+      private?: boolean;
+    };
+    return pkg.private !== true;
+  });
+  for (const f of published)
+    it(`${f} links the API reference and the protocol doc by URL, and nothing outside its package`, () => {
+      const text = readFileSync(join(root, f), 'utf8');
+      expect(text).toMatch(/API reference/);
+      expect(text).not.toMatch(/PROTOCOL\.md/);
+      const outside = [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1]!)
+        .filter((target) => !/^(https?:|mailto:|#)/.test(target))
+        .filter((target) => {
+          const resolved = normalize(join(dirname(f), target.split('#')[0]!));
+          return !resolved.startsWith(`${dirname(f)}/`) || !existsSync(join(root, resolved));
+        });
+      expect(outside).toEqual([]);
+    });
 });

@@ -76,6 +76,8 @@ describe('agentid decode', () => {
       ['decode', '--nope', 'x'],
       ['frobnicate'],
       [],
+      ['emulator', '--port', '8443', '--https-port', '8444'],
+      ['emulator', '--port', 'x'],
     ]) {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).toBe(2);

@@ -8,7 +8,14 @@ import { AgentIdError, ConfigurationError } from '../errors/agent-id-error.js';
 import { createRedactingLogger } from '../telemetry/logger.js';
 import { createBlueprint, type Blueprint, type BlueprintOptions } from './create-blueprint.js';
 
-/** Options of {@link blueprintFromEnvironment}: any {@link BlueprintOptions}, which win over the environment. */
+/**
+ * Options of {@link blueprintFromEnvironment}: any {@link BlueprintOptions}, which win over the environment.
+ *
+ * @example
+ * ```ts
+ * const options: BlueprintFromEnvironmentOptions = { cache: { l2 }, telemetry: { logger: pino() } };
+ * ```
+ */
 export interface BlueprintFromEnvironmentOptions extends Partial<BlueprintOptions> {
   /** The variables to read. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -68,6 +75,14 @@ function emulatorHost(value: string): string {
 /** AZURE_AUTHORITY_HOST as @azure/identity takes it: a URL, or a bare host (`login.microsoftonline.us`). */
 const authorityFromVariable = (value: string): string =>
   /^[a-z]+:\/\//i.test(value) ? value : `https://${value}`;
+
+const originOf = (value: string): string | undefined => {
+  try {
+    return new URL(value).origin;
+  } catch {
+    return undefined;
+  }
+};
 
 /** The blueprint credential from the environment, in DefaultAzureCredential's order. */
 function credentialFromEnvironment(
@@ -150,7 +165,7 @@ function resolve(options: BlueprintFromEnvironmentOptions): Resolved {
   const emulatorUrl = read('AGENTID_EMULATOR');
   const emulator = emulatorUrl !== undefined ? emulatorHost(emulatorUrl) : undefined;
   const authorityVariable = read('AZURE_AUTHORITY_HOST');
-  if (emulator && authorityVariable && new URL(authorityFromVariable(authorityVariable)).origin !== emulator)
+  if (emulator && authorityVariable && originOf(authorityFromVariable(authorityVariable)) !== emulator)
     fail(
       `AGENTID_EMULATOR (${emulator}) and AZURE_AUTHORITY_HOST (${authorityVariable}) disagree: unset one`,
     );

@@ -19,6 +19,7 @@ export interface FederatedTokenRequest {
  * ```
  */
 export interface AzureTokenCredential {
+  /** A token for `scopes` (here `<exchange audience>/.default`), or null when the credential has none. */
   getToken(
     scopes: string | string[],
     options?: { abortSignal?: AbortSignal },
