@@ -456,5 +456,15 @@ describe('replication delay', () => {
     }
     expect((await graph(lagged, 'GET', `/v1.0/servicePrincipals/${id}`, token)).status).toBe(200);
     await expect(createEmulator({ graph: { replicationLag: -1 } })).rejects.toThrow(/replicationLag/);
+    // Other processes set it through the admin API.
+    const admin = (body: unknown) =>
+      lagged.fetch(`${lagged.baseUrl}/_emulator/graph`, { method: 'POST', body: JSON.stringify(body) });
+    expect(await (await admin({ replicationLag: 0, directoryQuota: 5 })).json()).toEqual({
+      replicationLag: 0,
+      directoryQuota: 5,
+    });
+    expect(lagged.graph.directoryQuota).toBe(5);
+    expect((await admin({ replicationLag: 'x' })).status).toBe(400);
+    expect(await (await admin({ directoryQuota: null })).json()).toEqual({ replicationLag: 0 });
   });
 });

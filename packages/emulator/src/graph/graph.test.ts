@@ -1,7 +1,7 @@
 import { createEmulator, DEMO, MAX_AGENTS_PER_BLUEPRINT, type Emulator } from '@agentid/emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aadsts, claimsOf, postToken } from '@agentid/test-support/emulator';
-import { appToken as graphAppToken, graph, graphError } from '@agentid/test-support/graph';
+import { appToken as graphAppToken, graph, graphError, type GraphAnswer } from '@agentid/test-support/graph';
 
 // The Graph subset, in-process, authorized by blueprint app tokens from the token endpoint.
 const T = DEMO.tenantId;
