@@ -155,6 +155,16 @@ describe('Graph v1.0 and beta', () => {
     );
     expect((tagged.body.value as { id: string }[]).map((a) => a.id)).toEqual([v1.body.id]);
     graphError(await graph(emu, 'GET', `${V1_AGENT}?$filter=startswith(displayName,'v')`, workers), 400);
+    // The cast forms address the same objects.
+    for (const p of [
+      `${V1_AGENT}/${String(v1.body.id)}`,
+      `/v1.0/servicePrincipals/${String(v1.body.id)}/microsoft.graph.agentIdentity`,
+    ])
+      expect((await graph(emu, 'GET', p, workers)).body.displayName).toBe('v1 agent');
+    expect(
+      (await graph(emu, 'GET', `/v1.0/users/microsoft.graph.agentUser/${String(u1.body.id)}`, workers)).body
+        .id,
+    ).toBe(u1.body.id);
   });
 
   it('answers in Graph’s error shape, echoing client-request-id', async () => {
