@@ -249,7 +249,31 @@ describe('blueprints', () => {
       },
     );
     expect(sp.status).toBe(201);
-    expect((await createAgent(adminUser, body)).status).toBe(201);
+    const child = await createAgent(adminUser, body);
+    expect(child.status).toBe(201);
+    const childUser = await graph(emu, 'POST', '/v1.0/users/microsoft.graph.agentUser', adminUser, {
+      accountEnabled: true,
+      displayName: 'child user',
+      mailNickname: 'child',
+      userPrincipalName: 'child@contoso.onmicrosoft.com',
+      identityParentId: child.body.id,
+    });
+    expect(childUser.status).toBe(201);
+    // Deleting the blueprint principal cascades to its agent identities and their agent users.
+    expect((await graph(emu, 'GET', `/v1.0/servicePrincipals/${String(sp.body.id)}`, admin)).body.appId).toBe(
+      appId,
+    );
+    expect((await graph(emu, 'DELETE', `/v1.0/servicePrincipals/${String(sp.body.id)}`, admin)).status).toBe(
+      204,
+    );
+    const t = emu.directory.tenant(T)!;
+    expect(t.agents.get(String(child.body.id))?.deleted).toBe(true);
+    expect(t.agentUsers.has(String(childUser.body.id))).toBe(false);
+    expect(emu.directory.deletedItems.has(String(childUser.body.id))).toBe(true);
+    expect(t.blueprints.get(appId)!.principalId).toBeUndefined();
+    expect(graphError(await createAgent(adminUser, body), 400)).toBe(
+      'AgentIdentity_AgentBlueprintPrincipalDoesNotExist',
+    );
   });
 
   it('at most 250 blueprints per tenant for app-only callers (AgentBlueprint_LimitExceeded); a tenant quota answers Agent_Directory_QuotaExceeded', async () => {
