@@ -65,6 +65,25 @@ export function createAdmin(
         });
       }
       if (p === '/_emulator/directory' && req.method === 'GET') return json(200, e.describe(base));
+      if (p === '/_emulator/graph' && req.method === 'GET') return json(200, e.graph);
+      if (p === '/_emulator/graph' && req.method === 'POST') {
+        const { replicationLag, directoryQuota } = body as Record<string, unknown>;
+        if (
+          replicationLag !== undefined &&
+          !(Number.isInteger(replicationLag) && Number(replicationLag) >= 0)
+        )
+          throw new TypeError('replicationLag must be a non-negative integer');
+        if (
+          directoryQuota !== undefined &&
+          directoryQuota !== null &&
+          !(Number.isInteger(directoryQuota) && Number(directoryQuota) > 0)
+        )
+          throw new TypeError('directoryQuota must be a positive integer or null');
+        if (replicationLag !== undefined) e.graph.replicationLag = replicationLag as number;
+        if (directoryQuota !== undefined)
+          e.graph.directoryQuota = (directoryQuota ?? undefined) as number | undefined;
+        return json(200, e.graph);
+      }
     } catch (err) {
       return json(400, {
         error: 'invalid_request',

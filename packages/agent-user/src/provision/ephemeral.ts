@@ -5,9 +5,23 @@ import { createProvisioner, isGone } from './provisioner.js';
 import type { SponsorRef } from './sponsors.js';
 import type { AgentIdentityInfo, AgentUserInfo, Provisioner } from './types.js';
 
-/** The tag every ephemeral agent identity carries, so that a sweeper can find those a crash left behind. */
+/**
+ * The tag every ephemeral agent identity carries, so that a sweeper can find those a crash left behind.
+ *
+ * @example
+ * ```ts
+ * const leftovers = await provisioner.listAgentIdentities({ tag: EPHEMERAL_TAG });
+ * ```
+ */
 export const EPHEMERAL_TAG = 'agentid:ephemeral';
-/** Prefix of the tag holding its creation time (ISO 8601). */
+/**
+ * Prefix of the tag holding an ephemeral agent's creation time (ISO 8601).
+ *
+ * @example
+ * ```ts
+ * const created = Date.parse(tag.slice(EPHEMERAL_CREATED_TAG.length));
+ * ```
+ */
 export const EPHEMERAL_CREATED_TAG = 'agentid:ephemeral:created:';
 
 /**

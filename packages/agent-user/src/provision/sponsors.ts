@@ -10,8 +10,24 @@ import { ConfigurationError } from '@agentid/core';
  */
 export type SponsorRef = string | { readonly userId: string } | { readonly groupId: string };
 
-/** Entra's limits on sponsors: at most 100, at most 5 of them groups. */
+/**
+ * Most sponsors an agent identity may have (Entra's limit).
+ *
+ * @example
+ * ```ts
+ * if (sponsors.length > MAX_SPONSORS) throw new Error('too many sponsors');
+ * ```
+ */
 export const MAX_SPONSORS = 100;
+/**
+ * Most of an agent identity's sponsors that may be groups (Entra's limit).
+ *
+ * @example
+ * ```ts
+ * const groups = sponsors.filter((s) => typeof s === 'object' && 'groupId' in s).length;
+ * if (groups > MAX_GROUP_SPONSORS) throw new Error('too many group sponsors');
+ * ```
+ */
 export const MAX_GROUP_SPONSORS = 5;
 
 export const SAFE_ID = /^[0-9A-Za-z@._-]{1,200}$/;

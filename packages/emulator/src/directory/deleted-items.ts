@@ -6,7 +6,14 @@ import {
   type Tenant,
 } from './directory.js';
 
-/** How long Entra keeps a soft-deleted object before removing it for good. */
+/**
+ * How long Entra keeps a soft-deleted object before removing it for good (30 days).
+ *
+ * @example
+ * ```ts
+ * clock.advance(DELETED_RETENTION_MS); // the emulator's deleted items are gone
+ * ```
+ */
 export const DELETED_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** A soft-deleted agent identity or agent user. */

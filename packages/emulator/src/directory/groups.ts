@@ -1,11 +1,34 @@
 import { DirectoryError, type Tenant } from './directory.js';
 import type { GroupSeed } from './types.js';
 
-/** Most sponsors an agent identity may have, and most of them that may be groups (Entra's limits). */
+/**
+ * Most sponsors an agent identity may have (Entra's limit).
+ *
+ * @example
+ * ```ts
+ * if (sponsors.length > MAX_SPONSORS) throw new Error('too many sponsors');
+ * ```
+ */
 export const MAX_SPONSORS = 100;
+/**
+ * Most of an agent identity's sponsors that may be groups (Entra's limit).
+ *
+ * @example
+ * ```ts
+ * const groups = sponsors.filter((s) => typeof s === 'object' && 'groupId' in s).length;
+ * if (groups > MAX_GROUP_SPONSORS) throw new Error('too many group sponsors');
+ * ```
+ */
 export const MAX_GROUP_SPONSORS = 5;
 
-/** A security group of a tenant. */
+/**
+ * A security group of a tenant (it may sponsor agent identities).
+ *
+ * @example
+ * ```ts
+ * const group: Group = { id: groupId, displayName: 'Agent owners', members: [userId], tenantId };
+ * ```
+ */
 export interface Group {
   id: string;
   displayName: string;

@@ -155,6 +155,16 @@ describe('Graph v1.0 and beta', () => {
     );
     expect((tagged.body.value as { id: string }[]).map((a) => a.id)).toEqual([v1.body.id]);
     graphError(await graph(emu, 'GET', `${V1_AGENT}?$filter=startswith(displayName,'v')`, workers), 400);
+    // The cast forms address the same objects.
+    for (const p of [
+      `${V1_AGENT}/${String(v1.body.id)}`,
+      `/v1.0/servicePrincipals/${String(v1.body.id)}/microsoft.graph.agentIdentity`,
+    ])
+      expect((await graph(emu, 'GET', p, workers)).body.displayName).toBe('v1 agent');
+    expect(
+      (await graph(emu, 'GET', `/v1.0/users/microsoft.graph.agentUser/${String(u1.body.id)}`, workers)).body
+        .id,
+    ).toBe(u1.body.id);
   });
 
   it('answers in Graph’s error shape, echoing client-request-id', async () => {
@@ -239,7 +249,31 @@ describe('blueprints', () => {
       },
     );
     expect(sp.status).toBe(201);
-    expect((await createAgent(adminUser, body)).status).toBe(201);
+    const child = await createAgent(adminUser, body);
+    expect(child.status).toBe(201);
+    const childUser = await graph(emu, 'POST', '/v1.0/users/microsoft.graph.agentUser', adminUser, {
+      accountEnabled: true,
+      displayName: 'child user',
+      mailNickname: 'child',
+      userPrincipalName: 'child@contoso.onmicrosoft.com',
+      identityParentId: child.body.id,
+    });
+    expect(childUser.status).toBe(201);
+    // Deleting the blueprint principal cascades to its agent identities and their agent users.
+    expect((await graph(emu, 'GET', `/v1.0/servicePrincipals/${String(sp.body.id)}`, admin)).body.appId).toBe(
+      appId,
+    );
+    expect((await graph(emu, 'DELETE', `/v1.0/servicePrincipals/${String(sp.body.id)}`, admin)).status).toBe(
+      204,
+    );
+    const t = emu.directory.tenant(T)!;
+    expect(t.agents.get(String(child.body.id))?.deleted).toBe(true);
+    expect(t.agentUsers.has(String(childUser.body.id))).toBe(false);
+    expect(emu.directory.deletedItems.has(String(childUser.body.id))).toBe(true);
+    expect(t.blueprints.get(appId)!.principalId).toBeUndefined();
+    expect(graphError(await createAgent(adminUser, body), 400)).toBe(
+      'AgentIdentity_AgentBlueprintPrincipalDoesNotExist',
+    );
   });
 
   it('at most 250 blueprints per tenant for app-only callers (AgentBlueprint_LimitExceeded); a tenant quota answers Agent_Directory_QuotaExceeded', async () => {
@@ -456,5 +490,15 @@ describe('replication delay', () => {
     }
     expect((await graph(lagged, 'GET', `/v1.0/servicePrincipals/${id}`, token)).status).toBe(200);
     await expect(createEmulator({ graph: { replicationLag: -1 } })).rejects.toThrow(/replicationLag/);
+    // Other processes set it through the admin API.
+    const admin = (body: unknown) =>
+      lagged.fetch(`${lagged.baseUrl}/_emulator/graph`, { method: 'POST', body: JSON.stringify(body) });
+    expect(await (await admin({ replicationLag: 0, directoryQuota: 5 })).json()).toEqual({
+      replicationLag: 0,
+      directoryQuota: 5,
+    });
+    expect(lagged.graph.directoryQuota).toBe(5);
+    expect((await admin({ replicationLag: 'x' })).status).toBe(400);
+    expect(await (await admin({ directoryQuota: null })).json()).toEqual({ replicationLag: 0 });
   });
 });

@@ -243,3 +243,34 @@ export function inheritablePermissions(
   b.inheritable.set(rid, next);
   return req.method === 'POST' ? entity(call, 201, set, permissionJson(rid, next)) : noContent();
 }
+
+/** The blueprint whose principal has this object id. */
+export function blueprintByPrincipal(call: GraphCall, id: string): Blueprint | undefined {
+  for (const b of call.tenant.blueprints.values())
+    if (b.principalId !== undefined && b.principalId === id) return b;
+  return undefined;
+}
+
+/**
+ * `GET|DELETE /servicePrincipals/{principal id}` of a blueprint principal. Deleting it cascades
+ * (in Entra asynchronously, here at once): its agent identities and their agent users are deleted.
+ */
+export function blueprintPrincipalById(call: GraphCall, b: Blueprint): EmuResponse {
+  if (!mayManageBlueprint(call, b)) return denied(call);
+  const json = {
+    '@odata.type': '#microsoft.graph.agentIdentityBlueprintPrincipal',
+    id: b.principalId,
+    appId: b.appId,
+  };
+  if (call.req.method === 'GET') return entity(call, 200, 'servicePrincipals', json);
+  if (call.req.method !== 'DELETE') return methodNotAllowed(call);
+  const { directory, clock } = call.ctx;
+  const now = clock.now();
+  for (const u of [...call.tenant.agentUsers.values()])
+    if (call.tenant.agents.get(u.identityParentId)?.blueprintAppId === b.appId)
+      directory.deleteAgentUser(call.tenant.id, u.id, now);
+  for (const a of [...call.tenant.agents.values()])
+    if (a.blueprintAppId === b.appId && !a.deleted) directory.deleteAgentIdentity(call.tenant.id, a.id, now);
+  b.principalId = undefined;
+  return noContent();
+}

@@ -6,6 +6,8 @@ import { agentIdentityById, createAgentIdentity, listAgentIdentities } from './a
 import { agentUserById, createAgentUser, listAgentUsers } from './agent-users.js';
 import {
   blueprintById,
+  blueprintByPrincipal,
+  blueprintPrincipalById,
   createBlueprint,
   createBlueprintPrincipal,
   inheritablePermissions,
@@ -61,6 +63,10 @@ function route(call: GraphCall): EmuResponse {
       if (method === 'POST') return createBlueprintPrincipal(call);
       return methodNotAllowed(call);
     }
+    // `/servicePrincipals/microsoft.graph.agentIdentity/{id}` is the same object as `/servicePrincipals/{id}`.
+    if (a === 'microsoft.graph.agentidentity' && b !== undefined) return agentIdentityById(call, segs[2]!, c);
+    const principalOf = a !== undefined && b === undefined ? blueprintByPrincipal(call, segs[1]!) : undefined;
+    if (principalOf) return blueprintPrincipalById(call, principalOf);
     if (a !== undefined && c === undefined) return agentIdentityById(call, segs[1]!, b);
   }
   if (root === 'users') {
@@ -71,6 +77,8 @@ function route(call: GraphCall): EmuResponse {
       if (method === 'GET') return listAgentUsers(call);
       return methodNotAllowed(call);
     }
+    if (a === 'microsoft.graph.agentuser' && b !== undefined && c === undefined)
+      return agentUserById(call, segs[2]!);
     if (a !== undefined && b === undefined) return agentUserById(call, segs[1]!);
   }
   if (root === 'applications') {
