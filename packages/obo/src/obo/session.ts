@@ -230,7 +230,8 @@ export function createOboSessions(blueprint: Blueprint, options: OboSessionsOpti
       now: () => clock.now(),
       expired: () => sessionError('AGENTID_SESSION_EXPIRED', state),
       revoked: () => sessionError('AGENTID_SESSION_REVOKED', state),
-      ended: (s) => drop(s),
+      // The refusal is what the caller needs to see, not a store that failed to forget the session.
+      ended: (s) => drop(s).catch(() => undefined),
       reload: store ? () => reload(state) : undefined,
       stored: (s) => storeSession(store, s, clock.now()),
     });
