@@ -105,6 +105,18 @@ describe('createOboSessions: an agent working for a user after the user token ex
     });
   });
 
+  it('runs concurrent refreshes of one session one at a time: each sends the token the previous one rotated', async () => {
+    const sessions = createOboSessions(bp);
+    const session = await sessions.start(bp.agent(DEMO.agents.orchestrator), await userToken(), FILES);
+    clock.advance(2 * HOUR);
+    // Three scopes, three cache misses at once; the emulator spends every refresh token it redeems.
+    const scopes = [FILES, ['api://tools/.default'], ['api://tools/Files.Read', 'offline_access']];
+    const tokens = await Promise.all(scopes.map((s) => session.getToken(s)));
+    for (const t of tokens) expect(t.subject).toBe(DEMO.users.alice.id);
+    expect(sent).toEqual(answered.slice(0, 3));
+    expect(new Set(sent).size).toBe(3);
+  });
+
   it('ends at maxSessionMs with AGENTID_SESSION_EXPIRED, without asking Entra', async () => {
     const sessions = createOboSessions(bp, { maxSessionMs: 3 * HOUR });
     const session = await sessions.start(bp.agent(DEMO.agents.orchestrator), await userToken(), FILES);
