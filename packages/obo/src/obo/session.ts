@@ -128,8 +128,9 @@ export interface OboSessions {
   resume(agent: Agent, sessionId: string): Promise<OboSession>;
   /**
    * Ends sessions: here at once, in the store for every replica (at their next refresh). For a
-   * user, the user's cached tokens are dropped too (`blueprint.invalidate({ user })`). Resolves
-   * with how many sessions this replica ended.
+   * user, the user's cached tokens are dropped too (`blueprint.invalidate({ user })`), and the
+   * store's sessions by the user's tag (a store without `invalidateTag` keeps them: only this
+   * replica's end). Resolves with how many sessions this replica ended.
    */
   invalidate(target: OboSessionTarget): Promise<number>;
 }
