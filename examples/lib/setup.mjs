@@ -8,8 +8,11 @@ import { blueprintFromEnvironment, createBlueprint, secretCredential } from '@ag
 
 export const real = Boolean(process.env.AZURE_TENANT_ID);
 
-/** Starts the emulator (unless a real tenant is configured) and returns a blueprint factory and ids. */
-export async function setup() {
+/**
+ * Starts the emulator (unless a real tenant is configured) and returns a blueprint factory and ids.
+ * `clock` (e.g. createManualClock from @agentid/core/broker) drives the emulator and the blueprints.
+ */
+export async function setup({ clock } = {}) {
   if (real) {
     const env = process.env;
     return {
@@ -31,7 +34,7 @@ export async function setup() {
     };
   }
   const { createEmulator, DEMO } = await import('@agentid/emulator');
-  const emu = await createEmulator();
+  const emu = await createEmulator(clock ? { clock } : {});
   const bps = { workers: DEMO.blueprints.workers, orchestrator: DEMO.blueprints.orchestrator };
   return {
     emu,
@@ -54,6 +57,7 @@ export async function setup() {
         credential: secretCredential(bps[which].secret, { silenceWarning: true }),
         authorityHost: emu.baseUrl,
         network: { fetch: emu.fetch },
+        ...(clock ? { clock } : {}),
       }),
     userToken: (user = DEMO.users.alice.upn, blueprint = 'orchestrator') =>
       emu.issueUserToken({

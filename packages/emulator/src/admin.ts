@@ -64,6 +64,11 @@ export function createAdmin(
           }),
         });
       }
+      const revoke = /^\/_emulator\/users\/([^/]+)\/revokeSignInSessions$/.exec(p);
+      if (revoke?.[1] && req.method === 'POST') {
+        const { tenantId } = body as { tenantId?: string };
+        return json(200, { revoked: e.revokeSignInSessions(decodeURIComponent(revoke[1]), tenantId) });
+      }
       if (p === '/_emulator/directory' && req.method === 'GET') return json(200, e.describe(base));
       if (p === '/_emulator/graph' && req.method === 'GET') return json(200, e.graph);
       if (p === '/_emulator/graph' && req.method === 'POST') {

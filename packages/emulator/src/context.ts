@@ -35,6 +35,10 @@ export interface EmulatorContext {
   refreshTokens: Map<string, RefreshGrant>;
   /** The oldest refresh tokens are forgotten beyond this many. */
   maxRefreshTokens: number;
+  /** Inactivity window of a refresh token, seconds (each rotation starts a new one). */
+  refreshTokenLifetimeSec: number;
+  /** Maximum age of a refresh token's session, seconds from its first grant. */
+  refreshTokenMaxAgeSec: number;
   /** Secret for the managed-identity endpoint's `X-IDENTITY-HEADER`. */
   identityHeader: string;
   /** Graph settings (replication lag, tenant quota), changeable at run time. */
@@ -49,7 +53,13 @@ export interface RefreshGrant {
   userId: string;
   resourceAppId: string;
   scopes: string[];
+  /** When this refresh token was issued. */
+  issuedAt: number;
+  /** The first grant of its session: rotations keep it. */
+  sessionStart: number;
   expiresAt: number;
+  /** Set when the user's sessions were revoked: refused with AADSTS50173. */
+  revoked?: boolean;
 }
 
 /** `iss` of tokens issued for a tenant: v2 uses the emulator's own base URL. */

@@ -21,6 +21,11 @@ import { EXCHANGE_AUDIENCE } from './ids.js';
 import { instanceDiscovery, openIdConfiguration } from './oauth/discovery.js';
 import { issueAccessToken } from './oauth/issue.js';
 import { parseScopes } from './oauth/scopes.js';
+import {
+  DEFAULT_REFRESH_TOKEN_LIFETIME_SEC,
+  DEFAULT_REFRESH_TOKEN_MAX_AGE_SEC,
+  revokeSignInSessions,
+} from './oauth/refresh-token.js';
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
@@ -32,6 +37,10 @@ export interface EmulatorOptions {
   tokenLifetimeSec?: number;
   /** Refresh tokens remembered (the oldest are forgotten beyond this). Default 10 000. */
   maxRefreshTokens?: number;
+  /** Inactivity window of a refresh token, seconds: each redemption issues a new one (rotation). Default 86 400 (24 h). */
+  refreshTokenLifetimeSec?: number;
+  /** Maximum age of a refresh token's session, seconds from its first grant, kept across rotations. Default 90 days. */
+  refreshTokenMaxAgeSec?: number;
   /** `refresh_in` in token responses: 'half' (default), 'none' or seconds. */
   refreshIn?: 'half' | 'none' | number;
   /** Reject a reused certificate-assertion `jti`. Default false: MSAL Node reuses assertions. */
@@ -97,6 +106,12 @@ export interface Emulator {
   close(): Promise<void>;
   /** Rotates the signing key; returns the new kid. */
   rotateKeys(opts?: { dropRetired?: boolean }): Promise<string>;
+  /**
+   * Revokes a user's refresh tokens, as Graph's `revokeSignInSessions` (or an admin) does: every
+   * refresh token issued to anyone for that user until now is refused with AADSTS50173. Returns
+   * how many were live. The user is an object id or a UPN.
+   */
+  revokeSignInSessions(user: string, tenantId?: string): number;
   /** A signed-in user's access token, minted directly (for tests and demos). */
   issueUserToken(opts: UserTokenOptions): Promise<string>;
   /** A token from an external issuer (workload identity, GitHub, ...), to use as a federated credential. */
@@ -147,6 +162,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   )
     throw new TypeError('maxRefreshTokens must be a positive integer');
   const graph = graphSettings(options.graph);
+  const rtLifetime = options.refreshTokenLifetimeSec ?? DEFAULT_REFRESH_TOKEN_LIFETIME_SEC;
+  const rtMaxAge = options.refreshTokenMaxAgeSec ?? DEFAULT_REFRESH_TOKEN_MAX_AGE_SEC;
+  if (!(Number.isInteger(rtLifetime) && rtLifetime > 0))
+    throw new TypeError('refreshTokenLifetimeSec must be a positive integer');
+  if (!(Number.isInteger(rtMaxAge) && rtMaxAge > 0))
+    throw new TypeError('refreshTokenMaxAgeSec must be a positive integer');
   const directory = new Directory(seed);
   const issuers = new Map<string, { issuer: string | undefined; keys: KeySet }>();
   for (const i of directory.externalIssuers)
@@ -163,6 +184,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     clockSkewSec: options.clockSkewSec ?? 300,
     refreshTokens: new Map(),
     maxRefreshTokens: options.maxRefreshTokens ?? 10_000,
+    refreshTokenLifetimeSec: rtLifetime,
+    refreshTokenMaxAgeSec: rtMaxAge,
     identityHeader: randomBytes(16).toString('hex'),
     graph,
     replication: new Replication(graph),
@@ -217,6 +240,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       httpUrl = undefined;
     },
     rotateKeys: (rotateOptions) => ctx.keys.rotate(rotateOptions),
+    revokeSignInSessions(user, tenantId) {
+      const tenant = tenantId ? directory.tenant(tenantId) : directory.tenants.values().next().value;
+      if (!tenant) throw new TypeError(`unknown tenant ${tenantId ?? ''}`);
+      const found =
+        tenant.users.get(user) ?? tenant.agentUsers.get(user) ?? directory.findUserByUpn(tenant, user);
+      if (!found) throw new TypeError(`unknown user ${user}`);
+      return revokeSignInSessions(ctx, tenant, found.id);
+    },
     async issueUserToken(request) {
       const tenant = request.tenantId
         ? directory.tenant(request.tenantId)

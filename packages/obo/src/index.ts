@@ -19,6 +19,15 @@ export {
   type OnBehalfOfOptions,
 } from './obo/on-behalf-of.js';
 export {
+  createOboSessions,
+  DEFAULT_MAX_SESSION_MS,
+  type OboSession,
+  type OboSessions,
+  type OboSessionsOptions,
+  type OboSessionStartOptions,
+  type OboSessionTarget,
+} from './obo/session.js';
+export {
   appendActor,
   DEFAULT_MAX_HOPS,
   formatChain,

@@ -279,7 +279,7 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
     return network.run({ signal, ...(as === 'agent' ? { clientAssertion } : {}) }, async () => {
       let result: AuthenticationResult | null;
       try {
-        result = await exchange.send({ msal, clientAssertion, instanceToken: instance, claims });
+        result = await exchange.send({ msal, clientAssertion, instanceToken: instance, claims, signal });
       } finally {
         msal.clearCache();
       }

@@ -78,6 +78,11 @@ export interface SendContext {
   readonly instanceToken: string | undefined;
   /** The caller's claims request (a CAE or Conditional Access challenge), if any. */
   readonly claims: string | undefined;
+  /**
+   * The acquisition's signal (the token store's, shared by every caller waiting for it): for an
+   * exchange that makes its own HTTP request with `services.http` instead of an MSAL call.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**

@@ -185,6 +185,26 @@ const LIST = [
     description: 'Any other OAuth error answered by the token endpoint.',
   },
   {
+    code: 'AGENTID_SESSION_EXPIRED',
+    retryable: false,
+    class: 'OAuthError',
+    status: 502,
+    httpError: 'bad_gateway',
+    refused: true,
+    description:
+      "An agent's session for a user reached its maximum length, or Entra expired its refresh token (AADSTS700082): the user must start a new one.",
+  },
+  {
+    code: 'AGENTID_SESSION_REVOKED',
+    retryable: false,
+    class: 'OAuthError',
+    status: 502,
+    httpError: 'bad_gateway',
+    refused: true,
+    description:
+      "An agent's session for a user was ended (invalidated here, or its refresh token revoked or refused by Entra, AADSTS50173/70000): the user must start a new one.",
+  },
+  {
     code: 'AGENTID_TOKEN_LIFETIME',
     retryable: false,
     class: 'TokenPolicyError',

@@ -107,6 +107,8 @@ const GENERIC_MESSAGES: Readonly<Record<OAuthErrorCode, string>> = {
   AGENTID_AGENT_DISABLED: 'The application is disabled.',
   AGENTID_NOT_FOUND: 'The object was not found in the tenant.',
   AGENTID_TOKEN_ENDPOINT: 'The token endpoint refused the request.',
+  AGENTID_SESSION_EXPIRED: "The agent's session for the user is over.",
+  AGENTID_SESSION_REVOKED: "The agent's session for the user was revoked.",
 };
 
 function suffix(parts: AgentIdErrorOptions): string {

@@ -38,6 +38,15 @@ describe('redact', () => {
     expect(out).not.toMatch(/s3cr3t|opaque|userjwt/);
   });
 
+  it('removes the refresh token of a refresh-token grant (an OBO session) and keeps its grant type', () => {
+    const out = redact(
+      'client_id=a1&grant_type=refresh_token&refresh_token=0.AXYZ-opaque_rt&scope=api%3A%2F%2Ftools',
+    );
+    expect(out).toBe(
+      `client_id=a1&grant_type=refresh_token&refresh_token=${REDACTED}&scope=api%3A%2F%2Ftools`,
+    );
+  });
+
   it('removes secrets in JSON bodies and bearer headers', () => {
     expect(redact('{"access_token":"abc.def","expires_in":3600}')).toBe(
       `{"access_token":"${REDACTED}","expires_in":3600}`,

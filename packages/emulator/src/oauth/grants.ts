@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { issuerV1, issuerV2, type EmulatorContext } from '../context.js';
 import type { AgentIdentity, Client, Resource, Tenant } from '../directory/directory.js';
@@ -14,6 +13,7 @@ import {
   type TokenSpec,
 } from './issue.js';
 import { parseScopes, qualify, type ParsedScopes } from './scopes.js';
+import { issueRefreshToken, refreshTokenGrant } from './refresh-token.js';
 
 /** Which request a token call was, for the counters tests read. */
 export type GrantKind =
@@ -60,7 +60,7 @@ function claimsOf(params: URLSearchParams): ClaimsRequest | undefined {
   }
 }
 
-function usableAgent(tenant: Tenant, agent: AgentIdentity, ctx: EmulatorContext): void {
+export function usableAgent(tenant: Tenant, agent: AgentIdentity, ctx: EmulatorContext): void {
   if (!ctx.directory.agentUsable(tenant, agent)) {
     const bpOff = !tenant.blueprints.get(agent.blueprintAppId)?.enabled;
     throw fail.unauthorized(
@@ -296,7 +296,7 @@ function delegatedScopes(
   return [...new Set(s.values)].sort();
 }
 
-async function userToken(
+export async function userToken(
   input: GrantInput,
   args: {
     clientId: string;
@@ -306,6 +306,8 @@ async function userToken(
     actFacets?: number[];
     subFacets?: number[];
     azpacr?: '0' | '1' | '2';
+    /** The first grant of a refreshed session (kept by the new refresh token). */
+    sessionStart?: number;
   },
 ): Promise<GrantResult> {
   const { ctx, tenant, params, base } = input;
@@ -313,26 +315,16 @@ async function userToken(
   const resource = args.scopes.resource!;
   const claimsRequest = claimsOf(params);
   const oidc = [...args.scopes.oidc];
-  let refreshToken: string | undefined;
-  if (args.scopes.oidc.has('offline_access')) {
-    refreshToken = randomBytes(32).toString('base64url');
-    ctx.refreshTokens.set(refreshToken, {
-      tenantId: tenant.id,
-      clientId: args.clientId,
-      userId: args.user.oid,
-      resourceAppId: resource.appId,
-      scopes: values,
-      expiresAt: ctx.clock.now() + 24 * 3600_000,
-    });
-    // A long-running emulator (soak tests, a shared dev instance) must not grow without bound:
-    // keep the newest refresh tokens only (Maps iterate in insertion order).
-    if (ctx.refreshTokens.size > ctx.maxRefreshTokens) {
-      for (const old of ctx.refreshTokens.keys()) {
-        ctx.refreshTokens.delete(old);
-        if (ctx.refreshTokens.size <= ctx.maxRefreshTokens) break;
-      }
-    }
-  }
+  const refreshToken = args.scopes.oidc.has('offline_access')
+    ? issueRefreshToken(ctx, {
+        tenantId: tenant.id,
+        clientId: args.clientId,
+        userId: args.user.oid,
+        resourceAppId: resource.appId,
+        scopes: values,
+        ...(args.sessionStart !== undefined ? { sessionStart: args.sessionStart } : {}),
+      })
+    : undefined;
   return tokenBody(
     ctx,
     {
@@ -364,7 +356,7 @@ async function userToken(
 }
 
 /** Finds the user (human or agent user) a token or request names. */
-function lookupUser(
+export function lookupUser(
   tenant: Tenant,
   oid: string,
 ): { oid: string; upn: string; name: string; agentParent?: string } | undefined {
@@ -518,39 +510,6 @@ export async function password(input: GrantInput): Promise<GrantResult> {
   });
 }
 
-/** refresh_token: long-running work for a user, with the client's credential (T1 for an agent). */
-export async function refreshToken(input: GrantInput): Promise<GrantResult> {
-  const { ctx, tenant, params } = input;
-  const auth = await authenticateClient({ ...input, allowPublic: true });
-  const refreshToken = params.get('refresh_token') ?? '';
-  const grant = ctx.refreshTokens.get(refreshToken);
-  const clientId = auth.kind === 'agent' ? auth.agent.id : auth.client.appId;
-  if (!grant || grant.clientId !== clientId || grant.tenantId !== tenant.id)
-    throw fail.grant(70000, 'The provided refresh token is invalid or was issued to another client.');
-  if (grant.expiresAt <= ctx.clock.now())
-    throw fail.grant(700082, 'The refresh token has expired due to inactivity.');
-  if (auth.kind === 'agent') usableAgent(tenant, auth.agent, ctx);
-  const user = lookupUser(tenant, grant.userId);
-  if (!user) throw fail.grant(50034, 'The user of this refresh token no longer exists.');
-  const scopes = params.get('scope')
-    ? parseScopes(ctx.directory, tenant, params.get('scope'))
-    : parseScopes(
-        ctx.directory,
-        tenant,
-        qualify(ctx.directory.findResource(tenant, grant.resourceAppId)!, grant.scopes).join(' '),
-      );
-  ctx.refreshTokens.delete(refreshToken);
-  return userToken(input, {
-    clientId,
-    user,
-    scopes: { ...scopes, oidc: new Set([...scopes.oidc, 'offline_access']) },
-    ...(auth.kind === 'agent'
-      ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] }
-      : {}),
-    ...(user.agentParent ? { subFacets: [FACET_AGENT_USER] } : {}),
-  });
-}
-
 /** Dispatches a token request by grant type. */
 export async function handleGrant(input: GrantInput): Promise<GrantResult> {
   switch (input.params.get('grant_type')) {
@@ -563,7 +522,7 @@ export async function handleGrant(input: GrantInput): Promise<GrantResult> {
     case 'password':
       return password(input);
     case 'refresh_token':
-      return refreshToken(input);
+      return refreshTokenGrant(input);
     case null:
       throw fail.request(900144, "The request body must contain the following parameter: 'grant_type'.");
     default:

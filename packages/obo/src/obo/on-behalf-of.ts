@@ -138,6 +138,32 @@ const claimsFactsOf = (assertion: string): AssertionFacts => {
   return factsFor(claims.oid, claims.tid, hashAssertion(assertion));
 };
 
+/**
+ * The user an assertion is exchanged for: the validated principal's, else the one its claims
+ * name (throws `AGENTID_TOKEN_MALFORMED` / `AGENTID_TOKEN_CLAIMS` when they name none).
+ */
+export const userOfAssertion = (
+  assertion: string,
+  principal: Principal | undefined,
+): { readonly oid: string; readonly tid: string } =>
+  principal !== undefined ? { oid: principal.oid, tid: principal.tid } : claimsFactsOf(assertion);
+
+/**
+ * Throws `TypeError` unless `scopes` is a non-empty array of non-blank strings (naming `where`);
+ * true when none contains NUL (then they can be joined into a memo label).
+ */
+export function assertScopes(where: string, scopes: readonly string[]): boolean {
+  let memoizable = true;
+  if (!Array.isArray(scopes) || scopes.length === 0)
+    throw new TypeError(`${where}: scopes must be a non-empty array of scope strings`);
+  for (const s of scopes) {
+    if (typeof s !== 'string' || s.trim() === '')
+      throw new TypeError(`${where}: scopes must be a non-empty array of scope strings`);
+    if (s.includes('\u0000')) memoizable = false;
+  }
+  return memoizable;
+}
+
 /** A request not kept in the memo, with its user. */
 type PlainRequest = BrokerRequest & { readonly facts: AssertionFacts };
 const requestOf = (f: AssertionFacts, scopes: readonly string[]): PlainRequest => ({
@@ -274,14 +300,7 @@ function exchange(
       "onBehalfOf: the user's assertion must be a non-empty token",
     );
   }
-  let memoizable = true;
-  if (!Array.isArray(scopes) || scopes.length === 0)
-    throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
-  for (const s of scopes) {
-    if (typeof s !== 'string' || s.trim() === '')
-      throw new TypeError('onBehalfOf: scopes must be a non-empty array of scope strings');
-    if (s.includes('\u0000')) memoizable = false;
-  }
+  const memoizable = assertScopes('onBehalfOf', scopes);
   const broker = brokerOf(agent);
   const { principal, delegation, audit } = options;
   const label = memoizable
