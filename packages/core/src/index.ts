@@ -8,10 +8,13 @@
  */
 export {
   createBlueprint,
+  type AgentOptions,
+  type AppTokenOptions,
   type Blueprint,
   type BlueprintOptions,
   type InvalidateTarget,
 } from './blueprint/create-blueprint.js';
+export type { AllowedTenants } from './blueprint/tenants.js';
 export type { Agent, GetTokenOptions } from './agent/agent.js';
 export type { AccessToken } from './token/access-token.js';
 export {
