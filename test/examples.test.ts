@@ -13,6 +13,7 @@ describe('examples', () => {
     'per-user',
     'digital-worker',
     'ephemeral',
+    'two-tenant',
   ]) {
     it(`${name} runs and prints who acted for whom, never a token`, () => {
       const r = spawnSync(process.execPath, [`${root}examples/${name}/main.mjs`], {
