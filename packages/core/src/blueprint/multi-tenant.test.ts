@@ -49,6 +49,7 @@ describe('multi-tenant blueprint', () => {
     const fab = bp.agent(F.agent, { tenantId: F.tenantId });
     const nw = bp.agent(N.agent, { tenantId: N.tenantId });
     expect(fab.tenantId).toBe(F.tenantId);
+    expect(String(fab)).toBe(`Agent(${F.agent}, blueprint=${W.appId}, tenant=${F.tenantId})`);
     const [tf, tn] = await Promise.all([fab.getToken(TOOLS), nw.getToken(TOOLS)]);
     expect(decodeJwtClaims(tf.token)).toMatchObject({
       tid: F.tenantId,
