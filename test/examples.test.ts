@@ -14,6 +14,7 @@ describe('examples', () => {
     'digital-worker',
     'ephemeral',
     'long-running',
+    'two-tenant',
   ]) {
     it(`${name} runs and prints who acted for whom, never a token`, () => {
       const r = spawnSync(process.execPath, [`${root}examples/${name}/main.mjs`], {

@@ -8,6 +8,8 @@
  */
 export {
   createBlueprint,
+  type AgentOptions,
+  type AppTokenOptions,
   type Blueprint,
   type BlueprintOptions,
   type InvalidateTarget,
@@ -16,6 +18,7 @@ export {
   blueprintFromEnvironment,
   type BlueprintFromEnvironmentOptions,
 } from './blueprint/from-environment.js';
+export type { AllowedTenants } from './blueprint/tenants.js';
 export type { Agent, GetTokenOptions } from './agent/agent.js';
 export type { AccessToken } from './token/access-token.js';
 export {

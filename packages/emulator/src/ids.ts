@@ -10,7 +10,34 @@ export const EXCHANGE_AUDIENCES = [
   'api://azureadtokenexchange',
   'api://azureadtokenexchangeusgov',
   'api://azureadtokenexchangechina',
+  'api://azureadtokenexchangefrance',
+  'api://azureadtokenexchangegermany',
+  'api://azureadtokenexchangeusnat',
+  'api://azureadtokenexchangeussec',
 ];
+
+/** The sovereign clouds' authority hosts and their exchange audiences (PROTOCOL.md); any other host is public. */
+const SOVEREIGN_AUDIENCES: Readonly<Record<string, string>> = {
+  'login.microsoftonline.us': 'api://AzureADTokenExchangeUSGov',
+  'login.usgovcloudapi.net': 'api://AzureADTokenExchangeUSGov',
+  'login.partner.microsoftonline.cn': 'api://AzureADTokenExchangeChina',
+  'login.chinacloudapi.cn': 'api://AzureADTokenExchangeChina',
+  'login.sovcloud-identity.fr': 'api://AzureADTokenExchangeFrance',
+  'login.sovcloud-identity.de': 'api://AzureADTokenExchangeGermany',
+  'login.microsoftonline.eaglex.ic.gov': 'api://AzureADTokenExchangeUSNat',
+  'login.microsoftonline.microsoft.scloud': 'api://AzureADTokenExchangeUSSec',
+};
+
+/** The exchange audience of the cloud the emulator speaks as, from its base URL's host (run it as a sovereign host to test one). */
+export const exchangeAudienceOf = (base: string): string => {
+  let host = '';
+  try {
+    host = new URL(base).hostname.toLowerCase();
+  } catch {
+    // Not a URL: the public cloud.
+  }
+  return SOVEREIGN_AUDIENCES[host] ?? EXCHANGE_AUDIENCE;
+};
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Facet values in xms_act_fct / xms_sub_fct. */

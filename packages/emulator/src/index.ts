@@ -2,6 +2,7 @@ export { createEmulator } from './emulator.js';
 export type { Emulator, EmulatorOptions, ListenResult, UserTokenOptions } from './emulator.js';
 export type { Clock } from './context.js';
 export { DEMO, defaultSeed, loadSeedFile } from './directory/seed.js';
+export { CUSTOMERS, multiTenantSeed, type CustomerTenant } from './directory/customer-seed.js';
 export {
   Directory,
   DirectoryError,

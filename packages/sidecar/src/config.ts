@@ -61,6 +61,14 @@ export interface SidecarConfig {
   readonly allowRemoteCallers: boolean;
   /** `AgentId:AllowedHosts`: `Host` names served besides loopback ones (`name` or `name:port`). */
   readonly allowedHosts: readonly string[];
+  /**
+   * `AgentId:AllowedTenants`: customer tenants of a multi-tenant blueprint served besides
+   * `AzureAd:TenantId` (tenant ids, or `'*'` for any): `optionsOverride.AcquireTokenOptions.Tenant`
+   * may name them, and their users' tokens are accepted. Default: the home tenant only.
+   */
+  readonly allowedTenants?: readonly string[] | '*';
+  /** `AgentId:ExchangeAudience`: the token-exchange audience, for an `AzureAd:Instance` of no known cloud. */
+  readonly exchangeAudience?: string;
   /** `AgentId:AllowedAgentIdentities`: when set, the only `AgentIdentity` values served (lower case); others are a 403 without a token request. */
   readonly allowedAgentIdentities?: readonly string[];
   /** Agent ids the token endpoint refused as unknown (AADSTS700016) are answered from memory for `ttlMs` (`AgentId:UnknownAgentCacheSeconds`, default 60; 0: off), at most `maxEntries` (`AgentId:UnknownAgentCacheSize`, default 10 000). */
@@ -430,6 +438,19 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
           (a) => GUID.test(a),
           'agent identity client ids (GUIDs)',
         ).map((a) => a.toLowerCase());
+  const tenantsNode = at(tree, 'AgentId', 'AllowedTenants');
+  const allowedTenants =
+    tenantsNode === undefined
+      ? undefined
+      : tenantsNode === '*'
+        ? ('*' as const)
+        : listOf(
+            tenantsNode,
+            'AgentId:AllowedTenants',
+            (t) => GUID.test(t),
+            "tenant ids (GUIDs), or '*'",
+          ).map((t) => t.toLowerCase());
+  const exchangeAudience = text(at(tree, 'AgentId', 'ExchangeAudience'), 'AgentId:ExchangeAudience');
   const unknownTtl = Number(
     text(at(tree, 'AgentId', 'UnknownAgentCacheSeconds'), 'AgentId:UnknownAgentCacheSeconds') ?? 60,
   );
@@ -468,6 +489,8 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     allowRemoteCallers: bool(at(tree, 'AgentId', 'AllowRemoteCallers'), 'AgentId:AllowRemoteCallers', false),
     allowedHosts,
     ...(allowedAgents ? { allowedAgentIdentities: allowedAgents } : {}),
+    ...(allowedTenants ? { allowedTenants } : {}),
+    ...(exchangeAudience ? { exchangeAudience } : {}),
     unknownAgentCache: { ttlMs: unknownTtl * 1000, maxEntries: unknownMax },
     ...(redis ? { redis } : {}),
     downstreamTimeoutMs: timeout,

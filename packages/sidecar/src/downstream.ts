@@ -54,7 +54,12 @@ export async function callDownstream(
 ): Promise<unknown> {
   const contentType = req.headers['content-type'];
   const body = contentType ? await readBody(req, call.maxBodyBytes) : undefined;
-  const headers: Record<string, string> = { authorization: `Bearer ${token.token}` };
+  // The caller's headers first: nothing below (the token above all) can be overridden by them.
+  const headers: Record<string, string> = {
+    ...(p.customHeaders ?? {}),
+    authorization: `Bearer ${token.token}`,
+  };
+  if (p.correlationId) headers['client-request-id'] = p.correlationId;
   if (body !== undefined) headers['content-type'] = contentType!;
   else if (p.contentType) headers['content-type'] = p.contentType;
   if (p.acceptHeader) headers['accept'] = p.acceptHeader;

@@ -19,6 +19,12 @@ export interface ParsedRequest {
   httpMethod: string;
   forceRefresh: boolean;
   claims?: string;
+  /** `optionsOverride.AcquireTokenOptions.Tenant` when it names a customer tenant (absent for the home tenant). */
+  tenantId?: string;
+  /** `optionsOverride.AcquireTokenOptions.CorrelationId` (a GUID): in the span, and `client-request-id` downstream. */
+  correlationId?: string;
+  /** `optionsOverride.CustomHeader.<name>`: headers for the downstream API (`/DownstreamApi` only). */
+  customHeaders?: Readonly<Record<string, string>>;
   acceptHeader?: string;
   contentType?: string;
 }
@@ -39,9 +45,61 @@ const SINGLE = new Map(
     'optionsOverride.AcquireTokenOptions.Tenant',
     'optionsOverride.AcquireTokenOptions.ForceRefresh',
     'optionsOverride.AcquireTokenOptions.Claims',
+    'optionsOverride.AcquireTokenOptions.CorrelationId',
   ].map((k) => [k.toLowerCase(), k]),
 );
 const SCOPES = 'optionsoverride.scopes';
+const CUSTOM_HEADER = 'optionsoverride.customheader.';
+const TENANT = /^[0-9a-z][0-9a-z.-]{2,254}$/i;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+// Never set by a caller: the credential the sidecar adds, what framing and routing depend on, and
+// the hop-by-hop headers (RFC 9110 section 7.6.1).
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'host',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** The tenants a sidecar serves: its home tenant and the blueprint's `allowedTenants`. */
+export interface SidecarTenants {
+  readonly home: string;
+  allows(tenantId: string): boolean;
+}
+
+/** Checks one `optionsOverride.CustomHeader.<name>` parameter: a problem, or undefined. */
+function customHeaderProblem(name: string, value: string, seen: Record<string, string>): Problem | undefined {
+  const lower = name.toLowerCase();
+  if (!HEADER_NAME.test(name))
+    return problem(
+      400,
+      'optionsOverride.CustomHeader needs a header name (a token).',
+      'AGENTID_INVALID_REQUEST',
+    );
+  if (RESERVED_HEADERS.has(lower))
+    return problem(
+      400,
+      `optionsOverride.CustomHeader.${name} is refused: the sidecar sets Authorization itself, and hop-by-hop and framing headers cannot be forwarded.`,
+      'AGENTID_INVALID_REQUEST',
+    );
+  if (lower in seen)
+    return problem(400, `The header '${name}' is given more than once.`, 'AGENTID_INVALID_REQUEST');
+  if (value.length > 4096 || /[\r\n\0]/.test(value))
+    return problem(
+      400,
+      `optionsOverride.CustomHeader.${name} has an invalid value.`,
+      'AGENTID_INVALID_REQUEST',
+    );
+  return undefined;
+}
 
 function allowedOn(route: RouteName, allow: AllowOverrides): boolean {
   switch (route) {
@@ -63,11 +121,12 @@ const settingName = (route: RouteName) =>
  * Parses and checks a request's query against its route and API profile. Fails closed where
  * Microsoft's sidecar only logs a warning: agent parameters or overrides on a route that may not
  * honour them are a 403, never a token for another identity; unknown `optionsOverride.*`
- * parameters, repeated parameters and contradictory ones are a 400.
+ * parameters, repeated parameters and contradictory ones are a 400. A `Tenant` override outside
+ * the served tenants is a 403 (`AGENTID_TENANT_NOT_ALLOWED`); the home tenant is always served.
  *
  * @example
  * ```ts
- * const parsed = parseRequest(url.searchParams, 'AuthorizationHeaderUnauthenticated', api, config.allowOverrides, config.tenantId);
+ * const parsed = parseRequest(url.searchParams, 'AuthorizationHeaderUnauthenticated', api, config.allowOverrides, tenants);
  * if ('status' in parsed) return sendProblem(res, parsed);
  * ```
  */
@@ -76,10 +135,11 @@ export function parseRequest(
   route: RouteName,
   api: DownstreamApiProfile,
   allow: AllowOverrides,
-  tenantId: string,
+  tenants: SidecarTenants,
 ): ParsedRequest | Problem {
   const single = new Map<string, string>();
   const scopes: string[] = [];
+  const customHeaders: Record<string, string> = {};
   let overrides = false;
   let agentParams = false;
   for (const [rawKey, value] of query) {
@@ -87,6 +147,14 @@ export function parseRequest(
     if (key === SCOPES) {
       overrides = true;
       for (const s of value.split(/\s+/)) if (s) scopes.push(s);
+      continue;
+    }
+    if (key.startsWith(CUSTOM_HEADER)) {
+      overrides = true;
+      const header = rawKey.slice(CUSTOM_HEADER.length);
+      const refused = customHeaderProblem(header, value, customHeaders);
+      if (refused) return refused;
+      customHeaders[header.toLowerCase()] = value;
       continue;
     }
     const name = SINGLE.get(key);
@@ -162,14 +230,32 @@ export function parseRequest(
       'AGENTID_INVALID_REQUEST',
     );
   }
+  // agents-hosting sends the inbound activity's tenant on every call: the home tenant, or a
+  // customer tenant of a multi-tenant blueprint (AgentId:AllowedTenants).
   const tenant = single.get('optionsOverride.AcquireTokenOptions.Tenant');
-  if (tenant !== undefined && tenant.toLowerCase() !== tenantId.toLowerCase()) {
+  if (tenant !== undefined && !TENANT.test(tenant))
     return problem(
       400,
-      `This sidecar acts in tenant ${tenantId}; optionsOverride.AcquireTokenOptions.Tenant may only name that tenant.`,
-      'AGENTID_WRONG_TENANT',
+      'optionsOverride.AcquireTokenOptions.Tenant must be a tenant id or domain.',
+      'AGENTID_INVALID_REQUEST',
     );
-  }
+  if (tenant !== undefined && !tenants.allows(tenant))
+    return problem(
+      403,
+      `This sidecar does not serve tenant ${tenant} (AgentId:AllowedTenants; home tenant ${tenants.home}).`,
+      'AGENTID_TENANT_NOT_ALLOWED',
+    );
+  const tenantId =
+    tenant !== undefined && tenant.toLowerCase() !== tenants.home.toLowerCase()
+      ? tenant.toLowerCase()
+      : undefined;
+  const correlationId = single.get('optionsOverride.AcquireTokenOptions.CorrelationId');
+  if (correlationId !== undefined && !GUID.test(correlationId))
+    return problem(
+      400,
+      'optionsOverride.AcquireTokenOptions.CorrelationId must be a GUID.',
+      'AGENTID_INVALID_REQUEST',
+    );
   const httpMethod = (single.get('optionsOverride.HttpMethod') ?? api.httpMethod).toUpperCase();
   if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(httpMethod))
     return problem(
@@ -199,6 +285,9 @@ export function parseRequest(
     httpMethod,
     forceRefresh,
     ...(claims ? { claims } : {}),
+    ...(tenantId ? { tenantId } : {}),
+    ...(correlationId ? { correlationId: correlationId.toLowerCase() } : {}),
+    ...(Object.keys(customHeaders).length > 0 ? { customHeaders } : {}),
     ...(accept ? { acceptHeader: accept } : {}),
     ...(contentType ? { contentType } : {}),
   };

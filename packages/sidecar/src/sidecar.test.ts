@@ -204,7 +204,6 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
       [`tools?AgentIdentity=${A.digitalWorker}&AgentUserId=nope`, /object id/],
       [`tools?AgentIdentity=${A.mail}&AgentIdentity=${A.calendar}`, /more than once/],
       [`tools?optionsOverride.AcquireTokenOptions.FmiPath=x`, /not supported/],
-      [`tools?optionsOverride.AcquireTokenOptions.Tenant=00000000-0000-0000-0000-000000000001`, /tenant/],
       [`tools?optionsOverride.RequestAppToken=maybe`, /true or false/],
       [
         `tools?AgentIdentity=${A.digitalWorker}&AgentUserId=${AU.id}&optionsOverride.RequestAppToken=true`,

@@ -147,6 +147,8 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     clientId: config.clientId,
     credential: config.credential,
     authorityHost: config.authorityHost,
+    ...(config.allowedTenants ? { allowedTenants: config.allowedTenants } : {}),
+    ...(config.exchangeAudience ? { exchangeAudience: config.exchangeAudience } : {}),
     ...(options.fetch ? { network: { fetch: options.fetch } } : {}),
     ...(l2 ? { cache: { l2 } } : {}),
     telemetry: { logger, ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) },
@@ -155,12 +157,15 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     tenantId: config.tenantId,
     audiences: config.audiences,
     authorityHost: config.authorityHost,
+    // Users of every tenant served (each token with its own tenant's issuer).
+    allowedTenants: (tid) => blueprint.allowsTenant(tid),
     // No particular scope on the token routes (a caller token with any scope of this app, or an app
     // token with any role, may call); /Validate checks AzureAd:Scopes when set. Never an empty
     // token: see authenticate().
     requiredScopes: [],
     ...(options.fetch ? { jwks: { fetch: options.fetch } } : {}),
   });
+  const tenants = { home: config.tenantId, allows: (t: string) => blueprint.allowsTenant(t) };
   const downstreamFetch = options.downstreamFetch ?? globalThis.fetch;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const maxResponse = options.maxResponseBytes ?? 10 * 1024 * 1024;
@@ -207,7 +212,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       entry.route as RouteName,
       api,
       config.allowOverrides,
-      config.tenantId,
+      tenants,
     );
     return 'status' in parsed ? { entry, httpRoute, api, late: parsed } : { entry, httpRoute, api, parsed };
   }
@@ -261,8 +266,14 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       p.forceRefresh || p.claims
         ? { ...(p.forceRefresh ? { forceRefresh: true } : {}), ...(p.claims ? { claims: p.claims } : {}) }
         : NO_OPTIONS;
+    // The agent's tenant: the Tenant override, else (OBO) the caller's, else the home tenant.
+    const obo = caller !== undefined && !p.requestAppToken;
+    const tenantId =
+      p.tenantId ?? (obo && caller.principal.tid !== config.tenantId ? caller.principal.tid : undefined);
+    span.setAttribute('agentid.tenant.id', tenantId ?? config.tenantId);
+    if (p.correlationId) span.setAttribute('agentid.correlation.id', p.correlationId);
     if (p.agentIdentity !== undefined) {
-      const agent = blueprint.agent(p.agentIdentity);
+      const agent = blueprint.agent(p.agentIdentity, tenantId !== undefined ? { tenantId } : undefined);
       span.setAttribute('agentid.agent.id', p.agentIdentity);
       if (p.agentUsername !== undefined || p.agentUserId !== undefined) {
         span.setAttribute('agentid.flow', 'agent_user');
@@ -298,7 +309,7 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
       );
     }
     span.setAttribute('agentid.flow', 'app');
-    return blueprint.getAppToken(p.scopes, opts);
+    return blueprint.getAppToken(p.scopes, tenantId !== undefined ? { ...opts, tenantId } : opts);
   }
 
   /** Where a /DownstreamApi call goes, checked before any token is acquired for it. */

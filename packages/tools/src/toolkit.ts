@@ -40,6 +40,12 @@ export interface AgentToolkitOptions {
   blueprint: Blueprint;
   /** The agent identity that serves these requests and calls the tools. */
   agentId: string;
+  /**
+   * The agent identity's tenant, for a customer tenant of a multi-tenant blueprint (agent
+   * identities are single-tenant: one toolkit per tenant, whose default validator accepts that
+   * tenant's users only). Default: the blueprint's home tenant.
+   */
+  tenantId?: string;
   tools: Readonly<Record<string, ToolDefinition>>;
   /** The tools this agent may use (default: all registered). Anything else is denied (403) and audited. */
   allowedTools?: readonly string[];
@@ -134,13 +140,22 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
     throw new ConfigurationError('createAgentToolkit: options are required');
   const { blueprint } = options;
   const services = servicesOf(blueprint);
-  const agent = blueprint.agent(options.agentId);
+  const agent = blueprint.agent(
+    options.agentId,
+    options.tenantId !== undefined ? { tenantId: options.tenantId } : undefined,
+  );
   const tools = defineTools(options.tools);
   const allowed = new Set(options.allowedTools ?? tools.keys());
   for (const t of allowed)
     if (!tools.has(t))
       throw new ConfigurationError(`createAgentToolkit: allowedTools names '${t}', which is not registered`);
-  const validator = options.validator ?? validatorForBlueprint(blueprint);
+  // A customer tenant's toolkit serves that tenant's users only.
+  const validator =
+    options.validator ??
+    validatorForBlueprint(
+      blueprint,
+      agent.tenantId !== blueprint.tenantId ? { allowedTenants: [agent.tenantId] } : {},
+    );
   const realm = options.realm ?? 'agentid';
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function')

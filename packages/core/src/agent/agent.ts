@@ -106,7 +106,7 @@ export function createAgent(runtime: BlueprintRuntime, services: BlueprintServic
         blueprintId: runtime.clientId,
         tenantId: runtime.tenantId,
         getToken,
-        toString: () => `Agent(${id}, blueprint=${runtime.clientId})`,
+        toString: () => `Agent(${id}, blueprint=${runtime.clientId}, tenant=${runtime.tenantId})`,
       },
       (self): AgentBroker =>
         Object.freeze({

@@ -3,30 +3,65 @@ import { ConfigurationError } from '../errors/agent-id-error.js';
 /** The public cloud's authority host. */
 export const PUBLIC_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
-/** Sovereign clouds' authority hosts (and their parent domains) and exchange audiences (PROTOCOL.md). */
-const SOVEREIGN_AUDIENCES: ReadonlyArray<readonly [string, string]> = [
-  ['microsoftonline.us', 'api://AzureADTokenExchangeUSGov'],
-  ['usgovcloudapi.net', 'api://AzureADTokenExchangeUSGov'],
-  ['microsoftonline.cn', 'api://AzureADTokenExchangeChina'],
-  ['chinacloudapi.cn', 'api://AzureADTokenExchangeChina'],
-  ['sovcloud-identity.fr', 'api://AzureADTokenExchangeFrance'],
-  ['sovcloud-identity.de', 'api://AzureADTokenExchangeGermany'],
-  ['microsoftonline.eaglex.ic.gov', 'api://AzureADTokenExchangeUSNat'],
-];
+const PUBLIC = 'api://AzureADTokenExchange';
+
+/** PROTOCOL.md's table: each Entra authority host and the token-exchange audience of its cloud. */
+const EXCHANGE_AUDIENCES: ReadonlyMap<string, string> = new Map([
+  ['login.microsoftonline.com', PUBLIC],
+  ['login.windows.net', PUBLIC],
+  ['login.microsoft.com', PUBLIC],
+  ['sts.windows.net', PUBLIC],
+  ['login.microsoftonline.us', 'api://AzureADTokenExchangeUSGov'],
+  ['login.usgovcloudapi.net', 'api://AzureADTokenExchangeUSGov'],
+  ['login.partner.microsoftonline.cn', 'api://AzureADTokenExchangeChina'],
+  ['login.chinacloudapi.cn', 'api://AzureADTokenExchangeChina'],
+  ['login.sovcloud-identity.fr', 'api://AzureADTokenExchangeFrance'],
+  ['login.sovcloud-identity.de', 'api://AzureADTokenExchangeGermany'],
+  ['login.microsoftonline.eaglex.ic.gov', 'api://AzureADTokenExchangeUSNat'],
+  ['login.microsoftonline.microsoft.scloud', 'api://AzureADTokenExchangeUSSec'],
+]);
+
+// Hosts that are never a real cloud (loopback, RFC 6761 `.test` and `.localhost`): the emulator
+// and local test authorities, which speak as the public cloud.
+const DEVELOPMENT_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$|\.(test|localhost)$/;
 
 /**
- * The token-exchange audience of the cloud an authority host belongs to: sovereign clouds use
- * their own, so it is derived from the host, never hard-coded.
+ * The token-exchange audience of the cloud an authority host belongs to (PROTOCOL.md's table,
+ * host by host): sovereign clouds use their own, so it is derived from the host, never
+ * hard-coded. `undefined` for a host of no known cloud: its audience must be configured
+ * (`createBlueprint`'s `exchangeAudience`). Loopback and `.test`/`.localhost` hosts (the
+ * emulator) are the public cloud.
  *
  * @example
  * ```ts
- * exchangeAudienceFor('https://login.microsoftonline.us'); // 'api://AzureADTokenExchangeUSGov'
+ * exchangeAudienceFor('https://login.usgovcloudapi.net'); // 'api://AzureADTokenExchangeUSGov'
+ * exchangeAudienceFor('https://login.example.com'); // undefined
  * ```
  */
-export function exchangeAudienceFor(authorityHost: string): string {
+export function exchangeAudienceFor(authorityHost: string): string | undefined {
   const host = new URL(authorityHost).hostname.toLowerCase();
-  const sovereign = SOVEREIGN_AUDIENCES.find(([suffix]) => host === suffix || host.endsWith(`.${suffix}`));
-  return sovereign?.[1] ?? 'api://AzureADTokenExchange';
+  return EXCHANGE_AUDIENCES.get(host) ?? (DEVELOPMENT_HOST.test(host) ? PUBLIC : undefined);
+}
+
+/**
+ * The exchange audience a blueprint uses: the configured one (an `api://` or `https://` URI, no
+ * `/.default`), else the one of its authority host's cloud; a host of no known cloud without a
+ * configured audience is a `ConfigurationError` naming the option.
+ */
+export function resolveExchangeAudience(authorityHost: string, configured: unknown): string {
+  if (configured !== undefined) {
+    if (typeof configured !== 'string' || !/^(api|https):\/\/[^\s/]+$/i.test(configured))
+      throw new ConfigurationError(
+        `createBlueprint: exchangeAudience must be an audience URI such as 'api://AzureADTokenExchange' (no '/.default'), got ${JSON.stringify(configured)}`,
+      );
+    return configured;
+  }
+  const derived = exchangeAudienceFor(authorityHost);
+  if (derived === undefined)
+    throw new ConfigurationError(
+      `createBlueprint: authorityHost '${authorityHost}' is no known Entra cloud, so its token-exchange audience cannot be derived: set exchangeAudience (e.g. 'api://AzureADTokenExchange')`,
+    );
+  return derived;
 }
 
 /** Validates and normalises an authority host (https, no path). */

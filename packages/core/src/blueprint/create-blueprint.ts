@@ -20,17 +20,32 @@ import type { Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { containsSecret, createSecretRedactor } from '../util/redact.js';
 import { assertNumber, withOptionPath } from '../util/validate.js';
-import { exchangeAudienceFor, msalAuthority, normalizeAuthorityHost } from './authority.js';
+import { msalAuthority, normalizeAuthorityHost, resolveExchangeAudience } from './authority.js';
 import type { BlueprintRuntime } from './runtime.js';
+import { createTenantPolicy, TENANT_PATTERN, type AllowedTenants } from './tenants.js';
 
 /** Options of {@link createBlueprint}. */
 export interface BlueprintOptions {
+  /** The blueprint's home tenant (where its application is registered). */
   tenantId: string;
+  /**
+   * Customer tenants a multi-tenant blueprint serves besides its home tenant: tenant ids, `'*'`
+   * for any, or a predicate. `agent(id, { tenantId })`, `getAppToken(scopes, { tenantId })` and
+   * `validatorForBlueprint` accept these tenants and no others (`AGENTID_TENANT_NOT_ALLOWED`).
+   * Default: the home tenant only. List tenant ids (GUIDs): they are what tokens carry in `tid`.
+   */
+  allowedTenants?: AllowedTenants;
   /** The blueprint's application (client) id. */
   clientId: string;
   credential: BlueprintCredential;
   /** Default `https://login.microsoftonline.com`. */
   authorityHost?: string;
+  /**
+   * The token-exchange audience leg 1 asks for (`<audience>/.default`). Default: the one of the
+   * authority host's cloud (PROTOCOL.md's table: `api://AzureADTokenExchange`,
+   * `api://AzureADTokenExchangeUSGov`, ...). Required for an authority host of no known cloud.
+   */
+  exchangeAudience?: string;
   cache?: {
     l1?: Partial<MemoryCacheOptions>;
     l2?: L2Cache;
@@ -57,7 +72,36 @@ export interface BlueprintOptions {
 }
 
 /** What {@link Blueprint.invalidate} drops. */
-export type InvalidateTarget = { agent: string } | { user: string } | 'all';
+export type InvalidateTarget = { agent: string } | { user: string } | { tenant: string } | 'all';
+
+/**
+ * Options of {@link Blueprint.agent}.
+ *
+ * @example
+ * ```ts
+ * const agent = blueprint.agent(agentId, { tenantId: customerTenantId });
+ * ```
+ */
+export interface AgentOptions {
+  /**
+   * The agent identity's tenant (agent identities are single-tenant: leg 1 goes there). Default:
+   * the blueprint's home tenant. Must be the home tenant or one of `allowedTenants`.
+   */
+  tenantId?: string;
+}
+
+/**
+ * Options of {@link Blueprint.getAppToken}.
+ *
+ * @example
+ * ```ts
+ * await blueprint.getAppToken(['https://graph.microsoft.com/.default'], { tenantId: customerTenantId });
+ * ```
+ */
+export interface AppTokenOptions extends GetTokenOptions {
+  /** The tenant whose blueprint principal the token is for. Default: the home tenant. */
+  tenantId?: string;
+}
 
 /**
  * A blueprint: the one holder of credentials, and the broker of tokens for its agent identities.
@@ -72,20 +116,27 @@ export interface Blueprint {
   readonly tenantId: string;
   readonly clientId: string;
   readonly authorityHost: string;
+  /** The token-exchange audience leg 1 asks for (configured, or derived from the authority host). */
+  readonly exchangeAudience: string;
   /**
-   * The agent identity `agentIdentityId` of this blueprint. Handles are reused while they stay among
-   * the `cache.maxAgents` most recently used (default 1000; at most twice as many are kept); an
-   * evicted one is recreated and still serves its cached tokens.
+   * The agent identity `agentIdentityId` of this blueprint, in the home tenant or in
+   * `options.tenantId` (a customer tenant from `allowedTenants`; an agent identity lives in one
+   * tenant only, and its tokens, cache entries and spans carry that tenant). Handles are reused
+   * while they stay among the `cache.maxAgents` most recently used (default 1000; at most twice as
+   * many are kept); an evicted one is recreated and still serves its cached tokens.
    */
-  agent(agentIdentityId: string): Agent;
+  agent(agentIdentityId: string, options?: AgentOptions): Agent;
+  /** Whether the blueprint serves `tenantId`: its home tenant or one of `allowedTenants`. */
+  allowsTenant(tenantId: string): boolean;
   /**
    * An app-only token of the blueprint itself (plain client credentials, no agent identity): for
    * Microsoft Graph provisioning calls (`https://graph.microsoft.com/.default`) or an app-identity
-   * call. Cached like agent tokens. Takes exactly one `<resource>/.default` scope.
+   * call. Cached like agent tokens. Takes exactly one `<resource>/.default` scope. In a customer
+   * tenant (`options.tenantId`), it is the token of the blueprint's principal there.
    */
-  getAppToken(scopes: readonly string[], options?: GetTokenOptions): Promise<AccessToken>;
+  getAppToken(scopes: readonly string[], options?: AppTokenOptions): Promise<AccessToken>;
   /**
-   * Drops cached tokens of an agent, of a user, or of the whole blueprint (also in a shared L2).
+   * Drops cached tokens of an agent, of a user, of a tenant, or of the whole blueprint (also in a shared L2).
    * Resolves once the shared L2 has recorded it. Rejects with `L2UnavailableError`
    * (`AGENTID_SHARED_CACHE_UNAVAILABLE`, retryable) when the L2 could not be told (Redis down, breaker
    * open): this replica's L1 is dropped all the same and it refuses the shared entries the
@@ -95,8 +146,6 @@ export interface Blueprint {
   /** Cache counters (hits, misses, coalesced, refreshes, L2 hits, size). */
   stats(): TokenStoreStats;
 }
-
-const ID = /^[0-9a-z][0-9a-z.-]{2,254}$/i;
 
 /**
  * Creates a {@link Blueprint}. Options are validated up front.
@@ -109,9 +158,9 @@ const ID = /^[0-9a-z][0-9a-z.-]{2,254}$/i;
 export function createBlueprint(options: BlueprintOptions): Blueprint {
   if (!options || typeof options !== 'object')
     throw new ConfigurationError('createBlueprint: options are required');
-  if (typeof options.tenantId !== 'string' || !ID.test(options.tenantId))
+  if (typeof options.tenantId !== 'string' || !TENANT_PATTERN.test(options.tenantId))
     throw new ConfigurationError('createBlueprint: tenantId must be a tenant id or domain');
-  if (typeof options.clientId !== 'string' || !ID.test(options.clientId))
+  if (typeof options.clientId !== 'string' || !TENANT_PATTERN.test(options.clientId))
     throw new ConfigurationError("createBlueprint: clientId must be the blueprint's application id");
   if (!options.credential || typeof options.credential.resolve !== 'function')
     throw new ConfigurationError(
@@ -122,7 +171,8 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   assertNumber('createBlueprint: cache.maxAgents', maxAgents, { min: 1, max: 1_000_000, integer: true });
   const clock = options.clock ?? systemClock;
   const authorityHost = normalizeAuthorityHost(options.authorityHost);
-  const exchangeAudience = exchangeAudienceFor(authorityHost);
+  const exchangeAudience = resolveExchangeAudience(authorityHost, options.exchangeAudience);
+  const tenants = createTenantPolicy(tenantId, options.allowedTenants);
   const telemetry = withOptionPath('createBlueprint: telemetry.', () =>
     createTelemetry(options.telemetry ?? {}),
   );
@@ -159,7 +209,6 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
       },
     }),
   );
-  const auth = msalAuthority(authorityHost, tenantId);
   const system = { networkClient: network as INetworkModule, disableInternalRetries: true };
   const caps = options.clientCapabilities ? { clientCapabilities: options.clientCapabilities } : {};
   let credential = options.credential.resolve({
@@ -180,10 +229,6 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
       },
     };
   }
-  const blueprintApp = new ConfidentialClientApplication({
-    auth: { clientId, ...auth, ...caps, ...credential },
-    system,
-  });
   // An agent's client sends, as its assertion, the T1 of the request in flight (the broker sets it
   // in the network context before every call): never one MSAL would fetch on its own.
   const agentAssertion = () => {
@@ -196,23 +241,39 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
           ),
         );
   };
-  const runtime: BlueprintRuntime = {
-    tenantId,
-    clientId,
-    authorityHost,
-    exchangeAudience,
-    store,
-    network,
-    http,
-    fetch: options.network?.fetch ?? globalThis.fetch,
-    telemetry,
-    clock,
-    blueprintApp,
-    newAgentApp: (agentId) =>
-      new ConfidentialClientApplication({
-        auth: { clientId: agentId, ...auth, ...caps, clientAssertion: agentAssertion },
+  // One runtime per tenant served: its tenant is in every cache key, tag and span attribute of its
+  // requesters, and its MSAL clients send every request (leg 1 first) to that tenant.
+  const runtimeOf = (tenant: string): BlueprintRuntime => {
+    const auth = msalAuthority(authorityHost, tenant);
+    return {
+      tenantId: tenant,
+      clientId,
+      authorityHost,
+      exchangeAudience,
+      store,
+      network,
+      http,
+      fetch: options.network?.fetch ?? globalThis.fetch,
+      telemetry,
+      clock,
+      blueprintApp: new ConfidentialClientApplication({
+        auth: { clientId, ...auth, ...caps, ...credential },
         system,
       }),
+      newAgentApp: (agentId) =>
+        new ConfidentialClientApplication({
+          auth: { clientId: agentId, ...auth, ...caps, clientAssertion: agentAssertion },
+          system,
+        }),
+    };
+  };
+  const runtime = runtimeOf(tenantId);
+  const customerRuntimes = createMemo<string, BlueprintRuntime>({ maxEntries: maxAgents });
+  const runtimeFor = (tenant: string): BlueprintRuntime => {
+    if (tenant === tenantId) return runtime;
+    let r = customerRuntimes.get(tenant);
+    if (r === undefined) customerRuntimes.set(tenant, (r = runtimeOf(tenant)));
+    return r;
   };
   const services: BlueprintServices = Object.freeze({
     tenantId,
@@ -227,22 +288,33 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
   // Bounded: `agent(id)` with ever-new ids (ephemeral agents, ids from requests) must not keep an
   // Agent and an MSAL client for each one forever. An agent's MSAL client goes with its handle.
   const agents = createMemo<string, Agent>({ maxEntries: maxAgents });
-  // App tokens: the same acquisition path, as the blueprint's own client.
+  // App tokens: the same acquisition path, as the blueprint's own client (one per tenant).
+  type Requester = ReturnType<typeof createRequester>;
   const self = createRequester(runtime, {});
-  const appTokens = createMemo<string, ReturnType<typeof self.prepare>>({ maxEntries: store.maxEntries });
-  const getAppToken = (scopes: readonly string[], getOptions: GetTokenOptions = {}): Promise<AccessToken> => {
+  const selves = createMemo<string, Requester>({ maxEntries: maxAgents });
+  const appTokens = createMemo<string, ReturnType<Requester['prepare']>>({ maxEntries: store.maxEntries });
+  const getAppToken = (scopes: readonly string[], getOptions: AppTokenOptions = {}): Promise<AccessToken> => {
     const scope: unknown = Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined;
-    let prepared = typeof scope === 'string' ? appTokens.get(scope) : undefined;
+    const tenant =
+      getOptions.tenantId === undefined ? tenantId : tenants.check(getOptions.tenantId, 'getAppToken');
+    let requester = self;
+    if (tenant !== tenantId) {
+      requester = selves.get(tenant) ?? createRequester(runtimeFor(tenant), {});
+      selves.set(tenant, requester);
+    }
+    const memoKey = tenant === tenantId ? scope : `${tenant}\u0000${String(scope)}`;
+    let prepared = typeof memoKey === 'string' ? appTokens.get(memoKey) : undefined;
+    if (prepared !== undefined && !requester.owns(prepared)) prepared = undefined;
     if (prepared === undefined) {
       if (typeof scope !== 'string' || !/\/\.default$/i.test(scope)) {
         throw new ConfigurationError(
           `getAppToken: takes exactly one scope of the form '<resource>/.default', got ${JSON.stringify(scopes)}`,
         );
       }
-      appTokens.set(scope, (prepared = self.prepare({ flow: 'app', scopes: [scope] })));
+      appTokens.set(memoKey as string, (prepared = requester.prepare({ flow: 'app', scopes: [scope] })));
     }
     const resource = prepared.request.scopes;
-    return self.acquireAsBlueprint(
+    return requester.acquireAsBlueprint(
       prepared,
       {
         send: ({ msal, claims }) =>
@@ -259,12 +331,18 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     tenantId,
     clientId,
     authorityHost,
+    exchangeAudience,
     getAppToken,
-    agent(id: string) {
-      let a = agents.get(id);
+    allowsTenant: (t: string) => typeof t === 'string' && tenants.allows(t),
+    agent(id: string, agentOptions?: AgentOptions) {
+      const asked = agentOptions?.tenantId;
+      // The home tenant's handles keep their plain id as memo key (the common, single-tenant case).
+      const tenant = asked === undefined ? tenantId : tenants.check(asked, 'agent');
+      const key = tenant === tenantId ? id : `${tenant}\u0000${id}`;
+      let a = agents.get(key);
       if (!a) {
-        a = createAgent(runtime, services, id);
-        agents.set(id, a);
+        a = createAgent(runtimeFor(tenant), services, id);
+        agents.set(key, a);
       }
       return a;
     },
@@ -275,7 +353,9 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
       }
       if (target && 'agent' in target) return store.invalidate({ tag: cacheTags.agent(target.agent) });
       if (target && 'user' in target) return store.invalidate({ tag: cacheTags.user(target.user) });
-      throw new ConfigurationError("invalidate: target must be 'all', { agent } or { user }");
+      if (target && 'tenant' in target && typeof target.tenant === 'string')
+        return store.invalidate({ tag: cacheTags.tenant(target.tenant) });
+      throw new ConfigurationError("invalidate: target must be 'all', { agent }, { user } or { tenant }");
     },
     stats: () => store.stats(),
     toString: () => `Blueprint(${clientId}, tenant=${tenantId})`,

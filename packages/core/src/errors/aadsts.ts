@@ -34,7 +34,7 @@ const TABLE: ReadonlyArray<readonly [number, OAuthErrorCode, string]> = [
   [
     700211,
     'AGENTID_WRONG_TENANT',
-    "The blueprint token exchange was sent to the wrong tenant: use the agent identity's tenant.",
+    "The blueprint token exchange (leg 1) was sent to a tenant where the blueprint has no principal or the agent identity does not exist: agent identities are single-tenant, so send it to the agent identity's own tenant; for a customer tenant, the blueprint must first be added there (an administrator grants admin consent, which creates the blueprint principal: POST /serviceprincipals/microsoft.graph.agentIdentityBlueprintPrincipal).",
   ],
   [
     70011,

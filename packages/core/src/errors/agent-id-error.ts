@@ -470,7 +470,10 @@ export class ProvisioningError extends AgentIdError {
  * const c: AuthorizationErrorCode = 'AGENTID_FORBIDDEN';
  * ```
  */
-export type AuthorizationErrorCode = Extract<AgentIdErrorCode, 'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN'>;
+export type AuthorizationErrorCode = Extract<
+  AgentIdErrorCode,
+  'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN' | 'AGENTID_TENANT_NOT_ALLOWED'
+>;
 
 /**
  * A tool, route or parameter the caller may not use (answer 403; 404 for an unknown tool).

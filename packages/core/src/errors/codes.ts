@@ -154,7 +154,17 @@ const LIST = [
     status: 502,
     httpError: 'bad_gateway',
     refused: true,
-    description: 'The blueprint exchange was sent to the wrong tenant (AADSTS700211).',
+    description:
+      "Leg 1 was sent to a tenant that has no blueprint principal or not this agent identity (AADSTS700211): add the blueprint to the tenant (admin consent), or use the agent identity's own tenant.",
+  },
+  {
+    code: 'AGENTID_TENANT_NOT_ALLOWED',
+    retryable: false,
+    class: 'AuthorizationError',
+    status: 403,
+    httpError: 'forbidden',
+    description:
+      "A tenant outside the blueprint's `allowedTenants` was asked for (an agent, an app token, a sidecar override).",
   },
   {
     code: 'AGENTID_AGENT_DISABLED',

@@ -3,6 +3,7 @@ import { addGroups, checkSponsors, type Group } from './groups.js';
 import type {
   AgentIdentitySeed,
   AppRoleAssignmentSeed,
+  BlueprintPrincipalSeed,
   CredentialSeed,
   DelegatedGrantSeed,
   DirectorySeed,
@@ -51,6 +52,8 @@ export interface Client {
 
 export interface Blueprint extends Resource, Client {
   kind: 'blueprint';
+  /** The tenant where the blueprint application is registered (its credentials live there). */
+  homeTenantId: string;
   principalId: string | undefined;
   inheritable: Map<string, { scopes: Set<string>; roles: Set<string> }>;
   /** The application object id (Graph-made blueprints; a seeded one is addressed by its app id). */
@@ -239,6 +242,7 @@ export class Directory {
         }),
         kind: 'blueprint',
         tenantId: t.id,
+        homeTenantId: t.id,
         enabled: b.enabled ?? true,
         credentials: toCredentials(b.credentials),
         publicClient: false,
@@ -246,6 +250,7 @@ export class Directory {
         inheritable,
       });
     }
+    for (const p of seed.blueprintPrincipals ?? []) this.addBlueprintPrincipal(t.id, p);
     for (const m of seed.managedIdentities ?? []) t.managedIdentities.set(m.id, m);
     addGroups(t, seed.groups);
     for (const a of seed.agents ?? []) this.createAgentIdentity(t.id, a);
@@ -253,6 +258,43 @@ export class Directory {
     for (const g of seed.delegatedGrants ?? []) t.delegatedGrants.push({ ...g, scopes: [...g.scopes] });
     for (const r of seed.appRoleAssignments ?? []) this.assignAppRole(t.id, r);
     return t;
+  }
+
+  /**
+   * Adds a multi-tenant blueprint to a customer tenant (what admin consent does): its principal
+   * there. The application (credentials, scopes, inheritable permissions) stays the one of its
+   * home tenant, shared; the principal has its own object id and enabled state.
+   */
+  addBlueprintPrincipal(tenantId: string, seed: BlueprintPrincipalSeed): Blueprint {
+    const t = this.mustTenant(tenantId);
+    const home = [...this.tenants.values()]
+      .map((x) => x.blueprints.get(seed.appId))
+      .find((b) => b !== undefined && b.homeTenantId === b.tenantId);
+    if (!home)
+      throw new DirectoryError(
+        400,
+        'Request_BadRequest',
+        `blueprint ${seed.appId} is not registered in any tenant (register it in its home tenant first)`,
+      );
+    const existing = t.blueprints.get(seed.appId);
+    if (existing?.principalId)
+      throw new DirectoryError(
+        409,
+        'Request_MultipleObjectsWithSameKeyValue',
+        `blueprint ${seed.appId} already has a principal in tenant ${t.id}`,
+      );
+    if (existing) {
+      existing.principalId = seed.principalId ?? newId();
+      return existing;
+    }
+    const principal: Blueprint = {
+      ...home,
+      tenantId: t.id,
+      enabled: seed.enabled ?? true,
+      principalId: seed.principalId ?? newId(),
+    };
+    t.blueprints.set(seed.appId, principal);
+    return principal;
   }
 
   /** A tenant by id or domain. */

@@ -50,6 +50,19 @@ export interface BlueprintSeed extends ResourceSeed {
   inheritablePermissions?: InheritablePermissionSeed[];
 }
 
+/**
+ * The principal of a multi-tenant blueprint in a customer tenant: the blueprint application is
+ * registered (with its credentials) in an earlier tenant of the seed, its home; a customer tenant
+ * that has added it holds only this principal, and agent identities of its own.
+ */
+export interface BlueprintPrincipalSeed {
+  /** The blueprint's application id (registered in an earlier tenant of the seed). */
+  appId: string;
+  /** The principal's object id in this tenant. Generated when absent. */
+  principalId?: string;
+  enabled?: boolean;
+}
+
 /** An agent identity in a seed: its blueprint and sponsors. */
 export interface AgentIdentitySeed {
   /** The agent identity's id: its app (client) id and object id are the same value. */
@@ -123,6 +136,9 @@ export interface TenantSeed {
   id: string;
   domain?: string;
   blueprints?: BlueprintSeed[];
+  /** Principals of multi-tenant blueprints registered in another (earlier) tenant. */
+  blueprintPrincipals?: BlueprintPrincipalSeed[];
+  /** Agent identities: each exists in this tenant only. */
   agents?: AgentIdentitySeed[];
   agentUsers?: AgentUserSeed[];
   users?: UserSeed[];

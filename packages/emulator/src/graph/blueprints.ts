@@ -82,6 +82,7 @@ export function createBlueprint(call: GraphCall): EmuResponse {
     tokenLifetimeSec: undefined,
     kind: 'blueprint',
     tenantId: tenant.id,
+    homeTenantId: tenant.id,
     enabled: true,
     credentials: { secrets: [], certificates: [], trustedSubjects: [], federated: [] },
     publicClient: false,

@@ -89,6 +89,7 @@ export async function authenticateClient(input: AuthInput): Promise<Authenticate
   const client = tenant.blueprints.get(clientId) ?? tenant.apps.get(clientId);
   if (!client) {
     const elsewhere = input.ctx.directory.locateClient(clientId);
+    if (elsewhere?.kind === 'blueprint') throw noBlueprintPrincipal(clientId, tenant.id);
     if (elsewhere)
       throw fail.unauthorized(
         700211,
@@ -122,6 +123,14 @@ export async function authenticateClient(input: AuthInput): Promise<Authenticate
     7000216,
     "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
     400,
+  );
+}
+
+/** A multi-tenant blueprint asked for tokens in a tenant that has not added it (no principal there). */
+export function noBlueprintPrincipal(appId: string, tenantId: string): OAuthFailure {
+  return fail.unauthorized(
+    700211,
+    `The agent identity blueprint '${appId}' has no blueprint principal in tenant '${tenantId}': an administrator of that tenant must add it (admin consent) before its agent identities there can get tokens.`,
   );
 }
 

@@ -1,8 +1,20 @@
 import type { JWTPayload } from 'jose';
 import { issuerV1, issuerV2, type EmulatorContext } from '../context.js';
 import type { AgentIdentity, Client, Resource, Tenant } from '../directory/directory.js';
-import { FACET_AGENT_IDENTITY, FACET_AGENT_USER, GRAPH_APP_ID, isGuid, text } from '../ids.js';
-import { authenticateClient, verifyExchangeToken, type AuthenticatedClient } from './client-auth.js';
+import {
+  exchangeAudienceOf,
+  FACET_AGENT_IDENTITY,
+  FACET_AGENT_USER,
+  GRAPH_APP_ID,
+  isGuid,
+  text,
+} from '../ids.js';
+import {
+  authenticateClient,
+  noBlueprintPrincipal,
+  verifyExchangeToken,
+  type AuthenticatedClient,
+} from './client-auth.js';
 import { fail, OAuthFailure } from './errors.js';
 import {
   clientInfo,
@@ -124,13 +136,16 @@ export async function clientCredentials(input: GrantInput): Promise<GrantResult>
   if (auth.kind === 'blueprint' && auth.client.kind === 'blueprint') {
     const bp = tenant.blueprints.get(auth.client.appId)!;
     if (!bp.enabled) throw fail.unauthorized(7000112, `Blueprint '${bp.appId}' is disabled.`);
+    const isLeg1 = fmi !== null || scopes.exchange;
+    // Leg 1 in a tenant without the blueprint's principal: the wrong tenant (PROTOCOL.md).
+    if (!bp.principalId && isLeg1) throw noBlueprintPrincipal(bp.appId, tenant.id);
     if (!bp.principalId)
       throw fail.client(
         7000229,
         `The client application '${bp.appId}' is missing its blueprint principal in tenant '${tenant.id}'.`,
         400,
       );
-    if (fmi !== null || scopes.exchange) {
+    if (isLeg1) {
       if (!fmi)
         throw fail.request(
           82008,
@@ -140,6 +155,12 @@ export async function clientCredentials(input: GrantInput): Promise<GrantResult>
         throw fail.scope(
           70011,
           'fmi_path may only be used with the token-exchange scope (api://AzureADTokenExchange/.default).',
+        );
+      const asked = (params.get('scope') ?? '').replace(/\/\.default$/i, '').toLowerCase();
+      if (asked !== exchangeAudienceOf(input.base).toLowerCase())
+        throw fail.scope(
+          70011,
+          `The token-exchange audience of this cloud is '${exchangeAudienceOf(input.base)}', not '${asked}'.`,
         );
       return leg1(input, bp.appId, bp.principalId, fmi, auth.method);
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmulatorContext } from '../context.js';
 import { issuerV1, issuerV2 } from '../context.js';
 import type { Resource, Tenant } from '../directory/directory.js';
-import { EXCHANGE_AUDIENCE } from '../ids.js';
+import { exchangeAudienceOf } from '../ids.js';
 
 /** Who a token is about and who acts; everything the claims are built from. */
 export interface TokenSpec {
@@ -71,7 +71,7 @@ export async function issueAccessToken(ctx: EmulatorContext, spec: TokenSpec): P
       ? v1
         ? (spec.resource.identifierUri ?? spec.resource.appId)
         : spec.resource.appId
-      : EXCHANGE_AUDIENCE,
+      : exchangeAudienceOf(spec.base),
     iss: v1 ? issuerV1(spec.tenant.id) : issuerV2(spec.base, spec.tenant.id),
     iat: now,
     nbf: now,

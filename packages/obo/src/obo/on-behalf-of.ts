@@ -262,12 +262,36 @@ class OboExchange implements Exchange {
   }
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Agent identities are single-tenant: a user of one tenant is served by the agent identity of
+ * that tenant (`blueprint.agent(id, { tenantId: principal.tid })`). Another tenant's agent would
+ * send a request Entra refuses; it is refused here, before T1. (A home tenant configured as a
+ * domain cannot be compared with a `tid`: Entra decides.)
+ */
+function checkTenant(agent: Agent, tid: string): void {
+  if (
+    tid === agent.tenantId ||
+    !GUID.test(agent.tenantId) ||
+    tid.toLowerCase() === agent.tenantId.toLowerCase()
+  )
+    return;
+  throw new OAuthError(
+    'AGENTID_WRONG_TENANT',
+    `onBehalfOf: the user is of tenant ${tid}, agent ${agent.id} of tenant ${agent.tenantId}; agent identities are single-tenant: use the agent identity of the user's tenant, blueprint.agent(id, { tenantId: principal.tid })`,
+  );
+}
+
 /**
  * Agent on-behalf-of: exchanges the user's token (addressed to the agent's blueprint) for a token
  * to `scopes`, as the agent identity, with T1 as its client assertion. Cached per agent, user
  * (oid + tid), assertion hash, scopes and claims, single-flight; a token is only ever returned
  * for the user it was issued for. `interaction_required` and `invalid_grant` are surfaced, never
- * retried; a rejected T1 is replaced once.
+ * retried; a rejected T1 is replaced once. The agent must be of the user's tenant (`tid`; agent
+ * identities are single-tenant): for users of a customer tenant, take
+ * `blueprint.agent(id, { tenantId: principal.tid })`; another tenant's agent is refused with
+ * `AGENTID_WRONG_TENANT` before any request.
  *
  * @example
  * ```ts
@@ -311,6 +335,7 @@ function exchange(
   const request = requestFor(memoOf(broker.services), userAssertion, principal, broker, scopes, label);
   // The user, read only when needed (a miss, an audit): on a hit the request is enough.
   const user = (): AssertionFacts => userOf(request);
+  checkTenant(agent, user().tid);
   let call: BrokerCall | undefined;
   if (delegation) {
     const links = linkFromTraceparent(delegation.traceparent);

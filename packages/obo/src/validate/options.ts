@@ -15,8 +15,12 @@ export interface ValidatorOptions {
   audiences: readonly string[];
   /** Default `https://login.microsoftonline.com`. The emulator: `emu.baseUrl`. */
   authorityHost?: string;
-  /** Tenants whose tokens are accepted. Default `[tenantId]`; `'*'` accepts any (multi-tenant). */
-  allowedTenants?: readonly string[] | '*';
+  /**
+   * Tenants whose tokens are accepted: a list, `'*'` for any, or a predicate of the token's `tid`
+   * (e.g. `blueprint.allowsTenant`, what `validatorForBlueprint` uses). Default `[tenantId]`.
+   * Each token's issuer must be its own tenant's (`issuers(tid)`).
+   */
+  allowedTenants?: readonly string[] | '*' | ((tenantId: string) => boolean);
   /**
    * Any one of these delegated scopes is required. Default `['access_agent']`. `[]` asks for no
    * particular scope, but never accepts an empty token: a delegated token must still carry a scope,
@@ -76,7 +80,8 @@ export interface ResolvedOptions {
   tenantId: string;
   audiences: readonly string[];
   authorityHost: string;
-  allowedTenants: ReadonlySet<string> | '*';
+  /** Whether a token's (lower-cased) tenant is accepted. */
+  allowsTenant: (tid: string) => boolean;
   requiredScopes: readonly string[];
   requiredRoles: readonly string[] | undefined;
   algorithms: string[];
@@ -119,9 +124,10 @@ export function resolveOptions(settings: ValidatorOptions): ResolvedOptions {
   if (
     settings.allowedTenants !== undefined &&
     settings.allowedTenants !== '*' &&
+    typeof settings.allowedTenants !== 'function' &&
     !nonEmptyStrings(settings.allowedTenants)
   )
-    fail('allowedTenants', "must be a list of tenant ids or '*'");
+    fail('allowedTenants', "must be a list of tenant ids, '*' or a function of the tenant id");
   if (settings.requiredScopes !== undefined && !nonEmptyStrings(settings.requiredScopes))
     fail('requiredScopes', 'must be a list of scope names');
   if (settings.requiredRoles !== undefined && !nonEmptyStrings(settings.requiredRoles))
@@ -142,11 +148,17 @@ export function resolveOptions(settings: ValidatorOptions): ResolvedOptions {
   const clock = settings.clock ?? { now: () => Date.now() };
   if (typeof clock.now !== 'function') fail('clock', 'must have now()');
   const allowed = settings.allowedTenants ?? [settings.tenantId];
+  const listed = typeof allowed === 'object' ? new Set(allowed.map((t) => t.toLowerCase())) : undefined;
   return {
     tenantId: settings.tenantId,
     audiences: [...settings.audiences],
     authorityHost,
-    allowedTenants: allowed === '*' ? '*' : new Set(allowed.map((t) => t.toLowerCase())),
+    allowsTenant:
+      allowed === '*'
+        ? () => true
+        : typeof allowed === 'function'
+          ? (tid) => allowed(tid) === true
+          : (tid) => listed!.has(tid),
     requiredScopes: [...(settings.requiredScopes ?? ['access_agent'])],
     requiredRoles: settings.requiredRoles ? [...settings.requiredRoles] : undefined,
     algorithms,

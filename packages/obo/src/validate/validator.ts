@@ -196,7 +196,7 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     const tid = unverified.tid;
     if (typeof tid !== 'string' || !GUID.test(tid))
       throw invalid('AGENTID_TOKEN_CLAIMS', 'The token has no tenant (tid) claim');
-    if (settings.allowedTenants !== '*' && !settings.allowedTenants.has(tid.toLowerCase()))
+    if (!settings.allowsTenant(tid.toLowerCase()))
       throw invalid('AGENTID_TOKEN_TENANT', `Tenant ${tid} is not allowed`);
     let claims: Record<string, unknown>;
     const keys = jwks(tid);
@@ -251,7 +251,9 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
 
 /**
  * A validator for tokens addressed to a blueprint (its client id or `api://<client id>`), with the
- * blueprint's tenant, authority host and fetch.
+ * blueprint's tenant, authority host and fetch, accepting users of the tenants the blueprint
+ * serves (its home tenant and `allowedTenants`: `blueprint.allowsTenant`), each token with its own
+ * tenant's issuer.
  *
  * @example
  * ```ts
@@ -268,6 +270,7 @@ export function validatorForBlueprint(
     tenantId: blueprint.tenantId,
     audiences: [blueprint.clientId, `api://${blueprint.clientId}`],
     authorityHost: blueprint.authorityHost,
+    allowedTenants: (tid) => blueprint.allowsTenant(tid),
     ...options,
     jwks: { fetch: services.fetch, ...(options.jwks ?? {}) },
   });
