@@ -1,5 +1,6 @@
 import type { Directory } from './directory/directory.js';
 import type { KeySet } from './crypto/keys.js';
+import type { ConditionalAccess } from './policy/conditional-access.js';
 
 /**
  * A source of time in epoch milliseconds: structurally the same as `Clock` of `@agentid/core`
@@ -36,6 +37,8 @@ export interface EmulatorContext {
   maxRefreshTokens: number;
   /** Secret for the managed-identity endpoint's `X-IDENTITY-HEADER`. */
   identityHeader: string;
+  /** Conditional Access policies, evaluated on leg 2, OBO and user_fic. */
+  conditionalAccess: ConditionalAccess;
 }
 
 export interface RefreshGrant {

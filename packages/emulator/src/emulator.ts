@@ -20,6 +20,7 @@ import { EXCHANGE_AUDIENCE } from './ids.js';
 import { instanceDiscovery, openIdConfiguration } from './oauth/discovery.js';
 import { issueAccessToken } from './oauth/issue.js';
 import { parseScopes } from './oauth/scopes.js';
+import { type ConditionalAccess, createConditionalAccess } from './policy/conditional-access.js';
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
@@ -69,6 +70,8 @@ export interface Emulator {
   readonly directory: Directory;
   readonly faults: Faults;
   readonly counters: Counters;
+  /** Conditional Access policies and agent risk, changed at run time (also via `/_emulator/conditional-access`). */
+  readonly conditionalAccess: ConditionalAccess;
   /** The base URL tokens name as issuer: the HTTPS URL once listening, else the in-process base. */
   readonly baseUrl: string;
   /** Handles one request (the shared in-process entry point). */
@@ -158,6 +161,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     refreshTokens: new Map(),
     maxRefreshTokens: options.maxRefreshTokens ?? 10_000,
     identityHeader: randomBytes(16).toString('hex'),
+    conditionalAccess: createConditionalAccess(clock),
   };
   const faults = new Faults();
   const counters = new Counters();
@@ -174,6 +178,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     directory,
     faults,
     counters,
+    conditionalAccess: ctx.conditionalAccess,
     get baseUrl() {
       return httpsUrl ?? inProcessBase;
     },
