@@ -308,6 +308,8 @@ async function userToken(
     actFacets?: number[];
     subFacets?: number[];
     azpacr?: '0' | '1' | '2';
+    /** How the user signed in (`amr`), kept across on-behalf-of hops as Entra does. */
+    amr?: string[];
   },
 ): Promise<GrantResult> {
   const { ctx, tenant, params, base } = input;
@@ -352,7 +354,7 @@ async function userToken(
       ...(args.subFacets ? { subFacets: args.subFacets } : {}),
       ...(args.azpacr ? { azpacr: args.azpacr } : {}),
       ...(claimsRequest ? { claimsRequest } : {}),
-      extra: { appid: args.clientId },
+      extra: { appid: args.clientId, ...(args.amr ? { amr: args.amr } : {}) },
     },
     {
       scope: [...qualify(resource, values), ...oidc],
@@ -444,6 +446,7 @@ export async function onBehalfOf(input: GrantInput): Promise<GrantResult> {
       ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] }
       : {}),
     ...(subFacets?.length ? { subFacets } : {}),
+    ...(Array.isArray(tc.amr) ? { amr: tc.amr.map(String) } : {}),
   });
 }
 
