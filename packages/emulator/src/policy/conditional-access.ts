@@ -36,14 +36,18 @@ export interface ConditionalAccessPolicy {
   window?: { from?: number | string; until?: number | string };
   /** Only for agents at one of these risk levels (`agentIdRiskLevels`). */
   agentRiskLevels?: readonly AgentRiskLevel[];
+  /** The grant control: `block` (AADSTS53003), or `mfa` (a claims challenge, on-behalf-of only). */
   control: 'block' | 'mfa';
 }
 
 /** What a token request looks like to Conditional Access. */
 export interface PolicyRequest {
+  /** Where Entra evaluates: leg 2 for a resource, agent on-behalf-of, user_fic. */
   grant: 'leg2' | 'obo' | 'user_fic';
   tenant: Tenant;
+  /** The agent identity asking. */
   agent: AgentIdentity;
+  /** The resource the token is for (never the token-exchange audience). */
   resource: Resource;
   /** The user of an OBO (human) or user_fic (agent user) request. */
   user?: { oid: string; agentUser: boolean };
@@ -64,11 +68,15 @@ export interface PolicyRequest {
 export interface ConditionalAccess {
   /** Adds (or replaces, by id) a policy; returns its id. Throws `TypeError` for a bad policy. */
   add(policy: ConditionalAccessPolicy): string;
+  /** Removes a policy; `false` if there was none with that id. */
   remove(id: string): boolean;
+  /** Removes every policy (agent risk levels stay). */
   clear(): void;
+  /** The policies in force, each with its id. */
   list(): ConditionalAccessPolicy[];
   /** Sets an agent's risk level (`undefined`: no risk). */
   setAgentRisk(agentId: string, level: AgentRiskLevel | undefined): void;
+  /** An agent's risk level, if one was set. */
   agentRisk(agentId: string): AgentRiskLevel | undefined;
   /** Throws the answer Entra would give (an `OAuthFailure`) when a policy applies. */
   evaluate(request: PolicyRequest): void;
