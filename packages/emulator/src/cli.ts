@@ -137,6 +137,8 @@ export async function startEmulatorFromArgs(
       io.out(`  user      ${String(u.id)}  ${String(u.userPrincipalName)}`);
   }
   io.out(`  managed identity: IDENTITY_ENDPOINT=${base}/_mi/token IDENTITY_HEADER=${emu.identityHeader}`);
-  io.out(`  admin     ${base}/_emulator/counters | /_emulator/faults | /_emulator/tokens/user`);
+  io.out(
+    `  admin     ${base}/_emulator/counters | /_emulator/faults | /_emulator/tokens/user | /_emulator/conditional-access`,
+  );
   return emu;
 }

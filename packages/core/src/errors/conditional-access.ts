@@ -93,7 +93,14 @@ export function resourceOfScopes(scopes: readonly string[]): string | undefined 
   return cut > 0 ? scope.slice(0, cut) : scope;
 }
 
-/** The request a refusal answered: who asked, in which flow, for which scopes. */
+/**
+ * The request a refusal answered: who asked, in which flow, for which scopes.
+ *
+ * @example
+ * ```ts
+ * const r: RefusedRequest = { clientId: agentId, flow: 'autonomous', scopes: ['api://tools/.default'] };
+ * ```
+ */
 export interface RefusedRequest {
   readonly clientId: string;
   readonly flow: string;

@@ -3,7 +3,14 @@ import type { Clock } from '../context.js';
 import type { AgentIdentity, Resource, Tenant } from '../directory/directory.js';
 import { OAuthFailure } from '../oauth/errors.js';
 
-/** An agent's risk, as Entra ID Protection rates it (`agentIdRiskLevels` of a policy). */
+/**
+ * An agent's risk, as Entra ID Protection rates it (`agentIdRiskLevels` of a policy).
+ *
+ * @example
+ * ```ts
+ * emu.conditionalAccess.setAgentRisk(DEMO.agents.mail, 'high' satisfies AgentRiskLevel);
+ * ```
+ */
 export type AgentRiskLevel = 'low' | 'medium' | 'high';
 
 /**
@@ -40,7 +47,14 @@ export interface ConditionalAccessPolicy {
   control: 'block' | 'mfa';
 }
 
-/** What a token request looks like to Conditional Access. */
+/**
+ * What a token request looks like to Conditional Access (the token endpoint builds it).
+ *
+ * @example
+ * ```ts
+ * ctx.conditionalAccess.evaluate({ grant: 'leg2', tenant, agent, resource });
+ * ```
+ */
 export interface PolicyRequest {
   /** Where Entra evaluates: leg 2 for a resource, agent on-behalf-of, user_fic. */
   grant: 'leg2' | 'obo' | 'user_fic';
@@ -156,7 +170,14 @@ function applies(
   return true;
 }
 
-/** Creates the engine, evaluated on the emulator's clock. */
+/**
+ * Creates the engine, evaluated on the emulator's clock.
+ *
+ * @example
+ * ```ts
+ * const ca = createConditionalAccess(clock);
+ * ```
+ */
 export function createConditionalAccess(clock: Clock): ConditionalAccess {
   const policies = new Map<string, ConditionalAccessPolicy>();
   const risks = new Map<string, AgentRiskLevel>();
