@@ -178,7 +178,11 @@ describe('a tool API that answers every call with a claims challenge', () => {
     const outcomes = [];
     for (let i = 0; i < 10; i++)
       outcomes.push(await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`)));
-    expect(outcomes).toEqual(Array.from({ length: 10 }, () => ({ code: 'AGENTID_DOWNSTREAM', status: 401 })));
+    // An on-behalf-of tool passes the challenge up (the user's to satisfy); an agent's own token
+    // has no user to ask.
+    expect(outcomes).toEqual(
+      Array.from({ length: 10 }, () => ({ code: 'AGENTID_CLAIMS_CHALLENGE', status: 401 })),
+    );
     // One OBO request with the challenge's claims, in all: not two per call.
     expect(tokenRequests()).toEqual({ obo: 1 });
     // The API got the plain token ten times, the claims token once.
@@ -188,7 +192,9 @@ describe('a tool API that answers every call with a claims challenge', () => {
       ...Array.from({ length: 9 }, () => undefined),
     ]);
     expect(
-      invocations.slice(-10).every((e) => e.outcome === 'error' && e.errorCode === 'AGENTID_DOWNSTREAM'),
+      invocations
+        .slice(-10)
+        .every((e) => e.outcome === 'error' && e.errorCode === 'AGENTID_CLAIMS_CHALLENGE'),
     ).toBe(true);
     // The claims token has its own key: the plain send_mail token (shared with its twin), the
     // user's other tools and the agent's token are all still served from cache.
@@ -204,10 +210,18 @@ describe('a tool API that answers every call with a claims challenge', () => {
     expect(tokenRequests()).toEqual({ obo: 1 });
     skew = 61_000;
     expect(await codeOf(ctx.tool('send_mail').fetch(`${toolUrl}/always-claims`))).toEqual({
-      code: 'AGENTID_DOWNSTREAM',
+      code: 'AGENTID_CLAIMS_CHALLENGE',
       status: 401,
     });
     expect(tokenRequests()).toEqual({ obo: 2 });
+  });
+
+  it('an autonomous tool has no user to ask: its unsatisfied challenge is AGENTID_DOWNSTREAM', async () => {
+    const ctx = await session(DEMO.users.alice.upn);
+    expect(await codeOf(ctx.tool('generate_report').fetch(`${toolUrl}/always-claims`))).toEqual({
+      code: 'AGENTID_DOWNSTREAM',
+      status: 401,
+    });
   });
 
   it('does not hold back another user: the bound is per tool and user', async () => {
@@ -224,7 +238,7 @@ describe('a tool API that answers every call with a claims challenge', () => {
     await codeOf(b.tool('send_mail').fetch(`${toolUrl}/always-claims`));
     emu.counters.reset();
     expect(await codeOf(b.tool('send_mail').fetch(`${toolUrl}/always-claims`))).toEqual({
-      code: 'AGENTID_DOWNSTREAM',
+      code: 'AGENTID_CLAIMS_CHALLENGE',
       status: 401,
     });
     expect(tokenRequests().obo ?? 0).toBe(0);

@@ -233,6 +233,30 @@ for (let run = 1; run <= 3; run++) {
 }
 console.log('  3 runs, 1 token: the next runs are served from the cache\n');
 
+// 3b. Conditional Access: an administrator blocks the reporter from the Tools API.
+console.log(bold('3b. Conditional Access blocks the nightly reporter from the Tools API'));
+const policy = emu.conditionalAccess.add({
+  displayName: 'No agents on Tools at night',
+  agents: [DEMO.agents.reporter],
+  resources: ['api://tools'],
+  control: 'block',
+});
+try {
+  await reporter.getToken(['api://tools/.default']);
+} catch (e) {
+  console.log(
+    `  blocked: ${e.code} (agent ${who(e.agentId)}, flow ${e.flow}, resource ${e.resource}), not retried`,
+  );
+  const blockedSpan = exporter
+    .getFinishedSpans()
+    .find((s) => s.attributes['agentid.error.code'] === 'AGENTID_CONDITIONAL_ACCESS');
+  console.log(
+    `  span ${blockedSpan?.name}: agentid.error.code=${blockedSpan?.attributes['agentid.error.code']}`,
+  );
+}
+emu.conditionalAccess.remove(policy);
+console.log('  policy removed: its other tokens were never affected\n');
+
 // 4. An ephemeral agent identity for one piece of work.
 console.log(bold('4. An ephemeral agent identity is created for one task, then deleted'));
 await withEphemeralAgent(

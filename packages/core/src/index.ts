@@ -52,6 +52,11 @@ export {
   TokenValidationError,
 } from './errors/agent-id-error.js';
 export { ERROR_CODES, type AgentIdErrorCode } from './errors/codes.js';
+export {
+  ConditionalAccessError,
+  type ConditionalAccessErrorCode,
+  type ConditionalAccessErrorOptions,
+} from './errors/conditional-access.js';
 export type { L2Cache, L2Entry, L2Lock } from './cache/l2.js';
 export type { Logger } from './telemetry/logger.js';
 export type { Clock } from './util/clock.js';

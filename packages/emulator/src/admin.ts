@@ -1,5 +1,6 @@
 import type { Emulator } from './emulator.js';
 import type { FaultSpec } from './http/faults.js';
+import type { AgentRiskLevel, ConditionalAccessPolicy } from './policy/conditional-access.js';
 import { json, type EmuRequest, type EmuResponse } from './http/types.js';
 
 const parse = (body: string): Record<string, unknown> | undefined => {
@@ -41,6 +42,27 @@ export function createAdmin(
         return e.faults.remove(one[1])
           ? json(200, { ok: true })
           : json(404, { error: 'not_found', error_description: `no fault ${one[1]}` });
+      }
+      // Conditional Access: policies and agent risk, toggled at run time.
+      const ca = e.conditionalAccess;
+      if (p === '/_emulator/conditional-access' && req.method === 'GET')
+        return json(200, { policies: ca.list() });
+      if (p === '/_emulator/conditional-access' && req.method === 'POST')
+        return json(201, { id: ca.add(body as unknown as ConditionalAccessPolicy) });
+      if (p === '/_emulator/conditional-access' && req.method === 'DELETE') {
+        ca.clear();
+        return json(200, { ok: true });
+      }
+      const policy = /^\/_emulator\/conditional-access\/([^/]+)$/.exec(p);
+      if (policy?.[1] && policy[1] !== 'risk' && req.method === 'DELETE')
+        return ca.remove(policy[1])
+          ? json(200, { ok: true })
+          : json(404, { error: 'not_found', error_description: `no policy ${policy[1]}` });
+      if (p === '/_emulator/conditional-access/risk' && req.method === 'POST') {
+        const { agentId, level } = body as { agentId?: unknown; level?: unknown };
+        if (typeof agentId !== 'string') throw new TypeError('agentId is required');
+        ca.setAgentRisk(agentId, (level ?? undefined) as AgentRiskLevel | undefined);
+        return json(200, { ok: true });
       }
       if (p === '/_emulator/keys/rotate' && req.method === 'POST')
         return json(200, { kid: await e.rotateKeys() });

@@ -153,7 +153,7 @@ export async function startEmulatorFromArgs(
   }
   io.out(`  managed identity: IDENTITY_ENDPOINT=${base}/_mi/token IDENTITY_HEADER=${emu.identityHeader}`);
   io.out(
-    `  admin     ${base}/_emulator/{counters, counters/reset, requests, faults, keys/rotate, tokens/user, tokens/external, directory} (see its README)`,
+    `  admin     ${base}/_emulator/{counters, counters/reset, requests, faults, keys/rotate, tokens/user, tokens/external, directory, conditional-access} (see its README)`,
   );
   if (Object.keys(env).length > 0) {
     io.out('');

@@ -1,6 +1,7 @@
 import type { Directory } from './directory/directory.js';
 import type { KeySet } from './crypto/keys.js';
 import type { GraphSettings, Replication } from './graph/replication.js';
+import type { ConditionalAccess } from './policy/conditional-access.js';
 
 /**
  * A source of time in epoch milliseconds: structurally the same as `Clock` of `@agentid/core`
@@ -45,6 +46,8 @@ export interface EmulatorContext {
   graph: GraphSettings;
   /** Objects Graph has not "replicated" yet (see {@link GraphSettings.replicationLag}). */
   replication: Replication;
+  /** Conditional Access policies, evaluated on leg 2, OBO and user_fic. */
+  conditionalAccess: ConditionalAccess;
 }
 
 export interface RefreshGrant {

@@ -26,6 +26,7 @@ import {
   DEFAULT_REFRESH_TOKEN_MAX_AGE_SEC,
   revokeSignInSessions,
 } from './oauth/refresh-token.js';
+import { type ConditionalAccess, createConditionalAccess } from './policy/conditional-access.js';
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
@@ -83,6 +84,8 @@ export interface Emulator {
   readonly counters: Counters;
   /** Graph settings, changeable at run time (`emu.graph.replicationLag = 1`). */
   readonly graph: GraphSettings;
+  /** Conditional Access policies and agent risk, changed at run time (also via `/_emulator/conditional-access`). */
+  readonly conditionalAccess: ConditionalAccess;
   /** The base URL tokens name as issuer: the HTTPS URL once listening, else the in-process base. */
   readonly baseUrl: string;
   /** Handles one request (the shared in-process entry point). */
@@ -189,6 +192,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     identityHeader: randomBytes(16).toString('hex'),
     graph,
     replication: new Replication(graph),
+    conditionalAccess: createConditionalAccess(clock),
   };
   const faults = new Faults();
   const counters = new Counters();
@@ -206,6 +210,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     faults,
     counters,
     graph,
+    conditionalAccess: ctx.conditionalAccess,
     get baseUrl() {
       return httpsUrl ?? inProcessBase;
     },

@@ -23,3 +23,9 @@ export type { EmulatorNetworkModule } from './http/fetch.js';
 export type { GrantKind } from './oauth/grants.js';
 export { EXCHANGE_AUDIENCE, GRAPH_APP_ID, GRAPH_RESOURCE, DEFAULT_BLOCKED_ROLES } from './ids.js';
 export { EMULATOR_USAGE, isUsageError, startEmulatorFromArgs } from './cli.js';
+export type {
+  AgentRiskLevel,
+  ConditionalAccess,
+  ConditionalAccessPolicy,
+  PolicyRequest,
+} from './policy/conditional-access.js';

@@ -1,6 +1,6 @@
 // How token failures map to problem details: permanent token failures are 401 (the caller must act),
 // outages 503 with the Retry-After of the token endpoint (moved here from test/security-sidecar).
-import { ERROR_CODES, OAuthError } from '@agentid/core';
+import { ConditionalAccessError, ERROR_CODES, OAuthError } from '@agentid/core';
 import { errorFromTokenResponse, isRetryableCode, type OAuthErrorCode } from '@agentid/core/broker';
 import { describe, expect, it } from 'vitest';
 import { problemFromError } from './problem.js';
@@ -29,7 +29,41 @@ describe('problemFromError: token failures are not outages', () => {
         error_description: 'AADSTS53003: Access has been blocked by Conditional Access policies.',
       },
     });
-    expect(problemFromError(blocked).problem.status).toBe(401);
+    // A block is a 403 naming the policy outcome (not a 401 "sign in again": nobody can lift it so).
+    expect(problemFromError(blocked).problem).toMatchObject({
+      status: 403,
+      title: 'Forbidden',
+      code: 'AGENTID_CONDITIONAL_ACCESS',
+      detail: expect.stringContaining('Blocked by Conditional Access'),
+    });
+    const named = new ConditionalAccessError('AGENTID_CONDITIONAL_ACCESS', 'Agent a1 (...): Blocked', {
+      agentId: 'a1',
+      flow: 'obo',
+      resource: 'api://tools',
+    });
+    expect(problemFromError(named).problem).toMatchObject({
+      status: 403,
+      agentId: 'a1',
+      flow: 'obo',
+      resource: 'api://tools',
+    });
+    // A challenge the user can satisfy: 401 with the claims for the caller's client.
+    const claims = '{"access_token":{"capolids":{"essential":true,"values":["p"]}}}';
+    const challenge = problemFromError(
+      errorFromTokenResponse({
+        status: 400,
+        body: {
+          error: 'interaction_required',
+          error_codes: [50076],
+          claims,
+          error_description: 'AADSTS50076: MFA.',
+        },
+      }),
+    );
+    expect(challenge.problem).toMatchObject({ status: 401, code: 'AGENTID_CLAIMS_CHALLENGE' });
+    expect(challenge.headers['www-authenticate']).toContain(
+      `claims="${Buffer.from(claims).toString('base64')}"`,
+    );
     for (const status of [500, 503, 429]) {
       const outage = errorFromTokenResponse({
         status,

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isAgentIdError, OAuthError } from '@agentid/core';
+import { ConditionalAccessError, isAgentIdError, OAuthError } from '@agentid/core';
 import { errorCodeInfo } from '@agentid/core/broker';
 import { toErrorResponse } from '@agentid/tools';
 
@@ -17,6 +17,10 @@ export interface Problem {
   status: number;
   detail: string;
   code?: string;
+  /** Conditional Access answers (extension members): the agent refused, its flow and the resource. */
+  agentId?: string;
+  flow?: string;
+  resource?: string;
 }
 
 const TITLES: Record<number, [string, string]> = {
@@ -51,8 +55,9 @@ export function problem(status: number, detail: string, code?: string): Problem 
 // (network, timeout, 429, 5xx) stay 5xx.
 /**
  * A thrown error as a problem: typed agentid errors keep their message (which never holds a
- * token). A permanent token failure (unknown or disabled agent, missing consent, Conditional
- * Access block, invalid grant or client) is a 401; an outage of the token service is a 503 (with
+ * token). A permanent token failure (unknown or disabled agent, missing consent, invalid grant
+ * or client) is a 401; a Conditional Access block a 403 naming the agent, flow and resource
+ * (`AGENTID_CONDITIONAL_ACCESS`), a challenge the user can satisfy a 401 with its claims; an outage of the token service is a 503 (with
  * `Retry-After` when known); caller-token failures keep their 401/403.
  *
  * @example
@@ -66,10 +71,22 @@ export function problemFromError(error: unknown): { problem: Problem; headers: R
     return { problem: problem(500, 'An unexpected error occurred.', 'AGENTID_INTERNAL'), headers: {} };
   if (error.code === 'AGENTID_INVALID_OPTIONS')
     return { problem: problem(400, error.message, error.code), headers: {} };
-  if (error instanceof OAuthError || errorCodeInfo(error.code).refused === true)
+  // Conditional Access keeps the table's status: a block is a 403 naming the policy outcome, a
+  // challenge the user can satisfy a 401 with the claims in `WWW-Authenticate`.
+  const policy = error instanceof ConditionalAccessError;
+  if (!policy && (error instanceof OAuthError || errorCodeInfo(error.code).refused === true))
     return { problem: problem(401, error.message, error.code), headers: {} };
   const r = toErrorResponse(error, 'agentid-sidecar');
-  return { problem: problem(r.status, r.body.message, r.body.code), headers: { ...r.headers } };
+  const { agentId, flow, resource } = r.body;
+  return {
+    problem: {
+      ...problem(r.status, r.body.message, r.body.code),
+      ...(agentId !== undefined ? { agentId } : {}),
+      ...(flow !== undefined ? { flow } : {}),
+      ...(resource !== undefined ? { resource } : {}),
+    },
+    headers: { ...r.headers },
+  };
 }
 
 /** Headers of every answer: never cached (Microsoft's sidecar sends the same three on its 2xx answers). */

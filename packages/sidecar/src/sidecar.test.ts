@@ -173,6 +173,30 @@ describe('sidecar: Microsoft contract over real HTTP', () => {
     }
   });
 
+  it('a Conditional Access block is a 403 problem naming the outcome, the agent, the flow and the resource', async () => {
+    const { url } = await start(OPEN);
+    const id = emu.conditionalAccess.add({
+      agents: [A.reporter],
+      resources: ['api://tools'],
+      control: 'block',
+    });
+    try {
+      const r = await get(`${url}/AuthorizationHeaderUnauthenticated/tools?AgentIdentity=${A.reporter}`);
+      expect(r.status).toBe(403);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(r.json).toMatchObject({
+        status: 403,
+        code: 'AGENTID_CONDITIONAL_ACCESS',
+        agentId: A.reporter,
+        flow: 'autonomous',
+        resource: 'api://tools',
+        detail: expect.stringContaining('Blocked by Conditional Access'),
+      });
+    } finally {
+      emu.conditionalAccess.remove(id);
+    }
+  });
+
   it('AgentIdentity + AgentUserId / AgentUsername: the agent user token', async () => {
     const { url } = await start(OPEN);
     for (const q of [`AgentUserId=${AU.id}`, `AgentUsername=${encodeURIComponent(AU.upn)}`]) {

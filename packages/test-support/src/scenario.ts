@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createBlueprint, decodeJwtClaims, secretCredential, type Blueprint } from '@agentid/core';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { createTokenValidator } from '@agentid/obo';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestTracing } from './otel.js';
 import type { AgentToolkitOptions, DecisionEvent, InvocationEvent } from '@agentid/tools';
 
@@ -15,6 +15,8 @@ export const TOOLS = {
   generate_report: { resource: 'api://reports', roles: ['Reports.Generate'], mode: 'autonomous' },
   read_calendar: { resource: 'api://tools', scopes: ['Calendars.Read'], mode: 'obo' },
 } as const;
+
+const B_CLAIMS = '{"access_token":{"capolids":{"essential":true,"values":["agent-b-mfa"]}}}';
 
 /** Starts an app of the framework under test; routes: POST /call/:tool {path} and GET /whoami. */
 export type AppFactory = (options: AgentToolkitOptions) => Promise<{ url: string; close(): Promise<void> }>;
@@ -73,6 +75,13 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
             acrs: c.acrs,
             traceparent: req.headers.traceparent,
           });
+          // A downstream agent whose own on-behalf-of needs the user's MFA: it passes the challenge up.
+          if (req.url === '/agent-b' && !(Array.isArray(c.amr) && c.amr.includes('mfa')))
+            return res
+              .writeHead(401, {
+                'www-authenticate': `Bearer realm="", error="insufficient_claims", claims="${Buffer.from(B_CLAIMS).toString('base64')}"`,
+              })
+              .end();
           if (req.url === '/reject')
             return res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
           if (req.url === '/challenge' && !(Array.isArray(c.acrs) && c.acrs.includes('c1'))) {
@@ -107,6 +116,7 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
     await new Promise((r) => api.close(r));
     await emu.close();
   });
+  afterEach(() => emu.conditionalAccess.clear());
   beforeEach(() => {
     received.length = 0;
     decisions.length = 0;
@@ -264,6 +274,72 @@ export function middlewareScenario(framework: string, makeApp: AppFactory): void
       for (const line of logs) expect(line).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
       // Still serving after all of that.
       expect((await call('read_mail', '/echo', tc)).status).toBe(200);
+    });
+
+    it('answers a Conditional Access block with a 403 naming the outcome, agent, flow and resource; never retried', async () => {
+      emu.conditionalAccess.add({
+        agents: [DEMO.agents.mail],
+        resources: ['api://reports'],
+        control: 'block',
+      });
+      // A token issued before the policy would be served until it expires, as Entra's would be.
+      await bp.invalidate('all');
+      emu.counters.reset();
+      const r = await call('generate_report', '/echo', await userToken());
+      expect(r.status).toBe(403);
+      expect(r.body).toMatchObject({
+        error: 'access_denied',
+        code: 'AGENTID_CONDITIONAL_ACCESS',
+        agentId: DEMO.agents.mail,
+        flow: 'autonomous',
+        resource: 'api://reports',
+      });
+      expect(String(r.body.message)).toContain('Blocked by Conditional Access');
+      expect(String(r.body.message)).not.toMatch(/interaction required/i);
+      expect(emu.counters.snapshot().byGrant.leg2).toBe(1);
+      expect(received).toHaveLength(0);
+    });
+
+    it("passes the user's Conditional Access challenge (MFA) back as 401 insufficient_claims; a token with MFA passes", async () => {
+      emu.conditionalAccess.add({ users: [DEMO.users.alice.id], resources: ['api://tools'], control: 'mfa' });
+      const r = await call('read_mail', '/echo', await userToken());
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ error: 'insufficient_claims', code: 'AGENTID_CLAIMS_CHALLENGE' });
+      const header = r.headers.get('www-authenticate') ?? '';
+      expect(header).toMatch(
+        /^Bearer realm="agentid", error="insufficient_claims", .*claims="[A-Za-z0-9+/=]+"$/,
+      );
+      const claims = JSON.parse(Buffer.from(/claims="([^"]+)"/.exec(header)![1]!, 'base64').toString()) as {
+        access_token: { capolids: { values: string[] } };
+      };
+      expect(claims.access_token.capolids.values).toEqual(emu.conditionalAccess.list().map((p) => p.id));
+      // The user signs in again with MFA (the client would send these claims): the call goes through.
+      const mfa = await emu.issueUserToken({
+        user: DEMO.users.alice.upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${W.appId}/access_agent`],
+        extraClaims: { amr: ['pwd', 'mfa'] },
+      });
+      expect((await call('read_mail', '/echo', mfa)).body).toMatchObject({ status: 200 });
+    });
+
+    it("passes a downstream agent's claims challenge up to its own caller (the delegation chain)", async () => {
+      const tc = await userToken();
+      const r = await call('read_mail', '/agent-b', tc);
+      // One re-acquisition with the claims and one retry, challenged again: the user's to satisfy.
+      expect(received.map((x) => x.path)).toEqual(['/agent-b', '/agent-b']);
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ code: 'AGENTID_CLAIMS_CHALLENGE' });
+      const header = r.headers.get('www-authenticate') ?? '';
+      expect(Buffer.from(/claims="([^"]+)"/.exec(header)![1]!, 'base64').toString()).toBe(B_CLAIMS);
+      const mfa = await emu.issueUserToken({
+        user: DEMO.users.bob.upn,
+        clientId: DEMO.chatApp.appId,
+        scopes: [`api://${W.appId}/access_agent`],
+        extraClaims: { amr: ['pwd', 'mfa'] },
+      });
+      // Entra keeps amr across the on-behalf-of hop, so agent B now sees the MFA.
+      expect((await call('read_mail', '/agent-b', mfa)).body).toMatchObject({ status: 200 });
     });
 
     it('exposes the principal and the actor chain to routes', async () => {

@@ -1,3 +1,5 @@
+import { ConditionalAccessError, DownstreamError } from '@agentid/core';
+
 /**
  * The parameters of a `WWW-Authenticate: Bearer ...` challenge (RFC 6750), lower-cased names.
  *
@@ -37,4 +39,35 @@ export function claimsFromChallenge(header: string | null | undefined): string |
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a tool call does with a claims challenge it could not satisfy by one re-acquisition. An
+ * on-behalf-of tool passes it up (`pass`): the claims are the user's to satisfy (MFA, a compliant
+ * device), so they go back to the caller as `AGENTID_CLAIMS_CHALLENGE`, which the middleware
+ * answers 401 `insufficient_claims` with the same claims; in a delegation chain, agent B's
+ * challenge reaches agent A's caller, hop by hop. An agent's own token (autonomous, agent user)
+ * has no user to ask: `AGENTID_DOWNSTREAM`.
+ *
+ * @example
+ * ```ts
+ * throw unsatisfiedChallenge('read_mail', 'again after a retry', claims, tool.mode === 'obo');
+ * ```
+ */
+export function unsatisfiedChallenge(
+  tool: string,
+  why: string,
+  claims: string,
+  pass: boolean,
+): ConditionalAccessError | DownstreamError {
+  if (pass)
+    return new ConditionalAccessError(
+      'AGENTID_CLAIMS_CHALLENGE',
+      `Tool '${tool}' answered a claims challenge ${why}: the user must satisfy it (sign in again with these claims)`,
+      { status: 401, error: 'insufficient_claims', claims },
+    );
+  return new DownstreamError(
+    `Tool '${tool}' answered a claims challenge ${why}; not retried (one re-acquisition per challenge, then a pause)`,
+    { status: 401, error: 'insufficient_claims' },
+  );
 }

@@ -1,4 +1,4 @@
-import { isAgentIdError } from '@agentid/core';
+import { ConditionalAccessError, isAgentIdError } from '@agentid/core';
 import { errorCodeInfo } from '@agentid/core/broker';
 
 /**
@@ -14,16 +14,38 @@ import { errorCodeInfo } from '@agentid/core/broker';
 export interface ErrorResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: { readonly error: string; readonly code: string; readonly message: string };
+  readonly body: {
+    readonly error: string;
+    readonly code: string;
+    readonly message: string;
+    /** Conditional Access answers: who was refused, in which flow, for which resource. */
+    readonly agentId?: string;
+    readonly flow?: string;
+    readonly resource?: string;
+  };
 }
 
 const quote = (s: string): string => s.replace(/["\\]/g, '').slice(0, 200);
+
+/** The request a Conditional Access answer refused, for the body (ids, never a token). */
+function policyOf(error: unknown): { agentId?: string; flow?: string; resource?: string } {
+  if (!(error instanceof ConditionalAccessError)) return {};
+  return {
+    ...(error.agentId !== undefined ? { agentId: error.agentId } : {}),
+    ...(error.flow !== undefined ? { flow: error.flow } : {}),
+    ...(error.resource !== undefined ? { resource: error.resource } : {}),
+  };
+}
 
 /**
  * Maps any error to its {@link ErrorResponse}: 401 + `WWW-Authenticate` for refused tokens (RFC
  * 6750), 403 for scopes, tools, delegation limits and consent, 404 for unknown tools, 400 for bad
  * bodies, 503 (+ `Retry-After`) for retryable upstream failures, 502 for other upstream failures,
- * 500 without details for anything else.
+ * 500 without details for anything else. Conditional Access: a block is a 403 (`access_denied`,
+ * `AGENTID_CONDITIONAL_ACCESS`) naming the agent, flow and resource; a challenge the user can
+ * satisfy is a 401 with `WWW-Authenticate: Bearer error="insufficient_claims", claims="<base64>"`
+ * (Microsoft's claims-challenge format), which the user's client answers by signing in again
+ * with those claims.
  *
  * @example
  * ```ts
@@ -41,7 +63,7 @@ export function toErrorResponse(error: unknown, realm = 'agentid'): ErrorRespons
     Object.freeze({
       status,
       headers: Object.freeze(headers),
-      body: Object.freeze({ error: err, code, message }),
+      body: Object.freeze({ error: err, code, message, ...policyOf(error) }),
     });
   if (isAgentIdError(error)) {
     // Status and `error` come from the one table of codes (@agentid/core's ERROR_CODES).
@@ -50,7 +72,9 @@ export function toErrorResponse(error: unknown, realm = 'agentid'): ErrorRespons
     const bearer = (params: string) => ({ 'www-authenticate': `Bearer realm="${quote(realm)}"${params}` });
     const described = `, error="${row.httpError}", error_description="${quote(msg)}"`;
     let headers: Record<string, string> = {};
-    if (row.status === 401)
+    if (error instanceof ConditionalAccessError && error.claims !== undefined)
+      headers = bearer(`${described}, claims="${Buffer.from(error.claims).toString('base64')}"`);
+    else if (row.status === 401)
       headers = bearer(
         error.code === 'AGENTID_UNAUTHENTICATED' && msg.startsWith('No Authorization') ? '' : described,
       );

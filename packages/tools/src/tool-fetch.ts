@@ -6,7 +6,7 @@ import {
   type DelegationContext,
 } from '@agentid/obo';
 import type { CallMemory } from './call-memory.js';
-import { claimsFromChallenge } from './challenge.js';
+import { claimsFromChallenge, unsatisfiedChallenge } from './challenge.js';
 
 /** @internal */
 export interface ToolFetchInput {
@@ -21,6 +21,8 @@ export interface ToolFetchInput {
   memory: CallMemory;
   /** This tool and user's key in `memory` (built only when needed). */
   key: () => string;
+  /** Pass a challenge the retry did not satisfy up to the caller (on-behalf-of tools: the user's to satisfy). */
+  passChallenge?: boolean;
 }
 
 /** Redirects are followed by hand, same origin only: at most this many in a row. */
@@ -93,17 +95,12 @@ async function send(input: ToolFetchInput, token: AccessToken): Promise<Response
   }
 }
 
-const challengeError = (tool: string, why: string): DownstreamError =>
-  new DownstreamError(
-    `Tool '${tool}' answered a claims challenge ${why}; not retried (one re-acquisition per challenge, then a pause)`,
-    { status: 401, error: 'insufficient_claims' },
-  );
-
 /**
  * Calls a tool's API with its token. A `401` carrying a CAE `insufficient_claims` challenge gets
  * one new token with those claims (its own cache key: the plain token stays) and one retry; a
- * retry challenged again fails with a `DownstreamError`, and so does every challenge of that tool
- * and user for a minute after (no token request). Any other `401` makes the next call of that
+ * retry challenged again fails (an on-behalf-of tool passes the challenge up to its caller as
+ * `AGENTID_CLAIMS_CHALLENGE`; otherwise a `DownstreamError`), and so does every challenge of that
+ * tool and user for a minute after (no token request). Any other `401` makes the next call of that
  * tool and user get a fresh token (only that token: never T1, another tool's or another user's;
  * at most once a minute) and is returned as is. Never loops.
  * @internal
@@ -122,14 +119,16 @@ export async function toolFetch(input: ToolFetchInput): Promise<Response> {
     return first;
   }
   await discard(first);
+  const pass = input.passChallenge === true;
   if (!input.memory.mayRetryChallenge(input.key()))
-    throw challengeError(input.tool, 'again after a retry it did not accept');
+    throw unsatisfiedChallenge(input.tool, 'again after a retry it did not accept', claims, pass);
   const second = await send(input, await input.getToken({ claims, ...(signal ? { signal } : {}) }));
   if (second.status !== 401) return second;
-  if (claimsFromChallenge(second.headers.get('www-authenticate'))) {
+  const again = claimsFromChallenge(second.headers.get('www-authenticate'));
+  if (again) {
     await discard(second);
     input.memory.challengeFailed(input.key());
-    throw challengeError(input.tool, 'again with the token that has its claims');
+    throw unsatisfiedChallenge(input.tool, 'again with the token that has its claims', again, pass);
   }
   input.memory.refused(input.key());
   return second;

@@ -337,6 +337,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
               memory,
               // One token per tool and user (autonomous and agent-user tools: one per tool).
               key: () => (tool.mode === 'obo' ? `${name}\u0000${principal.oid}\u0000${principal.tid}` : name),
+              passChallenge: tool.mode === 'obo',
             });
             span.setAttribute('agentid.tool.outcome', res.ok ? 'ok' : 'error');
             span.setAttribute(ATTR.HTTP_STATUS, res.status);

@@ -12,6 +12,7 @@ import { spanAttributes } from '../telemetry/telemetry.js';
 import type { AccessToken } from '../token/access-token.js';
 import { summarizeClaims } from '../token/claims.js';
 import { decodeJwtClaims } from '../token/jwt.js';
+import { refusalHandler } from './refusal.js';
 import type { AgentBroker, BrokerCall, BrokerRequest, Exchange, PreparedRequest } from './types.js';
 
 const HIT = Object.freeze({ [ATTR.CACHE_OUTCOME]: 'hit' });
@@ -313,6 +314,8 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
     }
   };
 
+  const refused = refusalHandler(store, agentId ?? blueprintId);
+
   function acquireWith(
     as: Client,
     request: BrokerRequest | PreparedRequest<unknown>,
@@ -371,7 +374,10 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
               : baseTags
             : (prepared as Prepared<unknown>).tags;
         const scopes = plain !== undefined ? plain.scopes : (prepared as Prepared<unknown>).request.scopes;
-        const result = await store.get(target, (signal) => fill(as, exchange, scopes, claims, signal), {
+        const flow = plain !== undefined ? plain.flow : (prepared as Prepared<unknown>).request.flow;
+        const filled = (signal: AbortSignal) =>
+          fill(as, exchange, scopes, claims, signal).catch((e: unknown) => refused(e, target, flow, scopes));
+        const result = await store.get(target, filled, {
           forceRefresh: force,
           ...(options.signal ? { signal: options.signal } : {}),
           tags,

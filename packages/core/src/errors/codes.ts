@@ -176,6 +176,26 @@ const LIST = [
     description: 'The application, blueprint or agent identity is disabled (AADSTS7000112).',
   },
   {
+    code: 'AGENTID_CONDITIONAL_ACCESS',
+    retryable: false,
+    class: 'ConditionalAccessError',
+    status: 403,
+    httpError: 'access_denied',
+    refused: true,
+    description:
+      'Blocked by Conditional Access (AADSTS53003, the 53000-53999 family): terminal, never retried, not "interaction required".',
+  },
+  {
+    code: 'AGENTID_CLAIMS_CHALLENGE',
+    retryable: false,
+    class: 'ConditionalAccessError',
+    status: 401,
+    httpError: 'insufficient_claims',
+    refused: true,
+    description:
+      "Conditional Access asks the user for more (MFA, a compliant device): the claims challenge goes back to the user's client.",
+  },
+  {
     code: 'AGENTID_NOT_FOUND',
     retryable: false,
     class: 'OAuthError',

@@ -19,6 +19,7 @@ interface MsalLikeError {
   status?: unknown;
   correlationId?: unknown;
   traceId?: unknown;
+  claims?: unknown;
 }
 
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -67,6 +68,7 @@ export function errorFromMsalError(error: unknown): AgentIdError {
       error_description: descriptionOf(errorMessage),
       error_codes: aadsts !== undefined ? [Number(aadsts)] : undefined,
       suberror: s(e.subError),
+      claims: s(e.claims),
       correlation_id: s(e.correlationId),
       trace_id: s(e.traceId),
     };

@@ -8,6 +8,7 @@ import {
   ServiceError,
   ThrottledError,
 } from './agent-id-error.js';
+import { ConditionalAccessError } from './conditional-access.js';
 
 /**
  * An HTTP answer from a token endpoint. `body` may be the raw text or already-parsed JSON.
@@ -32,6 +33,7 @@ interface EntraErrorBody {
   error_description?: unknown;
   error_codes?: unknown;
   suberror?: unknown;
+  claims?: unknown;
   trace_id?: unknown;
   correlation_id?: unknown;
 }
@@ -111,6 +113,39 @@ const GENERIC_MESSAGES: Readonly<Record<OAuthErrorCode, string>> = {
   AGENTID_SESSION_REVOKED: "The agent's session for the user was revoked.",
 };
 
+// The Conditional Access family (53000-53999), and the MFA answers a user can satisfy.
+const isConditionalAccess = (n: number): boolean => n >= 53000 && n <= 53999;
+const USER_CAN_SATISFY: ReadonlySet<number> = new Set([50076, 50079, 50158]);
+const BLOCKED = 53003;
+
+/**
+ * A Conditional Access answer, or `undefined`. With a `claims` value (a claims request the
+ * user's client can satisfy: MFA, a compliant device) it is a challenge to pass back to the user;
+ * without one, or with 53003 (a block never lifts by signing in), a terminal block. Both are
+ * reported by name, never as "interaction required" (which Entra's `interaction_required` and
+ * `suberror=message_only` of a block would otherwise say).
+ */
+function conditionalAccessOf(
+  codes: readonly number[],
+  claims: string | undefined,
+  detail: string,
+  options: AgentIdErrorOptions,
+): ConditionalAccessError | undefined {
+  const ca = codes.some(isConditionalAccess);
+  if (claims !== undefined && !codes.includes(BLOCKED) && (ca || codes.some((n) => USER_CAN_SATISFY.has(n))))
+    return new ConditionalAccessError(
+      'AGENTID_CLAIMS_CHALLENGE',
+      `Conditional Access asks the user for more (MFA or a compliant device): pass the claims challenge back to the user's client.${detail}${suffix(options)}`,
+      { ...options, claims },
+    );
+  if (!ca) return undefined;
+  return new ConditionalAccessError(
+    'AGENTID_CONDITIONAL_ACCESS',
+    `Blocked by Conditional Access: a policy denies this token; nobody can sign in to lift it, an administrator must change the policy.${detail}${suffix(options)}`,
+    options,
+  );
+}
+
 function suffix(parts: AgentIdErrorOptions): string {
   const bits = [
     parts.aadsts !== undefined ? `AADSTS${parts.aadsts}` : undefined,
@@ -175,6 +210,9 @@ export function errorFromTokenResponse(response: TokenErrorResponse): AgentIdErr
           options,
         );
   }
+
+  const policy = conditionalAccessOf(codes, str(body?.claims), detail, options);
+  if (policy !== undefined) return policy;
 
   const known = options.aadsts !== undefined ? AADSTS_CODES.get(options.aadsts) : undefined;
   if (known !== undefined) return new OAuthError(known.code, `${known.message}${suffix(options)}`, options);

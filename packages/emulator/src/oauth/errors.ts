@@ -8,6 +8,8 @@ export class OAuthFailure extends Error {
     readonly aadsts: number,
     readonly description: string,
     readonly suberror?: string,
+    /** A claims request the client can satisfy (Conditional Access: MFA), sent as `claims`. */
+    readonly claims?: string,
   ) {
     super(`AADSTS${aadsts}: ${description}`);
     this.name = 'OAuthFailure';
@@ -42,5 +44,6 @@ export function errorBody(f: OAuthFailure, now: Date, correlationId?: string): R
     correlation_id: corr,
     error_uri: `https://login.microsoftonline.com/error?code=${f.aadsts}`,
     ...(f.suberror ? { suberror: f.suberror } : {}),
+    ...(f.claims ? { claims: f.claims } : {}),
   };
 }

@@ -232,6 +232,8 @@ async function agentAppToken(
   claimsRequest: ClaimsRequest | undefined,
 ): Promise<GrantResult> {
   const { ctx, tenant } = input;
+  // Conditional Access evaluates leg 2 for a resource, never T2 (the token-exchange audience).
+  if (resource) ctx.conditionalAccess.evaluate({ grant: 'leg2', tenant, agent, resource });
   const roles = resource ? ctx.directory.appRolesFor(tenant, agent.id, resource) : undefined;
   return tokenBody(
     ctx,
@@ -329,6 +331,8 @@ export async function userToken(
     azpacr?: '0' | '1' | '2';
     /** The first grant of a refreshed session (kept by the new refresh token). */
     sessionStart?: number;
+    /** How the user signed in (`amr`), kept across on-behalf-of hops as Entra does. */
+    amr?: string[];
   },
 ): Promise<GrantResult> {
   const { ctx, tenant, params, base } = input;
@@ -363,7 +367,7 @@ export async function userToken(
       ...(args.subFacets ? { subFacets: args.subFacets } : {}),
       ...(args.azpacr ? { azpacr: args.azpacr } : {}),
       ...(claimsRequest ? { claimsRequest } : {}),
-      extra: { appid: args.clientId },
+      extra: { appid: args.clientId, ...(args.amr ? { amr: args.amr } : {}) },
     },
     {
       scope: [...qualify(resource, values), ...oidc],
@@ -432,6 +436,15 @@ export async function onBehalfOf(input: GrantInput): Promise<GrantResult> {
   if (!user)
     throw fail.grant(50034, `The user account '${tc.oid}' does not exist in the '${tenant.id}' directory.`);
   const scopes = parseScopes(ctx.directory, tenant, params.get('scope'));
+  if (auth.kind === 'agent' && scopes.resource)
+    ctx.conditionalAccess.evaluate({
+      grant: 'obo',
+      tenant,
+      agent: auth.agent,
+      resource: scopes.resource,
+      user: { oid: user.oid, agentUser: !!user.agentParent },
+      amr: Array.isArray(tc.amr) ? tc.amr.map(String) : [],
+    });
   const clientId = auth.kind === 'agent' ? auth.agent.id : auth.client.appId;
   // Entra keeps the subject facets of the incoming token across hops.
   const subFacets =
@@ -446,6 +459,7 @@ export async function onBehalfOf(input: GrantInput): Promise<GrantResult> {
       ? { parentAppId: auth.agent.blueprintAppId, actFacets: [FACET_AGENT_IDENTITY] }
       : {}),
     ...(subFacets?.length ? { subFacets } : {}),
+    ...(Array.isArray(tc.amr) ? { amr: tc.amr.map(String) } : {}),
   });
 }
 
@@ -497,10 +511,19 @@ export async function userFic(input: GrantInput): Promise<GrantResult> {
       `Agent user '${agentUser.id}' is not linked to agent identity '${auth.agent.id}' (its parent is fixed for life).`,
     );
   }
+  const ficScopes = parseScopes(ctx.directory, tenant, params.get('scope'));
+  if (ficScopes.resource)
+    ctx.conditionalAccess.evaluate({
+      grant: 'user_fic',
+      tenant,
+      agent: auth.agent,
+      resource: ficScopes.resource,
+      user: { oid: agentUser.id, agentUser: true },
+    });
   return userToken(input, {
     clientId: auth.agent.id,
     user: { oid: agentUser.id, upn: agentUser.userPrincipalName, name: agentUser.displayName },
-    scopes: parseScopes(ctx.directory, tenant, params.get('scope')),
+    scopes: ficScopes,
     parentAppId: auth.agent.blueprintAppId,
     actFacets: [FACET_AGENT_IDENTITY],
     subFacets: [FACET_AGENT_USER],
