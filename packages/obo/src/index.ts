@@ -33,4 +33,4 @@ export {
   type DelegationDecodeOptions,
   type DelegationKey,
 } from './delegation/codec.js';
-export { currentTraceparent, linkFromTraceparent } from './util/trace.js';
+export { currentTraceparent, linkFromTraceparent, traceHeaders } from './util/trace.js';

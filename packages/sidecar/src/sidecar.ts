@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { inspect } from 'node:util';
-import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import {
   type AccessToken,
   type Blueprint,
@@ -362,6 +369,8 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     tracer.startActiveSpan(
       'sidecar request',
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } },
+      // The caller's trace context, read by the configured propagators: this span is its child.
+      propagation.extract(context.active(), req.headers),
       (span) => {
         handle(req, res, span, info)
           .catch((error: unknown) => {

@@ -9,7 +9,7 @@ import {
 } from '../errors/agent-id-error.js';
 import { errorFromTokenResponse } from '../errors/from-token-response.js';
 import { ATTR } from '../telemetry/attributes.js';
-import { TRACER_NAME, withSpan } from '../telemetry/telemetry.js';
+import { PACKAGE_VERSION, TRACER_NAME, withSpan } from '../telemetry/telemetry.js';
 import { abortErrorFrom, realSleep, type Sleep } from '../util/abort.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { parseRetryAfter } from '../util/retry-after.js';
@@ -105,7 +105,7 @@ export interface HttpClientOptions {
 }
 
 /**
- * Sends requests with timeouts, retries and a client span.
+ * Sends requests with timeouts, retries and one INTERNAL span per request (`agentid.http <METHOD>`).
  *
  * @example
  * ```ts
@@ -336,9 +336,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         [ATTR.HTTP_METHOD]: method,
         [ATTR.URL_FULL]: safeUrl,
         [ATTR.SERVER_ADDRESS]: parsed.hostname,
+        [ATTR.SERVER_PORT]: Number(parsed.port) || (parsed.protocol === 'http:' ? 80 : 443),
       };
+      // INTERNAL, not CLIENT: this span is the logical request, retries included. The semantic
+      // conventions give each physical attempt its own CLIENT span, which the standard undici /
+      // http instrumentation records as a child of this one; a CLIENT span here would be a
+      // second client span for the same request.
       return withSpan(
-        method,
+        `agentid.http ${method}`,
         attributes,
         async (span) => {
           const res = await send(req, method, safeUrl, span);
@@ -349,7 +354,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           }
           return res;
         },
-        { kind: SpanKind.CLIENT, tracer: tracer ?? trace.getTracer(TRACER_NAME) },
+        { kind: SpanKind.INTERNAL, tracer: tracer ?? trace.getTracer(TRACER_NAME, PACKAGE_VERSION) },
       );
     },
   };
