@@ -29,12 +29,12 @@ import {
   type Principal,
   type TokenValidator,
 } from '@agentid/obo';
-import { createRedisL2, type RedisL2 } from '@agentid/redis';
 import { createAgentGate } from './agent-gate.js';
 import type { DownstreamApiProfile, SidecarConfig } from './config.js';
 import { callDownstream, HttpProblem } from './downstream.js';
 import { bodyProblem, browserProblem, isLoopback } from './local.js';
 import { NO_CACHE, problem, problemFromError, sendJson, sendProblem } from './problem.js';
+import { lazyL2, requireInstalled } from './optional.js';
 import { downstreamUrl, type ParsedRequest, parseRequest, type RouteName } from './request.js';
 
 /**
@@ -56,6 +56,8 @@ export interface SidecarOptions {
   logger?: Logger;
   /** An L2 of your own instead of `AgentId:Redis`. */
   l2?: L2Cache;
+  /** Resolves an optional package by name (`@agentid/redis` when Redis is configured). Default: `require.resolve`. */
+  resolveOptional?: (name: string) => unknown;
   /** Largest accepted request body for `/DownstreamApi`. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Largest downstream response relayed; a larger one is cut off at the limit (502). Default 10 MiB. */
@@ -119,14 +121,21 @@ const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function createSidecar(config: SidecarConfig, options: SidecarOptions = {}): Sidecar {
   const logger = options.logger ?? noopLogger;
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('@agentid/sidecar');
-  const ownedL2: RedisL2 | undefined =
-    options.l2 === undefined && config.redis
-      ? createRedisL2({
-          url: config.redis.url,
-          namespace: config.redis.namespace,
-          encryption: { currentKeyId: config.redis.currentKeyId, keys: config.redis.keys },
-        })
-      : undefined;
+  // @agentid/redis (and redis) is an optional peer: checked now, imported only when configured.
+  const redis = options.l2 === undefined ? config.redis : undefined;
+  if (redis)
+    requireInstalled('@agentid/redis', 'sidecar configuration: AgentId:Redis', options.resolveOptional);
+  const ownedL2 = redis
+    ? lazyL2(
+        import('@agentid/redis').then(({ createRedisL2 }) =>
+          createRedisL2({
+            url: redis.url,
+            namespace: redis.namespace,
+            encryption: { currentKeyId: redis.currentKeyId, keys: redis.keys },
+          }),
+        ),
+      )
+    : undefined;
   const l2 = options.l2 ?? ownedL2;
   const blueprint = createBlueprint({
     tenantId: config.tenantId,
@@ -399,6 +408,8 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     handler,
     async listen() {
       if (server) throw new Error('sidecar: already listening');
+      // A Redis L2 that failed to load fails the start, not silently every cache call.
+      await ownedL2?.loaded;
       const s = createServer(handler);
       s.headersTimeout = 30_000;
       s.requestTimeout = 120_000;

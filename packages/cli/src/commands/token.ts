@@ -10,6 +10,7 @@ import {
   workloadIdentityCredential,
 } from '@agentid/core';
 import { type CliIo, UsageError } from '../io.js';
+import { loadEmulator } from '../emulator.js';
 
 export const TOKEN_USAGE = `usage: agentid token --agent ID --scope RESOURCE/.default [credential] [--tenant ID --blueprint ID] [--authority-host URL] [--json] [--print-token]
        agentid token --emulator --agent ID --scope RESOURCE/.default
@@ -58,7 +59,7 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
   let emu:
     { close(): Promise<void>; counters: { snapshot(): { byGrant: Record<string, number> } } } | undefined;
   if (values.emulator) {
-    const { createEmulator, DEMO } = await import('@agentid/emulator');
+    const { createEmulator, DEMO } = await loadEmulator();
     const e = await createEmulator();
     emu = e;
     tenantId ??= DEMO.tenantId;
