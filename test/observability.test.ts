@@ -1,6 +1,10 @@
 // Metrics and logs as a platform team sees them: a real OpenTelemetry SDK meter provider with an
 // in-memory reader, a real pino logger writing into memory, the emulator for Entra.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createBlueprint, type Logger, secretCredential } from '@agentid/core';
@@ -8,6 +12,7 @@ import { servicesOf } from '@agentid/core/broker';
 import { createTestTracing } from '@agentid/test-support/otel';
 import { SpanKind } from '@opentelemetry/api';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { createEmulator, DEMO, type Emulator } from '@agentid/emulator';
 import { onBehalfOf } from '@agentid/obo';
 import {
@@ -265,6 +270,45 @@ describe('traces with the standard undici instrumentation on', () => {
     } finally {
       undici.disable();
       server.close();
+      await tracing.close();
+    }
+  });
+});
+
+describe('scripts/span-tree.mjs', () => {
+  it('renders the span tree of an OTLP JSON file as an SVG, children under their parent', async () => {
+    const tracing = createTestTracing();
+    try {
+      const bp = createBlueprint({
+        tenantId: DEMO.tenantId,
+        clientId: W.appId,
+        credential: secretCredential(W.secret, { silenceWarning: true }),
+        authorityHost: emu.baseUrl,
+        network: { fetch: emu.fetch },
+        telemetry: { tracerProvider: tracing.provider },
+      });
+      await bp.agent(DEMO.agents.mail).getToken(['api://tools/.default']);
+      const dir = mkdtempSync(join(tmpdir(), 'span-tree-'));
+      const input = join(dir, 'spans.json');
+      const output = join(dir, 'tree.svg');
+      writeFileSync(input, JsonTraceSerializer.serializeRequest(tracing.spans())!);
+      const r = spawnSync(process.execPath, ['scripts/span-tree.mjs', input, `--out=${output}`], {
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const svg = readFileSync(output, 'utf8');
+      expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+      const names = [...svg.matchAll(/<text x="(\d+)" [^>]*>(?:└ )?<tspan font-weight="bold">([^<]+)</g)].map(
+        (m) => `${m[1]} ${m[2]}`,
+      );
+      // The autonomous request, T1 (leg 1) under it, each with its HTTP request: 16 px per level.
+      expect(names).toEqual([
+        '12 agentid.autonomous',
+        '28 agentid.exchange',
+        '44 agentid.http POST',
+        '28 agentid.http POST',
+      ]);
+    } finally {
       await tracing.close();
     }
   });
