@@ -32,7 +32,14 @@ export const METRIC = Object.freeze({
   L2_BREAKER_STATE: 'agentid.cache.l2.breaker.state',
 });
 
-/** What `agentid.cache.result` takes; `stale` is a token served while it is refreshed ahead. */
+/**
+ * What `agentid.cache.result` takes; `stale` is a token served while it is refreshed ahead.
+ *
+ * @example
+ * ```ts
+ * const result: CacheLookupResult = 'coalesced';
+ * ```
+ */
 export type CacheLookupResult = 'hit' | 'stale' | 'miss' | 'coalesced' | 'l2_hit';
 
 const RESULTS: readonly CacheLookupResult[] = ['hit', 'stale', 'miss', 'coalesced', 'l2_hit'];
@@ -41,6 +48,12 @@ const RESULTS: readonly CacheLookupResult[] = ['hit', 'stale', 'miss', 'coalesce
  * The lookup counts of one flow. The hit path only increments a number here (`lookups.hit++`):
  * no attribute object and no instrument call per hit. They are reported through an observable
  * counter, whose callback runs only when a metric reader collects (never with the API's no-op).
+ *
+ * @example
+ * ```ts
+ * const lookups = metricsFor().lookupsOf('obo');
+ * lookups.hit++;
+ * ```
  */
 export interface FlowLookups {
   hit: number;
