@@ -107,4 +107,27 @@ describe('package boundaries', () => {
     expect(packageOf(file)).toBe('obo');
     expect(packageOf(resolve(dirname(file), '../../core/src/cache/memo.js'))).toBe('core');
   });
+
+  it.each([
+    ['sidecar', '@agentid/redis'],
+    ['cli', '@agentid/emulator'],
+  ])('%s: %s is an optional peer, never imported statically (only when configured or run)', (dir, dep) => {
+    const manifest = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    expect(manifest.dependencies?.[dep]).toBeUndefined();
+    expect(manifest.peerDependencies?.[dep]).toBeDefined();
+    expect(manifest.peerDependenciesMeta?.[dep]?.optional).toBe(true);
+    const staticImports: string[] = [];
+    for (const file of filesUnder(join(packagesDir, dir, 'src'))) {
+      if (/\.test\.[cm]?[jt]s$/.test(file)) continue;
+      const text = readFileSync(file, 'utf8');
+      // Static value imports (type-only ones vanish from the build).
+      const pattern = /(?:^|[\s;])(?:import|export)\s+(?!type\s)[^'"`;]*?from\s*['"]([^'"]+)['"]/g;
+      for (const m of text.matchAll(pattern)) if (m[1] === dep) staticImports.push(relative(root, file));
+    }
+    expect(staticImports).toEqual([]);
+  });
 });

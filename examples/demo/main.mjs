@@ -351,6 +351,19 @@ console.log(
   `  (${exporter.getFinishedSpans().length} spans in all; any token in a span attribute: ${leaked ? 'YES' : 'none'})`,
 );
 
+// --otlp-json=<file> (or AGENTID_DEMO_OTLP_JSON): every span of the run, written as OTLP JSON
+// (an ExportTraceServiceRequest, what an OTLP/HTTP JSON exporter sends); render it with
+// `node scripts/span-tree.mjs <file> --out=span-tree.svg`.
+const otlpFile =
+  process.argv.find((a) => a.startsWith('--otlp-json='))?.slice('--otlp-json='.length) ??
+  process.env.AGENTID_DEMO_OTLP_JSON;
+if (otlpFile) {
+  const { JsonTraceSerializer } = await import('@opentelemetry/otlp-transformer');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(otlpFile, JsonTraceSerializer.serializeRequest(exporter.getFinishedSpans()));
+  console.log(`  (spans written as OTLP JSON to ${otlpFile})`);
+}
+
 await mailAgentApp.close();
 await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 await emu.close();

@@ -4,6 +4,7 @@ import { systemClock } from '@agentid/core/broker';
 import { decodeCommand, DECODE_USAGE } from './commands/decode.js';
 import { TOKEN_USAGE, tokenCommand } from './commands/token.js';
 import { type CliIo, UsageError } from './io.js';
+import { loadEmulator } from './emulator.js';
 
 /** The usage text of the `agentid` command. */
 export const USAGE = `usage: agentid <command> [options]
@@ -55,7 +56,7 @@ export async function runCli(
       case 'token':
         return await tokenCommand(rest, io);
       case 'emulator': {
-        const { startEmulatorFromArgs, EMULATOR_USAGE } = await import('@agentid/emulator');
+        const { startEmulatorFromArgs, EMULATOR_USAGE } = await loadEmulator();
         usage = EMULATOR_USAGE;
         const emu = await startEmulatorFromArgs(rest, { out: (l) => io.stdout(`${l}\n`) });
         if (emu) options.onServe?.(() => emu.close());

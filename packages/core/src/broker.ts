@@ -24,6 +24,14 @@ export { FACETS, parseFacets, type ClaimsSummary } from './token/claims.js';
 export type { JwtClaims } from './token/jwt.js';
 export { ATTR } from './telemetry/attributes.js';
 export type { SpanAttributes, Telemetry } from './telemetry/telemetry.js';
+export { createRedactingLogger, type LogFields } from './telemetry/logger.js';
+export {
+  METRIC,
+  type AgentIdMetrics,
+  type CacheLookupResult,
+  type FlowLookups,
+} from './telemetry/metrics.js';
+export { PACKAGE_VERSION, TRACER_NAME } from './telemetry/version.js';
 export type { HttpClient, HttpRequest, HttpResponse } from './http/client.js';
 export { createTokenCredential, type TokenSource } from './azure/token-credential.js';
 export { PUBLIC_AUTHORITY_HOST } from './blueprint/authority.js';

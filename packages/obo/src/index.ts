@@ -51,4 +51,4 @@ export {
 export { BLUEPRINT_CLAIM, CHAIN_TYP } from './delegation/format.js';
 export { chainJwksHandler, exportChainJwks, type ChainJwks, type DelegationKey } from './delegation/keys.js';
 export { auditChain, chainAttributes, type ChainAttributes } from './delegation/audit.js';
-export { currentTraceparent, linkFromTraceparent } from './util/trace.js';
+export { currentTraceparent, linkFromTraceparent, traceHeaders } from './util/trace.js';

@@ -18,6 +18,13 @@ export interface CircuitBreakerOptions {
   cooldownMs?: number;
 }
 
+// Why not cockatiel or opossum: both time the open state with the real clock (opossum arms a
+// `setTimeout` for its reset; cockatiel's `halfOpenAfter` reads `Date.now()`), and neither takes a
+// clock, so the L2's cooldown could only be tested with fake timers (the project injects time).
+// Both also own the call (`fire(fn)` / `execute(fn)`: a wrapper promise and, for opossum, its own
+// timeout per call), while the L2 needs only the state machine around its own timed-out Redis
+// commands. What remains is the state machine below, 40 lines, tested with a manual clock.
+
 /**
  * A consecutive-failure circuit breaker: `closed` lets calls through; `failureThreshold` failures
  * in a row open it; after `cooldownMs` one trial call is let through (`half-open`), and its

@@ -6,6 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTracing } from '@agentid/test-support/otel';
 import { createRedisL2, type RedisL2, type RedisL2Event } from './redis-l2.js';
 import { freePort, startRedis, type TestRedis } from '@agentid/test-support/redis';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 
 const encryption = { currentKeyId: 'k1', keys: { k1: randomBytes(32) } };
 const entry = (token: string, extra: Partial<L2Entry> = {}): L2Entry => ({
@@ -225,11 +231,18 @@ describe('two replicas (blueprints) sharing the Redis L2 with the emulator', () 
     try {
       emu.counters.reset();
       const events: RedisL2Event[] = [];
+      const logged: Record<string, unknown>[] = [];
+      const reader = new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 3_600_000,
+      });
       const down = createRedisL2({
         url: `redis://127.0.0.1:${await freePort()}`,
         encryption,
         breaker: { failureThreshold: 2, cooldownMs: 60_000 },
         onEvent: (e) => events.push(e),
+        meterProvider: new MeterProvider({ readers: [reader] }),
+        logger: { warn: (message: string, fields?: object) => void logged.push({ message, ...fields }) },
       });
       l2s.push(down);
       const bp = blueprint(down, tracing.provider);
@@ -239,6 +252,17 @@ describe('two replicas (blueprints) sharing the Redis L2 with the emulator', () 
       expect(down.breakerState).toBe('open');
       expect(down.stats().bypassed).toBeGreaterThan(0);
       expect(events.some((e) => e.type === 'breaker' && e.state === 'open')).toBe(true);
+      // The breaker's state as a metric (1 for the current state) and its opening logged.
+      const { resourceMetrics } = await reader.collect();
+      const gauge = resourceMetrics.scopeMetrics
+        .flatMap((m) => m.metrics)
+        .find((m) => m.descriptor.name === 'agentid.cache.l2.breaker.state');
+      expect(
+        Object.fromEntries(gauge!.dataPoints.map((p) => [p.attributes['agentid.breaker.state'], p.value])),
+      ).toEqual({ closed: 0, open: 1, half_open: 0 });
+      expect(logged).toContainEqual(
+        expect.objectContaining({ state: 'open', previous: 'closed', namespace: 'agentid' }),
+      );
       const degraded = tracing.spans().filter((s) => s.attributes['agentid.l2.degraded'] === true);
       expect(degraded.length).toBeGreaterThan(0);
       expect(degraded[0]!.events.some((e) => e.name === 'agentid.l2.bypass')).toBe(true);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { trace } from '@opentelemetry/api';
+import { type MeterProvider, trace } from '@opentelemetry/api';
 import {
   type Clock,
   ConfigurationError,
@@ -7,10 +7,12 @@ import {
   type L2Cache,
   type L2Entry,
   type L2Lock,
+  type Logger,
 } from '@agentid/core';
 import { createClient } from 'redis';
 import { type BreakerState, type CircuitBreakerOptions, createCircuitBreaker } from './breaker.js';
 import { createKeyring, type DecryptFailure, type EncryptionKeys, keyNamer } from './keyring.js';
+import { breakerTelemetry } from './telemetry.js';
 import { GET, INVALIDATE, LOCK, RELEASE, RENEW, SET, TIME } from './scripts.js';
 import { boundTo, encodeValue, parseValue } from './value.js';
 
@@ -120,6 +122,10 @@ export interface RedisL2Options {
   onEvent?: (event: RedisL2Event) => void;
   /** Time source of the breaker (its cooldown). Default: the system clock. */
   clock?: Clock;
+  /** Where breaker transitions are logged (console, winston, pino; redacted). Default: nowhere. */
+  logger?: Partial<Logger>;
+  /** Where the breaker state (`agentid.cache.l2.breaker.state`) is reported. Default: the global one. */
+  meterProvider?: MeterProvider;
 }
 
 /**
@@ -225,8 +231,17 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
     decryptFailures: 0,
     breakerOpens: 0,
   };
+  const observed = breakerTelemetry(
+    {
+      namespace,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
+    },
+    () => breaker.state,
+  );
   const breaker = createCircuitBreaker(options.breaker ?? {}, clock, (state, previous) => {
     if (state === 'open') stats.breakerOpens += 1;
+    observed.changed(state, previous);
     emit({ type: 'breaker', state, previous });
   });
 
@@ -452,6 +467,7 @@ export function createRedisL2(options: RedisL2Options): RedisL2 {
       };
     },
     async close() {
+      observed.close();
       if (owned === undefined) return;
       const c = owned;
       owned = undefined;

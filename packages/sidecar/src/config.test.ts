@@ -84,6 +84,20 @@ describe('loadSidecarConfig: Microsoft shape', () => {
     expect(stripJsonComments('{"a":"//x","b":1,}')).toBe('{"a":"//x","b":1}');
   });
 
+  it('reads JSON with comments through jsonc-parser; a syntax error names the place, never the text', () => {
+    expect(stripJsonComments('{"a":"x,}/*y*/", /* c */ "b":[1,2,],}')).toBe('{"a":"x,}/*y*/","b":[1,2]}');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{\n  // a comment\n  "AzureAd": { "ClientSecret": "s3cr3t-value" oops }\n}');
+    expect(() => loadSidecarConfig({ file: bad, env: {} })).toThrow(
+      /bad\.json is not valid JSON \(InvalidSymbol at line 3, column \d+\)/,
+    );
+    try {
+      loadSidecarConfig({ file: bad, env: {} });
+    } catch (e) {
+      expect(String((e as Error).message)).not.toContain('s3cr3t');
+    }
+  });
+
   it('maps every supported credential source; unsupported ones are named in the error', () => {
     const cert = createCertificate();
     const pem = join(dir, 'blueprint.pem');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import {
   type BlueprintCredential,
   certificateCredential,
@@ -93,33 +94,30 @@ export interface LoadConfigOptions {
 
 type Tree = { [key: string]: Tree | string | undefined };
 
-/** Removes `//` and `/* *\/` comments and trailing commas outside strings (appsettings.json allows them). */
-export function stripJsonComments(text: string): string {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i] ?? '';
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (c === '/' && text[i + 1] === '*') {
-      i += 2;
-      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) i++;
-      i++;
-    } else {
-      out += c;
-    }
+/**
+ * Parses JSON with comments and trailing commas, as appsettings.json allows them (`jsonc-parser`,
+ * the parser of VS Code's settings files). A syntax error names its line and column and the kind
+ * of error, never the text there (a configuration file may hold a secret).
+ */
+export function parseJsonWithComments(text: string, what = 'the configuration'): unknown {
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first !== undefined) {
+    const before = text.slice(0, first.offset).split('\n');
+    throw new ConfigurationError(
+      `sidecar configuration: ${what} is not valid JSON (${printParseErrorCode(first.error)} at line ${before.length}, column ${before.at(-1)!.length + 1})`,
+    );
   }
-  return out.replace(/,(\s*[}\]])/g, '$1');
+  return value;
+}
+
+/**
+ * Removes `//` and `/* *\/` comments and trailing commas: the same JSON, as plain JSON text.
+ * Throws `ConfigurationError` on text that is not JSON with comments.
+ */
+export function stripJsonComments(text: string): string {
+  return JSON.stringify(parseJsonWithComments(text));
 }
 
 /** Config keys are case-insensitive (as in .NET): find the child whatever its case. */
@@ -294,11 +292,7 @@ export function loadSidecarConfig(options: LoadConfigOptions = {}): SidecarConfi
     } catch {
       throw new ConfigurationError(`sidecar configuration: cannot read ${options.file}`);
     }
-    try {
-      tree = JSON.parse(stripJsonComments(raw)) as Tree;
-    } catch {
-      throw new ConfigurationError(`sidecar configuration: ${options.file} is not valid JSON`);
-    }
+    tree = parseJsonWithComments(raw, options.file) as Tree;
   }
   if (options.json) tree = { ...(structuredClone(options.json) as Tree), ...tree };
   const env = options.env ?? process.env;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AccessToken } from '@agentid/core';
+import { context, propagation } from '@opentelemetry/api';
 import type { DownstreamApiProfile } from './config.js';
 import type { ParsedRequest } from './request.js';
 
@@ -63,8 +64,8 @@ export async function callDownstream(
   if (body !== undefined) headers['content-type'] = contentType!;
   else if (p.contentType) headers['content-type'] = p.contentType;
   if (p.acceptHeader) headers['accept'] = p.acceptHeader;
-  const traceparent = req.headers['traceparent'];
-  if (typeof traceparent === 'string') headers['traceparent'] = traceparent;
+  // The trace context of the sidecar's span (a child of the caller's), by the configured propagators.
+  propagation.inject(context.active(), headers);
   const tooLarge = () =>
     new HttpProblem(
       502,

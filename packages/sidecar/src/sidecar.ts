@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { inspect } from 'node:util';
-import { SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import {
   type AccessToken,
   type Blueprint,
@@ -22,13 +29,13 @@ import {
   type Principal,
   type TokenValidator,
 } from '@agentid/obo';
-import { createRedisL2, type RedisL2 } from '@agentid/redis';
 import { createAgentGate } from './agent-gate.js';
 import type { DownstreamApiProfile, SidecarConfig } from './config.js';
 import { callDownstream, HttpProblem } from './downstream.js';
 import { bodyProblem, browserProblem, isLoopback } from './local.js';
 import { NO_CACHE, type Problem, problem, problemFromError, sendProblem } from './problem.js';
 import { sendAuthorizationHeader, sendJson } from './respond.js';
+import { lazyL2, requireInstalled } from './optional.js';
 import { downstreamUrl, type ParsedRequest, parseRequest, type RouteName } from './request.js';
 
 /**
@@ -50,6 +57,8 @@ export interface SidecarOptions {
   logger?: Logger;
   /** An L2 of your own instead of `AgentId:Redis`. */
   l2?: L2Cache;
+  /** Resolves an optional package by name (`@agentid/redis` when Redis is configured). Default: `require.resolve`. */
+  resolveOptional?: (name: string) => unknown;
   /** Largest accepted request body for `/DownstreamApi`. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Largest downstream response relayed; a larger one is cut off at the limit (502). Default 10 MiB. */
@@ -133,14 +142,21 @@ const noopLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function createSidecar(config: SidecarConfig, options: SidecarOptions = {}): Sidecar {
   const logger = options.logger ?? noopLogger;
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('@agentid/sidecar');
-  const ownedL2: RedisL2 | undefined =
-    options.l2 === undefined && config.redis
-      ? createRedisL2({
-          url: config.redis.url,
-          namespace: config.redis.namespace,
-          encryption: { currentKeyId: config.redis.currentKeyId, keys: config.redis.keys },
-        })
-      : undefined;
+  // @agentid/redis (and redis) is an optional peer: checked now, imported only when configured.
+  const redis = options.l2 === undefined ? config.redis : undefined;
+  if (redis)
+    requireInstalled('@agentid/redis', 'sidecar configuration: AgentId:Redis', options.resolveOptional);
+  const ownedL2 = redis
+    ? lazyL2(
+        import('@agentid/redis').then(({ createRedisL2 }) =>
+          createRedisL2({
+            url: redis.url,
+            namespace: redis.namespace,
+            encryption: { currentKeyId: redis.currentKeyId, keys: redis.keys },
+          }),
+        ),
+      )
+    : undefined;
   const l2 = options.l2 ?? ownedL2;
   const blueprint = createBlueprint({
     tenantId: config.tenantId,
@@ -424,6 +440,8 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     tracer.startActiveSpan(
       'sidecar request',
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } },
+      // The caller's trace context, read by the configured propagators: this span is its child.
+      propagation.extract(context.active(), req.headers),
       (span) => {
         handle(req, res, span, info)
           .catch((error: unknown) => {
@@ -453,6 +471,8 @@ export function createSidecar(config: SidecarConfig, options: SidecarOptions = {
     handler,
     async listen() {
       if (server) throw new Error('sidecar: already listening');
+      // A Redis L2 that failed to load fails the start, not silently every cache call.
+      await ownedL2?.loaded;
       const s = createServer(handler);
       s.headersTimeout = 30_000;
       s.requestTimeout = 120_000;

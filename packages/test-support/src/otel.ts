@@ -1,4 +1,5 @@
-import { context } from '@opentelemetry/api';
+import { context, propagation } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
@@ -31,7 +32,8 @@ export interface TestTracing {
 /**
  * Creates a {@link TestTracing}: a BasicTracerProvider with a SimpleSpanProcessor on an
  * InMemorySpanExporter (sdk-trace-base 2.x: processors go in the constructor), and an
- * AsyncLocalStorage context manager registered globally so parent/child links work. Does not
+ * AsyncLocalStorage context manager and the W3C trace-context and baggage propagators (NodeSDK's
+ * defaults) registered globally so parent/child links and propagation work. Does not
  * register a global tracer provider: pass `provider` (or a tracer from it) explicitly.
  *
  * @example
@@ -49,6 +51,11 @@ export function createTestTracing(): TestTracing {
   // Replace whatever a previous test file left: the global API refuses a second registration.
   context.disable();
   context.setGlobalContextManager(contextManager);
+  // What NodeSDK registers by default: W3C trace context and baggage.
+  propagation.disable();
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
   return {
     provider,
     exporter,
@@ -56,6 +63,7 @@ export function createTestTracing(): TestTracing {
     reset: () => exporter.reset(),
     async close() {
       context.disable();
+      propagation.disable();
       await provider.shutdown();
     },
   };

@@ -1,10 +1,5 @@
 import { type AccessToken, DownstreamError, type GetTokenOptions } from '@agentid/core';
-import {
-  currentTraceparent,
-  DELEGATION_HEADER,
-  type DelegationCodec,
-  type DelegationContext,
-} from '@agentid/obo';
+import { DELEGATION_HEADER, type DelegationCodec, type DelegationContext, traceHeaders } from '@agentid/obo';
 import type { CallMemory } from './call-memory.js';
 import { claimsFromChallenge, unsatisfiedChallenge } from './challenge.js';
 
@@ -49,8 +44,8 @@ const discard = (res: Response): Promise<void> =>
 async function send(input: ToolFetchInput, token: AccessToken): Promise<Response> {
   const headers = new Headers(input.init.headers);
   headers.set('authorization', `Bearer ${token.token}`);
-  const tp = currentTraceparent();
-  if (tp) headers.set('traceparent', tp);
+  // traceparent, tracestate, baggage: what the application's propagators write (propagation.inject).
+  for (const [name, value] of Object.entries(traceHeaders())) headers.set(name, value);
   if (input.codec) headers.set(DELEGATION_HEADER, await input.codec.encode(input.delegation, token.token));
   const mode = input.init.redirect ?? 'follow';
   if (mode !== 'follow') return input.fetch(input.url, { ...input.init, headers });

@@ -302,6 +302,7 @@ export function createAgentToolkit(options: AgentToolkitOptions): AgentToolkit {
           [ATTR.AGENT_ID]: agent.id,
           [ATTR.BLUEPRINT_ID]: blueprint.clientId,
           [ATTR.OBO_USER_ID]: principal.oid,
+          [ATTR.ENDUSER_ID]: principal.oid,
           [ATTR.OBO_USER_TENANT]: principal.tid,
           ...chainAttributes(delegation),
           'gen_ai.operation.name': 'execute_tool',

@@ -98,6 +98,8 @@ export function agentUser(agent: Agent, ref: AgentUserRef): AgentUserHandle {
   const broker = brokerOf(agent);
   const attributes = {
     [kind === 'upn' ? 'agentid.agent_user.upn' : 'agentid.agent_user.id']: value,
+    // The semantic conventions' end user: the agent user's object id (a UPN is not an id).
+    ...(kind === 'upn' ? {} : { [ATTR.ENDUSER_ID]: value }),
     [ATTR.OBO_USER_TENANT]: agent.tenantId,
   };
   const tags = [cacheTags.user(value)];

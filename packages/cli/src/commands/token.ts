@@ -11,6 +11,7 @@ import {
 } from '@agentid/core';
 import { type CliIo, UsageError } from '../io.js';
 import { printSummary } from './token-summary.js';
+import { loadEmulator } from '../emulator.js';
 
 export const TOKEN_USAGE = `usage: agentid token --agent ID --scope RESOURCE/.default [credential] [--tenant ID --blueprint ID] [--authority-host URL] [--json] [--print-token]
        agentid token --emulator --agent ID --scope RESOURCE/.default
@@ -110,7 +111,7 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
     | undefined;
   try {
     if (values.emulator) {
-      const { createEmulator } = await import('@agentid/emulator');
+      const { createEmulator } = await loadEmulator();
       emu = await createEmulator();
       // The in-process emulator stands in for AGENTID_EMULATOR (its demo defaults included).
       env.AGENTID_EMULATOR = emu.baseUrl;

@@ -1,5 +1,4 @@
 import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
-import type { TracerProvider } from '@opentelemetry/api';
 import { attachServices } from '../broker/access.js';
 import { createRequester } from '../broker/broker.js';
 import type { BlueprintServices } from '../broker/types.js';
@@ -15,8 +14,8 @@ import { ConfigurationError, UnexpectedError } from '../errors/agent-id-error.js
 import { createHttpClient } from '../http/client.js';
 import { toMsalNetworkModule } from '../http/msal-network.js';
 import type { LifetimePolicyOptions } from '../policy/lifetime-policy.js';
-import { createTelemetry } from '../telemetry/telemetry.js';
-import type { Logger } from '../telemetry/logger.js';
+import { createTelemetry, type TelemetryOptions } from '../telemetry/telemetry.js';
+import { errorFields, httpAttemptObserver } from '../telemetry/token-events.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { containsSecret, createSecretRedactor } from '../util/redact.js';
 import { assertNumber, withOptionPath } from '../util/validate.js';
@@ -58,7 +57,8 @@ export interface BlueprintOptions {
     maxAgents?: number;
   };
   policy?: LifetimePolicyOptions;
-  telemetry?: { tracerProvider?: TracerProvider; logger?: Logger };
+  /** Tracer and meter providers (default: the global ones) and a logger (default: none). */
+  telemetry?: TelemetryOptions;
   network?: {
     /** The fetch used for token requests and JWKS (default: the global one). */
     fetch?: typeof fetch;
@@ -177,7 +177,12 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
     createTelemetry(options.telemetry ?? {}),
   );
   const http = withOptionPath('createBlueprint: network.', () =>
-    createHttpClient({ ...(options.network ?? {}), clock, tracer: telemetry.tracer }),
+    createHttpClient({
+      ...(options.network ?? {}),
+      clock,
+      tracer: telemetry.tracer,
+      onAttempt: httpAttemptObserver(telemetry),
+    }),
   );
   // Throw on exhausted retries: MSAL would otherwise remember the request as throttled.
   // The blueprint's own secrets, kept out of every error its token requests throw.
@@ -205,6 +210,14 @@ export function createBlueprint(options: BlueprintOptions): Blueprint {
         lastLogged.set(e.type, { at: now, suppressed: 0 });
         telemetry.logger.warn(
           `agentid token store: ${e.type}${'operation' in e ? ` (${e.operation})` : ''}${suppressed > 0 ? `; ${suppressed} more since the last report` : ''}`,
+          {
+            event: e.type,
+            key: e.key,
+            ...('operation' in e ? { operation: e.operation } : {}),
+            ...('mode' in e ? { mode: e.mode } : {}),
+            suppressed,
+            ...('error' in e ? errorFields(e.error) : {}),
+          },
         );
       },
     }),

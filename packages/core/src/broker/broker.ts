@@ -8,7 +8,9 @@ import { CacheSlot } from '../cache/store-entry.js';
 import type { TokenAcquisition } from '../cache/token-store.js';
 import { ConfigurationError, isAgentIdError } from '../errors/agent-id-error.js';
 import { ATTR } from '../telemetry/attributes.js';
+import type { FlowLookups } from '../telemetry/metrics.js';
 import { spanAttributes } from '../telemetry/telemetry.js';
+import { clientAssertionRetry, tokenRequestDone } from '../telemetry/token-events.js';
 import type { AccessToken } from '../token/access-token.js';
 import { summarizeClaims } from '../token/claims.js';
 import { decodeJwtClaims } from '../token/jwt.js';
@@ -80,6 +82,8 @@ class Prepared<D> extends CacheSlot implements PreparedRequest<D> {
   readonly label: string | undefined;
   readonly spanName: string;
   readonly attributes: Readonly<Attributes>;
+  /** The lookup counts of the request's flow (a hit increments one number, no attribute object). */
+  readonly lookups: FlowLookups;
   /** The request's links, kept here too: a hit reads this object only, never `request`. */
   readonly links: readonly Link[] | undefined;
   readonly data: D;
@@ -94,12 +98,14 @@ class Prepared<D> extends CacheSlot implements PreparedRequest<D> {
     tags: readonly string[],
     label: string | undefined,
     data: D,
+    lookups: FlowLookups,
   ) {
     super(key);
     this.owner = owner;
     this.label = label;
     this.spanName = `agentid.${request.flow}`;
     this.attributes = attributes;
+    this.lookups = lookups;
     this.links = request.links;
     this.data = data;
     this.request = request;
@@ -232,7 +238,16 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
         : spanAttributes({ ...baseAttributes(request.flow), ...(request.attributes ?? {}) });
     if (request.attributes && known?.attributes !== attributes)
       mergedAttributes.set(request.attributes, { flow: request.flow, attributes });
-    return new Prepared<D>(owner, frozen, key, attributes, tags, extra?.label, extra?.data as D);
+    return new Prepared<D>(
+      owner,
+      frozen,
+      key,
+      attributes,
+      tags,
+      extra?.label,
+      extra?.data as D,
+      telemetry.metrics.lookupsOf(request.flow),
+    );
   };
 
   // The agent's client sends T1 as its assertion, read from the network context of the request
@@ -269,6 +284,7 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
   /** One MSAL request with the given assertions, in the network context; MSAL's cache emptied after it. */
   const sendOnce = (
     as: Client,
+    flow: string,
     exchange: Exchange,
     scopes: readonly string[],
     clientAssertion: string,
@@ -277,22 +293,36 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
     signal: AbortSignal,
   ) => {
     const msal = appOf(as);
-    return network.run({ signal, ...(as === 'agent' ? { clientAssertion } : {}) }, async () => {
-      let result: AuthenticationResult | null;
-      try {
-        result = await exchange.send({ msal, clientAssertion, instanceToken: instance, claims, signal });
-      } finally {
-        msal.clearCache();
-      }
-      const issued = toAcquisition(result, scopes, Date.now(), clock.now());
-      exchange.verify?.(issued);
-      return issued;
-    });
+    const started = performance.now();
+    return network
+      .run({ signal, ...(as === 'agent' ? { clientAssertion } : {}) }, async () => {
+        let result: AuthenticationResult | null;
+        try {
+          result = await exchange.send({ msal, clientAssertion, instanceToken: instance, claims, signal });
+        } finally {
+          msal.clearCache();
+        }
+        const issued = toAcquisition(result, scopes, Date.now(), clock.now());
+        exchange.verify?.(issued);
+        return issued;
+      })
+      .then(
+        (issued) => {
+          tokenRequestDone(telemetry, flow, started);
+          return issued;
+        },
+        (error: unknown) => {
+          // Counted once typed (the network context turns MSAL's failures into ours).
+          tokenRequestDone(telemetry, flow, started, error);
+          throw error;
+        },
+      );
   };
 
   /** What `acquire` runs on a miss: assertions first, then the request, retried once under the one rule. */
   const fill = async (
     as: Client,
+    flow: string,
     exchange: Exchange,
     scopes: readonly string[],
     claims: string | undefined,
@@ -307,9 +337,10 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
           ? (await instanceToken({ forceRefresh: fresh, signal })).token
           : undefined;
       try {
-        return await sendOnce(as, exchange, scopes, clientAssertion, instance, claims, signal);
+        return await sendOnce(as, flow, exchange, scopes, clientAssertion, instance, claims, signal);
       } catch (error) {
         if (fresh || !asAgent || !clientAssertionRejected(error)) throw error;
+        clientAssertionRetry(telemetry, flow, error);
       }
     }
   };
@@ -344,6 +375,7 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
           plain !== undefined ? cacheKeyOf(plain, undefined) : (prepared as Prepared<unknown>),
         );
         if (token !== undefined) {
+          (prepared !== undefined ? prepared.lookups : telemetry.metrics.lookupsOf(plain!.flow)).hit++;
           telemetry.recordSpan(
             name,
             call?.attributes ? { ...attributesOf(), ...spanAttributes(call.attributes) } : attributesOf(),
@@ -376,12 +408,16 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
         const scopes = plain !== undefined ? plain.scopes : (prepared as Prepared<unknown>).request.scopes;
         const flow = plain !== undefined ? plain.flow : (prepared as Prepared<unknown>).request.flow;
         const filled = (signal: AbortSignal) =>
-          fill(as, exchange, scopes, claims, signal).catch((e: unknown) => refused(e, target, flow, scopes));
+          fill(as, flow, exchange, scopes, claims, signal).catch((e: unknown) => refused(e, target, flow, scopes));
         const result = await store.get(target, filled, {
           forceRefresh: force,
           ...(options.signal ? { signal: options.signal } : {}),
           tags,
         });
+        telemetry.metrics.lookup(
+          prepared !== undefined ? prepared.lookups : telemetry.metrics.lookupsOf(flow),
+          result.outcome,
+        );
         span.setAttribute(ATTR.CACHE_OUTCOME, result.outcome);
         return result.token;
       },

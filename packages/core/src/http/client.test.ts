@@ -266,14 +266,15 @@ describe('createHttpClient: requests', () => {
 });
 
 describe('createHttpClient: telemetry', () => {
-  it('opens one client span with the attempt count and no secrets', async () => {
+  it("opens one INTERNAL span (the logical request; attempts are the HTTP instrumentation's CLIENT spans) with the attempt count and no secrets", async () => {
     const { client } = setup([{ status: 503 }, { status: 200, body: {} }]);
     await client.request({ ...post, url: `${URL_}?client_secret=leak` });
     const spans = tracing.spans();
     expect(spans).toHaveLength(1);
     const span = spans[0]!;
-    expect(span.name).toBe('POST');
-    expect(span.kind).toBe(SpanKind.CLIENT);
+    expect(span.name).toBe('agentid.http POST');
+    expect(span.kind).toBe(SpanKind.INTERNAL);
+    expect(span.attributes[ATTR.SERVER_PORT]).toBe(443);
     expect(span.attributes[ATTR.HTTP_ATTEMPTS]).toBe(2);
     expect(span.attributes[ATTR.HTTP_RESEND_COUNT]).toBe(1);
     expect(span.attributes[ATTR.HTTP_STATUS]).toBe(200);

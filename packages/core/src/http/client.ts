@@ -1,5 +1,4 @@
 import { type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import pRetry, { AbortError as StopRetrying } from 'p-retry';
 import {
   type AgentIdError,
   findAgentIdError,
@@ -9,7 +8,7 @@ import {
 } from '../errors/agent-id-error.js';
 import { errorFromTokenResponse } from '../errors/from-token-response.js';
 import { ATTR } from '../telemetry/attributes.js';
-import { TRACER_NAME, withSpan } from '../telemetry/telemetry.js';
+import { PACKAGE_VERSION, TRACER_NAME, withSpan } from '../telemetry/telemetry.js';
 import { abortErrorFrom, realSleep, type Sleep } from '../util/abort.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { parseRetryAfter } from '../util/retry-after.js';
@@ -105,7 +104,7 @@ export interface HttpClientOptions {
 }
 
 /**
- * Sends requests with timeouts, retries and a client span.
+ * Sends requests with timeouts, retries and one INTERNAL span per request (`agentid.http <METHOD>`).
  *
  * @example
  * ```ts
@@ -115,17 +114,6 @@ export interface HttpClientOptions {
 export interface HttpClient {
   /** Sends a request with timeouts, retries (honouring Retry-After) and a span. */
   request(request: HttpRequest): Promise<HttpResponse>;
-}
-
-// Carries a 429/5xx answer through p-retry, so that the last one can be returned when
-// retries run out.
-class RetryableStatus extends Error {
-  constructor(
-    readonly response: Omit<HttpResponse, 'attempts'>,
-    readonly retryAfterMs: number | undefined,
-  ) {
-    super(`HTTP ${response.status}`);
-  }
 }
 
 const isRetryableStatus = (status: number): boolean => status === 429 || (status >= 500 && status <= 599);
@@ -145,7 +133,7 @@ function describeFailure(error: unknown): string {
 
 /**
  * Creates an {@link HttpClient}. Each attempt has its own timeout (combined with the caller's
- * signal through `AbortSignal.any`). Retries (p-retry) happen only on 429, 5xx, timeouts and
+ * signal through `AbortSignal.any`). Retries happen only on 429, 5xx, timeouts and
  * network errors: after `Retry-After` when given (seconds or HTTP-date), else after an
  * exponential backoff with jitter (`min × 2^n`, capped, then scaled by `[0.5, 1)`). A
  * Retry-After above `maxRetryAfterMs` fails fast with {@link ThrottledError} (429) or
@@ -229,81 +217,56 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     return Math.round(ceiling * (0.5 + random() / 2));
   }
 
+  /**
+   * The attempts of one request. A plain loop, not p-retry: every decision is ours (what is
+   * retryable, Retry-After or backoff, failing fast past `maxRetryAfterMs`, returning the last
+   * 429/5xx answer instead of throwing) and waits go through the injected `sleep`, which p-retry
+   * cannot take (it arms its own timers); wrapped in p-retry with its timers off it only added
+   * wrapper errors to carry answers through it.
+   */
   async function send(req: HttpRequest, method: string, safeUrl: string, span: Span): Promise<HttpResponse> {
-    let attempts = 0;
-    let started = 0;
+    let attempt = 0;
     try {
-      const res = await pRetry(
-        async (attemptNumber) => {
-          attempts = attemptNumber;
-          started = clock.now();
-          let res: Omit<HttpResponse, 'attempts'>;
-          try {
-            res = await attemptOnce(req, method, safeUrl);
-          } catch (error) {
-            const typed = error as AgentIdError;
-            if (typed.retryable) throw typed;
-            report({
-              attempt: attemptNumber,
-              method,
-              url: safeUrl,
-              error: typed,
-              durationMs: clock.now() - started,
-            });
-            throw new StopRetrying(typed);
+      for (;;) {
+        attempt++;
+        const started = clock.now();
+        const base = { attempt, method, url: safeUrl };
+        const last = attempt > retries;
+        let res: Omit<HttpResponse, 'attempts'>;
+        try {
+          res = await attemptOnce(req, method, safeUrl);
+        } catch (error) {
+          // attemptOnce throws our typed errors only.
+          const typed = error as AgentIdError;
+          if (!typed.retryable || last) {
+            report({ ...base, error: typed, durationMs: clock.now() - started });
+            throw typed;
           }
-          if (isRetryableStatus(res.status)) {
-            throw new RetryableStatus(res, parseRetryAfter(res.headers['retry-after'], clock.now()));
-          }
-          report({
-            attempt: attemptNumber,
-            method,
-            url: safeUrl,
+          const delay = backoff(attempt - 1);
+          report({ ...base, error: typed, durationMs: clock.now() - started, retryInMs: delay });
+          await sleep(delay, req.signal);
+          continue;
+        }
+        const done = { ...base, status: res.status, durationMs: clock.now() - started };
+        if (!isRetryableStatus(res.status) || last) {
+          report(done);
+          return { ...res, attempts: attempt };
+        }
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock.now());
+        if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) {
+          report(done);
+          throw errorFromTokenResponse({
             status: res.status,
-            durationMs: clock.now() - started,
+            body: res.body,
+            headers: res.headers,
+            now: clock.now(),
           });
-          return res;
-        },
-        {
-          retries,
-          // p-retry's own timer is disabled (0 ms); waits go through the injected sleep below.
-          minTimeout: 0,
-          maxTimeout: 0,
-          randomize: false,
-          onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-            const status = error instanceof RetryableStatus ? error.response.status : undefined;
-            const typed = error instanceof RetryableStatus ? undefined : (error as AgentIdError);
-            const base = { attempt: attemptNumber, method, url: safeUrl, durationMs: clock.now() - started };
-            const attempt: HttpAttempt =
-              status !== undefined ? { ...base, status } : { ...base, error: typed! };
-            if (retriesLeft <= 0) {
-              report(attempt);
-              return;
-            }
-            const retryAfterMs = error instanceof RetryableStatus ? error.retryAfterMs : undefined;
-            if (
-              retryAfterMs !== undefined &&
-              retryAfterMs > maxRetryAfterMs &&
-              error instanceof RetryableStatus
-            ) {
-              report(attempt);
-              const { response } = error;
-              throw errorFromTokenResponse({
-                status: response.status,
-                body: response.body,
-                headers: response.headers,
-                now: clock.now(),
-              });
-            }
-            const delay = retryAfterMs ?? backoff(attemptNumber - 1);
-            report({ ...attempt, retryInMs: delay });
-            await sleep(delay, req.signal);
-          },
-        },
-      );
-      return { ...res, attempts };
+        }
+        const delay = retryAfterMs ?? backoff(attempt - 1);
+        report({ ...done, retryInMs: delay });
+        await sleep(delay, req.signal);
+      }
     } catch (error) {
-      if (error instanceof RetryableStatus) return { ...error.response, attempts };
       if (req.signal?.aborted && findAgentIdError(error)?.code !== 'AGENTID_ABORTED') {
         throw abortErrorFrom(req.signal, `${method} ${safeUrl}`);
       }
@@ -312,8 +275,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         new UnexpectedError(`${method} ${safeUrl} failed unexpectedly`, { cause: error })
       );
     } finally {
-      span.setAttribute(ATTR.HTTP_ATTEMPTS, attempts);
-      if (attempts > 1) span.setAttribute(ATTR.HTTP_RESEND_COUNT, attempts - 1);
+      span.setAttribute(ATTR.HTTP_ATTEMPTS, attempt);
+      if (attempt > 1) span.setAttribute(ATTR.HTTP_RESEND_COUNT, attempt - 1);
     }
   }
 
@@ -336,9 +299,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         [ATTR.HTTP_METHOD]: method,
         [ATTR.URL_FULL]: safeUrl,
         [ATTR.SERVER_ADDRESS]: parsed.hostname,
+        [ATTR.SERVER_PORT]: Number(parsed.port) || (parsed.protocol === 'http:' ? 80 : 443),
       };
+      // INTERNAL, not CLIENT: this span is the logical request, retries included. The semantic
+      // conventions give each physical attempt its own CLIENT span, which the standard undici /
+      // http instrumentation records as a child of this one; a CLIENT span here would be a
+      // second client span for the same request.
       return withSpan(
-        method,
+        `agentid.http ${method}`,
         attributes,
         async (span) => {
           const res = await send(req, method, safeUrl, span);
@@ -349,7 +317,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           }
           return res;
         },
-        { kind: SpanKind.CLIENT, tracer: tracer ?? trace.getTracer(TRACER_NAME) },
+        { kind: SpanKind.INTERNAL, tracer: tracer ?? trace.getTracer(TRACER_NAME, PACKAGE_VERSION) },
       );
     },
   };

@@ -18,6 +18,14 @@ export const ATTR = Object.freeze({
   OBO_USER_TENANT: 'agentid.obo.user.tenant',
   ACTOR_CHAIN: 'agentid.actor.chain',
   ERROR_CODE: 'agentid.error.code',
+  /** Metrics: `success` or `error` of a token request. */
+  TOKEN_OUTCOME: 'agentid.token.outcome',
+  /** Metrics: `hit`, `stale`, `miss`, `coalesced` or `l2_hit` of a token lookup. */
+  CACHE_RESULT: 'agentid.cache.result',
+  /** Metrics: why a request was sent again. */
+  RETRY_REASON: 'agentid.retry.reason',
+  /** Metrics: the L2 circuit breaker's state (`closed`, `open`, `half_open`). */
+  BREAKER_STATE: 'agentid.breaker.state',
   GEN_AI_AGENT_ID: 'gen_ai.agent.id',
   GEN_AI_TOOL_NAME: 'gen_ai.tool.name',
   // OpenTelemetry HTTP client conventions.
@@ -26,6 +34,9 @@ export const ATTR = Object.freeze({
   HTTP_RESEND_COUNT: 'http.request.resend_count',
   URL_FULL: 'url.full',
   SERVER_ADDRESS: 'server.address',
+  SERVER_PORT: 'server.port',
+  /** The user a request is made for (their object id), as the semantic conventions name it. */
+  ENDUSER_ID: 'enduser.id',
   ERROR_TYPE: 'error.type',
 });
 

@@ -11,7 +11,8 @@ import { redact } from '../util/redact.js';
 export type LogFields = Readonly<Record<string, unknown>>;
 
 /**
- * The logger this package writes to. Compatible with console, pino and most others.
+ * The logger this package writes to: console and winston have this shape; a pino logger is
+ * recognised and given its fields first (see `createRedactingLogger`).
  *
  * @example
  * ```ts
@@ -59,8 +60,24 @@ function redactFields(fields: LogFields | undefined): LogFields | undefined {
 }
 
 /**
+ * Whether `logger` is a pino logger (or child): pino's own marks, `levels.values` and
+ * `bindings()`, which neither console nor winston has.
+ */
+function isPino(logger: object): boolean {
+  const l = logger as { levels?: { values?: unknown }; bindings?: unknown; child?: unknown };
+  return (
+    typeof l.bindings === 'function' &&
+    typeof l.child === 'function' &&
+    typeof l.levels?.values === 'object' &&
+    l.levels.values !== null
+  );
+}
+
+/**
  * Wraps a logger so that every message and string field goes through `redact` (and errors
  * are reduced to name, code and redacted message), and a throwing logger never breaks a call.
+ * Console and winston take `(message, fields)` as this package calls them; a pino logger is
+ * recognised and called as pino expects, `(fields, message)`, so its JSON lines keep the fields.
  *
  * @example
  * ```ts
@@ -70,14 +87,18 @@ function redactFields(fields: LogFields | undefined): LogFields | undefined {
  */
 export function createRedactingLogger(logger: Partial<Logger> | undefined): Logger {
   if (logger === undefined || logger === noopLogger) return noopLogger;
+  // pino takes the fields first (`info(obj, msg)`): given them second it would treat them as
+  // printf arguments of the message and drop them.
+  const fieldsFirst = isPino(logger);
   const wrap =
     (level: keyof Logger) =>
     (message: string, fields?: LogFields): void => {
-      const fn = logger[level];
+      const fn = logger[level] as ((...args: unknown[]) => void) | undefined;
       if (typeof fn !== 'function') return;
       try {
         const safe = redactFields(fields);
         if (safe === undefined) fn.call(logger, redact(message));
+        else if (fieldsFirst) fn.call(logger, safe, redact(message));
         else fn.call(logger, redact(message), safe);
       } catch {
         // Logging is best-effort.

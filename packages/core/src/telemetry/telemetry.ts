@@ -2,6 +2,7 @@ import {
   type Attributes,
   type AttributeValue,
   type Link,
+  type MeterProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -13,16 +14,10 @@ import { ConfigurationError } from '../errors/agent-id-error.js';
 import { redact } from '../util/redact.js';
 import { ATTR } from './attributes.js';
 import { createRedactingLogger, type Logger, noopLogger } from './logger.js';
+import { type AgentIdMetrics, metricsFor } from './metrics.js';
+import { PACKAGE_VERSION, TRACER_NAME } from './version.js';
 
-/**
- * The instrumentation scope name of every span this package opens.
- *
- * @example
- * ```ts
- * exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === TRACER_NAME);
- * ```
- */
-export const TRACER_NAME = '@agentid/core';
+export { PACKAGE_VERSION, TRACER_NAME } from './version.js';
 
 /**
  * Span attributes as callers pass them; `undefined` values are dropped.
@@ -61,6 +56,8 @@ export interface Telemetry {
   readonly tracer: Tracer;
   /** The given logger, wrapped so that everything it receives is redacted. */
   readonly logger: Logger;
+  /** The instruments of the meter provider (shared by every component that uses that provider). */
+  readonly metrics: AgentIdMetrics;
   /** Runs `fn` in an active span with `attributes` (ids and outcomes, never tokens). */
   withSpan<T>(
     name: string,
@@ -94,6 +91,12 @@ export interface Telemetry {
 export interface TelemetryOptions {
   /** Default: the global provider (a no-op unless the application registered one). */
   tracerProvider?: TracerProvider;
+  /**
+   * Default: the global provider (`metrics.getMeterProvider()`). The API has no proxy for
+   * metrics: register the SDK's provider before creating the blueprint, or pass it here.
+   */
+  meterProvider?: MeterProvider;
+  /** Console, winston, a pino logger (recognised and given its fields first) or any {@link Logger}. */
   logger?: Partial<Logger>;
 }
 
@@ -173,7 +176,7 @@ async function runInSpan<T>(
 }
 
 /**
- * Creates a {@link Telemetry} whose tracer is named `@agentid/core`.
+ * Creates a {@link Telemetry} whose tracer and meter are named `@agentid/core` (with its version).
  *
  * @example
  * ```ts
@@ -184,11 +187,13 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   if (typeof provider?.getTracer !== 'function')
     throw new ConfigurationError('tracerProvider must have a getTracer() method');
-  const tracer = provider.getTracer(TRACER_NAME);
+  const tracer = provider.getTracer(TRACER_NAME, PACKAGE_VERSION);
+  const metrics = metricsFor(options.meterProvider);
   const logger = options.logger === undefined ? noopLogger : createRedactingLogger(options.logger);
   return Object.freeze({
     tracer,
     logger,
+    metrics,
     withSpan: <T>(
       name: string,
       attributes: SpanAttributes,
@@ -230,5 +235,11 @@ export function withSpan<T>(
   fn: (span: Span) => Promise<T> | T,
   options?: WithSpanOptions & { tracer?: Tracer },
 ): Promise<T> {
-  return runInSpan(options?.tracer ?? trace.getTracer(TRACER_NAME), name, attributes, fn, options);
+  return runInSpan(
+    options?.tracer ?? trace.getTracer(TRACER_NAME, PACKAGE_VERSION),
+    name,
+    attributes,
+    fn,
+    options,
+  );
 }

@@ -1,3 +1,4 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { InvalidTokenError } from '../errors/agent-id-error.js';
 
 /**
@@ -33,22 +34,25 @@ export interface JwtClaims {
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
-function decodeSegment(segment: string, which: string): Record<string, unknown> {
+/**
+ * Runs one of jose's decoders (`decodeJwt`, `decodeProtectedHeader`): they split, base64url-decode
+ * and parse as a verifier would. Their failure becomes our typed error, phrased by what was
+ * wrong, without its cause: jose keeps the JSON SyntaxError, which quotes the decoded text.
+ */
+function decodeSegment<T>(segment: string, which: string, decode: () => T): T {
   if (segment === '' || !SEGMENT.test(segment))
     throw new InvalidTokenError(`Not a JWT: the ${which} is not base64url`);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch (cause) {
-    // The cause is a JSON SyntaxError, which quotes fragments of the decoded text; drop it so
-    // that no token content travels with the error.
-    void cause;
-    throw new InvalidTokenError(`Not a JWT: the ${which} is not JSON`);
+    return decode();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    const what = /base64url/i.test(message)
+      ? 'is not base64url'
+      : /JSON/.test(message)
+        ? 'is not JSON'
+        : 'is not a JSON object (or not JSON)';
+    throw new InvalidTokenError(`Not a JWT: the ${which} ${what}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidTokenError(`Not a JWT: the ${which} is not a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
 }
 
 /**
@@ -60,7 +64,7 @@ function decodeSegment(segment: string, which: string): Record<string, unknown> 
  * ```
  */
 export function decodeJwtHeader(jwt: string): Record<string, unknown> {
-  return decodeSegment(segmentsOf(jwt)[0], 'header');
+  return decodeSegment(segmentsOf(jwt)[0], 'header', () => decodeProtectedHeader(jwt));
 }
 
 function segmentsOf(jwt: unknown): [string, string, string] {
@@ -85,7 +89,7 @@ function segmentsOf(jwt: unknown): [string, string, string] {
  */
 export function decodeJwtClaims(jwt: string): JwtClaims {
   const [header, payload, signature] = segmentsOf(jwt);
-  decodeSegment(header, 'header');
+  decodeSegment(header, 'header', () => decodeProtectedHeader(jwt));
   if (!SEGMENT.test(signature)) throw new InvalidTokenError('Not a JWT: the signature is not base64url');
-  return decodeSegment(payload, 'payload') as JwtClaims;
+  return decodeSegment(payload, 'payload', () => decodeJwt(jwt)) as JwtClaims;
 }

@@ -119,7 +119,7 @@ const factsFor = (oid: string, tid: string, hash: string): AssertionFacts => ({
   hash,
   subject: `${oid}@${tid}`,
   tags: Object.freeze([cacheTags.user(oid)]),
-  attributes: Object.freeze({ [ATTR.OBO_USER_ID]: oid, [ATTR.OBO_USER_TENANT]: tid }),
+  attributes: Object.freeze({ [ATTR.OBO_USER_ID]: oid, [ATTR.ENDUSER_ID]: oid, [ATTR.OBO_USER_TENANT]: tid }),
   more: undefined,
 });
 

@@ -1,23 +1,39 @@
-import { isSpanContextValid, type Link, type SpanContext, trace, TraceFlags } from '@opentelemetry/api';
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+import { context, isSpanContextValid, type Link, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 
 /**
- * The W3C `traceparent` of the active span, if any.
+ * The trace context of the active context as the application's configured propagators write
+ * it (`propagation.inject`): `traceparent` and `tracestate` with the W3C trace-context
+ * propagator, `baggage` with the baggage one, or whatever else is registered (B3, Jaeger). With
+ * no propagator registered (the API's no-op), nothing. Header names are lower-case.
  *
  * @example
  * ```ts
- * headers.traceparent = currentTraceparent() ?? '';
+ * await fetch(url, { headers: { ...traceHeaders(), authorization } });
  * ```
  */
-export function currentTraceparent(): string | undefined {
-  const ctx = trace.getActiveSpan()?.spanContext();
-  if (!ctx || !isSpanContextValid(ctx)) return undefined;
-  return `00-${ctx.traceId}-${ctx.spanId}-${(ctx.traceFlags & TraceFlags.SAMPLED ? 1 : 0).toString(16).padStart(2, '0')}`;
+export function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
 }
 
 /**
- * A span link to the span a `traceparent` names (invalid values give none).
+ * The W3C `traceparent` of the active context, as the configured propagators write it (the W3C
+ * trace-context propagator, NodeSDK's default), if any: the delegation chain signs it so that
+ * the next hop can link its span to this one.
+ *
+ * @example
+ * ```ts
+ * const tp = currentTraceparent(); // '00-<trace id>-<span id>-01' under an active span
+ * ```
+ */
+export function currentTraceparent(): string | undefined {
+  return traceHeaders()['traceparent'];
+}
+
+/**
+ * A span link to the span a `traceparent` names, read by the configured propagators
+ * (`propagation.extract`; invalid values, or no W3C propagator, give none).
  *
  * @example
  * ```ts
@@ -25,15 +41,9 @@ export function currentTraceparent(): string | undefined {
  * ```
  */
 export function linkFromTraceparent(traceparent: string | undefined): Link[] {
-  const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
-  if (!m) return [];
-  const spanContext: SpanContext = {
-    traceId: m[1]!,
-    spanId: m[2]!,
-    traceFlags: parseInt(m[3]!, 16),
-    isRemote: true,
-  };
-  return isSpanContextValid(spanContext)
+  if (typeof traceparent !== 'string' || traceparent.length > 128) return [];
+  const spanContext = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent }));
+  return spanContext !== undefined && isSpanContextValid(spanContext)
     ? [{ context: spanContext, attributes: { 'agentid.link': 'upstream-agent' } }]
     : [];
 }

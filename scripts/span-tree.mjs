@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Renders the span tree of an OTLP JSON trace file (ExportTraceServiceRequest, as the demo writes
+// with `--otlp-json=<file>`, or as the OpenTelemetry Collector's file exporter writes one per
+// line) as an SVG waterfall: one row per span, indented under its parent, a bar for its time.
+//
+//   node scripts/span-tree.mjs spans.json [--out=docs/span-tree.svg] [--roots=<regex>] [--max=60]
+//
+// --roots keeps the trees whose root span name matches (default: every root); --max caps the rows.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const input = args.find((a) => !a.startsWith('--'));
+if (!input || args.includes('--help')) {
+  console.error(
+    'usage: node scripts/span-tree.mjs <otlp.json> [--out=file.svg] [--roots=<regex>] [--max=60]',
+  );
+  process.exit(input ? 0 : 2);
+}
+const roots = opt('roots') ? new RegExp(opt('roots')) : undefined;
+const max = Number(opt('max') ?? 60);
+
+/** OTLP JSON AnyValue to a plain value. */
+const valueOf = (v) =>
+  v?.stringValue ??
+  v?.boolValue ??
+  (v?.intValue !== undefined ? Number(v.intValue) : undefined) ??
+  v?.doubleValue ??
+  (v?.arrayValue ? v.arrayValue.values?.map(valueOf) : undefined);
+const nanos = (v) => BigInt(typeof v === 'object' && v !== null ? v.high * 2 ** 32 + v.low : v);
+
+// One request per file, or one per line (the collector's file exporter).
+const text = readFileSync(input, 'utf8').trim();
+const requests = text.startsWith('[')
+  ? JSON.parse(text)
+  : text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+const spans = [];
+for (const request of requests)
+  for (const rs of request.resourceSpans ?? [])
+    for (const ss of rs.scopeSpans ?? [])
+      for (const s of ss.spans ?? [])
+        spans.push({
+          id: s.spanId,
+          parent: s.parentSpanId || undefined,
+          name: s.name,
+          scope: ss.scope?.name ?? '',
+          kind: s.kind,
+          start: nanos(s.startTimeUnixNano),
+          end: nanos(s.endTimeUnixNano),
+          error: s.status?.code === 2,
+          links: s.links?.length ?? 0,
+          attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, valueOf(a.value)])),
+        });
+if (spans.length === 0) {
+  console.error(`span-tree: no spans in ${input}`);
+  process.exit(1);
+}
+const byId = new Map(spans.map((s) => [s.id, s]));
+const children = new Map();
+for (const s of spans) {
+  const key = s.parent && byId.has(s.parent) ? s.parent : 'root';
+  if (!children.has(key)) children.set(key, []);
+  children.get(key).push(s);
+}
+for (const list of children.values())
+  list.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+
+const rows = [];
+const walk = (s, depth) => {
+  if (rows.length >= max) return;
+  rows.push({ s, depth });
+  for (const c of children.get(s.id) ?? []) walk(c, depth + 1);
+};
+for (const root of children.get('root') ?? []) if (!roots || roots.test(root.name)) walk(root, 0);
+
+const t0 = rows.reduce((m, { s }) => (s.start < m ? s.start : m), rows[0].s.start);
+const t1 = rows.reduce((m, { s }) => (s.end > m ? s.end : m), rows[0].s.end);
+const span = Number(t1 - t0) || 1;
+
+/** What a row says besides its name: ids are shortened, never a token (spans carry none). */
+const short = (v) => (typeof v === 'string' && v.length > 14 ? `${v.slice(0, 8)}…` : v);
+const detail = (s) => {
+  const a = s.attributes;
+  const parts = [];
+  if (a['agentid.cache.outcome']) parts.push(`cache ${a['agentid.cache.outcome']}`);
+  if (a['gen_ai.tool.name']) parts.push(`tool ${a['gen_ai.tool.name']}`);
+  if (a['agentid.agent.id']) parts.push(`agent ${short(a['agentid.agent.id'])}`);
+  if (a['enduser.id']) parts.push(`user ${short(a['enduser.id'])}`);
+  if (a['http.response.status_code']) parts.push(`HTTP ${a['http.response.status_code']}`);
+  if (s.links) parts.push(`${s.links} link${s.links > 1 ? 's' : ''}`);
+  return parts.join(' · ');
+};
+const esc = (v) =>
+  String(v).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const ms = (n) => {
+  const v = Number(n) / 1e6;
+  return v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${(v * 1000).toFixed(0)} µs`;
+};
+
+const ROW = 22;
+const LABEL = 560;
+const BAR = 420;
+const width = LABEL + BAR + 90;
+const height = 40 + rows.length * ROW + 16;
+const colour = (s) =>
+  s.error ? '#d64545' : s.scope.startsWith('@agentid/') ? (s.kind === 2 ? '#2f7d4f' : '#3b6fd6') : '#8a8f98';
+const out = [
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="12">`,
+  `<rect width="100%" height="100%" fill="#ffffff"/>`,
+  `<text x="12" y="22" font-size="13" font-weight="bold" fill="#1f2328">Span tree (${rows.length} of ${spans.length} spans, ${ms(span)}) — generated by scripts/span-tree.mjs from OTLP JSON</text>`,
+];
+rows.forEach(({ s, depth }, i) => {
+  const y = 40 + i * ROW;
+  if (i % 2 === 0) out.push(`<rect x="0" y="${y - 4}" width="${width}" height="${ROW}" fill="#f6f8fa"/>`);
+  const x = 12 + depth * 16;
+  const info = detail(s);
+  out.push(
+    `<text x="${x}" y="${y + 11}" fill="#1f2328">${depth ? '└ ' : ''}<tspan font-weight="bold">${esc(s.name)}</tspan>${info ? ` <tspan fill="#57606a">${esc(info)}</tspan>` : ''}</text>`,
+  );
+  const bx = LABEL + (Number(s.start - t0) / span) * BAR;
+  const bw = Math.max(2, (Number(s.end - s.start) / span) * BAR);
+  out.push(
+    `<rect x="${bx.toFixed(1)}" y="${y}" width="${bw.toFixed(1)}" height="12" rx="2" fill="${colour(s)}"/>`,
+  );
+  out.push(
+    `<text x="${(bx + bw + 4).toFixed(1)}" y="${y + 10}" fill="#57606a" font-size="10">${ms(s.end - s.start)}</text>`,
+  );
+});
+out.push('</svg>');
+const svg = `${out.join('\n')}\n`;
+const file = opt('out');
+if (file) {
+  writeFileSync(file, svg);
+  console.error(`span-tree: ${rows.length} spans -> ${file}`);
+} else process.stdout.write(svg);
