@@ -456,7 +456,10 @@ export class ProvisioningError extends AgentIdError {
  * const c: AuthorizationErrorCode = 'AGENTID_FORBIDDEN';
  * ```
  */
-export type AuthorizationErrorCode = Extract<AgentIdErrorCode, 'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN'>;
+export type AuthorizationErrorCode = Extract<
+  AgentIdErrorCode,
+  'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN' | 'AGENTID_MCP_RESOURCE_MISMATCH' | 'AGENTID_MCP_STEP_UP_FAILED'
+>;
 
 /**
  * A tool, route or parameter the caller may not use (answer 403; 404 for an unknown tool).
