@@ -23,6 +23,7 @@ const scenarios = [
   '4-mixed',
   '5-middleware',
   '6-sidecar',
+  '7-mcp',
 ].filter((s) => !only || s.startsWith(only));
 const results = [];
 for (const s of scenarios) {
@@ -104,6 +105,13 @@ for (const r of results) {
         `in-process ${us(r.in_process_us)}/op`,
         `${h.non2xx + h.errors} non-2xx/errors`,
       ]);
+  if (r.scenario === 7)
+    rows.push([
+      '7 MCP tools/call with vs without server auth',
+      `${us(r.cpu_us_per_call_with)} CPU/call`,
+      `${us(r.cpu_us_per_call_without)} CPU/call`,
+      `+${us(r.added_cpu_us_per_call)} (authorize ${us(r.authorize_cpu_us)})`,
+    ]);
   if (r.scenario === 5)
     for (const f of r.rows)
       rows.push([

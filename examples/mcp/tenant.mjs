@@ -22,12 +22,25 @@ export async function mcpTenant(resource, { tracerProvider } = {}) {
     appRoles: ['Reports.Read', 'Reports.Run'],
     credentials: { secrets: [MCP.blueprint.secret] },
   });
-  t.agents.push({ id: MCP.agent, displayName: 'MCP server', blueprintAppId: MCP.blueprint.appId, sponsors: [DEMO.users.sponsor.id] });
+  t.agents.push({
+    id: MCP.agent,
+    displayName: 'MCP server',
+    blueprintAppId: MCP.blueprint.appId,
+    sponsors: [DEMO.users.sponsor.id],
+  });
   t.delegatedGrants.push(
-    { clientId: DEMO.agents.orchestrator, resourceAppId: MCP.blueprint.appId, scopes: ['Mail.Read', 'Files.Read'] },
+    {
+      clientId: DEMO.agents.orchestrator,
+      resourceAppId: MCP.blueprint.appId,
+      scopes: ['Mail.Read', 'Files.Read'],
+    },
     { clientId: MCP.agent, resourceAppId: DEMO.resources.tools.appId, scopes: ['Mail.Read', 'Files.Read'] },
   );
-  t.appRoleAssignments.push({ principalId: DEMO.agents.reporter, resourceAppId: MCP.blueprint.appId, role: 'Reports.Read' });
+  t.appRoleAssignments.push({
+    principalId: DEMO.agents.reporter,
+    resourceAppId: MCP.blueprint.appId,
+    role: 'Reports.Read',
+  });
   const emu = await createEmulator({ seed });
   const blueprint = (appId, secret) =>
     createBlueprint({

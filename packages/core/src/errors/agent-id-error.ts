@@ -458,7 +458,10 @@ export class ProvisioningError extends AgentIdError {
  */
 export type AuthorizationErrorCode = Extract<
   AgentIdErrorCode,
-  'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN' | 'AGENTID_MCP_RESOURCE_MISMATCH' | 'AGENTID_MCP_STEP_UP_FAILED'
+  | 'AGENTID_TOOL_UNKNOWN'
+  | 'AGENTID_FORBIDDEN'
+  | 'AGENTID_MCP_RESOURCE_MISMATCH'
+  | 'AGENTID_MCP_STEP_UP_FAILED'
 >;
 
 /**
