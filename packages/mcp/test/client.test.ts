@@ -2,8 +2,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createTestTracing } from '@agentid/test-support/otel';
+import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mcpClientFetch } from '../src/index.js';
+
+// A W3C traceparent propagator (as @opentelemetry/core's, which applications register).
+const w3c: TextMapPropagator = {
+  inject(ctx, carrier, setter) {
+    const sc = trace.getSpanContext(ctx);
+    if (sc) setter.set(carrier, 'traceparent', `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags}`);
+  },
+  extract: (ctx) => ctx,
+  fields: () => ['traceparent'],
+};
 
 // A server that is not the resource it claims (or that asks for another resource's scope): the
 // client must send it no token at all.
@@ -12,19 +24,25 @@ afterEach(() => close?.());
 
 async function fakeServer(metadata: (origin: string) => unknown, status = 200, challenge?: string) {
   const authorizations: (string | undefined)[] = [];
+  const requests: { headers: Record<string, unknown>; body: string }[] = [];
   const server = createServer((req, res) => {
     if (req.url?.startsWith('/.well-known/oauth-protected-resource')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify(metadata(origin)));
     }
     authorizations.push(req.headers.authorization);
-    res.writeHead(status, challenge ? { 'www-authenticate': challenge } : {});
-    res.end();
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      requests.push({ headers: req.headers, body });
+      res.writeHead(status, challenge ? { 'www-authenticate': challenge } : {});
+      res.end();
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   close = () => new Promise<void>((r) => server.close(() => r()));
-  return { origin, authorizations };
+  return { origin, authorizations, requests };
 }
 
 const connect = (serverUrl: string, asked: string[][]) =>
@@ -91,6 +109,27 @@ describe('mcpClientFetch refuses servers it should not trust', () => {
       code: 'AGENTID_MCP_STEP_UP_FAILED',
     });
     expect(s.authorizations).toHaveLength(2);
+  });
+
+  it('forwards the trace context in headers and params._meta, and names the method in Mcp-Method', async () => {
+    propagation.setGlobalPropagator(w3c);
+    const tracing = createTestTracing();
+    try {
+      const s = await fakeServer((o) => ({ resource: o }), 500);
+      const span = tracing.provider.getTracer('test').startSpan('agent turn');
+      await context.with(trace.setSpan(context.active(), span), () =>
+        expect(connect(`${s.origin}/mcp`, [])).rejects.toThrow(),
+      );
+      span.end();
+      const traceId = span.spanContext().traceId;
+      const r = s.requests[0]!;
+      expect(r.headers['mcp-method']).toBe('initialize');
+      expect(String(r.headers.traceparent)).toContain(traceId);
+      expect(JSON.parse(r.body).params._meta.traceparent).toBe(r.headers.traceparent);
+    } finally {
+      propagation.disable();
+      await tracing.close();
+    }
   });
 
   it('checks its options up front', () => {

@@ -51,6 +51,7 @@ beforeAll(async () => {
     });
     res.on('close', () => void transport.close().then(() => server.close()));
     await server.connect(transport);
+    auth.filterToolsList(transport);
     await transport.handleRequest(req, res, req.body);
   });
   mcp.use(app);
@@ -161,6 +162,17 @@ describe('an MCP server protected with Entra Agent ID, under Express, called by 
     });
     expect(callsOf('run_report').map((c) => c.status)).toEqual([403, 403]);
     await client.close();
+  });
+
+  it('tools/list shows each caller only the tools it may call (filterToolsList)', async () => {
+    const names = async (client: Client) => (await client.listTools()).tools.map((t) => t.name).sort();
+    const user = await connect(await oboFor(), { scopes: ['Mail.Read'] });
+    expect(await names(user)).toEqual(['read_mail', 'whoami']);
+    await user.close();
+    const reporter = tenant.workers.agent(DEMO.agents.reporter);
+    const app = await connect((s, o) => reporter.getToken(s, o));
+    expect(await names(app)).toEqual(['whoami']);
+    await app.close();
   });
 
   it('a token for another resource is refused with 401 and the challenge', async () => {

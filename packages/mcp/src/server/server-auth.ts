@@ -14,10 +14,12 @@ import {
   type ToolDefinition,
 } from '@agentid/tools';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { metadataPathOf } from '../resource.js';
 import { challengeResponse } from './challenge.js';
 import { checkHostAndOrigin } from './host.js';
+import { filterToolsListOn } from './tools-list.js';
 import { type McpServerAuthOptions, type ResolvedPolicy, resolveServerOptions } from './options.js';
 import { rpcTargetOf } from './rpc.js';
 import { createToolWrapper, type McpToolWrapper } from './tool-call.js';
@@ -80,6 +82,11 @@ export interface McpServerAuth {
   visibleTools(authInfo: AuthInfo | undefined): readonly string[];
   /** Wraps a tool's handler: span, audit, and a `call` with the tool's own downstream token. */
   readonly tool: McpToolWrapper;
+  /**
+   * Makes `tools/list` on `transport` show each caller only the tools it may call. Call it after
+   * `server.connect(transport)`; returns the transport.
+   */
+  filterToolsList<T extends Transport>(transport: T): T;
 }
 
 const issuersOf = (authorityHost: string, tenants: readonly string[]): string[] =>
@@ -255,5 +262,14 @@ export function createMcpServerAuth(options: McpServerAuthOptions): McpServerAut
     audit,
     clock: services.clock,
   });
-  return Object.freeze({ resource, metadataPath, metadataUrl, metadata, authorize, visibleTools, tool });
+  return Object.freeze({
+    resource,
+    metadataPath,
+    metadataUrl,
+    metadata,
+    authorize,
+    visibleTools,
+    tool,
+    filterToolsList: <T extends Transport>(transport: T): T => filterToolsListOn(transport, visibleTools),
+  });
 }
