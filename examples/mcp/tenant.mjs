@@ -11,7 +11,7 @@ export const MCP = {
 };
 
 /** An emulator whose directory has the MCP server at `resource`, and blueprints on it. */
-export async function mcpTenant(resource, { tracerProvider } = {}) {
+export async function mcpTenant(resource, { tracerProvider, onTokenRequest } = {}) {
   const seed = defaultSeed();
   const t = seed.tenants[0];
   t.blueprints.push({
@@ -42,19 +42,26 @@ export async function mcpTenant(resource, { tracerProvider } = {}) {
     role: 'Reports.Read',
   });
   const emu = await createEmulator({ seed });
+  const fetch = onTokenRequest
+    ? (input, init) => {
+        if (typeof init?.body === 'string') onTokenRequest(init.body);
+        return emu.fetch(input, init);
+      }
+    : emu.fetch;
   const blueprint = (appId, secret) =>
     createBlueprint({
       tenantId: DEMO.tenantId,
       clientId: appId,
       credential: secretCredential(secret, { silenceWarning: true }),
       authorityHost: emu.baseUrl,
-      network: { fetch: emu.fetch },
+      network: { fetch },
       ...(tracerProvider ? { telemetry: { tracerProvider } } : {}),
     });
   return {
     emu,
     server: blueprint(MCP.blueprint.appId, MCP.blueprint.secret),
     orchestrator: blueprint(DEMO.blueprints.orchestrator.appId, DEMO.blueprints.orchestrator.secret),
+    workers: blueprint(DEMO.blueprints.workers.appId, DEMO.blueprints.workers.secret),
     aliceToken: () =>
       emu.issueUserToken({
         user: DEMO.users.alice.upn,

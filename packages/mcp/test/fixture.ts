@@ -1,16 +1,14 @@
-// A tenant with an MCP server: the emulator's demo tenant plus a blueprint whose Application ID
-// URI is the server's URL (known once it listens), its agent, and consent for the callers.
+// Test set-up: loopback servers, the MCP tenant of examples/mcp (the demo tenant plus a blueprint
+// whose Application ID URI is the server's URL, known once it listens), a recording API.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Blueprint, createBlueprint, secretCredential } from '@agentid/core';
-import { createEmulator, DEMO, defaultSeed, type Emulator } from '@agentid/emulator';
+import type { Blueprint } from '@agentid/core';
+import type { Emulator } from '@agentid/emulator';
 import { createTestTracing, type TestTracing } from '@agentid/test-support/otel';
 import { decodeJwt } from 'jose';
+import { MCP, mcpTenant } from '../../../examples/mcp/tenant.mjs';
 
-export const MCP = {
-  blueprint: { appId: 'b3000000-0000-4000-8000-0000000000c3', secret: 'dev-only-mcp-secret' },
-  agent: 'a6000000-0000-4000-8000-0000000000c6',
-} as const;
+export { MCP };
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -46,67 +44,15 @@ export interface Tenant {
   aliceToken(): Promise<string>;
 }
 
-/** The demo tenant with the MCP server at `resource`. */
+/** The demo tenant with the MCP server at `resource` (examples/mcp/tenant.mjs), traced, token requests recorded. */
 export async function tenantWith(resource: string): Promise<Tenant> {
-  const seed = defaultSeed();
-  const t = seed.tenants[0]!;
-  t.blueprints!.push({
-    appId: MCP.blueprint.appId,
-    displayName: 'MCP server blueprint',
-    identifierUri: resource,
-    scopes: ['Mail.Read', 'Files.Read'],
-    appRoles: ['Reports.Read', 'Reports.Run'],
-    credentials: { secrets: [MCP.blueprint.secret] },
-  });
-  t.agents!.push({
-    id: MCP.agent,
-    displayName: 'MCP server',
-    blueprintAppId: MCP.blueprint.appId,
-    sponsors: [DEMO.users.sponsor.id],
-  });
-  t.delegatedGrants!.push(
-    {
-      clientId: DEMO.agents.orchestrator,
-      resourceAppId: MCP.blueprint.appId,
-      scopes: ['Mail.Read', 'Files.Read'],
-    },
-    { clientId: MCP.agent, resourceAppId: DEMO.resources.tools.appId, scopes: ['Mail.Read', 'Files.Read'] },
-  );
-  t.appRoleAssignments!.push({
-    principalId: DEMO.agents.reporter,
-    resourceAppId: MCP.blueprint.appId,
-    role: 'Reports.Read',
-  });
-  const emu = await createEmulator({ seed });
-  const tokenRequests: string[] = [];
-  const fetch: typeof globalThis.fetch = async (input, init) => {
-    if (typeof init?.body === 'string') tokenRequests.push(init.body);
-    return emu.fetch(input, init);
-  };
   const tracing = createTestTracing();
-  const blueprint = (appId: string, secret: string) =>
-    createBlueprint({
-      tenantId: DEMO.tenantId,
-      clientId: appId,
-      credential: secretCredential(secret, { silenceWarning: true }),
-      authorityHost: emu.baseUrl,
-      network: { fetch },
-      telemetry: { tracerProvider: tracing.provider },
-    });
-  return {
-    emu,
-    server: blueprint(MCP.blueprint.appId, MCP.blueprint.secret),
-    orchestrator: blueprint(DEMO.blueprints.orchestrator.appId, DEMO.blueprints.orchestrator.secret),
-    workers: blueprint(DEMO.blueprints.workers.appId, DEMO.blueprints.workers.secret),
-    tracing,
-    tokenRequests,
-    aliceToken: () =>
-      emu.issueUserToken({
-        user: DEMO.users.alice.upn,
-        clientId: DEMO.chatApp.appId,
-        scopes: [`api://${DEMO.blueprints.orchestrator.appId}/access_agent`],
-      }),
-  };
+  const tokenRequests: string[] = [];
+  const t = await mcpTenant(resource, {
+    tracerProvider: tracing.provider,
+    onTokenRequest: (body) => tokenRequests.push(body),
+  });
+  return { ...t, tracing, tokenRequests };
 }
 
 /** A downstream API that records the bearer tokens it receives and answers with their claims. */
