@@ -6,7 +6,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createMcpServerAuth,
   INBOUND_TOKEN_WITHHELD,
+  mcpAuthOf,
   mcpClientFetch,
   mcpExpress,
   type McpServerAuth,
@@ -191,6 +193,33 @@ describe('an MCP server protected with Entra Agent ID, under Express, called by 
     expect(none.headers.get('www-authenticate')).toBe(
       `Bearer resource_metadata="${mcp.url}/.well-known/oauth-protected-resource", scope="${mcp.url}/Mail.Read"`,
     );
+  });
+
+  it('requireAgent: a user token no agent obtained is refused (403), the agent OBO token is accepted', async () => {
+    const strict = createMcpServerAuth({
+      blueprint: tenant.server,
+      agentId: MCP.agent,
+      resource: mcp.url,
+      tools: { read_mail: { scopes: ['Mail.Read'] } },
+      requireAgent: true,
+    });
+    const direct = await tenant.emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.chatApp.appId,
+      scopes: [`${mcp.url}/Mail.Read`],
+    });
+    const agent = tenant.orchestrator.agent(DEMO.agents.orchestrator);
+    const obo = await onBehalfOf(agent, await tenant.aliceToken(), [`${mcp.url}/Mail.Read`]);
+    const body = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_mail' } };
+    const request = (token: string) => ({
+      method: 'POST',
+      headers: { host: new URL(mcp.url).host, authorization: `Bearer ${token}` },
+      body,
+    });
+    const refused = await strict.authorize(request(direct));
+    expect(refused.ok ? 200 : refused.response.status).toBe(403);
+    const accepted = await strict.authorize(request(obo.token));
+    expect(accepted.ok && mcpAuthOf({ authInfo: accepted.authInfo }).principal.actorFacets).toContain(11);
   });
 
   it('never sends an RFC 8707 resource parameter to Entra', () => {
