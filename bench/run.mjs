@@ -25,6 +25,7 @@ const scenarios = [
   '6-sidecar',
   '7-sidecar-vs-bare',
   '8-scale',
+  '9-mcp',
 ].filter((s) => !only || s.startsWith(only));
 const results = [];
 for (const s of scenarios) {
@@ -151,6 +152,13 @@ for (const r of results) {
       ],
     );
   }
+  if (r.scenario === 9)
+    rows.push([
+      '9 MCP tools/call with vs without server auth',
+      `${us(r.cpu_us_per_call_with)} CPU/call`,
+      `${us(r.cpu_us_per_call_without)} CPU/call`,
+      `+${us(r.added_cpu_us_per_call)} (authorize ${us(r.authorize_cpu_us)})`,
+    ]);
   if (r.scenario === 5)
     for (const f of r.rows)
       rows.push([

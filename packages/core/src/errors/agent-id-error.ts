@@ -472,7 +472,11 @@ export class ProvisioningError extends AgentIdError {
  */
 export type AuthorizationErrorCode = Extract<
   AgentIdErrorCode,
-  'AGENTID_TOOL_UNKNOWN' | 'AGENTID_FORBIDDEN' | 'AGENTID_TENANT_NOT_ALLOWED'
+  | 'AGENTID_TOOL_UNKNOWN'
+  | 'AGENTID_FORBIDDEN'
+  | 'AGENTID_TENANT_NOT_ALLOWED'
+  | 'AGENTID_MCP_RESOURCE_MISMATCH'
+  | 'AGENTID_MCP_STEP_UP_FAILED'
 >;
 
 /**

@@ -501,6 +501,25 @@ const LIST = [
     httpError: 'forbidden',
     description: 'The caller or agent is not allowed this tool, route or parameter (fail closed).',
   },
+  // MCP clients (@agentid/mcp).
+  {
+    code: 'AGENTID_MCP_RESOURCE_MISMATCH',
+    retryable: false,
+    class: 'AuthorizationError',
+    status: 502,
+    httpError: 'bad_gateway',
+    description:
+      "An MCP server's protected-resource metadata is missing or names another resource than the server URL: no token is sent to it.",
+  },
+  {
+    code: 'AGENTID_MCP_STEP_UP_FAILED',
+    retryable: false,
+    class: 'AuthorizationError',
+    status: 403,
+    httpError: 'insufficient_scope',
+    description:
+      'An MCP server refused a request again after its one step-up (a new token for the scope it named), or named a scope of another resource.',
+  },
   // What a server of ours answers when the failure is not an agentid error.
   {
     code: 'AGENTID_BAD_REQUEST',
