@@ -335,6 +335,12 @@ describe('the chain built above, attacked', () => {
       clientId: DEMO.chatApp.appId,
       scopes: [`api://${O.appId}/access_agent`],
     });
+    // Another token of the same user, obtained by the same agent: subject and current actor match.
+    const sameParties = await emu.issueUserToken({
+      user: DEMO.users.alice.upn,
+      clientId: DEMO.agents.mail,
+      scopes: ['api://tools/Mail.Read'],
+    });
     const cases: Array<[string, string, string, string]> = [
       [
         'tampered subject',
@@ -363,6 +369,12 @@ describe('the chain built above, attacked', () => {
       ['truncated JWS', header.slice(0, -10), token, 'AGENTID_DELEGATION_INVALID'],
       ['replayed with another token', header, other, 'AGENTID_DELEGATION_INVALID'],
       [
+        'replayed with another of the same user and agent: only ath tells',
+        header,
+        sameParties,
+        'AGENTID_DELEGATION_INVALID',
+      ],
+      [
         'previous format',
         await new SignJWT({ ...c, act: [DEMO.agents.orchestrator, DEMO.agents.mail] })
           .setProtectedHeader({ alg: 'ES256', kid: 'fleet-1', typ: 'agentid-delegation+jwt' })
@@ -388,7 +400,7 @@ describe('the chain built above, attacked', () => {
     ];
     for (const [name, h, t, code] of cases) {
       expect(await codeOf(verifyChain(h, t, { jwks: jwksUrl, maxHops: 3 })), `verifier: ${name}`).toBe(code);
-      const p = t === token ? toolsPrincipal : ({ ...toolsPrincipal, oid: DEMO.users.bob.id } as Principal);
+      const p = t !== other ? toolsPrincipal : ({ ...toolsPrincipal, oid: DEMO.users.bob.id } as Principal);
       expect(await codeOf(codec.decode(h, p, t)), `codec: ${name}`).toBe(code);
     }
     // The genuine header still verifies; the token's hash is what it is bound to.
