@@ -408,7 +408,9 @@ export function createRequester(runtime: BlueprintRuntime, identity: RequesterId
         const scopes = plain !== undefined ? plain.scopes : (prepared as Prepared<unknown>).request.scopes;
         const flow = plain !== undefined ? plain.flow : (prepared as Prepared<unknown>).request.flow;
         const filled = (signal: AbortSignal) =>
-          fill(as, flow, exchange, scopes, claims, signal).catch((e: unknown) => refused(e, target, flow, scopes));
+          fill(as, flow, exchange, scopes, claims, signal).catch((e: unknown) =>
+            refused(e, target, flow, scopes),
+          );
         const result = await store.get(target, filled, {
           forceRefresh: force,
           ...(options.signal ? { signal: options.signal } : {}),
