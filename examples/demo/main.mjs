@@ -6,6 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createEmulator, DEMO } from '@agentid/emulator';
+import { connectAsAgent } from '../mcp/client.mjs';
+import { listen as mcpListen, serveMcp, toolsApi as mcpToolsApi } from '../mcp/server.mjs';
+import { MCP, mcpTenant } from '../mcp/tenant.mjs';
 import { createBlueprint, decodeJwtClaims, secretCredential } from '@agentid/core';
 import {
   appendActor,
@@ -256,6 +259,35 @@ try {
 }
 emu.conditionalAccess.remove(policy);
 console.log('  policy removed: its other tokens were never affected\n');
+
+// 3c. MCP: the orchestrator calls a tool of an MCP server (its own tenant, on a second emulator):
+// the tools/call token is for that tool's scope only, and the tool calls the Tools API with its own
+// OBO token, never the inbound one.
+console.log(bold('3c. The orchestrator calls an MCP tool for Alice: a token for that tool only'));
+const mcpApi = await mcpToolsApi();
+const mcpHttp = await mcpListen();
+const mcp = await mcpTenant(mcpHttp.url, { tracerProvider });
+const mcpServer = serveMcp(mcpHttp, mcp, mcpApi.url);
+names.set(MCP.agent, 'MCP server agent');
+await tracer.startActiveSpan('orchestrator calls an MCP tool', async (span) => {
+  const client = await connectAsAgent(
+    mcpServer.url,
+    mcp.orchestrator.agent(DEMO.agents.orchestrator),
+    await mcp.aliceToken(),
+  );
+  const result = await client.callTool({ name: 'read_mail', arguments: {} });
+  const inbound = mcpServer.inbound.find((c) => c.tool === 'read_mail');
+  const own = JSON.parse(result.content[0].text);
+  console.log(
+    `  tools/call read_mail: scp ${inbound.scp}, user ${who(inbound.oid)}, acting agent ${who(inbound.azp)}`,
+  );
+  console.log(
+    `  the tool's own token to the Tools API: aud ${own.aud}, scp ${own.scp}, acting agent ${who(own.azp)}\n`,
+  );
+  await client.close();
+  span.end();
+});
+await Promise.all([mcp.emu.close(), mcpHttp.close(), mcpApi.close()]);
 
 // 4. An ephemeral agent identity for one piece of work.
 console.log(bold('4. An ephemeral agent identity is created for one task, then deleted'));

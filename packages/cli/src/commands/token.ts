@@ -125,7 +125,17 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
       ...(credential ? { credential } : {}),
       ...(emu ? { network: { fetch: emu.fetch } } : {}),
       telemetry: {
-        logger: { debug() {}, info() {}, error() {}, warn: (m) => io.stderr(`agentid token: ${m}\n`) },
+        // Advice about the configuration (a development secret, a missing CA) is printed; events of
+        // one attempt (retries, store events: they carry fields) are for a service's logs, and the
+        // command reports its outcome itself, first on stderr: the typed code.
+        logger: {
+          debug() {},
+          info() {},
+          error() {},
+          warn: (m, fields) => {
+            if (fields === undefined) io.stderr(`agentid token: ${m}\n`);
+          },
+        },
       },
     });
     const t = await blueprint.agent(values.agent).getToken([values.scope]);
