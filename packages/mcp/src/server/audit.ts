@@ -23,3 +23,32 @@ export interface McpCallEvent {
   readonly errorCode?: string;
   readonly durationMs?: number;
 }
+
+/** What the outcome adds to an event: the fields after `tenantId`. */
+type Outcome = Pick<McpCallEvent, 'outcome' | 'reason' | 'errorCode' | 'durationMs'>;
+
+/**
+ * The event of one call: who called (from the validated principal), then its outcome. One
+ * builder for refusals and for the tool's own outcome, so both name the same fields.
+ *
+ * @example
+ * ```ts
+ * audit?.(callEvent('read_mail', agentId, principal, { outcome: 'denied', reason }));
+ * ```
+ */
+export function callEvent(
+  tool: string,
+  agentId: string,
+  principal: { readonly azp?: string; readonly oid: string; readonly tid: string },
+  outcome: Outcome,
+): McpCallEvent {
+  return Object.freeze({
+    type: 'mcp.tools.call' as const,
+    tool,
+    agentId,
+    ...(principal.azp ? { callerId: principal.azp } : {}),
+    userId: principal.oid,
+    tenantId: principal.tid,
+    ...outcome,
+  });
+}

@@ -17,6 +17,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { metadataPathOf } from '../resource.js';
+import { callEvent } from './audit.js';
 import { challengeResponse } from './challenge.js';
 import { checkHostAndOrigin } from './host.js';
 import { filterToolsListOn } from './tools-list.js';
@@ -153,18 +154,7 @@ export function createMcpServerAuth(options: McpServerAuthOptions): McpServerAut
   const dflt = `${resource}/.default`;
 
   const deny = (name: string, principal: Principal, reason: string): void => {
-    audit?.(
-      Object.freeze({
-        type: 'mcp.tools.call' as const,
-        tool: name,
-        agentId,
-        ...(principal.azp ? { callerId: principal.azp } : {}),
-        userId: principal.oid,
-        tenantId: principal.tid,
-        outcome: 'denied' as const,
-        reason,
-      }),
-    );
+    audit?.(callEvent(name, agentId, principal, { outcome: 'denied', reason }));
     void telemetry.withSpan(
       `execute_tool ${name}`,
       {

@@ -8,7 +8,7 @@ import {
 import { ATTR, type Telemetry } from '@agentid/core/broker';
 import { formatChain, type Principal } from '@agentid/obo';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { McpCallEvent } from './audit.js';
+import { callEvent, type McpCallEvent } from './audit.js';
 import { mcpAuthOf } from './auth-info.js';
 
 /**
@@ -88,13 +88,7 @@ export function createToolWrapper(deps: WrapperDeps): McpToolWrapper {
         const started = clock.now();
         const event = (outcome: 'ok' | 'error', errorCode?: string) =>
           audit?.(
-            Object.freeze({
-              type: 'mcp.tools.call' as const,
-              tool: name,
-              agentId,
-              ...(principal.azp ? { callerId: principal.azp } : {}),
-              userId: principal.oid,
-              tenantId: principal.tid,
+            callEvent(name, agentId, principal, {
               outcome,
               durationMs: clock.now() - started,
               ...(errorCode ? { errorCode } : {}),
