@@ -3,31 +3,12 @@
 // connections, and server CPU per request (this process's CPU over the run; the load comes from a
 // second process). The bare server is the floor: parsing HTTP and writing the answer.
 import { createServer } from 'node:http';
-import { createEmulator, DEMO } from '@agentid/emulator';
-import { createSidecar, loadSidecarConfig } from '@agentid/sidecar';
+import { startSidecar } from '../lib/sidecar.mjs';
 import { load, stopLoad } from '../lib/load.mjs';
 import { emit, quick } from '../lib/measure.mjs';
 
 const duration = quick ? 1 : 5;
-const emu = await createEmulator();
-const W = DEMO.blueprints.workers;
-const config = loadSidecarConfig({
-  env: {
-    AzureAd__Instance: emu.baseUrl,
-    AzureAd__TenantId: DEMO.tenantId,
-    AzureAd__ClientId: W.appId,
-    AzureAd__ClientCredentials__0__SourceType: 'ClientSecret',
-    AzureAd__ClientCredentials__0__ClientSecret: W.secret,
-    DownstreamApis__reports__Scopes__0: 'api://reports/.default',
-    Sidecar__AllowOverrides__GetAuthorizationHeaderUnauthenticated: 'true',
-    AgentId__Listen__Port: '0',
-  },
-});
-const sidecar = createSidecar(config, { fetch: emu.fetch });
-const { url } = await sidecar.listen();
-const path = `/AuthorizationHeaderUnauthenticated/reports?AgentIdentity=${DEMO.agents.reporter}&optionsOverride.RequestAppToken=true`;
-const first = await fetch(url + path);
-if (first.status !== 200) throw new Error(`sidecar answered ${first.status}`);
+const { url, path, first, close } = await startSidecar();
 const body = Buffer.from(await first.text());
 // The same header names and values the sidecar sent (but the date, which node:http adds itself).
 const headers = [...first.headers].filter(
@@ -66,6 +47,5 @@ for (const connections of [1, 32]) {
 }
 await stopLoad();
 await new Promise((resolve) => bare.close(resolve));
-await sidecar.close();
-await emu.close();
+await close();
 emit({ scenario: 7, name: 'sidecar vs a bare node:http server sending the same bytes', rows });
